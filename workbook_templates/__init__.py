@@ -1,0 +1,1 @@
+"""The statutory table definitions (TOML), shipped as package data."""

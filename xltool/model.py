@@ -1,0 +1,179 @@
+"""Plain records passed between the steps: units, the hidden identification, findings, reports.
+
+Findings are data: every problem with a returned workbook becomes a ``Finding`` with the file,
+unit, sheet, A1 cells, a stable rule code, a severity and a Chinese message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# --------------------------------------------------------------------------- units
+
+LEVELS = ("乡镇", "街道", "部门", "县", "区", "县级市", "市", "省")
+"""Reporting levels a roster may name. 乡镇/街道 matter to rule T2-W1; the rest describe the unit."""
+
+
+@dataclass(frozen=True, order=True)
+class Unit:
+    code: str
+    name: str
+    level: str
+
+
+# --------------------------------------------------------------------------- identification
+
+IDENT_SHEET = "_xltool"
+"""Very hidden sheet holding the identification, one key per row: A = key, B = value (text)."""
+
+TEMPLATE_ID = "xltool/gov-info-disclosure-annual-report"
+
+IDENT_KEYS = (
+    "template_id",
+    "format_id",
+    "format_version",
+    "fingerprint",
+    "kind",
+    "unit_code",
+    "unit_name",
+    "unit_level",
+    "year",
+    "xltool_version",
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a workbook says it is. ``kind`` is "template" (a unit's return) or "consolidated"."""
+
+    format_id: str
+    format_version: str
+    fingerprint: str
+    unit_code: str
+    unit_name: str
+    unit_level: str
+    year: int
+    kind: str = "template"
+    xltool_version: str = ""
+    template_id: str = TEMPLATE_ID
+
+    @property
+    def unit(self) -> Unit:
+        return Unit(self.unit_code, self.unit_name, self.unit_level)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(key, text value) pairs in IDENT_KEYS order, as written to the hidden sheet."""
+        return [(k, str(getattr(self, k))) for k in IDENT_KEYS]
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Identity:
+        """Build from the hidden sheet's key/value pairs; ValueError names the bad key."""
+        missing = [k for k in IDENT_KEYS if k != "xltool_version" and not _text(values.get(k))]
+        if missing:
+            raise ValueError(f"隐藏标识缺少：{', '.join(missing)}")
+        year_text = _text(values["year"])
+        try:
+            year = int(float(year_text))
+        except ValueError:
+            raise ValueError(f"隐藏标识的 year 不是年份：{year_text!r}") from None
+        kind = _text(values["kind"])
+        if kind not in ("template", "consolidated"):
+            raise ValueError(f"隐藏标识的 kind 无效：{kind!r}")
+        return cls(
+            format_id=_text(values["format_id"]),
+            format_version=_text(values["format_version"]),
+            fingerprint=_text(values["fingerprint"]),
+            unit_code=_text(values["unit_code"]),
+            unit_name=_text(values["unit_name"]),
+            unit_level=_text(values["unit_level"]),
+            year=year,
+            kind=kind,
+            xltool_version=_text(values.get("xltool_version")),
+            template_id=_text(values["template_id"]),
+        )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# --------------------------------------------------------------------------- findings
+
+ERROR = "error"
+WARNING = "warning"
+SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, at the cells a clerk can find: the unit of every report."""
+
+    file: str
+    unit_code: str
+    unit_name: str
+    sheet: str  # the sheet's real title; "" for a finding about the whole file
+    cells: tuple[str, ...]  # A1 addresses on that sheet; at least one when sheet is set
+    rule: str  # stable code, e.g. "T3-R1", "V-TEXT", "F-UNREADABLE"
+    severity: str  # ERROR or WARNING
+    message: str  # Chinese, with the found and expected values
+    row_label: str = ""
+    col_label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["cells"] = list(self.cells)
+        return d
+
+
+@dataclass
+class WorkbookResult:
+    """Status of one input file after validation."""
+
+    file: str
+    unit_code: str
+    unit_name: str
+    status: str  # "passed" | "warnings" | "errors"
+    unit_level: str = ""
+    year: int | None = None
+    kind: str = ""
+    errors: int = 0
+    warnings: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+STATUS_ZH = {"passed": "通过", "warnings": "有警告", "errors": "有错误"}
+
+
+@dataclass
+class Report:
+    """The outcome of validating a batch: one result per file plus every finding."""
+
+    workbooks: list[WorkbookResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+    def findings_for(self, file: str) -> list[Finding]:
+        return [f for f in self.findings if f.file == file]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "workbooks": [w.to_dict() for w in self.workbooks],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def display_path(path: Path) -> str:
+    """How a file is named in findings: as the user gave it (relative stays relative)."""
+    return str(path)

@@ -1,0 +1,88 @@
+"""Read the roster of reporting units: CSV (UTF-8, UTF-8 with BOM or GBK, as Excel saves it) or .xlsx.
+
+Columns: code, name, level (English or Chinese headers: 代码/单位代码, 名称/单位名称, 层级/级别).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from xltool.errors import RosterError
+from xltool.model import LEVELS, Unit
+
+_HEADERS = {
+    "code": ("code", "代码", "单位代码", "统一社会信用代码"),
+    "name": ("name", "名称", "单位名称", "单位"),
+    "level": ("level", "层级", "级别", "类型"),
+}
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Decode a text file saved by Excel or WPS on a Chinese PC: UTF-8 (with or without BOM) or GBK."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterError(f"{path}: 无法识别文件编码（应为 UTF-8 或 GBK）")
+
+
+def _rows_from_csv(path: Path) -> list[list[str]]:
+    text = decode_text(path.read_bytes(), path)
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _rows_from_xlsx(path: Path) -> list[list[str]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        sheet = wb.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=True, nrows=100_000)
+    except Exception as exc:  # calamine raises several types for broken files
+        raise RosterError(f"{path}: 无法读取名单工作簿：{exc}") from None
+    return [[_cell_text(v) for v in row] for row in rows]
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def read_roster(path: str | Path) -> list[Unit]:
+    """Units of the roster, in file order; RosterError names the file and line of a bad row."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError(f"{path}: 名单文件不存在")
+    try:
+        rows = _rows_from_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") else _rows_from_csv(path)
+    except OSError as exc:
+        raise RosterError(f"{path}: 无法读取：{exc}") from None
+    rows = [[c.strip() for c in r] for r in rows]
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        raise RosterError(f"{path}: 名单为空")
+    header = [c.lower() for c in rows[0]]
+    index = {}
+    for key, names in _HEADERS.items():
+        found = [i for i, h in enumerate(header) if h in names]
+        if not found:
+            raise RosterError(f"{path}: 第 1 行缺少列 {key}（可写作 {'、'.join(names)}）")
+        index[key] = found[0]
+    units: list[Unit] = []
+    seen: dict[str, int] = {}
+    for lineno, row in enumerate(rows[1:], start=2):
+        row = row + [""] * (len(header) - len(row))
+        code, name, level = (row[index[k]] for k in ("code", "name", "level"))
+        if not code or not name:
+            raise RosterError(f"{path}: 第 {lineno} 行缺少单位代码或名称")
+        if level not in LEVELS:
+            raise RosterError(f"{path}: 第 {lineno} 行层级 {level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
+        if code in seen:
+            raise RosterError(f"{path}: 第 {lineno} 行单位代码 {code} 与第 {seen[code]} 行重复")
+        seen[code] = lineno
+        units.append(Unit(code, name, level))
+    return units
