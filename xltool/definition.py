@@ -634,12 +634,10 @@ def _check_overlaps(r: _Reader, fmt: Format) -> None:
         claim(t.title_span, "标题")
         for lab in t.labels:
             claim(lab.span, repr(lab.text))
-        seen_lines: set[tuple[int, int, int, int]] = set()
         for g in t.grids:
             for line in g.rows + g.columns:
-                if line.span and (key := (line.span.first_row, line.span.first_col, line.span.last_row, line.span.last_col)) not in seen_lines:
-                    seen_lines.add(key)
-                    claim(line.span, repr(line.label))
+                if line.span:
+                    claim(line.span, f"{g.key}.{line.key}")
         for c in fmt.cells.values():
             if c.table == t.key:
                 claim(c.span, c.id)
@@ -654,7 +652,7 @@ def _with_fingerprint(fmt: Format) -> Format:
         "format": [fmt.id, fmt.version],
         "sheets": [fmt.cover.sheet] + [t.sheet for t in fmt.tables],
         "labels": sorted((t.sheet, lab.span.ref, lab.text) for t in fmt.tables for lab in t.labels),
-        "cells": [(c.id, c.sheet, c.address, c.kind, list(c.parts)) for c in fmt.cells.values()],
+        "cells": [(c.id, c.sheet, c.address, c.width, c.kind, c.row_label, c.col_label, list(c.parts)) for c in fmt.cells.values()],
     }
     blob = json.dumps(layout, ensure_ascii=False, sort_keys=True).encode()
     digest = hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,5 @@
+"""Allow ``python -m xltool``."""
+
+from xltool.cli import main
+
+main()
