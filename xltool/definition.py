@@ -48,7 +48,7 @@ def a1(row: int, col: int) -> str:
 
 
 def parse_cell(ref: str) -> tuple[int, int]:
-    """"B3" -> (2, 1), 0-based."""
+    """ "B3" -> (2, 1), 0-based."""
     m = _A1.match(ref)
     if not m:
         raise ValueError(f"不是有效的单元格地址：{ref!r}")
@@ -274,7 +274,7 @@ class Format:
         return tuple(c for c in self.cells.values() if c.is_total)
 
     def describe(self, cell_id: str) -> str:
-        """"表三 D5（一、本年新收政府信息公开申请数量 / 自然人）" for messages."""
+        """ "表三 D5（一、本年新收政府信息公开申请数量 / 自然人）" for messages."""
         c = self.cells[cell_id]
         return f"{c.sheet} {c.address}（{c.row_label} / {c.col_label}）"
 
@@ -599,7 +599,7 @@ def _expand(rule: Rule, grids: dict[str, Grid], tables: list[Table]) -> list[Rul
         lines = g.columns if rule.per == "column" else g.rows
         for line in lines:
 
-            def cid(key: str, line: Line = line) -> str:
+            def cid(key: str, line: Line = line, g: Grid = g) -> str:
                 return g.cell_id(key, line.key) if rule.per == "column" else g.cell_id(line.key, key)
 
             lhs = tuple(Term(c, cid(k), p) for c, k, p in map(_term, lhs_src))
@@ -607,11 +607,20 @@ def _expand(rule: Rule, grids: dict[str, Grid], tables: list[Table]) -> list[Rul
             ids = tuple(dict.fromkeys(t.cell for t in lhs + rhs if not t.previous))
             if rule.per == "column":
                 scope = f"{line.label}列"
-                check = Span(rule.check_row, line.index, rule.check_row, line.index + line.width - 1) if rule.check_row is not None else None
+                check = (
+                    Span(rule.check_row, line.index, rule.check_row, line.index + line.width - 1)
+                    if rule.check_row is not None
+                    else None
+                )
             else:
                 scope = f"{line.label}" if len(rule.grids) > 1 else f"{line.label}行"
                 if rule.check_row is not None:
-                    check = Span(rule.check_row, g.columns[0].index, rule.check_row, g.columns[-1].index + g.columns[-1].width - 1)
+                    check = Span(
+                        rule.check_row,
+                        g.columns[0].index,
+                        rule.check_row,
+                        g.columns[-1].index + g.columns[-1].width - 1,
+                    )
                 else:
                     check = None
             name = f"{rule.code}.{line.key}" if len(rule.grids) == 1 else f"{rule.code}.{gkey}.{line.key}"
@@ -624,7 +633,7 @@ def _check_overlaps(r: _Reader, fmt: Format) -> None:
     for t in fmt.tables:
         owner: dict[tuple[int, int], str] = {}
 
-        def claim(span: Span, what: str) -> None:
+        def claim(span: Span, what: str, owner: dict = owner, t: Table = t) -> None:
             for row in range(span.first_row, span.last_row + 1):
                 for col in range(span.first_col, span.last_col + 1):
                     if (row, col) in owner and owner[(row, col)] != what:
@@ -652,7 +661,10 @@ def _with_fingerprint(fmt: Format) -> Format:
         "format": [fmt.id, fmt.version],
         "sheets": [fmt.cover.sheet] + [t.sheet for t in fmt.tables],
         "labels": sorted((t.sheet, lab.span.ref, lab.text) for t in fmt.tables for lab in t.labels),
-        "cells": [(c.id, c.sheet, c.address, c.width, c.kind, c.row_label, c.col_label, list(c.parts)) for c in fmt.cells.values()],
+        "cells": [
+            (c.id, c.sheet, c.address, c.width, c.kind, c.row_label, c.col_label, list(c.parts))
+            for c in fmt.cells.values()
+        ],
     }
     blob = json.dumps(layout, ensure_ascii=False, sort_keys=True).encode()
     digest = hashlib.sha256(blob).hexdigest()[:16]

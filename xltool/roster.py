@@ -58,7 +58,9 @@ def read_roster(path: str | Path) -> list[Unit]:
     if not path.is_file():
         raise RosterError(f"{path}: 名单文件不存在")
     try:
-        rows = _rows_from_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") else _rows_from_csv(path)
+        rows = (
+            _rows_from_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") else _rows_from_csv(path)
+        )
     except OSError as exc:
         raise RosterError(f"{path}: 无法读取：{exc}") from None
     rows = [[c.strip() for c in r] for r in rows]

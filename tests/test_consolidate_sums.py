@@ -1,0 +1,66 @@
+"""Consolidation arithmetic: sums are exact, totals follow the definition, roll-ups are associative."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xltool.consolidate import amount, sum_values
+from xltool.definition import get_format
+from xltool.totals import recompute_totals
+
+FMT = get_format()
+INPUTS = [c.id for c in FMT.input_cells]
+
+
+def returns(min_size=1, max_size=6):
+    one = st.fixed_dictionaries({cid: st.integers(0, 10**6) for cid in INPUTS})
+    return st.lists(one, min_size=min_size, max_size=max_size).map(
+        lambda rs: [recompute_totals({**{c: 0 for c in FMT.cells}, **r}, FMT) for r in rs]
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(returns())
+def test_consolidated_cell_is_the_sum_of_the_inputs(rs):
+    sums = sum_values(rs, FMT)
+    for cid in FMT.cells:
+        assert sums[cid] == sum(r[cid] for r in rs)
+
+
+@settings(max_examples=30, deadline=None)
+@given(returns(2, 8), st.data())
+def test_rolling_up_in_two_steps_equals_one_step(rs, data):
+    cut = data.draw(st.integers(1, len(rs) - 1))
+    county_a, county_b = sum_values(rs[:cut], FMT), sum_values(rs[cut:], FMT)
+    assert sum_values([county_a, county_b], FMT) == sum_values(rs, FMT)
+
+
+@settings(max_examples=30, deadline=None)
+@given(returns())
+def test_totals_satisfy_every_sum_rule(rs):
+    sums = sum_values(rs, FMT)
+    for inst in FMT.instances:
+        if inst.rule.kind == "sum":
+            assert sum(t.coef * sums[t.cell] for t in inst.lhs) == sum(t.coef * sums[t.cell] for t in inst.rhs)
+
+
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=50))
+def test_amounts_add_without_float_drift(scaled):
+    """0.1 + 0.2 万元 is 0.3 万元 exactly: amounts are carried as integer 1/10000 万元."""
+    total = sum(scaled)
+    assert amount(total, "amount") == sum(Decimal(v) / 10000 for v in scaled)
+    assert amount(1000, "amount") + amount(2000, "amount") == Decimal("0.3")
+
+
+def test_blank_input_refuses_to_sum():
+    r = {c: 0 for c in FMT.cells}
+    r["t3.new.natural"] = None
+    try:
+        sum_values([r], FMT)
+    except ValueError as exc:
+        assert "t3.new.natural" in str(exc)
+    else:
+        raise AssertionError("a None value was summed")

@@ -1,0 +1,451 @@
+"""Consolidate valid returns into one workbook that is itself a valid return one level up.
+
+The output carries the three statutory tables (drawn by the template writer, with the sums as
+inputs and totals as formulas), a 明细 sheet with every unit's figures side by side, and a
+来源 sheet accounting for every input file. It is written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from xltool import __version__
+from xltool.definition import Format, a1
+from xltool.errors import ConsolidationRefused, UsageError
+from xltool.model import ERROR, WARNING, Finding, Identity, Report, Unit
+from xltool.text import clean_text
+from xltool.totals import recompute_totals
+
+DETAIL_SHEET = "明细"
+SOURCES_SHEET = "来源"
+DETAIL_FIRST_ROW = 3  # 0-based: rows 0-2 are the title and the two unit header rows
+DETAIL_FIRST_UNIT_COL = 5  # columns A-E: 编号, 工作表, 单元格, 项目, 栏目
+
+
+@dataclass
+class Source:
+    """One input file as the 来源 sheet lists it."""
+
+    file: str
+    size: int
+    sha256: str
+    unit_code: str
+    unit_name: str
+    year: int | None
+    format_id: str
+    xltool_version: str
+    included: bool
+    reason: str = ""
+    contact: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Consolidation:
+    """The outcome: what was written (or why not), and what went in."""
+
+    out: Path | None
+    unit: Unit
+    year: int | None
+    totals: dict[str, int]
+    included: list[Source]
+    excluded: list[Source]
+    missing: list[Unit]
+    report: Report
+    warnings: list[str] = field(default_factory=list)
+
+
+def sum_values(records_values: Iterable[dict[str, int | None]], fmt: Format) -> dict[str, int]:
+    """Cell-by-cell sums of the inputs; totals recomputed from their parts (never trusted)."""
+    sums = {cid: 0 for cid in fmt.cells}
+    for values in records_values:
+        for cell in fmt.input_cells:
+            value = values.get(cell.id)
+            if value is None:
+                raise ValueError(f"{cell.id} 没有可用数值，不能汇总")
+            sums[cell.id] += value
+    return recompute_totals(sums, fmt)
+
+
+def amount(value: int, kind: str) -> int | Decimal:
+    """A library integer as a workbook number: counts stay ints, amounts become exact 万元 Decimals."""
+    from xltool.values import AMOUNT_SCALE
+
+    return Decimal(value) / AMOUNT_SCALE if kind == "amount" else value
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_consolidated(
+    out: Path,
+    fmt: Format,
+    unit: Unit,
+    year: int,
+    totals: dict[str, int],
+    details: Sequence[tuple[Unit, dict[str, int]]],
+    sources: Sequence[Source],
+    missing: Sequence[Unit],
+    password: str | None = None,
+    made_at: datetime | None = None,
+) -> Path:
+    """Write the consolidated workbook atomically; an interrupted write leaves ``out`` untouched."""
+    import xlsxwriter
+
+    from xltool.template import DEFAULT_PASSWORD, draw_return
+
+    password = DEFAULT_PASSWORD if password is None else password
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise UsageError(f"输出文件夹不存在：{out.parent}")
+    identity = Identity(
+        format_id=fmt.id,
+        format_version=fmt.version,
+        fingerprint=fmt.fingerprint,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        unit_level=unit.level,
+        year=year,
+        kind="consolidated",
+        xltool_version=__version__,
+    )
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".~xltool-", suffix=".xlsx", dir=out.parent)
+    except OSError as exc:
+        raise UsageError(f"无法在输出文件夹中写入：{out.parent}（{exc.strerror or exc}）") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        )
+        made_at = made_at or datetime.now()
+        wb.set_properties(
+            {"title": f"{unit.name}{year}年度政府信息公开统计汇总", "author": "xltool", "created": made_at}
+        )
+        draw_return(wb, fmt, identity, values=totals, password=password)
+        _draw_detail(wb, fmt, unit, year, totals, details, password)
+        _draw_sources(wb, unit, year, sources, missing, made_at, password)
+        wb.close()
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"无法写入输出文件：{out}（{exc.strerror or exc}）") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _formats(wb):
+    base = {"font_name": "等线", "font_size": 10, "border": 1, "valign": "vcenter"}
+    return {
+        "title": wb.add_format({"font_name": "等线", "bold": True, "font_size": 14}),
+        "head": wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "align": "center", "text_wrap": True}),
+        "text": wb.add_format({**base, "text_wrap": True}),
+        "count": wb.add_format({**base, "num_format": "0"}),
+        "amount": wb.add_format({**base, "num_format": "0.0000"}),
+        "count_total": wb.add_format({**base, "num_format": "0", "bg_color": "#E7E6E6", "bold": True}),
+        "amount_total": wb.add_format({**base, "num_format": "0.0000", "bg_color": "#E7E6E6", "bold": True}),
+    }
+
+
+def _draw_detail(wb, fmt: Format, unit: Unit, year: int, totals: dict[str, int], details, password: str) -> None:
+    """Every unit's figures side by side, one row per statutory cell, 合计 as a formula."""
+    ws = wb.add_worksheet(DETAIL_SHEET)
+    f = _formats(wb)
+    ws.write_string(
+        0, 0, clean_text(f"明细：{unit.name}{year}年度汇总的各单位数据（合计列为公式，与各表数字一致）"), f["title"]
+    )
+    ws.write_string(1, 0, "编号", f["head"])
+    for col, head in enumerate(("工作表", "单元格", "项目", "栏目"), start=1):
+        ws.merge_range(1, col, 2, col, head, f["head"])
+    ws.write_string(2, 0, "", f["head"])
+    total_col = DETAIL_FIRST_UNIT_COL + len(details)
+    for i, (u, _values) in enumerate(details):
+        ws.write_string(1, DETAIL_FIRST_UNIT_COL + i, u.code, f["head"])
+        ws.write_string(2, DETAIL_FIRST_UNIT_COL + i, clean_text(u.name), f["head"])
+    ws.merge_range(1, total_col, 2, total_col, "合计", f["head"])
+    for r, cell in enumerate(fmt.cells.values(), start=DETAIL_FIRST_ROW):
+        ws.write_string(r, 0, cell.id, f["text"])
+        ws.write_string(r, 1, cell.sheet, f["text"])
+        ws.write_string(r, 2, cell.address, f["text"])
+        ws.write_string(r, 3, cell.row_label, f["text"])
+        ws.write_string(r, 4, cell.col_label, f["text"])
+        style = f[cell.kind]
+        for i, (_u, values) in enumerate(details):
+            ws.write_number(r, DETAIL_FIRST_UNIT_COL + i, amount(values[cell.id], cell.kind), style)
+        if details:
+            first, last = a1(r, DETAIL_FIRST_UNIT_COL), a1(r, total_col - 1)
+            formula = f"=SUM({first}:{last})"
+        else:
+            formula = "=0"
+        ws.write_formula(r, total_col, formula, f[f"{cell.kind}_total"], amount(totals[cell.id], cell.kind))
+    ws.set_column(0, 0, 26, None, {"hidden": True})
+    ws.set_column(1, 1, 14)
+    ws.set_column(2, 2, 7)
+    ws.set_column(3, 3, 40)
+    ws.set_column(4, 4, 16)
+    ws.set_column(DETAIL_FIRST_UNIT_COL, total_col, 12)
+    ws.freeze_panes(DETAIL_FIRST_ROW, DETAIL_FIRST_UNIT_COL)
+    ws.autofilter(2, 1, DETAIL_FIRST_ROW + len(fmt.cells) - 1, total_col)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect(password, {"autofilter": True, "sort": False})
+
+
+def _draw_sources(
+    wb, unit: Unit, year: int, sources: Sequence[Source], missing: Sequence[Unit], made_at, password
+) -> None:
+    """Every input file, its fingerprint and fate; units that did not submit; how this was made."""
+    ws = wb.add_worksheet(SOURCES_SHEET)
+    f = _formats(wb)
+    ws.write_string(0, 0, clean_text(f"来源：{unit.name}（{unit.code}）{year}年度汇总所用的全部文件"), f["title"])
+    ws.write_string(1, 0, f"生成时间：{made_at:%Y-%m-%d %H:%M:%S}；生成工具：xltool {__version__}", None)
+    heads = (
+        "文件名",
+        "大小（字节）",
+        "SHA-256",
+        "单位代码",
+        "单位名称",
+        "年度",
+        "报表格式",
+        "模板版本",
+        "状态",
+        "说明",
+        "填报人",
+        "联系电话",
+    )
+    for c, h in enumerate(heads):
+        ws.write_string(3, c, h, f["head"])
+    row = 4
+    for s in sources:
+        cells = (
+            s.file,
+            s.size,
+            s.sha256,
+            s.unit_code,
+            s.unit_name,
+            "" if s.year is None else s.year,
+            s.format_id,
+            s.xltool_version,
+            "已汇总" if s.included else "未汇总",
+            s.reason,
+            s.contact.get("filled_by", ""),
+            s.contact.get("phone", ""),
+        )
+        for c, v in enumerate(cells):
+            if isinstance(v, int):
+                ws.write_number(row, c, v, f["count"])
+            else:
+                ws.write_string(row, c, clean_text(str(v)), f["text"])
+        row += 1
+    row += 1
+    ws.write_string(row, 0, f"名单中未报送的单位：{len(missing)} 个", f["title"] if missing else None)
+    row += 1
+    for u in missing:
+        ws.write_string(row, 0, u.code, f["text"])
+        ws.write_string(row, 1, clean_text(u.name), f["text"])
+        ws.write_string(row, 2, u.level, f["text"])
+        row += 1
+    for c, w in enumerate((34, 12, 20, 12, 22, 7, 24, 10, 9, 40, 10, 14)):
+        ws.set_column(c, c, w)
+    ws.freeze_panes(4, 0)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect(password)
+
+
+# --------------------------------------------------------------------------- reading a 明细 sheet
+
+
+def read_detail(path: str | Path, fmt: Format) -> dict[str, dict[str, int]]:
+    """Per-unit figures from a consolidated workbook's 明细 sheet (for last year's checks).
+
+    Cells are found by the hidden 编号 column (cell ids), units by the code header row.
+    Returns {} when the workbook has no 明细 sheet.
+    """
+    from python_calamine import CalamineWorkbook
+
+    from xltool.values import AMOUNT_SCALE
+
+    wb = CalamineWorkbook.from_path(str(path))
+    if DETAIL_SHEET not in wb.sheet_names:
+        return {}
+    rows = wb.get_sheet_by_name(DETAIL_SHEET).to_python(skip_empty_area=False, nrows=DETAIL_FIRST_ROW + len(fmt.cells))
+    if len(rows) <= DETAIL_FIRST_ROW:
+        return {}
+    codes = rows[1][DETAIL_FIRST_UNIT_COL:]
+    units = [str(c).strip() for c in codes if str(c).strip() and str(c).strip() != "合计"]
+    out: dict[str, dict[str, int]] = {code: {} for code in units}
+    for row in rows[DETAIL_FIRST_ROW:]:
+        cid = str(row[0]).strip()
+        if cid not in fmt.cells:
+            continue
+        scale = AMOUNT_SCALE if fmt.cells[cid].kind == "amount" else 1
+        for i, code in enumerate(units):
+            value = row[DETAIL_FIRST_UNIT_COL + i]
+            if isinstance(value, (int, float)):
+                out[code][cid] = int(round(Decimal(repr(float(value))) * scale))
+    return out
+
+
+# --------------------------------------------------------------------------- the whole step
+
+
+def consolidate(
+    paths: Iterable[str | Path],
+    out: str | Path,
+    unit: Unit,
+    roster: Sequence[Unit] | None = None,
+    previous: Sequence[str | Path] | None = None,
+    exclude_invalid: bool = False,
+    use: Sequence[str | Path] = (),
+    year: int | None = None,
+    password: str | None = None,
+    jobs: int = 1,
+    progress: Callable | None = None,
+) -> Consolidation:
+    """Validate every input with the validate engine, then write the consolidated workbook.
+
+    Raises ConsolidationRefused (and writes nothing) when any input has errors and
+    ``exclude_invalid`` is not set, or when a unit has two returns and ``use`` names neither.
+    """
+    from xltool.reader import discover
+    from xltool.validate import read_all, validate_records
+
+    out = Path(out)
+    paths = [Path(p) for p in paths]
+    _refuse_output_among_inputs(out, paths, previous or ())
+    files, found = discover(paths)
+    if not files:
+        raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, paths)))
+    records = read_all(files, jobs=jobs, progress=progress)
+    records.sort(key=lambda r: (r.identity.unit_code if r.identity else "~", r.sha256, r.file))
+
+    # Two returns from one unit: refused until the user says which one counts.
+    chosen = {_key(p) for p in use}
+    by_unit: dict[tuple[str, int], list] = {}
+    for r in records:
+        if r.identity is not None:
+            by_unit.setdefault((r.identity.unit_code, r.identity.year), []).append(r)
+    dropped: dict[str, str] = {}
+    for (code, yr), group in sorted(by_unit.items()):
+        if len(group) < 2:
+            continue
+        picked = [r for r in group if _key(r.path) in chosen]
+        if len(picked) != 1:
+            names = "、".join(r.file for r in group)
+            raise ConsolidationRefused(
+                f"单位 {code}（{group[0].identity.unit_name}）的 {yr} 年度报表有 {len(group)} 份：{names}。"
+                "请用 --use 文件 指定以哪一份为准，未生成汇总表。"
+            )
+        for r in group:
+            if r is not picked[0]:
+                dropped[r.file] = f"同一单位另有指定报表：{picked[0].file}"
+    kept = [r for r in records if r.file not in dropped]
+    validation = validate_records(kept, roster=roster, previous=previous, year=year, extra=found, jobs=jobs)
+    report = validation.report
+
+    blocking: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        if f.severity == ERROR and f.file:
+            blocking.setdefault(f.file, []).append(f)
+    if blocking and not exclude_invalid:
+        lines = [
+            f"{file}：{errs[0].message}" + (f"（另有 {len(errs) - 1} 处错误）" if len(errs) > 1 else "")
+            for file, errs in sorted(blocking.items())
+        ]
+        raise ConsolidationRefused(
+            f"{len(blocking)} 个文件有错误，未生成汇总表。请先改正，或加 --exclude-invalid 排除有错误的文件：\n  "
+            + "\n  ".join(lines)
+        )
+
+    included = [r for r in kept if r.readable and r.file not in blocking]
+    if not included:
+        raise ConsolidationRefused("没有可以汇总的有效报表，未生成汇总表。")
+    formats = {r.format.id for r in included}
+    years = {r.identity.year for r in included}
+    if len(formats) > 1 or len(years) > 1:
+        raise ConsolidationRefused(
+            f"报表的格式或年度不一致（格式：{sorted(formats)}，年度：{sorted(years)}），不能汇总。"
+        )
+    fmt = included[0].format
+    the_year = years.pop()
+
+    details = [(r.identity.unit, recompute_totals({c: r.values[c] for c in fmt.cells}, fmt)) for r in included]
+    totals = sum_values((v for _u, v in details), fmt)
+
+    sources: list[Source] = []
+    for r in records:
+        ident = r.identity
+        reason = dropped.get(r.file) or "；".join(f.message for f in blocking.get(r.file, [])[:3])
+        sources.append(
+            Source(
+                file=r.file,
+                size=r.size,
+                sha256=r.sha256,
+                unit_code=ident.unit_code if ident else "",
+                unit_name=ident.unit_name if ident else "",
+                year=ident.year if ident else None,
+                format_id=ident.format_id if ident else "",
+                xltool_version=ident.xltool_version if ident else "",
+                included=r in included,
+                reason=reason if r not in included else "",
+                contact={k: r.cover.get(k, "") for k in ("filled_by", "phone")},
+            )
+        )
+    for file, errs in sorted(blocking.items()):
+        if file not in {s.file for s in sources}:
+            sources.append(Source(file, 0, "", "", "", None, "", "", False, errs[0].message))
+    sources.sort(key=lambda s: (not s.included, s.unit_code, s.file))
+    submitted = {r.identity.unit_code for r in included}
+    missing = [u for u in (roster or ()) if u.code not in submitted]
+    warnings = [f"{s.file}：未汇总（{s.reason}）" for s in sources if not s.included]
+
+    write_consolidated(out, fmt, unit, the_year, totals, details, sources, missing, password=password)
+    return Consolidation(
+        out=out,
+        unit=unit,
+        year=the_year,
+        totals=totals,
+        included=[s for s in sources if s.included],
+        excluded=[s for s in sources if not s.included],
+        missing=missing,
+        report=report,
+        warnings=warnings,
+    )
+
+
+def _key(path: str | Path) -> str:
+    return os.path.normcase(str(Path(path).resolve()))
+
+
+def _refuse_output_among_inputs(out: Path, paths: Sequence[Path], previous: Sequence[str | Path]) -> None:
+    """The output may never overwrite an input, nor sit inside an input folder that is read."""
+    target = _key(out)
+    for p in [*paths, *map(Path, previous)]:
+        if _key(p) == target:
+            raise UsageError(f"输出文件不能是输入文件之一：{out}")
+        if p.is_dir() and Path(target).is_relative_to(_key(p)) and out.suffix.lower() in (".xlsx", ".xlsm"):
+            raise UsageError(f"输出文件不能放在被读取的输入文件夹中：{out}（位于 {p}）")
+
+
+__all__ = [
+    "Consolidation",
+    "Source",
+    "consolidate",
+    "read_detail",
+    "recompute_totals",
+    "sum_values",
+    "write_consolidated",
+    "WARNING",
+]
