@@ -57,3 +57,182 @@ def main() -> None:
 
 
 # Commands are registered below, each in a few lines over a library function.
+
+
+@main.command("consolidate", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="汇总工作簿的保存路径（.xlsx）。")
+@click.option("--unit-code", required=True, help="本级单位代码，如 230723。")
+@click.option("--unit-name", required=True, help="本级单位名称，如 汤旺县。")
+@click.option("--level", default="县", show_default=True, help="本级层级：县、区、县级市、市、省 等。")
+@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单（CSV 或 .xlsx）：列出未报送的单位。")
+@click.option("--previous", multiple=True, type=click.Path(), help="上年度的报表或汇总表，用于跨年度校验；可多次给出。")
+@click.option("--exclude-invalid", is_flag=True, help="排除有错误的报表，只汇总有效报表（被排除的文件会列出）。")
+@click.option("--use", "use", multiple=True, type=click.Path(), help="同一单位有多份报表时，指定以哪个文件为准；可多次给出。")
+@click.option("--year", type=int, help="只接受该年度的报表。")
+@click.option("--password", default=None, help="汇总表的工作表保护密码（默认与模板相同）。")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@handle_errors
+def consolidate_command(paths, out, unit_code, unit_name, level, roster, previous, exclude_invalid, use, year, password, jobs):
+    """汇总各单位的有效报表，生成本级汇总工作簿。
+
+    先用与 validate 相同的规则校验全部输入；有错误时不生成任何文件并退出（代码 1），
+    除非加 --exclude-invalid。汇总表本身就是合格的报表，可以继续上报汇总（县 → 市 → 省）。
+    """
+    from rich.console import Console
+
+    from xltool.consolidate import consolidate
+    from xltool.errors import ConsolidationRefused
+    from xltool.model import LEVELS, Unit
+    from xltool.roster import read_roster
+
+    if level not in LEVELS:
+        fail(f"--level {level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
+    units = read_roster(roster) if roster else None
+    console = Console(stderr=False, highlight=False)
+    try:
+        result = consolidate(
+            paths, out, Unit(unit_code, unit_name, level), roster=units, previous=list(previous),
+            exclude_invalid=exclude_invalid, use=use, year=year, password=password, jobs=jobs,
+        )
+    except ConsolidationRefused as exc:
+        click.echo(f"未汇总：{exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    console.print(f"[bold green]已生成汇总表[/]：{result.out}")
+    console.print(f"  {result.unit.name}（{result.unit.code}）{result.year} 年度，汇总 {len(result.included)} 个单位的报表。")
+    for s in result.excluded:
+        console.print(f"  [yellow]未汇总[/]：{s.file}（{s.reason}）")
+    if result.missing:
+        console.print(f"  [yellow]名单中未报送[/]：{'、'.join(f'{u.name}（{u.code}）' for u in result.missing)}")
+    for w in result.warnings:
+        console.print(f"  [yellow]注意[/]：{w}")
+
+
+@main.command("template", context_settings=CONTEXT)
+@click.option(
+    "--roster",
+    type=click.Path(),
+    help="单位名单（CSV 或 .xlsx，列：代码、名称、层级），为名单中每个单位生成一个模板。",
+)
+@click.option("--unit-code", help="只生成一个单位的模板时：单位代码。")
+@click.option("--unit-name", help="只生成一个单位的模板时：单位名称。")
+@click.option("--level", help="只生成一个单位的模板时：单位层级，如 乡镇、街道、部门、县。")
+@click.option("--year", help="报告年度，如 2024。")
+@click.option("--out", type=click.Path(), help="保存位置：用名单时为文件夹；单个单位时为 .xlsx 文件。")
+@click.option("--password", default=None, help="工作表保护密码（默认 xltool）。保护只防误改，不是保密措施。")
+@click.option("--format-id", default=None, help="报表格式编号（默认为国办公开办函〔2021〕30号的格式）。")
+@handle_errors
+def template_command(roster, unit_code, unit_name, level, year, out, password, format_id):
+    """生成填报模板：每个单位一个已锁定的工作簿。
+
+    浅黄色单元格为填报项（已预填 0），合计由公式计算，勾稽关系实时显示“正确”或“不符”。
+
+    \b
+    按名单生成（每个单位一个文件）：
+      xltool template --roster 名单.csv --year 2024 --out 模板
+    只生成一个单位：
+      xltool template --unit-code 230723101 --unit-name 乌伊岭镇 --level 乡镇 --year 2024 --out 乌伊岭镇.xlsx
+    """
+    from pathlib import Path
+
+    from xltool.definition import DEFAULT_FORMAT, get_format
+    from xltool.errors import UsageError
+    from xltool.model import LEVELS, Unit
+    from xltool.roster import read_roster
+    from xltool.template import DEFAULT_PASSWORD, write_template, write_templates
+
+    single = {"--unit-code": unit_code, "--unit-name": unit_name, "--level": level}
+    given = [name for name, value in single.items() if value is not None]
+    if roster and given:
+        raise UsageError(f"--roster 不能与 {'、'.join(given)} 同时使用：按名单生成，或只生成一个单位，二选一")
+    if not roster and not given:
+        raise UsageError("请给出 --roster 名单，或给出 --unit-code、--unit-name、--level 生成单个单位的模板")
+    if not out:
+        raise UsageError("缺少 --out：用名单时为保存模板的文件夹，单个单位时为 .xlsx 文件")
+    if not year:
+        raise UsageError("缺少 --year（报告年度，如 2024）")
+    if not year.strip().isdigit() or not 2000 <= int(year) <= 2100:
+        raise UsageError(f"--year 应为四位数的报告年度，如 2024（收到：{year!r}）")
+    year, out = int(year), Path(out)
+    fmt = get_format(format_id or DEFAULT_FORMAT)
+    password = DEFAULT_PASSWORD if password is None else password
+    protection = f"工作表保护密码：{password}（只防误改）" if password else "工作表已保护，无密码"
+    if roster:
+        if out.suffix.lower() == ".xlsx":
+            raise UsageError(f"用名单生成时 --out 应为文件夹，不是 .xlsx 文件：{out}")
+        paths = write_templates(fmt, read_roster(roster), year, out, password)
+        click.echo(f"已生成 {len(paths)} 个单位的 {year} 年度模板（{fmt.document}），保存在：{out}")
+        for path in paths[:20]:
+            click.echo(f"  {path.name}")
+        if len(paths) > 20:
+            click.echo(f"  ……另有 {len(paths) - 20} 个文件")
+    else:
+        missing = [name for name, value in single.items() if not (value or "").strip()]
+        if missing:
+            raise UsageError(f"生成单个单位的模板还需要 {'、'.join(missing)}")
+        if level not in LEVELS:
+            raise UsageError(f"--level {level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
+        if out.suffix.lower() != ".xlsx" or out.is_dir():
+            raise UsageError(f"只生成一个单位时 --out 应为 .xlsx 文件路径：{out}")
+        path = write_template(fmt, Unit(unit_code.strip(), unit_name.strip(), level), year, out, password)
+        click.echo(f"已生成 {unit_name.strip()}（{unit_code.strip()}）的 {year} 年度模板：{path}")
+    click.echo(protection)
+
+
+@main.command("validate", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单（CSV 或 .xlsx）：核对未报送、名单外和重复报送的单位。")
+@click.option("--previous", multiple=True, type=click.Path(), help="上年度的报表或汇总表（文件或文件夹），用于跨年度校验；可多次给出。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；年度不同的报表按错误处理（默认取多数报表的年度）。")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="结果的输出形式。")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="另存校验报告：.xlsx 工作簿（单位汇总、问题清单），或 .json。")
+@click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False), help="为有问题的报表生成批注副本（标出单元格并附说明），保存到该文件夹。")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@handle_errors
+def validate_command(paths, roster, previous, year, output, report_path, annotate_dir, jobs):
+    """校验各单位报回的工作簿，指出每个问题所在的工作表和单元格。
+
+    PATH 可以是文件或文件夹（含子文件夹）。退出代码：0 全部通过（允许有警告），
+    1 有错误，2 无法运行（参数错误、找不到工作簿）。
+
+    \b
+    例：
+      xltool validate 报回 --roster 名单.csv --previous 2023汇总.xlsx --report 校验报告.xlsx
+      xltool validate 报回 --format json > 结果.json
+    """
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from xltool.errors import UsageError
+    from xltool.report import ReadProgress, print_report, report_to_json, write_report_workbook
+    from xltool.roster import read_roster
+    from xltool.validate import validate_paths
+
+    units = read_roster(roster) if roster else None
+    with ReadProgress() as progress:
+        validation = validate_paths(paths, roster=units, previous=list(previous), year=year, progress=progress, jobs=jobs)
+    report = validation.report
+    inputs = {Path(r.path).resolve() for r in validation.records}
+    if report_path and Path(report_path).resolve() in inputs:
+        raise UsageError(f"报告文件不能是输入文件之一：{report_path}")
+    # in JSON mode stdout carries the JSON only; notes go to stderr
+    notes = Console(stderr=output == "json", highlight=False)
+    if output == "json":
+        click.echo(report_to_json(report))
+    else:
+        print_report(report, Console(highlight=False))
+    if report_path:
+        if report_path.lower().endswith(".json"):
+            Path(report_path).write_text(report_to_json(report) + "\n", encoding="utf-8")
+        else:
+            write_report_workbook(report, report_path)
+        notes.print(f"校验报告已保存：{report_path}")
+    if annotate_dir:
+        from xltool.annotate import annotate
+
+        written = annotate(report, validation.records, annotate_dir)
+        notes.print(f"已生成 {len(written)} 个批注副本，保存在：{annotate_dir}")
+        for file, why in written.skipped.items():
+            notes.print(f"  [yellow]未生成批注副本[/]：{file}（{why}）")
+    sys.exit(EXIT_OK if report.valid else EXIT_FINDINGS)

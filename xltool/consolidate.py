@@ -8,7 +8,6 @@ inputs and totals as formulas), a 明细 sheet with every unit's figures side by
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,14 +94,9 @@ def write_consolidated(
     made_at: datetime | None = None,
 ) -> Path:
     """Write the consolidated workbook atomically; an interrupted write leaves ``out`` untouched."""
-    import xlsxwriter
-
-    from xltool.template import DEFAULT_PASSWORD, draw_return
+    from xltool.template import DEFAULT_PASSWORD, draw_return, write_workbook
 
     password = DEFAULT_PASSWORD if password is None else password
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise UsageError(f"输出文件夹不存在：{out.parent}")
     identity = Identity(
         format_id=fmt.id,
         format_version=fmt.version,
@@ -114,33 +108,17 @@ def write_consolidated(
         kind="consolidated",
         xltool_version=__version__,
     )
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".~xltool-", suffix=".xlsx", dir=out.parent)
-    except OSError as exc:
-        raise UsageError(f"无法在输出文件夹中写入：{out.parent}（{exc.strerror or exc}）") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        wb = xlsxwriter.Workbook(
-            str(tmp),
-            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-        )
-        made_at = made_at or datetime.now()
+    made_at = made_at or datetime.now()
+
+    def draw(wb) -> None:
         wb.set_properties(
             {"title": f"{unit.name}{year}年度政府信息公开统计汇总", "author": "xltool", "created": made_at}
         )
         draw_return(wb, fmt, identity, values=totals, password=password)
         _draw_detail(wb, fmt, unit, year, totals, details, password)
         _draw_sources(wb, unit, year, sources, missing, made_at, password)
-        wb.close()
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"无法写入输出文件：{out}（{exc.strerror or exc}）") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
+
+    return write_workbook(out, draw)
 
 
 def _formats(wb):
@@ -409,7 +387,7 @@ def consolidate(
     sources.sort(key=lambda s: (not s.included, s.unit_code, s.file))
     submitted = {r.identity.unit_code for r in included}
     missing = [u for u in (roster or ()) if u.code not in submitted]
-    warnings = [f"{s.file}：未汇总（{s.reason}）" for s in sources if not s.included]
+    warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in {r.file for r in included}]
 
     write_consolidated(out, fmt, unit, the_year, totals, details, sources, missing, password=password)
     return Consolidation(

@@ -1,0 +1,527 @@
+"""Draw the statutory tables of a Format into an xlsxwriter workbook: the per-unit template.
+
+Everything drawn comes from the definition (``xltool.definition``): labels at their spans, data
+cells, totals as ``=SUM`` formulas, live check cells for rules that have a check row. Input cells
+are unlocked, yellow and validated; everything else is locked behind sheet protection, which
+guards against slips, not against anyone determined (the password is documented).
+
+``draw_return`` only adds sheets to an open workbook, so the consolidator can draw the same
+return and append its own sheets; ``write_template(s)`` create the files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from math import ceil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import xltool
+from xltool.definition import Cell, Format, RuleInstance, Span, Table, Term
+from xltool.errors import DefinitionError, UsageError
+from xltool.model import IDENT_SHEET, Identity, Unit
+from xltool.text import clean_text
+from xltool.totals import recompute_totals
+from xltool.values import AMOUNT_SCALE
+
+if TYPE_CHECKING:  # xlsxwriter is imported where a file is written, to keep the CLI start fast
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+DEFAULT_PASSWORD = "xltool"
+"""Sheet protection password. Published on purpose: protection only prevents accidental edits."""
+
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "in_memory": True,
+}
+"""Options for every workbook xltool creates: text from a roster always stays text; no temp files."""
+
+CHECK_OK = "正确"
+
+# Excel's limits on data validation texts (UTF-16 units; CJK characters count one each).
+_DV_TITLE_MAX, _DV_MESSAGE_MAX = 32, 255
+
+_WINDOWS_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+# Colours: light yellow inputs, grey totals, pale blue headers; Excel's good/bad palette for checks.
+_INPUT_FILL, _TOTAL_FILL, _HEADER_FILL = "#FFF2CC", "#D9D9D9", "#DDEBF7"
+_OK_STYLE = {"bg_color": "#C6EFCE", "font_color": "#006100"}
+_BAD_STYLE = {"bg_color": "#FFC7CE", "font_color": "#9C0006", "bold": True}
+
+_FONT_SIZE, _TITLE_SIZE = 10, 14
+_LINE_HEIGHT = 13.5  # points per wrapped line at _FONT_SIZE
+
+
+def _check(rc: int | None, what: str) -> None:
+    """xlsxwriter reports many failures by return code (-1 range, -2 length): never ignore one."""
+    if rc not in (0, None):
+        raise DefinitionError(f"无法写入{what}（xlsxwriter 返回 {rc}）")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def complete_values(fmt: Format, values: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Every cell's value: inputs as given (0 when missing), totals as the sum of their parts.
+
+    Totals given in ``values`` are ignored: the template's formulas compute them from the inputs,
+    so the cached results written with the formulas must do the same.
+    """
+    values = values or {}
+    unknown = sorted(set(values) - set(fmt.cells))
+    if unknown:
+        raise ValueError(f"未定义的单元格：{', '.join(unknown)}")
+    return recompute_totals({c.id: int(values.get(c.id, 0)) for c in fmt.input_cells}, fmt)
+
+
+def _as_number(kind: str, value: int) -> int | float:
+    return float(Decimal(value) / AMOUNT_SCALE) if kind == "amount" else value
+
+
+def _as_text(kind: str, value: int) -> str:
+    """A number as Excel's & operator shows it (no trailing zeros)."""
+    if kind != "amount":
+        return str(value)
+    return f"{(Decimal(value) / AMOUNT_SCALE).normalize():f}"
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def _sum_ranges(cells: Iterable[Cell]) -> str:
+    """Addresses for SUM(): contiguous runs along a row or down a column become ranges."""
+    runs: list[list[Cell]] = []
+    for cell in cells:
+        if runs and _extends(runs[-1], cell):
+            runs[-1].append(cell)
+        else:
+            runs.append([cell])
+    return ",".join(r[0].address if len(r) == 1 else f"{r[0].address}:{r[-1].address}" for r in runs)
+
+
+def _extends(run: list[Cell], cell: Cell) -> bool:
+    """Whether ``cell`` continues ``run`` without a gap (a range over wide cells would take in blanks)."""
+    last = run[-1]
+    across = cell.row == last.row and cell.col == last.col + 1 and last.width == cell.width == 1
+    down = cell.col == last.col and cell.row == last.row + 1 and cell.width == last.width
+    if len(run) == 1:
+        return across or down
+    return across if run[0].row == last.row else down
+
+
+def _terms(fmt: Format, terms: tuple[Term, ...]) -> str:
+    """Terms as Excel text: D5+D6, D9-D10, 2*D5; "0" when there are none."""
+    out = ""
+    for t in terms:
+        sign = "-" if t.coef < 0 else "+"
+        factor = f"{abs(t.coef)}*" if abs(t.coef) != 1 else ""
+        out += f"{sign}{factor}{fmt.cells[t.cell].address}"
+    return out.removeprefix("+") or "0"
+
+
+def _check_formula(fmt: Format, inst: RuleInstance) -> str:
+    diff = f"({_terms(fmt, inst.lhs)})-({_terms(fmt, inst.rhs)})"
+    if _instance_kind(fmt, inst) == "amount":
+        diff = f"ROUND({diff},4)"
+    return f'=IF({diff}=0,"{CHECK_OK}","不符（差"&({diff})&"）")'
+
+
+def _instance_kind(fmt: Format, inst: RuleInstance) -> str:
+    return "amount" if any(fmt.cells[t.cell].kind == "amount" for t in inst.lhs + inst.rhs) else "count"
+
+
+def check_result(fmt: Format, inst: RuleInstance, values: Mapping[str, int]) -> str:
+    """What the live check cell of ``inst`` shows for complete ``values``: 正确 or 不符（差 N）."""
+    diff = sum(t.coef * values[t.cell] for t in inst.lhs) - sum(t.coef * values[t.cell] for t in inst.rhs)
+    return CHECK_OK if diff == 0 else f"不符（差{_as_text(_instance_kind(fmt, inst), diff)}）"
+
+
+# --------------------------------------------------------------------------- layout helpers
+
+
+class _Styles:
+    """Formats are per workbook in xlsxwriter: build each named style once, on first use."""
+
+    _SPECS: dict[str, dict[str, Any]] = {
+        "title": {"bold": True, "font_size": _TITLE_SIZE, "align": "center"},
+        "subtitle": {"align": "center"},
+        "header": {"bold": True, "align": "center", "border": 1, "bg_color": _HEADER_FILL},
+        "group": {"align": "center", "border": 1},
+        "row_label": {"align": "left", "border": 1},
+        "check_label": {"align": "left", "border": 1, "italic": True},
+        "check": {"align": "center", "border": 1},
+        "input_count": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0"},
+        "input_amount": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0.0000"},
+        "total_count": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0"},
+        "total_amount": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0.0000"},
+        "cover_label": {"bold": True, "border": 1, "align": "left"},
+        "cover_value": {"border": 1, "align": "left", "num_format": "@"},
+        "cover_input": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "align": "left", "num_format": "@"},
+        "note": {"align": "left", "valign": "top"},
+        "note_head": {"align": "left", "bold": True},
+        "ident": {"num_format": "@"},
+        "ok": _OK_STYLE,
+        "bad": _BAD_STYLE,
+    }
+
+    def __init__(self, workbook: xlsxwriter.Workbook, font: str):
+        self.workbook = workbook
+        self.font = font
+        self._cache: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._cache:
+            spec = self._SPECS[name]
+            if name in ("ok", "bad"):  # conditional formats: colours only
+                self._cache[name] = self.workbook.add_format(spec)
+            else:
+                base = {"font_name": self.font, "font_size": _FONT_SIZE, "valign": "vcenter", "text_wrap": True}
+                self._cache[name] = self.workbook.add_format(base | spec)
+        return self._cache[name]
+
+
+def _text_units(text: str) -> float:
+    """Approximate width of text in Excel column units: CJK characters are about two."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+
+
+class _Sheet:
+    """One worksheet plus the row heights its wrapped texts need."""
+
+    def __init__(self, ws: Worksheet, styles: _Styles, widths: tuple[float, ...]):
+        self.ws = ws
+        self.styles = styles
+        self.widths = widths
+        self.heights: dict[int, float] = {}
+        for col, width in enumerate(widths):
+            _check(ws.set_column(col, col, width), f"{ws.name} 的列宽")
+
+    def _width(self, span: Span) -> float:
+        default = 8.43
+        return sum(
+            self.widths[c] if c < len(self.widths) else default for c in range(span.first_col, span.last_col + 1)
+        )
+
+    def need(self, span: Span, text: str, line_height: float = _LINE_HEIGHT) -> None:
+        """Record the height the wrapped text needs, shared evenly by the rows of its span."""
+        usable = max(self._width(span) - 1.5, 1.0)
+        lines = sum(max(1, ceil(_text_units(part) / usable)) for part in text.split("\n"))
+        rows = span.last_row - span.first_row + 1
+        per_row = (lines * line_height + 4) / rows
+        for row in range(span.first_row, span.last_row + 1):
+            self.heights[row] = max(self.heights.get(row, 0.0), per_row)
+
+    def area(self, span: Span, style: str) -> None:
+        """Merge the span (if it is one) with the style; the caller writes the top-left cell."""
+        if span.is_merged:
+            _check(
+                self.ws.merge_range(
+                    span.first_row, span.first_col, span.last_row, span.last_col, "", self.styles[style]
+                ),
+                f"{self.ws.name} {span.ref} 的合并单元格",
+            )
+
+    def text(self, span: Span, text: str, style: str, line_height: float = _LINE_HEIGHT) -> None:
+        text = clean_text(text)
+        self.area(span, style)
+        if text:
+            rc = self.ws.write_string(span.first_row, span.first_col, text, self.styles[style])
+        else:  # an empty string cell is not a blank one to Excel or to readers
+            rc = self.ws.write_blank(span.first_row, span.first_col, None, self.styles[style])
+        _check(rc, f"{self.ws.name} {span.top_left} 的文字")
+        self.need(span, text, line_height)
+
+    def finish(self) -> None:
+        for row, height in sorted(self.heights.items()):
+            _check(self.ws.set_row(row, max(height, 18.0)), f"{self.ws.name} 第 {row + 1} 行的行高")
+
+
+def _add_sheet(workbook: xlsxwriter.Workbook, name: str) -> Worksheet:
+    from xlsxwriter.exceptions import XlsxWriterException
+
+    try:
+        return workbook.add_worksheet(name)
+    except XlsxWriterException as exc:
+        raise DefinitionError(f"无法添加工作表 {name!r}：{exc}") from None
+
+
+def _page_setup(ws: Worksheet, landscape: bool, title_rows: int) -> None:
+    ws.set_paper(9)  # A4
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    if title_rows:
+        ws.repeat_rows(0, title_rows - 1)
+
+
+def _protect(ws: Worksheet, password: str | None) -> None:
+    """Lock the sheet; the clerk may still select cells and resize rows and columns."""
+    if password is None:
+        return
+    ws.protect(
+        password,
+        {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True, "format_rows": True},
+    )
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def draw_return(
+    workbook: xlsxwriter.Workbook,
+    fmt: Format,
+    identity: Identity,
+    values: Mapping[str, int] | None = None,
+    cover: Mapping[str, str] | None = None,
+    password: str | None = DEFAULT_PASSWORD,
+) -> None:
+    """Add the cover, one sheet per table and the very hidden identification to ``workbook``.
+
+    ``values`` maps cell id -> int (amounts scaled by AMOUNT_SCALE); missing inputs are 0 and
+    totals are computed. ``cover`` gives cover field values by key (the unit and year fields
+    default to ``identity``). ``password=None`` leaves the sheets unprotected; "" protects them
+    without a password. The workbook is left open for the caller to add sheets and close.
+    """
+    computed = complete_values(fmt, values)
+    styles = _Styles(workbook, fmt.font)
+    _draw_cover(workbook, styles, fmt, identity, cover or {}, password)
+    for table in fmt.tables:
+        _draw_table(workbook, styles, fmt, table, computed, password)
+    _draw_identity(workbook, styles, identity, password)
+
+
+def _draw_cover(
+    workbook: xlsxwriter.Workbook,
+    styles: _Styles,
+    fmt: Format,
+    identity: Identity,
+    cover: Mapping[str, str],
+    password: str | None,
+) -> None:
+    spec = fmt.cover
+    keys = {f.key for f in spec.fields}
+    unknown = sorted(set(cover) - keys)
+    if unknown:
+        raise ValueError(f"封面没有这些栏目：{', '.join(unknown)}")
+    sheet = _Sheet(_add_sheet(workbook, spec.sheet), styles, spec.widths)
+    words = {"year": identity.year, "document": fmt.document, "name": fmt.name, "version": fmt.version}
+    try:
+        title, subtitle = spec.title.format_map(words), spec.subtitle.format_map(words)
+    except (KeyError, ValueError) as exc:
+        raise DefinitionError(f"{fmt.source}: 封面标题中的占位符无效：{exc}（可用：{', '.join(words)}）") from None
+    sheet.text(spec.title_span, title, "title", line_height=22)
+    if subtitle:
+        sheet.text(spec.subtitle_span, subtitle, "subtitle")
+    defaults = {
+        "unit_name": identity.unit_name,
+        "unit_code": identity.unit_code,
+        "unit_level": identity.unit_level,
+        "year": str(identity.year),
+    }
+    for field in spec.fields:
+        sheet.text(field.label_span, field.label, "cover_label")
+        value = cover.get(field.key, "" if field.input else defaults.get(field.key, ""))
+        sheet.text(field.value_span, value, "cover_input" if field.input else "cover_value")
+    span = spec.instructions_span
+    for i, line in enumerate(spec.instructions):
+        row = span.first_row + i
+        sheet.text(Span(row, span.first_col, row, span.last_col), line, "note_head" if i == 0 else "note")
+    sheet.finish()
+    _page_setup(sheet.ws, landscape=False, title_rows=0)
+    _protect(sheet.ws, password)
+
+
+def _draw_table(
+    workbook: xlsxwriter.Workbook,
+    styles: _Styles,
+    fmt: Format,
+    table: Table,
+    values: Mapping[str, int],
+    password: str | None,
+) -> None:
+    sheet = _Sheet(_add_sheet(workbook, table.sheet), styles, table.widths)
+    ws = sheet.ws
+    sheet.text(table.title_span, table.title, "title", line_height=22)
+    header_rows = set(table.header_rows)
+    for label in table.labels:
+        sheet.text(label.span, label.text, "header" if label.span.first_row in header_rows else "group")
+    drawn: set[Span] = set()
+    for grid in table.grids:
+        for line in grid.columns:
+            if line.span and line.span not in drawn:
+                drawn.add(line.span)
+                sheet.text(line.span, line.label, "header")
+        for line in grid.rows:
+            if line.span and line.span not in drawn:
+                drawn.add(line.span)
+                sheet.text(line.span, line.label, "row_label")
+    for cell in fmt.cells.values():
+        if cell.table == table.key:
+            _draw_cell(sheet, fmt, cell, values)
+    _draw_checks(sheet, fmt, table, values)
+    sheet.finish()
+    if table.freeze_rows:
+        ws.freeze_panes(table.freeze_rows, 0)
+    _page_setup(ws, table.landscape, table.freeze_rows)
+    _protect(ws, password)
+
+
+def _draw_cell(sheet: _Sheet, fmt: Format, cell: Cell, values: Mapping[str, int]) -> None:
+    ws, where = sheet.ws, f"{cell.sheet} {cell.address}"
+    style_name = ("total_" if cell.is_total else "input_") + cell.kind
+    style = sheet.styles[style_name]
+    sheet.area(cell.span, style_name)
+    number = _as_number(cell.kind, values[cell.id])
+    if cell.is_total:
+        formula = f"=SUM({_sum_ranges(fmt.cells[p] for p in cell.parts)})"
+        _check(ws.write_formula(cell.row, cell.col, formula, style, number), f"{where} 的合计公式")
+        return
+    _check(ws.write_number(cell.row, cell.col, number, style), f"{where} 的数值")
+    span = cell.span
+    options = _validation(fmt, cell)
+    _check(
+        ws.data_validation(span.first_row, span.first_col, span.last_row, span.last_col, options),
+        f"{where} 的数据有效性（提示文字过长？）",
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _validation(fmt: Format, cell: Cell) -> dict[str, Any]:
+    """Whole number >= 0 for counts, decimal >= 0 for amounts, with Chinese prompts within Excel's limits."""
+    if cell.kind == "amount":
+        unit = fmt.grid(cell.grid).unit or "万元"
+        rule = f"请填写大于或等于 0 的数（单位：{unit}），最多 4 位小数。没有发生请填 0。"
+        error = f"此处只能填写大于或等于 0 的数（单位：{unit}）。不要填“/”“—”“无”或其他文字；没有发生请填 0。"
+        options: dict[str, Any] = {"validate": "decimal", "criteria": ">=", "value": 0}
+    else:
+        rule = "请填写大于或等于 0 的整数。没有发生请填 0。"
+        error = "此处只能填写大于或等于 0 的整数。不要填小数、“/”“—”“无”或其他文字；没有发生请填 0。"
+        options = {"validate": "integer", "criteria": ">=", "value": 0}
+    where = f"{cell.row_label}／{cell.col_label}"
+    room = _DV_MESSAGE_MAX - len(rule) - 1
+    options |= {
+        "input_title": _clip(f"填报：{cell.col_label}", _DV_TITLE_MAX),
+        "input_message": f"{_clip(where, room)}\n{rule}",
+        "error_title": "填写有误",
+        "error_message": _clip(error, _DV_MESSAGE_MAX),
+    }
+    return options
+
+
+def _draw_checks(sheet: _Sheet, fmt: Format, table: Table, values: Mapping[str, int]) -> None:
+    """Live 正确 / 不符（差 N） cells for the rules that have a check row on this table."""
+    ws = sheet.ws
+    grids = {g.key for g in table.grids}
+    for rule in fmt.rules:
+        if rule.check_label and grids.intersection(rule.grids):
+            sheet.text(rule.check_label.span, rule.check_label.text, "check_label")
+    for inst in fmt.instances:
+        span = inst.check_span
+        if span is None or inst.sheet != table.sheet:
+            continue
+        if any(t.previous for t in inst.lhs + inst.rhs):
+            continue  # last year's figures are not in the workbook: nothing to compute live
+        sheet.area(span, "check")
+        result = check_result(fmt, inst, values)
+        rc = ws.write_formula(span.first_row, span.first_col, _check_formula(fmt, inst), sheet.styles["check"], result)
+        _check(rc, f"{table.sheet} {span.top_left} 的校验公式")
+        sheet.need(span, result)
+        bounds = (span.first_row, span.first_col, span.last_row, span.last_col)
+        for criteria, style in (("==", "ok"), ("!=", "bad")):
+            options = {"type": "cell", "criteria": criteria, "value": f'"{CHECK_OK}"', "format": sheet.styles[style]}
+            _check(ws.conditional_format(*bounds, options), f"{table.sheet} {span.ref} 的条件格式")
+
+
+def _draw_identity(workbook: xlsxwriter.Workbook, styles: _Styles, identity: Identity, password: str | None) -> None:
+    ws = _add_sheet(workbook, IDENT_SHEET)
+    for row, (key, value) in enumerate(identity.rows()):
+        _check(ws.write_string(row, 0, key, styles["ident"]), f"{IDENT_SHEET} 的标识")
+        _check(ws.write_string(row, 1, clean_text(value), styles["ident"]), f"{IDENT_SHEET} 的标识")
+    ws.set_column(0, 1, 24)
+    ws.very_hidden()
+    _protect(ws, password)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def template_identity(fmt: Format, unit: Unit, year: int) -> Identity:
+    """The identification of a unit's blank template."""
+    return Identity(
+        format_id=fmt.id,
+        format_version=fmt.version,
+        fingerprint=fmt.fingerprint,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        unit_level=unit.level,
+        year=year,
+        kind="template",
+        xltool_version=xltool.__version__,
+    )
+
+
+def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]) -> Path:
+    """Create ``path`` atomically: ``draw(workbook)`` fills a temporary file beside it, which then
+    replaces ``path``. A failed run leaves neither a partial file nor the old file damaged."""
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+
+    path = Path(path)
+    tmp = path.with_name(f".~{path.stem}.{secrets.token_hex(4)}.tmp.xlsx")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS) as workbook:
+            draw(workbook)
+        os.replace(tmp, path)
+    except (OSError, FileCreateError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"{path}: 无法写入：{exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_template(
+    fmt: Format, unit: Unit, year: int, path: str | Path, password: str | None = DEFAULT_PASSWORD
+) -> Path:
+    """Write one unit's blank template to ``path`` (atomically) and return the path."""
+    identity = template_identity(fmt, unit, year)
+    return write_workbook(path, lambda wb: draw_return(wb, fmt, identity, password=password))
+
+
+def template_file_name(unit: Unit, year: int) -> str:
+    """``{code}_{name}_{year}年政府信息公开统计表.xlsx``, safe as a Windows file name."""
+    stem = f"{unit.code}_{unit.name}_{year}年政府信息公开统计表"
+    stem = _WINDOWS_ILLEGAL.sub("_", clean_text(stem)).strip(" .")
+    return f"{stem}.xlsx"
+
+
+def write_templates(
+    fmt: Format, units: Iterable[Unit], year: int, out_dir: str | Path, password: str | None = DEFAULT_PASSWORD
+) -> list[Path]:
+    """Write one template per unit into ``out_dir`` (created if needed); returns the paths in unit order."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: 已存在同名文件，输出位置应为文件夹")
+    named = [(unit, template_file_name(unit, year)) for unit in units]
+    seen: dict[str, Unit] = {}
+    for unit, name in named:  # file systems on Windows ignore case
+        if (other := seen.setdefault(name.lower(), unit)) is not unit:
+            raise UsageError(f"单位 {other.code} {other.name} 与 {unit.code} {unit.name} 的模板文件名相同：{name}")
+    return [write_template(fmt, unit, year, out_dir / name, password) for unit, name in named]
