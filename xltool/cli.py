@@ -209,6 +209,11 @@ def validate_command(paths, roster, previous, year, output, report_path, annotat
     from xltool.roster import read_roster
     from xltool.validate import validate_paths
 
+    folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+    for option, out in (("--report", report_path), ("--annotate", annotate_dir)):
+        inside = [f for f in folders if out and Path(out).resolve().is_relative_to(f)]
+        if inside and (option == "--annotate" or Path(out).suffix.lower() in (".xlsx", ".xlsm")):
+            raise UsageError(f"{option} 的输出不能放在被校验的文件夹中（{inside[0]}），否则下次校验会把它当作报表读取")
     units = read_roster(roster) if roster else None
     with ReadProgress() as progress:
         validation = validate_paths(paths, roster=units, previous=list(previous), year=year, progress=progress, jobs=jobs)
@@ -224,15 +229,32 @@ def validate_command(paths, roster, previous, year, output, report_path, annotat
         print_report(report, Console(highlight=False))
     if report_path:
         if report_path.lower().endswith(".json"):
-            Path(report_path).write_text(report_to_json(report) + "\n", encoding="utf-8")
+            try:
+                Path(report_path).write_text(report_to_json(report) + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"{report_path}: 无法写入：{exc}") from None
         else:
             write_report_workbook(report, report_path)
-        notes.print(f"校验报告已保存：{report_path}")
+        notes.print(f"校验报告已保存：{report_path}", markup=False)
     if annotate_dir:
         from xltool.annotate import annotate
 
         written = annotate(report, validation.records, annotate_dir)
-        notes.print(f"已生成 {len(written)} 个批注副本，保存在：{annotate_dir}")
+        notes.print(f"已生成 {len(written)} 个批注副本，保存在：{annotate_dir}", markup=False)
         for file, why in written.skipped.items():
-            notes.print(f"  [yellow]未生成批注副本[/]：{file}（{why}）")
+            notes.print(f"  未生成批注副本：{file}（{why}）", markup=False)
     sys.exit(EXIT_OK if report.valid else EXIT_FINDINGS)
+
+
+@main.command("demo", context_settings=CONTEXT)
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@handle_errors
+def demo_command(folder):
+    """用自带的样例数据（汤旺县、嘉荫县，2024 年度）演示一年的完整流程。
+
+    下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报（伊春市）。结果写入新文件夹
+    FOLDER（默认在当前文件夹下新建“xltool-演示”），不会覆盖任何已有文件。
+    """
+    from xltool.demo import run_demo
+
+    run_demo(folder, say=click.echo)

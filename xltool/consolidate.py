@@ -385,7 +385,7 @@ def consolidate(
         if file not in {s.file for s in sources}:
             sources.append(Source(file, 0, "", "", "", None, "", "", False, errs[0].message))
     sources.sort(key=lambda s: (not s.included, s.unit_code, s.file))
-    submitted = {r.identity.unit_code for r in included}
+    submitted = {r.identity.unit_code for r in records if r.identity is not None}
     missing = [u for u in (roster or ()) if u.code not in submitted]
     warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in {r.file for r in included}]
 

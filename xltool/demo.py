@@ -1,0 +1,131 @@
+"""Run a whole reporting year on the bundled samples: what a county does each January.
+
+下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报, into a new folder, never overwriting anything.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xltool.errors import UsageError
+from xltool.model import Unit
+
+CITY = Unit("230700", "伊春市", "市")
+YEAR = 2024
+DEFAULT_DIR = "xltool-演示"
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    steps: list[tuple[str, Path]] = field(default_factory=list)  # (what to open it for, path)
+
+
+def fresh_folder(target: str | Path | None) -> Path:
+    """The folder to run in: the one given (must be new or empty), or a new one under the current folder."""
+    if target is not None:
+        path = Path(target)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise UsageError(f"演示文件夹已存在且不为空：{path}（演示不会覆盖任何文件，请换一个文件夹）")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    base = Path.cwd() / DEFAULT_DIR
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{DEFAULT_DIR}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
+    """Generate templates, validate the sample inbox, annotate, consolidate two counties, roll up the city."""
+    from samples import SAMPLES_DIR
+    from xltool.annotate import annotate
+    from xltool.consolidate import consolidate
+    from xltool.definition import get_format
+    from xltool.report import write_report_workbook
+    from xltool.roster import read_roster
+    from xltool.template import write_templates
+    from xltool.validate import validate_paths
+
+    fmt = get_format()
+    root = fresh_folder(target)
+    result = DemoResult(root)
+    data = SAMPLES_DIR / "data"
+    county_outputs: list[Path] = []
+    for county, roster_file, previous in (
+        (Unit("230723", "汤旺县", "县"), "汤旺县-名单.csv", SAMPLES_DIR / "汤旺县" / "2023"),
+        (Unit("230722", "嘉荫县", "县"), "嘉荫县-名单.csv", None),
+    ):
+        say(f"\n【{county.name}】")
+        folder = root / county.name
+        roster_path = folder / "名单.csv"
+        folder.mkdir()
+        shutil.copy2(data / roster_file, roster_path)
+        roster = read_roster(roster_path)
+
+        templates = write_templates(fmt, roster, YEAR, folder / "1-下发模板")
+        say(f"1 下发模板：为名单中的 {len(templates)} 个单位生成了 {YEAR} 年度填报模板 → {folder / '1-下发模板'}")
+        result.steps.append((f"{county.name}：乡镇填报时看到的模板", templates[0]))
+
+        inbox = folder / "2-收件箱"
+        shutil.copytree(SAMPLES_DIR / county.name / str(YEAR) / "收件箱", inbox)
+        n_in = len(list(inbox.iterdir()))
+        say(f"2 收集：收件箱中有 {n_in} 份报回的报表（样例数据）→ {inbox}")
+
+        prev = [previous] if previous else []
+        validation = validate_paths([inbox], roster=roster, previous=prev, year=YEAR)
+        report = validation.report
+        check_dir = folder / "3-校验"
+        check_dir.mkdir()
+        report_path = write_report_workbook(report, check_dir / f"{county.name}{YEAR}年度校验报告.xlsx")
+        counts = {s: sum(1 for w in report.workbooks if w.status == s) for s in ("passed", "warnings", "errors")}
+        say(
+            f"3 校验：通过 {counts['passed']} 份，有警告 {counts['warnings']} 份，有错误 {counts['errors']} 份"
+            + ("（已用上年度汇总表做跨年度核对）" if previous else "")
+        )
+        for w in report.workbooks:
+            if w.status == "errors":
+                first = next(f for f in report.findings if f.file == w.file and f.severity == "error")
+                say(f"    ✗ {w.unit_name}：{first.sheet} {' '.join(first.cells[:4])} {first.message}")
+        say(f"  校验报告 → {report_path}")
+        result.steps.append((f"{county.name}：校验报告（每个问题一行）", report_path))
+
+        annotated = annotate(report, validation.records, folder / "4-退回修改")
+        if annotated:
+            say(f"4 退回修改：为有问题的报表生成了 {len(annotated)} 份批注副本（问题单元格标红并附说明），发回单位改正 → {folder / '4-退回修改'}")
+            result.steps.append((f"{county.name}：发回单位的批注副本", annotated[0]))
+
+        out = folder / "5-汇总" / f"{county.name}{YEAR}年度政府信息公开统计汇总.xlsx"
+        out.parent.mkdir()
+        done = consolidate([inbox], out, county, roster=roster, previous=prev, exclude_invalid=True, year=YEAR)
+        say(f"5 汇总：汇总了 {len(done.included)} 份有效报表" + (f"，排除 {len(done.excluded)} 份有错误的报表" if done.excluded else "") + f" → {out}")
+        if done.missing:
+            say(f"    名单中未报送：{'、'.join(u.name for u in done.missing)}")
+        if county.code == "230723":
+            say("    乌伊岭镇的数字取自其公开发布的 2024 年度报告（表内全部为 0），已计入汇总表的“明细”")
+        county_outputs.append(out)
+        result.steps.append((f"{county.name}：县级汇总表（含明细、来源）", out))
+
+    say(f"\n【{CITY.name}】")
+    city_out = root / CITY.name / f"{CITY.name}{YEAR}年度政府信息公开统计汇总.xlsx"
+    city_out.parent.mkdir()
+    city = consolidate(county_outputs, city_out, CITY, year=YEAR)
+    say(f"6 上报：两个县的汇总表本身就是合格的报表，再汇总为{CITY.name}的汇总表 → {city_out}")
+    t3 = city.totals
+    say(
+        f"    {CITY.name}：本年新收申请 {t3['t3.new.total']} 件，行政许可 {t3['t2_5.licensing.decisions']} 件，"
+        f"行政处罚 {t3['t2_6.penalty.decisions']} 件"
+    )
+    result.steps.append((f"{CITY.name}：市级汇总表", city_out))
+
+    say("\n打开以下文件查看：")
+    for what, path in result.steps:
+        say(f"  {what}：{path}")
+    return result
