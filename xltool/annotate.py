@@ -1,0 +1,162 @@
+"""Mark up a copy of each returned workbook for the unit that sent it: the cells of every finding
+highlighted with a comment, and a first sheet 校验结果 listing everything. The original is never
+written to; only .xlsx/.xlsm can be copied this way (openpyxl cannot write .xls or .ods).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xltool.errors import UsageError
+from xltool.model import ERROR, SEVERITY_ZH, Finding, Report
+from xltool.text import clean_text
+
+RESULT_SHEET = "校验结果"
+SUFFIX = "_校验意见"
+AUTHOR = "xltool"
+ERROR_FILL = "FFFF7C80"  # red
+WARNING_FILL = "FFFFC000"  # orange
+ANNOTATABLE = (".xlsx", ".xlsm")
+
+
+class Annotated(list):
+    """The paths written (a list), plus ``skipped``: file -> why it has no annotated copy."""
+
+    def __init__(self, paths: Sequence[Path] = (), skipped: dict[str, str] | None = None):
+        super().__init__(paths)
+        self.skipped: dict[str, str] = dict(skipped or {})
+
+
+def annotate(report: Report, records: Sequence[Any], out_dir: str | Path) -> Annotated:
+    """One annotated copy per workbook with findings, named ``<stem>_校验意见.xlsx`` (or .xlsm)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: 已存在同名文件，批注输出位置应为文件夹")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    inputs = {_key(r.path) for r in records}
+    by_file: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        if f.file:
+            by_file.setdefault(f.file, []).append(f)
+    written = Annotated()
+    taken: set[str] = set()
+    for rec in records:
+        findings = by_file.get(rec.file)
+        if not findings:
+            continue
+        suffix = rec.path.suffix.lower()
+        if suffix not in ANNOTATABLE:
+            written.skipped[rec.file] = f"{suffix} 格式的文件不能生成批注副本，请查看校验报告中的问题清单"
+            continue
+        target = _target(out_dir, rec.path, inputs, taken)
+        try:
+            annotate_file(rec.path, findings, target)
+        except UsageError:
+            raise
+        except Exception as exc:  # a file openpyxl cannot load: say so, keep going
+            written.skipped[rec.file] = f"无法生成批注副本（{type(exc).__name__}）"
+            continue
+        written.append(target)
+    return written
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(str(Path(path).resolve()))
+
+
+def _target(out_dir: Path, src: Path, inputs: set[str], taken: set[str]) -> Path:
+    """``<stem>_校验意见.xlsx`` in out_dir; numbered when that would be an input or already used."""
+    ext = ".xlsm" if src.suffix.lower() == ".xlsm" else ".xlsx"
+    n = 1
+    while True:
+        name = f"{src.stem}{SUFFIX}{ext}" if n == 1 else f"{src.stem}{SUFFIX}({n}){ext}"
+        target = out_dir / name
+        if _key(target) not in inputs and _key(target) not in taken:
+            taken.add(_key(target))
+            return target
+        n += 1
+
+
+def annotate_file(src: Path, findings: Sequence[Finding], target: Path) -> Path:
+    """Write the marked-up copy of ``src`` to ``target`` (never to ``src``)."""
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    if _key(target) == _key(src):
+        raise UsageError(f"批注副本不能覆盖原文件：{src}")
+    keep_vba = src.suffix.lower() == ".xlsm"
+    wb = load_workbook(src, keep_vba=keep_vba, rich_text=False)
+    fills = {ERROR: PatternFill("solid", fgColor=ERROR_FILL), "warning": PatternFill("solid", fgColor=WARNING_FILL)}
+
+    # cell -> (worst severity, messages), per sheet; merged cells collapse to their top-left
+    marks: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for f in findings:
+        if not f.sheet or f.sheet not in wb.sheetnames:
+            continue
+        ws = wb[f.sheet]
+        for ref in f.cells:
+            coord = _top_left(ws, ref.split(":")[0])
+            severity, messages = marks.get((f.sheet, coord), (f.severity, []))
+            if f.severity == ERROR:
+                severity = ERROR
+            messages.append(f"【{SEVERITY_ZH[f.severity]} {f.rule}】{f.message}")
+            marks[(f.sheet, coord)] = (severity, messages)
+    for (sheet, coord), (severity, messages) in marks.items():
+        cell = wb[sheet][coord]
+        cell.fill = fills[severity]
+        text = clean_text("\n".join(dict.fromkeys(messages)))
+        comment = Comment(text, AUTHOR)
+        comment.width = 360
+        comment.height = min(600, 40 + 36 * len(messages))
+        cell.comment = comment
+
+    _add_result_sheet(wb, findings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".~{target.stem}.tmp{target.suffix}")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"{target}: 无法写入：{exc}") from None
+    return target
+
+
+def _top_left(ws: Any, coord: str) -> str:
+    for rng in ws.merged_cells.ranges:
+        if coord in rng:
+            return rng.start_cell.coordinate
+    return coord
+
+
+def _add_result_sheet(wb: Any, findings: Sequence[Finding]) -> None:
+    """A new first sheet listing every finding, so those without cells are seen too."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws = wb.create_sheet(RESULT_SHEET, 0)
+    headers = (("工作表", 18), ("单元格", 18), ("规则", 14), ("级别", 8), ("说明", 90))
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="FFDDEBF7")
+    for c, (name, width) in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=c, value=name)
+        cell.font = bold
+        cell.fill = head_fill
+        ws.column_dimensions[cell.column_letter].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for r, f in enumerate(findings, start=2):
+        row = (f.sheet or "（整个文件）", "、".join(f.cells), f.rule, SEVERITY_ZH[f.severity], f.message)
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
+            cell.value = clean_text(value)
+            cell.data_type = "s"  # text stays text, even "=..." or "001"
+            cell.alignment = wrap
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:E{max(2, len(findings) + 1)}"
+    for other in wb.worksheets:
+        other.sheet_view.tabSelected = False
+    wb.active = 0
+    ws.sheet_view.tabSelected = True

@@ -1,0 +1,259 @@
+"""A validation Report for people: the terminal (rich), JSON, and an Excel workbook.
+
+JSON is exactly ``Report.to_dict()``: the CLI adds nothing to what the library found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xltool.model import ERROR, SEVERITY_ZH, STATUS_ZH, Finding, Report
+from xltool.text import clean_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+PROGRESS_MIN_FILES = 20
+"""A progress bar is shown (on stderr) from this many files on."""
+
+MISSING = "未报送"
+_STATUS_STYLE = {"passed": "green", "warnings": "yellow", "errors": "bold red", MISSING: "yellow"}
+
+
+def report_to_json(report: Report) -> str:
+    """The report as JSON text, Chinese kept readable."""
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+
+
+def cells_text(cells: Sequence[str], limit: int = 4) -> str:
+    """A1 cells for a narrow column: all of them when few, else first…last and the count."""
+    if len(cells) <= limit:
+        return " ".join(cells)
+    return f"{cells[0]}…{cells[-1]}（{len(cells)} 格）"
+
+
+def summary_rows(report: Report) -> list[dict[str, Any]]:
+    """One row per workbook, then one per roster unit that sent nothing."""
+    rows = [
+        {
+            "unit_code": w.unit_code,
+            "unit_name": w.unit_name,
+            "unit_level": w.unit_level,
+            "year": w.year,
+            "file": w.file,
+            "status": STATUS_ZH[w.status],
+            "style": _STATUS_STYLE[w.status],
+            "errors": w.errors,
+            "warnings": w.warnings,
+        }
+        for w in report.workbooks
+    ]
+    for f in report.findings:
+        if f.rule == "R-MISSING":
+            rows.append(
+                {
+                    "unit_code": f.unit_code,
+                    "unit_name": f.unit_name,
+                    "unit_level": "",
+                    "year": None,
+                    "file": "",
+                    "status": MISSING,
+                    "style": _STATUS_STYLE[MISSING],
+                    "errors": 0,
+                    "warnings": 1,
+                }
+            )
+    return rows
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def print_report(report: Report, console: Console) -> None:
+    """Summary table per unit, then the findings grouped by file."""
+    from rich.table import Table
+    from rich.text import Text
+
+    summary = Table(title="校验结果", title_justify="left", show_lines=False)
+    for name, justify in (
+        ("单位代码", "left"),
+        ("单位名称", "left"),
+        ("文件", "left"),
+        ("状态", "left"),
+        ("错误数", "right"),
+        ("警告数", "right"),
+    ):
+        summary.add_column(name, justify=justify, overflow="fold")
+    for row in summary_rows(report):
+        summary.add_row(
+            Text(row["unit_code"]),
+            Text(row["unit_name"]),
+            Text(row["file"] or "—"),
+            Text(row["status"], style=row["style"]),
+            str(row["errors"]),
+            str(row["warnings"]),
+        )
+    console.print(summary)
+
+    groups: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault(f.file, []).append(f)
+    for file, findings in groups.items():
+        first = findings[0]
+        who = f"{first.unit_name}（{first.unit_code}）" if first.unit_code else ""
+        title = f"{file}  {who}" if file else "报送名单核对"
+        table = Table(title=Text(title, style="bold"), title_justify="left", show_lines=True)
+        table.add_column("工作表", overflow="fold", max_width=10)
+        table.add_column("单元格", overflow="fold", max_width=16)
+        table.add_column("规则", no_wrap=True)
+        table.add_column("级别", no_wrap=True)
+        table.add_column("说明", overflow="fold", min_width=30, ratio=1)
+        for f in findings:
+            style = "red" if f.severity == ERROR else "yellow"
+            table.add_row(
+                Text(f.sheet or "—"),
+                cells_text(f.cells) or "—",
+                Text(f.rule),
+                Text(SEVERITY_ZH[f.severity], style=style),
+                Text(f.message),
+            )
+        console.print(table)
+
+    n_err = sum(1 for f in report.findings if f.severity == ERROR)
+    n_warn = len(report.findings) - n_err
+    verdict = "[bold green]全部通过[/]" if report.valid else "[bold red]有错误[/]"
+    console.print(f"{verdict}：{len(report.workbooks)} 个文件，错误 {n_err} 处，警告 {n_warn} 处。")
+
+
+class ReadProgress:
+    """progress(done, total, file) for validate_paths: a bar on stderr once there are many files."""
+
+    def __init__(self, console: Console | None = None, minimum: int = PROGRESS_MIN_FILES):
+        self.console = console
+        self.minimum = minimum
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int, file: str) -> None:
+        if total < self.minimum:
+            return
+        if self._progress is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            console = self.console or Console(stderr=True)
+            self._progress = Progress(
+                TextColumn("读取报表"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("read", total=total)
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self) -> Callable[[int, int, str], None]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- workbook
+
+SUMMARY_SHEET = "单位汇总"
+FINDINGS_SHEET = "问题清单"
+_SUMMARY_HEADERS = (
+    ("单位代码", 14),
+    ("单位名称", 22),
+    ("层级", 8),
+    ("年度", 8),
+    ("文件", 40),
+    ("状态", 10),
+    ("错误数", 8),
+    ("警告数", 8),
+)
+_FINDING_HEADERS = (
+    ("文件", 36),
+    ("单位代码", 14),
+    ("单位名称", 20),
+    ("工作表", 16),
+    ("单元格", 16),
+    ("项目", 24),
+    ("栏目", 14),
+    ("规则", 14),
+    ("级别", 6),
+    ("说明", 80),
+)
+
+
+def write_report_workbook(report: Report, path: str | Path) -> Path:
+    """单位汇总 (one row per unit) and 问题清单 (one row per finding), filterable, header frozen."""
+    from xltool.template import write_workbook
+
+    def draw(wb: Any) -> None:
+        header = wb.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        )
+        text = wb.add_format({"valign": "top"})
+        wrap = wb.add_format({"valign": "top", "text_wrap": True})
+        red = wb.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        yellow = wb.add_format({"valign": "top", "font_color": "#9C5700", "bg_color": "#FFEB9C"})
+        green = wb.add_format({"valign": "top", "font_color": "#006100", "bg_color": "#C6EFCE"})
+        status_fmt = {"通过": green, "有警告": yellow, "有错误": red, MISSING: yellow}
+
+        ws = wb.add_worksheet(SUMMARY_SHEET)
+        rows = summary_rows(report)
+        _header(ws, _SUMMARY_HEADERS, header)
+        for r, row in enumerate(rows, start=1):
+            _text(ws, r, 0, row["unit_code"], text)
+            _text(ws, r, 1, row["unit_name"], text)
+            _text(ws, r, 2, row["unit_level"], text)
+            if row["year"] is None:
+                ws.write_blank(r, 3, None, text)
+            else:
+                ws.write_number(r, 3, row["year"], text)
+            _text(ws, r, 4, row["file"], text)
+            ws.write_string(r, 5, row["status"], status_fmt[row["status"]])
+            ws.write_number(r, 6, row["errors"], text)
+            ws.write_number(r, 7, row["warnings"], text)
+        ws.autofilter(0, 0, max(len(rows), 1), len(_SUMMARY_HEADERS) - 1)
+        ws.freeze_panes(1, 0)
+
+        ws = wb.add_worksheet(FINDINGS_SHEET)
+        _header(ws, _FINDING_HEADERS, header)
+        for r, f in enumerate(report.findings, start=1):
+            values = (f.file, f.unit_code, f.unit_name, f.sheet, "、".join(f.cells), f.row_label, f.col_label, f.rule)
+            for c, value in enumerate(values):
+                _text(ws, r, c, value, text)
+            ws.write_string(r, 8, SEVERITY_ZH[f.severity], red if f.severity == ERROR else yellow)
+            _text(ws, r, 9, f.message, wrap)
+        ws.autofilter(0, 0, max(len(report.findings), 1), len(_FINDING_HEADERS) - 1)
+        ws.freeze_panes(1, 0)
+
+    return write_workbook(path, draw)
+
+
+def _header(ws: Any, headers: Sequence[tuple[str, float]], fmt: Any) -> None:
+    for c, (name, width) in enumerate(headers):
+        ws.write_string(0, c, name, fmt)
+        ws.set_column(c, c, width)
+
+
+def _text(ws: Any, row: int, col: int, value: str, fmt: Any) -> None:
+    """Text always as text (never a formula or number); empty as a blank cell."""
+    value = clean_text(value)
+    if value:
+        ws.write_string(row, col, value, fmt)
+    else:
+        ws.write_blank(row, col, None, fmt)

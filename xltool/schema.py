@@ -1,0 +1,376 @@
+"""Format -> pandera schema: the definition's rules as named DataFrame checks, failures -> findings.
+
+One row per readable return, one nullable Int64 column per statutory cell (amounts scaled by
+AMOUNT_SCALE). Every rule instance of the definition becomes one DataFrame-wide check named
+after the instance, so a failure maps back to its rule and cells without guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from xltool.definition import Format, RuleInstance, Term, parse_cell
+from xltool.model import ERROR, Finding
+from xltool.values import format_amount
+
+if TYPE_CHECKING:
+    from xltool.reader import ReturnRecord
+
+META = ("file", "unit_code", "unit_name", "unit_level", "year")
+PREV = "prev:"
+RULE_NEGATIVE = "V-NEGATIVE"
+_GE0 = "greater_than_or_equal_to(0)"
+
+
+def prev_column(cell_id: str) -> str:
+    """Name of the column holding last year's value of a cell."""
+    return PREV + cell_id
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def frame_from_records(records: Sequence[ReturnRecord], fmt: Format) -> pd.DataFrame:
+    """One row per readable record of this format; the index is the record's position in ``records``."""
+    index, rows = [], []
+    for i, rec in enumerate(records):
+        if not rec.readable or rec.format is None or rec.format.id != fmt.id:
+            continue
+        ident = rec.identity
+        row: dict[str, Any] = {
+            "file": rec.file,
+            "unit_code": ident.unit_code if ident else "",
+            "unit_name": ident.unit_name if ident else "",
+            "unit_level": ident.unit_level if ident else "",
+            "year": ident.year if ident else None,
+        }
+        for cid in fmt.cells:
+            row[cid] = rec.values.get(cid)
+        index.append(i)
+        rows.append(row)
+    columns = list(META) + list(fmt.cells)
+    df = pd.DataFrame(rows, index=pd.Index(index, dtype="int64"), columns=columns)
+    for col in ("file", "unit_code", "unit_name", "unit_level"):
+        df[col] = df[col].astype(object)
+    df["year"] = df["year"].astype("Int64")
+    for cid in fmt.cells:
+        df[cid] = df[cid].astype("Int64")
+    return df
+
+
+def add_previous(df: pd.DataFrame, fmt: Format, previous: dict[str, dict[str, int | None]]) -> pd.DataFrame:
+    """Add one "prev:<cell>" column per cell from last year's values by unit code (NA when absent)."""
+    data = {
+        prev_column(cid): pd.array(
+            [previous.get(code, {}).get(cid) for code in df["unit_code"]],
+            dtype="Int64",
+        )
+        for cid in fmt.cells
+    }
+    return pd.concat([df, pd.DataFrame(data, index=df.index)], axis=1)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _term_column(term: Term) -> str:
+    return prev_column(term.cell) if term.previous else term.cell
+
+
+def _equation_check(inst: RuleInstance):
+    """sum(coef*lhs) == sum(coef*rhs) per row, in exact int64; a row with NA among its terms passes."""
+    coefs: dict[str, int] = {}
+    for t in inst.lhs:
+        coefs[_term_column(t)] = coefs.get(_term_column(t), 0) + t.coef
+    for t in inst.rhs:
+        coefs[_term_column(t)] = coefs.get(_term_column(t), 0) - t.coef
+    columns = list(coefs)
+    vector = np.array([coefs[c] for c in columns], dtype="int64")
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        part = df[columns]
+        missing = part.isna().to_numpy().any(axis=1)
+        diff = part.to_numpy(dtype="int64", na_value=0) @ vector
+        return pd.Series((diff == 0) | missing, index=df.index)
+
+    return check
+
+
+def _zero_check(inst: RuleInstance):
+    """Rows of a unit whose level is listed must hold 0 (or an unusable value) in every cell."""
+    levels = list(inst.rule.levels)
+    columns = [t.cell for t in inst.lhs]
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        zero = (df[columns].fillna(0).to_numpy(dtype="int64") == 0).all(axis=1)
+        return pd.Series(zero, index=df.index) | ~df["unit_level"].isin(levels)
+
+    return check
+
+
+def is_cross_year(inst: RuleInstance) -> bool:
+    return any(t.previous for t in inst.lhs + inst.rhs)
+
+
+def checked_instances(fmt: Format, with_previous: bool) -> list[RuleInstance]:
+    """The rule instances a schema checks: cross-year ones only when last year's values are known."""
+    return [
+        i
+        for i in fmt.instances
+        if i.rule.kind in ("sum", "equation", "zero_for_levels") and (with_previous or not is_cross_year(i))
+    ]
+
+
+_CACHE: dict[tuple[str, str, bool], pa.DataFrameSchema] = {}
+
+
+def build_schema(fmt: Format, with_previous: bool = False) -> pa.DataFrameSchema:
+    """The pandera schema of a format, built once per (format, with_previous) and cached."""
+    key = (fmt.id, fmt.fingerprint, with_previous)
+    if key in _CACHE:
+        return _CACHE[key]
+    columns: dict[str, pa.Column] = {
+        cid: pa.Column("Int64", pa.Check.ge(0), nullable=True, coerce=False) for cid in fmt.cells
+    }
+    if with_previous:
+        columns.update({prev_column(cid): pa.Column("Int64", nullable=True) for cid in fmt.cells})
+    checks = []
+    for inst in checked_instances(fmt, with_previous):
+        fn = _zero_check(inst) if inst.rule.kind == "zero_for_levels" else _equation_check(inst)
+        checks.append(pa.Check(fn, name=inst.name, ignore_na=False))
+    schema = pa.DataFrameSchema(columns, checks=checks, name=fmt.id)
+    _CACHE[key] = schema
+    return schema
+
+
+# --------------------------------------------------------------------------- failures -> findings
+
+
+def schema_findings(
+    df: pd.DataFrame,
+    fmt: Format,
+    records: Sequence[ReturnRecord],
+    with_previous: bool = False,
+) -> list[Finding]:
+    """Validate the frame (lazily) and turn every failed check into a finding at its cells.
+
+    ``records[i]`` is the record of the frame row with index ``i`` (see ``frame_from_records``).
+    """
+    if df.empty:
+        return []
+    schema = build_schema(fmt, with_previous)
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        failures = exc.failure_cases
+    else:
+        return []
+    by_name = {i.name: i for i in checked_instances(fmt, with_previous)}
+    tables = [t.key for t in fmt.tables]
+    out: list[tuple[tuple, Finding]] = []
+    cases = failures[["check", "column", "index"]]
+    wide = cases["check"].isin(list(by_name))
+    # a wide check lists one failure case per column of a failing row: one is enough
+    cases = pd.concat([cases[wide].drop_duplicates(["check", "index"]), cases[~wide]])
+    rows = df.loc[sorted({int(i) for i in cases["index"] if not pd.isna(i)})].to_dict("index")
+    for check, column, index in cases.itertuples(index=False):
+        if index is None or pd.isna(index):
+            # a schema-level failure with no row (wrong dtype, missing column): a bug, not user data
+            raise RuntimeError(f"schema {fmt.id}: {check} failed on {column}")
+        index = int(index)
+        rec = records[index]
+        if check in by_name:
+            finding = instance_finding(by_name[check], fmt, rec, rows[index])
+            table = fmt.cells[by_name[check].cells[0]].table
+        elif check == _GE0 and column in fmt.cells:
+            finding = negative_finding(fmt, rec, column, rows[index][column])
+            table = fmt.cells[column].table
+            if _already_reported(rec, finding):
+                continue
+        else:
+            raise RuntimeError(f"schema {fmt.id}: unexpected check {check!r} on {column}")
+        out.append(((index, tables.index(table), parse_cell(finding.cells[0]), finding.rule), finding))
+    return [f for _, f in sorted(out, key=lambda x: x[0])]
+
+
+def _already_reported(rec: ReturnRecord, finding: Finding) -> bool:
+    """The reader may already have flagged a bad value at this cell; say it once."""
+    return any(f.sheet == finding.sheet and set(f.cells) & set(finding.cells) for f in rec.findings)
+
+
+def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Finding:
+    c = fmt.cells[cid]
+    return _finding(
+        rec,
+        sheet=rec.sheet_titles.get(c.table, c.sheet),
+        cells=(c.address,),
+        rule=RULE_NEGATIVE,
+        severity=ERROR,
+        message=f"{short_sheet(c.sheet)} {c.address} 为 {format_value(int(value), c.kind)}，不能为负数",
+        row_label=c.row_label,
+        col_label=c.col_label,
+    )
+
+
+def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Mapping[str, Any]) -> Finding:
+    """A failed rule instance as a finding whose message carries the row's numbers."""
+    first = fmt.cells[inst.cells[0]]
+    sheet = rec.sheet_titles.get(first.table, first.sheet)
+    cells = tuple(fmt.cells[c].address for c in sorted(inst.cells, key=lambda c: (fmt.cells[c].row, fmt.cells[c].col)))
+    kind = inst.rule.kind
+    row_label = col_label = ""
+    if kind == "sum":
+        target = fmt.cells[inst.lhs[0].cell]
+        row_label, col_label = target.row_label, target.col_label
+        message = _sum_message(inst, fmt, rec, row)
+    elif kind == "zero_for_levels":
+        row_label = first.row_label
+        message = _zero_message(inst, fmt, row)
+    else:
+        if inst.rule.per == "column":
+            col_label = first.col_label
+        else:
+            row_label = first.row_label
+        message = _equation_message(inst, fmt, row)
+    return _finding(rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label)
+
+
+def _finding(
+    rec: ReturnRecord,
+    sheet: str,
+    cells: tuple[str, ...],
+    rule: str,
+    severity: str,
+    message: str,
+    row_label: str = "",
+    col_label: str = "",
+) -> Finding:
+    ident = rec.identity
+    return Finding(
+        file=rec.file,
+        unit_code=ident.unit_code if ident else "",
+        unit_name=ident.unit_name if ident else "",
+        sheet=sheet,
+        cells=cells,
+        rule=rule,
+        severity=severity,
+        message=message,
+        row_label=row_label,
+        col_label=col_label,
+    )
+
+
+# --------------------------------------------------------------------------- message pieces
+
+
+def short_sheet(sheet: str) -> str:
+    """ "表三 依申请公开" -> "表三": how a clerk names the table in a sentence."""
+    return sheet.split()[0] if sheet.split() else sheet
+
+
+def short_label(label: str) -> str:
+    """ "一、本年新收…" -> "一"; "（七）总计" stays."""
+    head, sep, _ = label.partition("、")
+    return head if sep and len(head) <= 3 else label
+
+
+def format_value(value: int, kind: str) -> str:
+    """Scaled integer -> text as the clerk typed it (amounts in 万元 without trailing zeros)."""
+    return format_amount(value) if kind == "amount" else str(value)
+
+
+def _kind_of(inst: RuleInstance, fmt: Format) -> str:
+    return fmt.cells[inst.cells[0]].kind
+
+
+def _value(row: Mapping[str, Any], term: Term) -> int:
+    return int(row[prev_column(term.cell) if term.previous else term.cell])
+
+
+def _side_value(row: Mapping[str, Any], terms: Sequence[Term]) -> int:
+    return sum(t.coef * _value(row, t) for t in terms)
+
+
+def _join(items: Sequence[tuple[int, str]]) -> str:
+    text = ""
+    for i, (coef, item) in enumerate(items):
+        if coef < 0:
+            text += "−"
+        elif i:
+            text += "+"
+        text += item
+    return text
+
+
+def _term_ref(fmt: Format, t: Term) -> str:
+    return ("上年" if t.previous else "") + fmt.cells[t.cell].address
+
+
+def _term_label(inst: RuleInstance, fmt: Format, t: Term) -> str:
+    c = fmt.cells[t.cell]
+    label = c.row_label if inst.rule.per == "column" else c.col_label
+    return ("上年" if t.previous else "") + short_label(label)
+
+
+def _equation_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any]) -> str:
+    """表三 D5+D6 ≠ D28+D29（自然人列：一+二=8，（七）总计+四=7，差 1）"""
+    kind = _kind_of(inst, fmt)
+    lhs_ref = _join([(t.coef, _term_ref(fmt, t)) for t in inst.lhs])
+    rhs_ref = _join([(t.coef, _term_ref(fmt, t)) for t in inst.rhs])
+    lhs_label = _join([(t.coef, _term_label(inst, fmt, t)) for t in inst.lhs])
+    rhs_label = _join([(t.coef, _term_label(inst, fmt, t)) for t in inst.rhs])
+    lv, rv = _side_value(row, inst.lhs), _side_value(row, inst.rhs)
+    return (
+        f"{short_sheet(inst.sheet)} {lhs_ref} ≠ {rhs_ref}（{inst.scope}："
+        f"{lhs_label}={format_value(lv, kind)}，{rhs_label}={format_value(rv, kind)}，"
+        f"差 {format_value(abs(lv - rv), kind)}）"
+    )
+
+
+def _range_ref(fmt: Format, ids: Sequence[str]) -> str:
+    """Contiguous cells of one row or column as "D7:D27", otherwise "A5+B5+…"."""
+    pos = [parse_cell(fmt.cells[i].address) for i in ids]
+    rows = {r for r, _ in pos}
+    cols = {c for _, c in pos}
+    if len(ids) > 1 and len(rows) == 1 and sorted(cols) == list(range(min(cols), min(cols) + len(ids))):
+        pass
+    elif len(ids) > 1 and len(cols) == 1 and sorted(rows) == list(range(min(rows), min(rows) + len(ids))):
+        pass
+    else:
+        return "+".join(fmt.cells[i].address for i in ids)
+    return f"{fmt.cells[ids[0]].address}:{fmt.cells[ids[-1]].address}"
+
+
+def _sum_message(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Mapping[str, Any]) -> str:
+    """表三 自然人列（七）总计 D28 显示 20，D7:D27 之和为 21，差 1"""
+    kind = _kind_of(inst, fmt)
+    target = fmt.cells[inst.lhs[0].cell]
+    label = target.row_label if inst.rule.per == "column" else target.col_label
+    shown, computed = _side_value(row, inst.lhs), _side_value(row, inst.rhs)
+    text = (
+        f"{short_sheet(inst.sheet)} {inst.scope}{label} {target.address} 显示 {format_value(shown, kind)}，"
+        f"{_range_ref(fmt, [t.cell for t in inst.rhs])} 之和为 {format_value(computed, kind)}，"
+        f"差 {format_value(abs(shown - computed), kind)}"
+    )
+    if target.id in rec.formula_lost:
+        text += f"；{target.address} 的公式已被改写（应为求和公式）"
+    return text
+
+
+def _zero_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any]) -> str:
+    """表二 规章行：B4 本年制发件数=1，…（单位层级：乡镇）。<rule description>"""
+    parts = []
+    for t in inst.lhs:
+        c = fmt.cells[t.cell]
+        value = row[t.cell]
+        shown = "（无法读取）" if pd.isna(value) else format_value(int(value), c.kind)
+        parts.append(f"{c.address} {c.col_label}={shown}")
+    return (
+        f"{short_sheet(inst.sheet)} {inst.scope}：{'，'.join(parts)}（单位层级：{row['unit_level']}）。"
+        f"{inst.rule.description}"
+    )
