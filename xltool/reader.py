@@ -1,0 +1,794 @@
+"""Read returned workbooks: recognise them by the hidden identification, check the layout, and
+turn every statutory cell into a number or a finding.
+
+The main path is one pass of python-calamine over the bounded rows the definition needs. Only
+when a cell is off (an input that is not a clean number, a total that is missing or differs from
+the sum of its parts) is the sheet XML of an .xlsx/.xlsm opened (zipfile + byte search) to tell
+what is really there: a blank or an error value (calamine returns "" for both), a formula typed
+into an input cell, a total whose formula was typed over. .xls and .ods have no such second look:
+there a "" cell is reported as blank-or-error and ``formula_lost`` stays empty. A formula typed
+into an input cell whose result is a clean number is read as that number without a finding.
+
+Finding codes (the definition's rules are T*-*, the value codes V-* are listed in values.py):
+
+=================  ========  ===================================================================
+F-EMPTY, F-CORRUPT, F-ENCRYPTED, F-NOT-WORKBOOK, F-TOO-LARGE, F-BOMB, F-XML-ENTITY
+                   error     from ``xltool.safety.inspect_container``, before the file is opened
+F-UNREADABLE       error     calamine cannot open it, or any unexpected failure while reading
+F-NOT-WORKBOOK     error     (also) a file named on the command line that is not a workbook
+F-NOT-TEMPLATE     error     no hidden identification: not filled in on an xltool template
+F-IDENT            error     the hidden identification is damaged, edited or of another tool
+F-FORMAT           error     unknown format, a 2019-format workbook (with or without an
+                             identification), or the layout fingerprint of another template
+L-SHEET-MISSING    error     a table sheet renamed or deleted (warning for the cover sheet)
+L-SHEET-HIDDEN     warning   a table sheet is hidden
+L-LABEL            error     a title, header or row label is not the template's text; compared
+                             after removing whitespace and line breaks and unifying full-width /
+                             half-width brackets and quotes, so only a real change counts
+=================  ========  ===================================================================
+
+When a layout error (F-* or L-* error) exists, values are not parsed (rows may have moved; the
+numbers would be misread) and every value is None.
+
+Totals hold the number the file shows. With no shown number because the file was saved without
+calculated results (openpyxl does that) the total is recomputed from its parts. A total whose
+formula is gone is recorded in ``formula_lost``; if it then shows no usable number it gets a V-*
+finding like an input. A shown number that differs from the sum is not reported here: the sum
+rules T3-R3/T3-R4/T4-R6 do, and their message can say the formula was typed over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import posixpath
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from xltool.definition import Format, Span, a1, builtin_formats
+from xltool.errors import UsageError
+from xltool.model import ERROR, IDENT_SHEET, TEMPLATE_ID, WARNING, Finding, Identity, display_path
+from xltool.safety import inspect_container
+from xltool.text import clean_text
+from xltool.totals import total_order
+from xltool.values import Formula, Parsed, parse_value
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+COVER = "cover"
+
+
+@dataclass
+class ReturnRecord:
+    """One returned file as read: what it is, its numbers, and what is wrong with it."""
+
+    path: Path
+    file: str  # display name used in findings (as the user gave the path)
+    size: int = 0
+    sha256: str = ""
+    identity: Identity | None = None  # None when not recognised
+    format: Format | None = None  # the builtin definition matching identity.format_id
+    values: dict[str, int | None] = field(default_factory=dict)
+    formula_lost: set[str] = field(default_factory=set)
+    cover: dict[str, str] = field(default_factory=dict)
+    sheet_titles: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        """Identity and format known and layout intact: the values can be used."""
+        return (
+            self.identity is not None
+            and self.format is not None
+            and not any(f.severity == ERROR and f.rule[:2] in ("F-", "L-") for f in self.findings)
+        )
+
+
+# --------------------------------------------------------------------------- discover
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
+    """Workbooks named or found (recursively) in folders, sorted; findings for named non-workbooks."""
+    found: dict[Path, Path] = {}
+    findings: list[Finding] = []
+    for given in paths:
+        p = Path(given)
+        if not p.exists():
+            raise UsageError(f"路径不存在：{given}")
+        if p.is_dir():
+            for child in p.rglob("*"):
+                rel = child.relative_to(p).parts
+                if any(part.startswith(".") for part in rel) or child.name.startswith("~$") or not child.is_file():
+                    continue
+                if child.suffix.lower() in WORKBOOK_SUFFIXES:
+                    found.setdefault(child.resolve(), child)
+        elif p.name.startswith("~$"):
+            continue  # Office lock file, matched by a shell glob such as *.xlsx
+        elif p.suffix.lower() in WORKBOOK_SUFFIXES:
+            found.setdefault(p.resolve(), p)
+        else:
+            findings.append(_file_finding(display_path(p), "F-NOT-WORKBOOK", _not_workbook_message(p)))
+    return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
+
+
+def _not_workbook_message(p: Path) -> str:
+    hint = {
+        ".et": "WPS 表格文件，请在 WPS 中另存为 .xlsx",
+        ".csv": "CSV 文本文件，请使用下发的 .xlsx 模板填报",
+        ".doc": "Word 文档，请使用下发的 .xlsx 模板填报统计表",
+        ".docx": "Word 文档，请使用下发的 .xlsx 模板填报统计表",
+        ".pdf": "PDF 文件，请使用下发的 .xlsx 模板填报统计表",
+    }.get(p.suffix.lower(), "请使用下发的 .xlsx 模板填报")
+    return f"“{p.name}”不是 Excel 工作簿（.xlsx/.xlsm/.xls/.ods），未读取：{hint}"
+
+
+# --------------------------------------------------------------------------- read_return
+
+
+class _Unreadable(Exception):
+    """Stops reading one file; the message becomes an F-UNREADABLE finding."""
+
+
+def read_return(path: Path, file: str | None = None) -> ReturnRecord:
+    """Read one returned workbook. Never raises for a bad file: problems become findings."""
+    path = Path(path)
+    rec = ReturnRecord(path=path, file=file if file is not None else display_path(path))
+    try:
+        _read(rec)
+    except Exception as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
+        if isinstance(exc, _Unreadable):
+            message = str(exc)
+        else:
+            message = f"“{path.name}”读取失败（{type(exc).__name__}：{_short(exc)}）；请在 Excel 中打开并另存为 .xlsx 后重新报送"
+        rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}
+        rec.formula_lost = set()
+        rec.findings.append(_file_finding(rec.file, "F-UNREADABLE", message, rec.identity))
+    return rec
+
+
+def _read(rec: ReturnRecord) -> None:
+    name = rec.path.name
+    problem = inspect_container(rec.path)  # before any library decompresses or parses the file
+    if problem is not None:
+        rec.findings.append(_file_finding(rec.file, problem.code, f"“{name}”：{problem.message}"))
+        return
+    try:
+        data = rec.path.read_bytes()
+    except OSError as exc:
+        raise _Unreadable(f"“{name}”无法打开（{exc.strerror or exc}）；请确认文件未被其他程序占用") from None
+    rec.size = len(data)
+    rec.sha256 = hashlib.sha256(data).hexdigest()
+
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metas = wb.sheets_metadata
+    except PasswordError:
+        raise _Unreadable(f"“{name}”设有密码，无法读取；请去掉打开密码后重新保存") from None
+    except Exception as exc:
+        raise _Unreadable(
+            f"“{name}”不是有效的工作簿或文件已损坏（{_short(exc)}）；请在 Excel 中打开确认后另存为 .xlsx"
+        ) from None
+    book = _Book(wb, {m.name: m for m in metas}, data if data.startswith(b"PK") else None)
+
+    if IDENT_SHEET not in book.metas:
+        if _looks_2019(book):
+            rec.findings.append(
+                _file_finding(
+                    rec.file,
+                    "F-FORMAT",
+                    f"“{name}”是 2019 年试行格式（国办公开办函〔2019〕60号）的统计表，已被 2021 年格式（国办公开办函〔2021〕30号）取代；请使用下发的模板重新填报",
+                )
+            )
+        else:
+            rec.findings.append(
+                _file_finding(
+                    rec.file,
+                    "F-NOT-TEMPLATE",
+                    f"“{name}”不是 xltool 模板（没有模板标识）；请使用下发的模板填报，不要另建表格或复制到其他工作簿",
+                )
+            )
+        return
+    if not _identify(rec, book):
+        return
+    fmt = rec.format
+    assert fmt is not None
+    rec.values = dict.fromkeys(fmt.cells)
+    layout = _layout(fmt.id)
+    _read_cover(rec, book, fmt)
+    sheets = _locate_sheets(rec, book, fmt, layout)
+    for tl in layout.tables:
+        if tl.key in sheets:  # every problem at once, so one round of corrections is enough
+            _check_labels(rec, tl, sheets[tl.key])
+    if not rec.readable:
+        return
+    for tl in layout.tables:
+        _read_values(rec, fmt, tl, sheets[tl.key], book)
+    _read_totals(rec, fmt, sheets, book)
+
+
+# --------------------------------------------------------------------------- the workbook
+
+
+class _Book:
+    """The calamine workbook plus, for .xlsx, lazy access to each sheet's XML."""
+
+    def __init__(self, wb: Any, metas: dict[str, Any], zipped: bytes | None):
+        self.wb = wb
+        self.metas = metas
+        self._zipped = zipped
+        self._zip: zipfile.ZipFile | None = None
+        self._parts: dict[str, str] | None = None
+        self._xml: dict[str, _SheetXml | None] = {}
+
+    def rows(self, sheet: str, nrows: int) -> list[list[Any]]:
+        return self.wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
+
+    def hidden(self, sheet: str) -> bool:
+        from python_calamine import SheetVisibleEnum
+
+        return self.metas[sheet].visible != SheetVisibleEnum.Visible
+
+    def sheet_xml(self, sheet: str) -> _SheetXml | None:
+        """The formulas and error cells of a sheet, or None when the file is not .xlsx/.xlsm."""
+        if sheet not in self._xml:
+            self._xml[sheet] = self._scan(sheet)
+        return self._xml[sheet]
+
+    def _scan(self, sheet: str) -> _SheetXml | None:
+        if self._zipped is None:
+            return None
+        if self._parts is None:
+            try:
+                self._zip = zipfile.ZipFile(io.BytesIO(self._zipped))
+                self._parts = _sheet_parts(self._zip)
+            except (zipfile.BadZipFile, KeyError, ValueError):
+                self._parts = {}
+        part = self._parts.get(sheet)
+        if part is None or self._zip is None:
+            return None
+        try:  # sizes were bounded by inspect_container
+            return _SheetXml(self._zip.read(part))
+        except (KeyError, zipfile.BadZipFile, ValueError, OSError):
+            return None
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
+def _attrs(tag: bytes) -> dict[bytes, str]:
+    return {
+        m.group(1): html.unescape((m.group(2) if m.group(2) is not None else m.group(3)).decode("utf-8"))
+        for m in _ATTR.finditer(tag)
+    }
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip member of its XML, from workbook.xml and its relationships."""
+    rels = {}
+    for tag in _REL_TAG.findall(z.read("xl/_rels/workbook.xml.rels")):
+        a = _attrs(tag)
+        target = a.get(b"Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        rels[a.get(b"Id", "")] = target
+    parts = {}
+    for tag in _SHEET_TAG.findall(z.read("xl/workbook.xml")):
+        a = _attrs(tag)
+        rid = next((v for k, v in a.items() if k == b"id" or k.endswith(b":id")), "")
+        if b"name" in a and rid in rels:
+            parts[a[b"name"]] = rels[rid]
+    return parts
+
+
+_CELL_T = re.compile(rb'\st="(\w+)"')
+_CELL_R = re.compile(rb'\sr="([A-Z]+[0-9]+)"')
+_FORMULA_CELL = re.compile(rb'r="([A-Z]+[0-9]+)"[^>]*>\s*<(?:\w+:)?f[\s>/]')  # only cells have r="A1"
+_CELL_F = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_CELL_V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+_CELL_IS = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)
+
+
+@dataclass(frozen=True)
+class _XmlCell:
+    """What a cell holds in the file: its formula (None if none) and the value saved with it."""
+
+    formula: str | None
+    value: Any  # float, str (text or error value), bool, or None when nothing is saved
+    error: bool = False
+
+
+class _SheetXml:
+    """One sheet's XML, searched by byte offsets for single cells. The file is well-formed (calamine
+    has just parsed it); only cells calamine cannot explain are looked up."""
+
+    def __init__(self, xml: bytes):
+        self.xml = xml
+
+    @cached_property
+    def formula_refs(self) -> frozenset[str]:
+        """A1 of every cell holding a formula (a <c r="…"> whose first child is <f>)."""
+        return frozenset(ref.decode() for ref in _FORMULA_CELL.findall(self.xml))
+
+    @cached_property
+    def errors(self) -> dict[str, str]:
+        """A1 -> error value (#REF! …) of the cells saved as errors; usually none, found fast."""
+        xml, out = self.xml, {}
+        at = xml.find(b' t="e"')
+        while at >= 0:
+            start = xml.rfind(b"<", 0, at)
+            ref = _CELL_R.search(xml, start, xml.find(b">", at) + 1)
+            if ref is not None:
+                value = self.cell(ref.group(1).decode()).value
+                if isinstance(value, str):
+                    out[ref.group(1).decode()] = value
+            at = xml.find(b' t="e"', at + 1)
+        return out
+
+    def cell(self, ref: str) -> _XmlCell:
+        xml = self.xml
+        needle = b' r="' + ref.encode() + b'"'
+        at = xml.find(needle)
+        while at >= 0:
+            start = xml.rfind(b"<", 0, at)
+            name = xml[start + 1 : at].split()[0] if at > start + 1 else b""
+            if name == b"c" or name.endswith(b":c"):
+                break
+            at = xml.find(needle, at + 1)
+        else:
+            return _XmlCell(None, None)
+        tag_end = xml.find(b">", at)
+        if xml[tag_end - 1 : tag_end] == b"/":
+            return _XmlCell(None, None)
+        body = xml[tag_end + 1 : xml.find(b"</" + name + b">", tag_end)]
+        typ = _CELL_T.search(xml, start, tag_end)
+        cell_type = typ.group(1) if typ else b"n"
+        f = _CELL_F.search(body)
+        formula = None
+        if f is not None:
+            formula = "=" + _unescape(f.group(1)) if f.group(1) else "=（共享公式）"
+        v = _CELL_V.search(body)
+        value: Any = None
+        if cell_type == b"inlineStr":
+            value = "".join(_unescape(t) for t in _CELL_IS.findall(body))
+        elif v is not None:
+            text = _unescape(v.group(1))
+            if cell_type in (b"str", b"e"):
+                value = text
+            elif cell_type == b"b":
+                value = text.strip() == "1"
+            elif cell_type == b"n":
+                try:
+                    value = float(text)
+                except ValueError:
+                    value = None
+        return _XmlCell(formula, value, cell_type == b"e")
+
+
+def _unescape(raw: bytes) -> str:
+    return html.unescape(raw.decode("utf-8"))
+
+
+# --------------------------------------------------------------------------- identification
+
+
+_FORMAT_2019 = ("gov-info-disclosure-2019", "2019")
+_MARKS_2019 = tuple(
+    unicodedata.normalize("NFKC", s)
+    for s in (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "第二十条第（九）项",
+        "上一年项目数量",
+        "采购总金额",
+    )
+)
+
+
+def _looks_2019(book: _Book) -> bool:
+    """A workbook without identification that carries labels only the 2019 trial format printed."""
+    for name in book.metas:
+        try:
+            rows = book.rows(name, 60)
+        except Exception:
+            continue
+        for row in rows:
+            for v in row:
+                if isinstance(v, str) and v and any(m in _norm(v) for m in _MARKS_2019):
+                    return True
+    return False
+
+
+def _identify(rec: ReturnRecord, book: _Book) -> bool:
+    """Fill identity and format from the hidden sheet; False (with a finding) when not usable."""
+    name = rec.path.name
+    rows = book.rows(IDENT_SHEET, 64)
+    mapping = {str(r[0]).strip(): r[1] for r in rows if len(r) >= 2 and isinstance(r[0], str) and r[0].strip()}
+    try:
+        identity = Identity.from_mapping(mapping)
+    except ValueError as exc:
+        rec.findings.append(
+            _file_finding(rec.file, "F-IDENT", f"“{name}”的模板标识已损坏（{exc}）；请使用下发的模板重新填报")
+        )
+        return False
+    if identity.template_id != TEMPLATE_ID:
+        rec.findings.append(
+            _file_finding(
+                rec.file,
+                "F-IDENT",
+                f"“{name}”的模板标识不是本工具的（{identity.template_id}）；请使用下发的模板重新填报",
+            )
+        )
+        return False
+    rec.identity = identity
+    formats = builtin_formats()
+    fmt = formats.get(identity.format_id)
+    if fmt is None:
+        if identity.format_id in _FORMAT_2019 or identity.format_version == "2019":
+            what = "2019 年试行格式（国办公开办函〔2019〕60号），已被 2021 年格式取代"
+        else:
+            what = f"未知的报表格式“{identity.format_id}”（本工具支持：{'、'.join(formats)}）"
+        rec.findings.append(
+            _file_finding(rec.file, "F-FORMAT", f"“{name}”使用{what}；请使用下发的模板重新填报", identity)
+        )
+        return False
+    rec.format = fmt
+    if identity.fingerprint != fmt.fingerprint:
+        rec.values = dict.fromkeys(fmt.cells)
+        rec.findings.append(
+            _file_finding(
+                rec.file,
+                "F-FORMAT",
+                f"“{name}”来自另一版本的模板（版式指纹 {identity.fingerprint}，本版为 {fmt.fingerprint}），单元格位置可能不同；请使用本次下发的模板重新填报",
+                identity,
+            )
+        )
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class _TableLayout:
+    key: str
+    sheet: str
+    title_at: tuple[int, int]  # (row, col) of the title, which also finds a renamed sheet
+    title: str
+    nrows: int  # rows to read: the last one the definition places anything on
+    labels: tuple[tuple[int, int, str, str], ...]  # (row, col, text, normalised text)
+    inputs: tuple[tuple[str, int, int, str, str], ...]  # (cell id, row, col, kind, A1)
+
+    @property
+    def title_cell(self) -> str:
+        return a1(*self.title_at)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    tables: tuple[_TableLayout, ...]
+
+
+@cache
+def _layout(format_id: str) -> _Layout:
+    """What to look at on each sheet, computed once per builtin format."""
+    fmt = builtin_formats()[format_id]
+    tables = []
+    for t in fmt.tables:
+        spans: dict[Span, str] = {t.title_span: t.title}
+        for lab in t.labels:
+            spans.setdefault(lab.span, lab.text)
+        for g in t.grids:
+            for line in g.rows + g.columns:
+                if line.span is not None:
+                    spans.setdefault(line.span, line.label)
+        cells = [c for c in fmt.cells.values() if c.table == t.key]
+        last = max([s.last_row for s in spans] + [c.row for c in cells])
+        tables.append(
+            _TableLayout(
+                key=t.key,
+                sheet=t.sheet,
+                title_at=(t.title_span.first_row, t.title_span.first_col),
+                title=t.title,
+                nrows=last + 1,
+                labels=tuple((s.first_row, s.first_col, text, _norm(text)) for s, text in spans.items()),
+                inputs=tuple((c.id, c.row, c.col, c.kind, c.address) for c in cells if c.is_input),
+            )
+        )
+    return _Layout(tuple(tables))
+
+
+_QUOTES = str.maketrans(
+    {"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "′": "'", "〔": "[", "〕": "]"}
+)
+_SPACE = re.compile(r"\s+")
+
+
+def _norm(text: str) -> str:
+    """Label text compared as a clerk sees it: no whitespace or line breaks, half-width forms."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
+
+
+def _cell(rows: list[list[Any]], row: int, col: int) -> Any:
+    try:
+        return rows[row][col]
+    except IndexError:
+        return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_cover(rec: ReturnRecord, book: _Book, fmt: Format) -> None:
+    cover = fmt.cover
+    if cover.sheet not in book.metas:
+        rec.findings.append(
+            _finding(
+                rec,
+                "",
+                (),
+                "L-SHEET-MISSING",
+                WARNING,
+                f"缺少封面工作表“{cover.sheet}”（可能被改名或删除）；填报人等信息无法读取",
+            )
+        )
+        return
+    rec.sheet_titles[COVER] = cover.sheet
+    rows = book.rows(cover.sheet, max(f.value_span.first_row for f in cover.fields) + 1)
+    for f in cover.fields:
+        rec.cover[f.key] = clean_text(_text(_cell(rows, f.value_span.first_row, f.value_span.first_col))).strip()
+
+
+def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: _Layout) -> dict[str, list[list[Any]]]:
+    """Rows of each table sheet found, by table key; a renamed sheet is found by its title.
+    A sheet missing or renamed is an L-SHEET-MISSING error."""
+    out: dict[str, list[list[Any]]] = {}
+    expected = {tl.sheet for tl in layout.tables} | {fmt.cover.sheet, IDENT_SHEET}
+    strangers = [n for n in book.metas if n not in expected]
+    for tl in layout.tables:
+        if tl.sheet in book.metas:
+            rec.sheet_titles[tl.key] = tl.sheet
+            out[tl.key] = book.rows(tl.sheet, tl.nrows)
+            if book.hidden(tl.sheet):
+                rec.findings.append(
+                    _finding(
+                        rec,
+                        tl.sheet,
+                        (tl.title_cell,),
+                        "L-SHEET-HIDDEN",
+                        WARNING,
+                        f"工作表“{tl.sheet}”被隐藏；请取消隐藏（右键工作表标签 → 取消隐藏）",
+                    )
+                )
+            continue
+        renamed = next((n for n in strangers if _title_of(book, n, tl) == _norm(tl.title)), None)
+        if renamed is not None:
+            rec.sheet_titles[tl.key] = renamed
+            out[tl.key] = book.rows(renamed, tl.nrows)
+            rec.findings.append(
+                _finding(
+                    rec,
+                    renamed,
+                    (tl.title_cell,),
+                    "L-SHEET-MISSING",
+                    ERROR,
+                    f"工作表“{tl.sheet}”被改名为“{renamed}”；请改回原名“{tl.sheet}”，或使用下发的模板重新填报",
+                )
+            )
+        else:
+            present = "、".join(n for n in book.metas if n != IDENT_SHEET) or "无"
+            rec.findings.append(
+                _finding(
+                    rec,
+                    "",
+                    (),
+                    "L-SHEET-MISSING",
+                    ERROR,
+                    f"缺少工作表“{tl.sheet}”（被删除或改名；现有工作表：{present}）；请使用下发的模板重新填报",
+                )
+            )
+    return out
+
+
+def _title_of(book: _Book, sheet: str, tl: _TableLayout) -> str:
+    row, col = tl.title_at
+    try:
+        return _norm(_text(_cell(book.rows(sheet, row + 1), row, col)))
+    except Exception:
+        return ""
+
+
+def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) -> None:
+    """Every title, header and row label must be the template's text (up to whitespace and width)."""
+    sheet = rec.sheet_titles[tl.key]
+    for row, col, text, normed in tl.labels:
+        found = _cell(rows, row, col)
+        if found == text:
+            continue
+        found_text = _text(found)
+        if _norm(found_text) == normed:
+            continue
+        where = _find_text(rows, normed)
+        moved = f"；该文字现在位于 {where}，可能插入或删除了行列" if where else ""
+        shown = found_text.replace("\n", "↵") if found_text.strip() else "空白"
+        rec.findings.append(
+            _finding(
+                rec,
+                sheet,
+                (a1(row, col),),
+                "L-LABEL",
+                ERROR,
+                f"{_short_sheet(sheet)} {a1(row, col)} 应为“{text}”，实际为“{shown}”{moved}；请勿修改表头和行名，请使用下发的模板重新填报",
+            )
+        )
+
+
+def _find_text(rows: list[list[Any]], normed: str) -> str:
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if isinstance(v, str) and v and _norm(v) == normed:
+                return a1(r, c)
+    return ""
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _blank_or_error(kind: str) -> Parsed:
+    """A "" from calamine in .xls/.ods, where blank and error values cannot be told apart."""
+    return parse_value(None, kind)._replace(
+        message="单元格为空或显示错误值（如 #REF!）；没有发生的事项应填 0，不能留空"
+    )
+
+
+def _explain(cell: _XmlCell | None, shown: Any, kind: str) -> Parsed:
+    """Parse a cell calamine could not read as a clean number, knowing what the file holds there
+    (``cell``; None for .xls/.ods, where that is unknown)."""
+    if cell is None:
+        return _blank_or_error(kind) if shown == "" else parse_value(shown, kind)
+    if cell.formula is not None:
+        return parse_value(Formula(cell.formula, shown if shown != "" else cell.value), kind)
+    if shown == "":
+        return parse_value(cell.value if cell.error else None, kind)
+    return parse_value(shown, kind)
+
+
+def _xml_cell(book: _Book, sheet: str, ref: str) -> _XmlCell | None:
+    xml = book.sheet_xml(sheet)
+    return xml.cell(ref) if xml is not None else None
+
+
+def _read_values(rec: ReturnRecord, fmt: Format, tl: _TableLayout, rows: list[list[Any]], book: _Book) -> None:
+    """Parse every input cell of one table; findings at the cells that are not clean numbers."""
+    values = rec.values
+    for cid, row, col, kind, ref in tl.inputs:
+        try:
+            raw = rows[row][col]
+        except IndexError:
+            raw = None
+        p = parse_value(raw, kind)
+        if p[1] is not None:  # something is off: look at the cell itself (formula, error, blank)
+            p = _explain(_xml_cell(book, rec.sheet_titles[tl.key], ref), raw, kind)
+        values[cid] = p[0]
+        if p[1] is not None:
+            rec.findings.append(_value_finding(rec, fmt, cid, p))
+
+
+def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any]]], book: _Book) -> None:
+    """Totals: the number shown, else recomputed; ``formula_lost`` when a formula was typed over.
+
+    The file is looked into only when the shown number is missing or differs from the sum of the
+    parts, which is when a message needs to say whether the formula is gone.
+    """
+    values = rec.values
+    for c in total_order(fmt):
+        raw = _cell(sheets[c.table], c.row, c.col)
+        parts = [values[p] for p in c.parts]
+        summed = None if None in parts else sum(parts)  # type: ignore[arg-type]
+        p = parse_value(raw, c.kind)
+        if p[1] is None and p[0] == summed:
+            values[c.id] = p[0]
+            continue
+        xml = book.sheet_xml(rec.sheet_titles[c.table])
+        if xml is None:  # .xls/.ods: formulas unknown
+            if p[1] is not None:
+                p = _explain(None, raw, c.kind)
+        else:
+            has_formula = c.address in xml.formula_refs
+            if not has_formula:
+                rec.formula_lost.add(c.id)
+            if p[1] is None:
+                pass  # a number that differs from the sum: kept as shown, the sum rules report it
+            elif not has_formula:
+                p = _explain(xml.cell(c.address), raw, c.kind)
+                p = p._replace(message=f"{p.message}（此处原为自动计算的合计公式，已被删除或改写）")
+            elif raw in ("", None) and c.address not in xml.errors:
+                p = Parsed(summed)  # the formula was saved without its result (openpyxl does that)
+            elif summed is None:
+                p = Parsed(None)  # an error carried from a part, which has its own finding
+            else:  # the formula shows an error value or text of its own
+                p = parse_value(xml.errors.get(c.address) if raw in ("", None) else raw, c.kind)
+        values[c.id] = p[0]
+        if p[1] is not None:
+            rec.findings.append(_value_finding(rec, fmt, c.id, p))
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _short_sheet(sheet: str) -> str:
+    return sheet.split()[0] if sheet.split() else sheet
+
+
+def _short(exc: Exception) -> str:
+    """The first line of an exception's text: enough to act on, never a traceback."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _finding(
+    rec: ReturnRecord,
+    sheet: str,
+    cells: tuple[str, ...],
+    rule: str,
+    severity: str,
+    message: str,
+    row_label: str = "",
+    col_label: str = "",
+) -> Finding:
+    ident = rec.identity
+    return Finding(
+        file=rec.file,
+        unit_code=ident.unit_code if ident else "",
+        unit_name=ident.unit_name if ident else "",
+        sheet=sheet,
+        cells=cells,
+        rule=rule,
+        severity=severity,
+        message=message,
+        row_label=row_label,
+        col_label=col_label,
+    )
+
+
+def _file_finding(file: str, rule: str, message: str, identity: Identity | None = None) -> Finding:
+    return Finding(
+        file=file,
+        unit_code=identity.unit_code if identity else "",
+        unit_name=identity.unit_name if identity else "",
+        sheet="",
+        cells=(),
+        rule=rule,
+        severity=ERROR,
+        message=message,
+    )
+
+
+def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:
+    c = fmt.cells[cid]
+    sheet = rec.sheet_titles.get(c.table, c.sheet)
+    return _finding(
+        rec,
+        sheet,
+        (c.address,),
+        p.code or "",
+        p.severity or ERROR,
+        f"{_short_sheet(sheet)} {c.address}：{p.message}",
+        c.row_label,
+        c.col_label,
+    )
