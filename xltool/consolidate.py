@@ -362,13 +362,14 @@ def consolidate(
     details = [(r.identity.unit, recompute_totals({c: r.values[c] for c in fmt.cells}, fmt)) for r in included]
     totals = sum_values((v for _u, v in details), fmt)
 
+    names = source_names(records)
     sources: list[Source] = []
     for r in records:
         ident = r.identity
         reason = dropped.get(r.file) or "；".join(f.message for f in blocking.get(r.file, [])[:3])
         sources.append(
             Source(
-                file=r.file,
+                file=names.get(r.file, r.file),
                 size=r.size,
                 sha256=r.sha256,
                 unit_code=ident.unit_code if ident else "",
@@ -401,6 +402,16 @@ def consolidate(
         report=report,
         warnings=warnings,
     )
+
+
+def source_names(records) -> dict[str, str]:
+    """How 来源 names each file: relative to the folder all inputs share, so the sheet does not
+    depend on where the command was run (and never shows a temporary path)."""
+    resolved = {r.file: Path(r.path).resolve() for r in records}
+    if not resolved:
+        return {}
+    common = Path(os.path.commonpath([str(p.parent) for p in resolved.values()]))
+    return {file: p.relative_to(common).as_posix() for file, p in resolved.items()}
 
 
 def _key(path: str | Path) -> str:
