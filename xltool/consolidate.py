@@ -17,7 +17,7 @@ from pathlib import Path
 from xltool import __version__
 from xltool.definition import Format, a1
 from xltool.errors import ConsolidationRefused, UsageError
-from xltool.model import ERROR, WARNING, Finding, Identity, Report, Unit
+from xltool.model import ERROR, WARNING, Finding, Report, Unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 
@@ -94,20 +94,10 @@ def write_consolidated(
     made_at: datetime | None = None,
 ) -> Path:
     """Write the consolidated workbook atomically; an interrupted write leaves ``out`` untouched."""
-    from xltool.template import DEFAULT_PASSWORD, draw_return, write_workbook
+    from xltool.template import DEFAULT_PASSWORD, draw_return, template_identity, write_workbook
 
     password = DEFAULT_PASSWORD if password is None else password
-    identity = Identity(
-        format_id=fmt.id,
-        format_version=fmt.version,
-        fingerprint=fmt.fingerprint,
-        unit_code=unit.code,
-        unit_name=unit.name,
-        unit_level=unit.level,
-        year=year,
-        kind="consolidated",
-        xltool_version=__version__,
-    )
+    identity = template_identity(fmt, unit, year, kind="consolidated")
     made_at = made_at or datetime.now()
 
     def draw(wb) -> None:

@@ -460,8 +460,8 @@ def _draw_identity(workbook: xlsxwriter.Workbook, styles: _Styles, identity: Ide
 # --------------------------------------------------------------------------- files
 
 
-def template_identity(fmt: Format, unit: Unit, year: int) -> Identity:
-    """The identification of a unit's blank template."""
+def template_identity(fmt: Format, unit: Unit, year: int, kind: str = "template") -> Identity:
+    """The identification of a unit's workbook: its blank template, or ("consolidated") its sums."""
     return Identity(
         format_id=fmt.id,
         format_version=fmt.version,
@@ -470,7 +470,7 @@ def template_identity(fmt: Format, unit: Unit, year: int) -> Identity:
         unit_name=unit.name,
         unit_level=unit.level,
         year=year,
-        kind="template",
+        kind=kind,
         xltool_version=xltool.__version__,
     )
 
