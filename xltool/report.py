@@ -66,7 +66,7 @@ def summary_rows(report: Report) -> list[dict[str, Any]]:
                     "warnings": 1,
                 }
             )
-    return rows
+    return sorted(rows, key=lambda r: (not r["unit_code"], r["unit_code"], r["file"]))
 
 
 # --------------------------------------------------------------------------- terminal
@@ -125,7 +125,9 @@ def print_report(report: Report, console: Console) -> None:
     n_err = sum(1 for f in report.findings if f.severity == ERROR)
     n_warn = len(report.findings) - n_err
     verdict = "[bold green]全部通过[/]" if report.valid else "[bold red]有错误[/]"
-    console.print(f"{verdict}：{len(report.workbooks)} 个文件，错误 {n_err} 处，警告 {n_warn} 处。")
+    by_status = {s: sum(1 for w in report.workbooks if w.status == s) for s in STATUS_ZH}
+    files = "，".join(f"{STATUS_ZH[s]} {n} 个" for s, n in by_status.items() if n)
+    console.print(f"{verdict}：校验 {len(report.workbooks)} 个文件（{files}）；错误 {n_err} 处，警告 {n_warn} 处。")
 
 
 class ReadProgress:
