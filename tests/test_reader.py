@@ -228,7 +228,8 @@ def test_cached_totals_are_taken_as_shown(tmp_path):
 @pytest.mark.parametrize(
     ("key", "value", "rule", "says"),
     [
-        ("format_id", "gov-info-disclosure-2019", "F-FORMAT", "2019"),
+        # a known format whose layout is not this workbook's: the fingerprint tells
+        ("format_id", "gov-info-disclosure-2019", "F-FORMAT", "另一版本"),
         ("format_id", "some-other-format", "F-FORMAT", "未知的报表格式"),
         ("fingerprint", "0123456789abcdef", "F-FORMAT", "另一版本"),
         ("template_id", "someone/else", "F-IDENT", "不是本工具"),

@@ -106,7 +106,7 @@ def assert_structure(path: Path, fmt: Format, identity: Identity) -> None:
             assert ws.print_title_rows == f"$1:${table.freeze_rows}"
     for cell in fmt.cells.values():
         ws, c = wb[cell.sheet], wb[cell.sheet][cell.address]
-        assert c.number_format == {"count": "0", "amount": "0.0000"}[cell.kind]
+        assert c.number_format == {"count": "0", "amount": "0.0000", "delta": "0"}[cell.kind]
         if cell.is_total:
             assert c.protection.locked, cell.id
             assert c.value.startswith("=SUM("), cell.id
@@ -149,7 +149,10 @@ def assert_validations(wb: openpyxl.Workbook, fmt: Format) -> None:
             assert dv is not None, cell.id
             assert all(a1(cell.row, c) in covered for c in range(cell.col, cell.col + cell.width))
             assert dv.type == ("decimal" if cell.kind == "amount" else "whole"), cell.id
-            assert dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
+            if cell.kind == "delta":  # any sign
+                assert dv.operator in (None, "between") and int(dv.formula1) < 0 < int(dv.formula2), cell.id
+            else:
+                assert dv.operator == "greaterThanOrEqual" and dv.formula1 == "0", cell.id
             assert dv.showErrorMessage and dv.showInputMessage
             assert 0 < len(dv.promptTitle) <= 32 and 0 < len(dv.prompt) <= 255
             assert 0 < len(dv.errorTitle) <= 32 and 0 < len(dv.error) <= 255
@@ -408,3 +411,17 @@ def test_cli_refuses_bad_arguments_in_chinese(tmp_path, args, message):
     assert proc.stderr.startswith("错误：") and message in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_under_a_regular_file_is_a_clean_error(tmp_path):
+    """Regression: a path part that is a file made write_workbook's clean-up raise a traceback."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "xltool", "template", "--unit-code", "1", "--unit-name", "x", "--level", "乡镇",
+         "--year", "2024", "--out", str(blocker / "x.xlsx")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "路径中有一部分是文件而不是文件夹" in done.stderr

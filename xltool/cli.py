@@ -42,7 +42,42 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings=CONTEXT)
+def usage_message(exc: click.UsageError) -> str:
+    """click's own usage errors, said in Chinese (the detail click gives is kept in brackets)."""
+    from click.exceptions import BadOptionUsage, BadParameter, MissingParameter, NoSuchOption
+
+    if isinstance(exc, NoSuchOption):
+        hint = f"（是不是 {'、'.join(exc.possibilities)}？）" if exc.possibilities else ""
+        return f"没有选项 {exc.option_name}{hint}"
+    if isinstance(exc, MissingParameter):
+        what = exc.param.opts[0] if exc.param is not None and exc.param.opts else "参数"
+        return f"缺少 {what.upper() if not what.startswith('-') else what}"
+    if isinstance(exc, BadOptionUsage):
+        return f"选项 {exc.option_name} 的用法不对（{exc.format_message()}）"
+    if isinstance(exc, BadParameter):
+        what = exc.param.opts[0] if exc.param is not None and exc.param.opts else "参数"
+        return f"{what} 的值无效（{exc.format_message()}）"
+    return f"参数有误（{exc.format_message()}）"
+
+
+class ChineseGroup(click.Group):
+    """The command group, with click's usage errors turned into one Chinese line and exit code 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "xltool"
+            click.echo(f"错误：{usage_message(exc)}。用 {command} --help 查看用法。", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            fail(exc.format_message())
+        except click.exceptions.Abort:
+            fail("已中断", 130)
+
+
+@click.group(cls=ChineseGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="xltool", message="%(prog)s %(version)s")
 def main() -> None:
     """xltool：政府信息公开工作年度报告统计表的模板、校验与汇总（国办公开办函〔2021〕30号）。
@@ -60,10 +95,10 @@ def main() -> None:
 
 
 @main.command("consolidate", context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="汇总工作簿的保存路径（.xlsx）。")
-@click.option("--unit-code", required=True, help="本级单位代码，如 230723。")
-@click.option("--unit-name", required=True, help="本级单位名称，如 汤旺县。")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="汇总工作簿的保存路径（.xlsx）。")
+@click.option("--unit-code", help="本级单位代码，如 230723。")
+@click.option("--unit-name", help="本级单位名称，如 汤旺县。")
 @click.option("--level", default="县", show_default=True, help="本级层级：县、区、县级市、市、省 等。")
 @click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单（CSV 或 .xlsx）：列出未报送的单位。")
 @click.option("--previous", multiple=True, type=click.Path(), help="上年度的报表或汇总表，用于跨年度校验；可多次给出。")
@@ -78,34 +113,52 @@ def consolidate_command(paths, out, unit_code, unit_name, level, roster, previou
 
     先用与 validate 相同的规则校验全部输入；有错误时不生成任何文件并退出（代码 1），
     除非加 --exclude-invalid。汇总表本身就是合格的报表，可以继续上报汇总（县 → 市 → 省）。
+
+    \b
+    例：
+      xltool consolidate 报回 --out 汤旺县2024汇总.xlsx --unit-code 230723 --unit-name 汤旺县 --roster 名单.csv
     """
+    from pathlib import Path
+
     from rich.console import Console
+    from rich.markup import escape
 
     from xltool.consolidate import consolidate
-    from xltool.errors import ConsolidationRefused
+    from xltool.errors import ConsolidationRefused, UsageError
     from xltool.model import LEVELS, Unit
     from xltool.roster import read_roster
 
+    if not paths:
+        raise UsageError("请给出要汇总的报表文件或文件夹")
+    needed = {"--out": out, "--unit-code": unit_code, "--unit-name": unit_name}
+    missing = [name for name, value in needed.items() if not (value or "").strip()]
+    if missing:
+        raise UsageError(f"缺少 {'、'.join(missing)}（汇总表的保存路径、本级单位代码和名称）")
     if level not in LEVELS:
-        fail(f"--level {level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
+        raise UsageError(f"--level {level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
+    if roster and Path(roster).resolve() == Path(out).resolve():
+        raise UsageError(f"输出文件不能是名单文件：{out}")
     units = read_roster(roster) if roster else None
-    console = Console(stderr=False, highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a long path is not broken across lines
     try:
         result = consolidate(
-            paths, out, Unit(unit_code, unit_name, level), roster=units, previous=list(previous),
+            paths, out, Unit(unit_code.strip(), unit_name.strip(), level), roster=units, previous=list(previous),
             exclude_invalid=exclude_invalid, use=use, year=year, password=password, jobs=jobs,
         )
     except ConsolidationRefused as exc:
         click.echo(f"未汇总：{exc}", err=True)
         sys.exit(EXIT_FINDINGS)
-    console.print(f"[bold green]已生成汇总表[/]：{result.out}")
-    console.print(f"  {result.unit.name}（{result.unit.code}）{result.year} 年度，汇总 {len(result.included)} 个单位的报表。")
+    # file names, unit names and messages are the user's text: never rich markup
+    console.print(f"[bold green]已生成汇总表[/]：{escape(str(result.out))}")
+    console.print(
+        escape(f"  {result.unit.name}（{result.unit.code}）{result.year} 年度，汇总 {len(result.included)} 个单位的报表。")
+    )
     for s in result.excluded:
-        console.print(f"  [yellow]未汇总[/]：{s.file}（{s.reason}）")
+        console.print(f"  [yellow]未汇总[/]：{escape(f'{s.file}（{s.reason}）')}")
     if result.missing:
-        console.print(f"  [yellow]名单中未报送[/]：{'、'.join(f'{u.name}（{u.code}）' for u in result.missing)}")
+        console.print(f"  [yellow]名单中未报送[/]：{escape('、'.join(f'{u.name}（{u.code}）' for u in result.missing))}")
     for w in result.warnings:
-        console.print(f"  [yellow]注意[/]：{w}")
+        console.print(f"  [yellow]注意[/]：{escape(w)}")
 
 
 @main.command("template", context_settings=CONTEXT)

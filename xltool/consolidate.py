@@ -119,8 +119,10 @@ def _formats(wb):
         "text": wb.add_format({**base, "text_wrap": True}),
         "count": wb.add_format({**base, "num_format": "0"}),
         "amount": wb.add_format({**base, "num_format": "0.0000"}),
+        "delta": wb.add_format({**base, "num_format": "0"}),
         "count_total": wb.add_format({**base, "num_format": "0", "bg_color": "#E7E6E6", "bold": True}),
         "amount_total": wb.add_format({**base, "num_format": "0.0000", "bg_color": "#E7E6E6", "bold": True}),
+        "delta_total": wb.add_format({**base, "num_format": "0", "bg_color": "#E7E6E6", "bold": True}),
     }
 
 
@@ -287,12 +289,13 @@ def consolidate(
     Raises ConsolidationRefused (and writes nothing) when any input has errors and
     ``exclude_invalid`` is not set, or when a unit has two returns and ``use`` names neither.
     """
-    from xltool.reader import discover
+    from xltool.reader import ReturnRecord, discover
     from xltool.validate import read_all, validate_records
 
     out = Path(out)
     paths = [Path(p) for p in paths]
     _refuse_output_among_inputs(out, paths, previous or ())
+    _check_output(out)
     files, found = discover(paths)
     if not files:
         raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, paths)))
@@ -301,6 +304,9 @@ def consolidate(
 
     # Two returns from one unit: refused until the user says which one counts.
     chosen = {_key(p) for p in use}
+    unknown = [str(p) for p in use if _key(p) not in {_key(r.path) for r in records}]
+    if unknown:
+        raise UsageError(f"--use 指定的文件不在要汇总的文件中：{'、'.join(unknown)}")
     by_unit: dict[tuple[str, int], list] = {}
     for r in records:
         if r.identity is not None:
@@ -311,7 +317,7 @@ def consolidate(
             continue
         picked = [r for r in group if _key(r.path) in chosen]
         if len(picked) != 1:
-            names = "、".join(r.file for r in group)
+            names = "、".join(sorted(r.file for r in group))
             raise ConsolidationRefused(
                 f"单位 {code}（{group[0].identity.unit_name}）的 {yr} 年度报表有 {len(group)} 份：{names}。"
                 "请用 --use 文件 指定以哪一份为准，未生成汇总表。"
@@ -342,18 +348,21 @@ def consolidate(
         raise ConsolidationRefused("没有可以汇总的有效报表，未生成汇总表。")
     formats = {r.format.id for r in included}
     years = {r.identity.year for r in included}
-    if len(formats) > 1 or len(years) > 1:
-        raise ConsolidationRefused(
-            f"报表的格式或年度不一致（格式：{sorted(formats)}，年度：{sorted(years)}），不能汇总。"
-        )
+    if len(formats) > 1:
+        raise ConsolidationRefused(_mixed_formats(included))
+    if len(years) > 1:
+        raise ConsolidationRefused(f"报表的年度不一致（年度：{sorted(years)}），不能汇总。")
     fmt = included[0].format
     the_year = years.pop()
 
     details = [(r.identity.unit, recompute_totals({c: r.values[c] for c in fmt.cells}, fmt)) for r in included]
     totals = sum_values((v for _u, v in details), fmt)
 
-    names = source_names(records)
+    read = {r.file for r in records}
+    unread = [f for f in sorted(blocking) if f not in read]  # named files that are not workbooks
+    names = source_names([*records, *(ReturnRecord(Path(f), f) for f in unread)])
     sources: list[Source] = []
+    included_files = {r.file for r in included}
     for r in records:
         ident = r.identity
         reason = dropped.get(r.file) or "；".join(f.message for f in blocking.get(r.file, [])[:3])
@@ -367,18 +376,18 @@ def consolidate(
                 year=ident.year if ident else None,
                 format_id=ident.format_id if ident else "",
                 xltool_version=ident.xltool_version if ident else "",
-                included=r in included,
-                reason=reason if r not in included else "",
+                included=r.file in included_files,
+                reason=reason if r.file not in included_files else "",
                 contact={k: r.cover.get(k, "") for k in ("filled_by", "phone")},
             )
         )
-    for file, errs in sorted(blocking.items()):
-        if file not in {s.file for s in sources}:
-            sources.append(Source(file, 0, "", "", "", None, "", "", False, errs[0].message))
+    for file in unread:
+        size, digest = _digest(Path(file))
+        sources.append(Source(names[file], size, digest, "", "", None, "", "", False, blocking[file][0].message))
     sources.sort(key=lambda s: (not s.included, s.unit_code, s.file))
     submitted = {r.identity.unit_code for r in records if r.identity is not None}
     missing = [u for u in (roster or ()) if u.code not in submitted]
-    warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in {r.file for r in included}]
+    warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in included_files]
 
     write_consolidated(out, fmt, unit, the_year, totals, details, sources, missing, password=password)
     return Consolidation(
@@ -394,6 +403,23 @@ def consolidate(
     )
 
 
+def _mixed_formats(included) -> str:
+    """Returns of two statutory formats cannot be added cell by cell: say which file is which."""
+    groups: dict[str, list] = {}
+    for r in included:
+        groups.setdefault(r.format.id, []).append(r)
+    parts = []
+    for records in sorted(groups.values(), key=lambda g: g[0].format.version):
+        fmt = records[0].format
+        names = "、".join(r.file for r in records[:3]) + (" 等" if len(records) > 3 else "")
+        parts.append(f"{fmt.document}格式（{fmt.version} 年版）{len(records)} 份：{names}")
+    return (
+        "报表的格式不一致，不同格式的表格不能逐格相加，未生成汇总表。"
+        + "；".join(parts)
+        + "。请让各单位使用同一格式的模板重新填报，或按格式分开汇总。"
+    )
+
+
 def source_names(records) -> dict[str, str]:
     """How 来源 names each file: relative to the folder all inputs share, so the sheet does not
     depend on where the command was run (and never shows a temporary path)."""
@@ -406,6 +432,32 @@ def source_names(records) -> dict[str, str]:
 
 def _key(path: str | Path) -> str:
     return os.path.normcase(str(Path(path).resolve()))
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    """Size and SHA-256 of a file the reader did not open (a named non-workbook)."""
+    import hashlib
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 0, ""
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def _check_output(out: Path) -> None:
+    """Refuse an output that cannot be written before reading anything (a run may take minutes)."""
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"汇总表应保存为 .xlsx 文件：{out}")
+    if out.is_dir():
+        raise UsageError(f"输出位置是一个文件夹，请给出 .xlsx 文件名：{out}")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"无法保存到 {out}：{folder} 是文件，不是文件夹")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"无法保存到 {out}：没有写入文件夹 {folder} 的权限")
 
 
 def _refuse_output_among_inputs(out: Path, paths: Sequence[Path], previous: Sequence[str | Path]) -> None:

@@ -123,7 +123,7 @@ class Cell:
     row: int
     col: int
     width: int
-    kind: str  # "count" (whole number) or "amount" (万元, decimals)
+    kind: str  # "count" (whole number >= 0), "amount" (万元, decimals) or "delta" (whole number, any sign)
     row_label: str
     col_label: str
     parts: tuple[str, ...] = ()  # for totals: the ids of the cells summed; empty for inputs
@@ -331,7 +331,7 @@ def _type_name(typ: type | tuple) -> str:
 
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-_KINDS = {"count", "amount"}
+_KINDS = {"count", "amount", "delta"}  # delta: a whole number of any sign (本年增/减)
 _RULE_KINDS = {"sum", "equation", "zero_for_levels", "guidance"}
 
 

@@ -13,7 +13,7 @@ Finding codes (the definition's rules are T*-*, the value codes V-* are listed i
 
 =================  ========  ===================================================================
 F-EMPTY, F-CORRUPT, F-ENCRYPTED, F-NOT-WORKBOOK, F-TOO-LARGE, F-BOMB, F-XML-ENTITY
-                   error     from ``xltool.safety.inspect_container``, before the file is opened
+                   error     from ``xltool.safety.read_container``, before the file is opened
 F-UNREADABLE       error     calamine cannot open it, or any unexpected failure while reading
 F-NOT-WORKBOOK     error     (also) a file named on the command line that is not a workbook
 F-NOT-TEMPLATE     error     no hidden identification: not filled in on an xltool template
@@ -55,10 +55,10 @@ from typing import Any
 from xltool.definition import Format, Span, a1, builtin_formats
 from xltool.errors import UsageError
 from xltool.model import ERROR, IDENT_SHEET, TEMPLATE_ID, WARNING, Finding, Identity, display_path
-from xltool.safety import inspect_container
+from xltool.safety import read_container
 from xltool.text import clean_text
 from xltool.totals import total_order
-from xltool.values import Formula, Parsed, parse_value
+from xltool.values import COUNT, Formula, Parsed, parse_value
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 COVER = "cover"
@@ -154,14 +154,12 @@ def read_return(path: Path, file: str | None = None) -> ReturnRecord:
 
 def _read(rec: ReturnRecord) -> None:
     name = rec.path.name
-    problem = inspect_container(rec.path)  # before any library decompresses or parses the file
+    # the container is checked before any library decompresses or parses it; the bytes read for
+    # that check are the ones opened below (one read of the file)
+    problem, data = read_container(rec.path)
     if problem is not None:
         rec.findings.append(_file_finding(rec.file, problem.code, f"“{name}”：{problem.message}"))
         return
-    try:
-        data = rec.path.read_bytes()
-    except OSError as exc:
-        raise _Unreadable(f"“{name}”无法打开（{exc.strerror or exc}）；请确认文件未被其他程序占用") from None
     rec.size = len(data)
     rec.sha256 = hashlib.sha256(data).hexdigest()
 
@@ -254,7 +252,7 @@ class _Book:
         part = self._parts.get(sheet)
         if part is None or self._zip is None:
             return None
-        try:  # sizes were bounded by inspect_container
+        try:  # sizes were bounded by read_container
             return _SheetXml(self._zip.read(part))
         except (KeyError, zipfile.BadZipFile, ValueError, OSError):
             return None
@@ -616,6 +614,8 @@ def _title_of(book: _Book, sheet: str, tl: _TableLayout) -> str:
 def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) -> None:
     """Every title, header and row label must be the template's text (up to whitespace and width)."""
     sheet = rec.sheet_titles[tl.key]
+    wrong: list[Finding] = []
+    moved: list[tuple[str, str, str]] = []  # (cell, text, where it is now)
     for row, col, text, normed in tl.labels:
         found = _cell(rows, row, col)
         if found == text:
@@ -624,18 +624,36 @@ def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) ->
         if _norm(found_text) == normed:
             continue
         where = _find_text(rows, normed)
-        moved = f"；该文字现在位于 {where}，可能插入或删除了行列" if where else ""
+        if where:
+            moved.append((a1(row, col), text, where))
         shown = found_text.replace("\n", "↵") if found_text.strip() else "空白"
-        rec.findings.append(
+        wrong.append(
             _finding(
                 rec,
                 sheet,
                 (a1(row, col),),
                 "L-LABEL",
                 ERROR,
-                f"{_short_sheet(sheet)} {a1(row, col)} 应为“{text}”，实际为“{shown}”{moved}；请勿修改表头和行名，请使用下发的模板重新填报",
+                f"{_short_sheet(sheet)} {a1(row, col)} 应为“{text}”，实际为“{shown}”"
+                + (f"；该文字现在位于 {where}，可能插入或删除了行列" if where else "")
+                + "；请勿修改表头和行名，请使用下发的模板重新填报",
             )
         )
+    if len(moved) > 1:  # rows or columns inserted or deleted: one finding, not one per label
+        cell, text, where = moved[0]
+        wrong = [
+            _finding(
+                rec,
+                sheet,
+                tuple(c for f in wrong for c in f.cells),
+                "L-LABEL",
+                ERROR,
+                f"{_short_sheet(sheet)} 有 {len(wrong)} 处表头或行名与模板不符，其中 {len(moved)} 处整体移动了位置"
+                f"（如 {cell} 的“{text}”现在位于 {where}），可能插入或删除了行列；"
+                "请勿插入或删除行列、修改表头和行名，请使用下发的模板重新填报",
+            )
+        ]
+    rec.findings.extend(wrong)
 
 
 def _find_text(rows: list[list[Any]], normed: str) -> str:
@@ -681,6 +699,9 @@ def _read_values(rec: ReturnRecord, fmt: Format, tl: _TableLayout, rows: list[li
             raw = rows[row][col]
         except IndexError:
             raw = None
+        if type(raw) is float and kind == COUNT and 0 <= raw < 1e15 and raw.is_integer():
+            values[cid] = int(raw)  # the common case, read as parse_value reads it, without the call
+            continue
         p = parse_value(raw, kind)
         if p[1] is not None:  # something is off: look at the cell itself (formula, error, blank)
             p = _explain(_xml_cell(book, rec.sheet_titles[tl.key], ref), raw, kind)
@@ -700,6 +721,9 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
         raw = _cell(sheets[c.table], c.row, c.col)
         parts = [values[p] for p in c.parts]
         summed = None if None in parts else sum(parts)  # type: ignore[arg-type]
+        if type(raw) is float and raw == summed and c.kind == COUNT and 0 <= raw < 1e15 and raw.is_integer():
+            values[c.id] = summed  # the common case: the shown count is the sum (parse_value's fast path)
+            continue
         p = parse_value(raw, c.kind)
         if p[1] is None and p[0] == summed:
             values[c.id] = p[0]

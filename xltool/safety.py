@@ -20,8 +20,12 @@ A filled template is about 20 KB and decompresses to under 1 MB.
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,34 +68,39 @@ class Problem:
 
 def inspect_container(path: Path, limits: Limits | None = None) -> Problem | None:
     """None when the file looks like a workbook that is safe to open, else the problem."""
+    return read_container(path, limits)[0]
+
+
+def read_container(path: Path, limits: Limits | None = None) -> tuple[Problem | None, bytes]:
+    """Like ``inspect_container``, and the file's bytes (read once, after the size check) so that
+    the caller opens the very bytes that were inspected; b"" when the file was not read."""
     limits = limits or Limits.from_env()
     try:
         size = path.stat().st_size
         if size == 0:
-            return Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送")
+            return Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b""
         if size > limits.max_file_bytes:
             return Problem(
                 "F-TOO-LARGE",
                 f"文件大小 {size / MB:.1f} MB，超过上限 {limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）；"
                 "请删除表中的图片或多余内容后重新保存",
-            )
-        with path.open("rb") as fh:
-            head = fh.read(8)
-            if head.startswith(ZIP_MAGIC):
-                return _inspect_zip(path, limits)
-            if head == OLE_MAGIC:
-                fh.seek(0)
-                return _inspect_ole(fh.read(), path)
-            fh.seek(0)
-            sample = fh.read(4096)
+            ), b""
+        data = path.read_bytes()
     except OSError as exc:
-        return Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}")
-    return _not_a_workbook(sample)
+        return Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}"), b""
+    if data.startswith(ZIP_MAGIC):
+        problem = _inspect_zip(data, limits)
+        return (problem, data) if problem is not None else bound_cells(data)
+    if data[:8] == OLE_MAGIC:
+        return _inspect_ole(data, path), data
+    if not data:  # emptied between stat and read
+        return Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b""
+    return _not_a_workbook(data[:4096]), data
 
 
-def _inspect_zip(path: Path, limits: Limits) -> Problem | None:
+def _inspect_zip(data: bytes, limits: Limits) -> Problem | None:
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > limits.max_entries:
                 return Problem(
@@ -121,18 +130,70 @@ def _inspect_zip(path: Path, limits: Limits) -> Problem | None:
                 return Problem("F-NOT-WORKBOOK", "这是一个压缩包，不是 Excel 工作簿")
             for i in infos:
                 if i.filename.endswith(".xml") or i.filename.endswith(".rels"):
-                    with zf.open(i) as part:
-                        prolog = part.read(2048)
+                    prolog = _prolog(data, i)
+                    if prolog is None:  # anything unusual: let zipfile read it (and raise what it raises)
+                        with zf.open(i) as part:
+                            prolog = part.read(PROLOG_BYTES)
+                    if prolog[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: look at it as text
+                        prolog = prolog.decode("utf-16", "ignore").encode()
                     if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                         return Problem(
                             "F-XML-ENTITY",
                             f"部件 {i.filename} 含有 XML 实体声明（正常的工作簿没有），疑似恶意文件，未打开",
+                        )
+                    if len(prolog) >= PROLOG_BYTES and not _root_starts(prolog):
+                        return Problem(
+                            "F-XML-ENTITY",
+                            f"部件 {i.filename} 的根元素之前有 {PROLOG_BYTES} 字节以上的其他内容（正常的工作簿没有，"
+                            "可能藏有 XML 实体声明），疑似恶意文件，未打开",
                         )
     except zipfile.BadZipFile:
         return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送")
     except (OSError, EOFError, RuntimeError, NotImplementedError) as exc:
         return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}")
     return None
+
+
+PROLOG_BYTES = 2048
+"""A DOCTYPE can only come before the root element: the head of each part is enough."""
+
+_LOCAL = struct.Struct("<4s2xH18xHH")  # signature, flag bits, name length, extra field length
+_PLAIN_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile decides
+
+
+def _prolog(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The first PROLOG_BYTES of a stored or deflated part, inflated straight from ``data``
+    (``zipfile.open`` costs more than the inflating). None for anything else (encrypted, other
+    compression, a header or stream that does not check out, a CRC that does not match): the
+    caller then goes through ``zipfile``, so that the outcome is exactly zipfile's."""
+    if info.flag_bits & _PLAIN_FLAGS or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    start = info.header_offset
+    head = data[start : start + _LOCAL.size]
+    if len(head) < _LOCAL.size:
+        return None
+    magic, flags, name_len, extra_len = _LOCAL.unpack(head)
+    name_at = start + _LOCAL.size
+    try:
+        name = data[name_at : name_at + name_len].decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if magic != ZIP_MAGIC or name != info.orig_filename:
+        return None
+    begin = name_at + name_len + extra_len
+    raw = data[begin : begin + info.compress_size]
+    if len(raw) != info.compress_size:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = raw[:PROLOG_BYTES]
+    else:
+        try:
+            out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, PROLOG_BYTES)
+        except zlib.error:
+            return None
+    if len(out) == info.file_size:  # the whole part: zipfile checks its CRC
+        return out if zlib.crc32(out) == info.CRC else None
+    return out if len(out) == PROLOG_BYTES and info.file_size > PROLOG_BYTES else None
 
 
 def _inspect_ole(data: bytes, path: Path) -> Problem | None:
@@ -164,3 +225,184 @@ def _not_a_workbook(sample: bytes) -> Problem:
     if sample.startswith(b"%PDF"):
         return Problem("F-NOT-WORKBOOK", "这是 PDF 文件，不是 Excel 工作簿；请发送统计表的 .xlsx 文件")
     return Problem("F-NOT-WORKBOOK", "无法识别的文件格式，不是 Excel 工作簿（可能已损坏）；请重新发送 .xlsx 文件")
+
+
+def _root_starts(head: bytes) -> bool:
+    """Whether the root element starts in ``head``, after nothing but the XML declaration,
+    processing instructions, comments and whitespace (where a DOCTYPE could hide). Linear."""
+    i = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        j = head.find(b"<", i)
+        if j < 0 or head[i:j].strip():
+            return False
+        if head.startswith(b"<?", j):
+            i = head.find(b"?>", j + 2) + 2
+        elif head.startswith(b"<!--", j):
+            i = head.find(b"-->", j + 4) + 3
+        else:
+            return not head.startswith(b"<!", j)
+        if i < 3:  # the declaration or comment does not end inside the head
+            return False
+
+
+# --------------------------------------------------------------------------- far-away cells
+
+NEAR_ROWS = 1000
+NEAR_COLS = 702  # A … ZZ
+MAX_CELLS = 2_000_000
+MAX_CELL_TAGS = 500_000
+"""calamine holds a sheet as a dense grid from its first to its last cell, 32 bytes a cell: one
+cell typed at XFD1048576 would ask for 512 GB and abort the process, one at A1048576 costs
+hundreds of MB. xltool reads only the top of each sheet, so before calamine sees a sheet whose
+cells lie beyond the first NEAR_ROWS rows or NEAR_COLS columns those cells are cut from a copy;
+a sheet whose grid would still exceed MAX_CELLS (cells placed without addresses) is refused."""
+
+_FAR_REF = re.compile(rb"""r\s*=\s*["'](?:[A-Za-z]{3}|[A-Za-z]{0,2}0*[1-9][0-9]{3})""")
+_FAR_ROW = re.compile(rb"""<(?:[\w.-]+:)?row(?:\s[^>]*?)?\sr\s*=\s*["']0*[1-9][0-9]{3}""")
+_CELL = re.compile(rb"<((?:[\w.-]+:)?c)(?=[\s/>])([^>]*?)(?:/>|>.*?</\1\s*>)", re.S)
+_TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
+_REF = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([A-Za-z]*)([0-9]*)""")
+
+
+def bound_cells(data: bytes) -> tuple[Problem | None, bytes]:
+    """The zip to hand to calamine: ``data`` itself, or a copy whose sheets have their far-away
+    cells cut (see NEAR_ROWS), or a problem when a sheet cannot be bounded."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            changed = {}
+            for i in zf.infolist():
+                if i.file_size == 0:
+                    continue
+                xml = _inflated(data, i) or zf.read(i)  # every part: calamine finds cells in any part it reads
+                if b"sheetData" in xml:
+                    cut = bounded_sheet(xml)
+                elif b"<table:table" in xml:  # OpenDocument: cells repeated by count, not placed
+                    cut = xml if _ods_extent(xml) <= MAX_CELLS else None
+                else:
+                    continue
+                if cut is None:
+                    return Problem(
+                        "F-TOO-LARGE",
+                        f"部件 {i.filename} 的单元格分布范围过大（超过 {MAX_CELLS:,} 个单元格），无法安全读取；"
+                        "请删除表格以外的内容后重新保存",
+                    ), data
+                if cut is not xml:
+                    changed[i.filename] = cut
+            if not changed:
+                return None, data
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
+                for i in zf.infolist():
+                    copy.writestr(i.filename, changed.get(i.filename) or zf.read(i))
+            return None, out.getvalue()
+    except zipfile.BadZipFile:
+        return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送"), data
+    except (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
+        return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}"), data
+
+
+def _inflated(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A deflated part inflated straight from ``data``, at most its declared size (zipfile costs
+    more than the inflating); None when anything is unusual, and zipfile then reads it."""
+    start = info.header_offset
+    head = data[start : start + _LOCAL.size]
+    if info.flag_bits & _PLAIN_FLAGS or info.compress_type != zipfile.ZIP_DEFLATED or len(head) < _LOCAL.size:
+        return None
+    magic, _flags, name_len, extra_len = _LOCAL.unpack(head)
+    begin = start + _LOCAL.size + name_len + extra_len
+    if magic != ZIP_MAGIC:
+        return None
+    try:
+        out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data[begin : begin + info.compress_size], info.file_size)
+    except zlib.error:
+        return None
+    return out if len(out) == info.file_size else None
+
+
+def bounded_sheet(xml: bytes) -> bytes | None:
+    """``xml`` when its cells lie near the top left (the usual case, one regex search), else a
+    copy without the cells beyond NEAR_ROWS / NEAR_COLS, or None when it cannot be bounded."""
+    start, end = xml.find(b"sheetData"), xml.rfind(b"sheetData")
+    if start < 0:
+        return xml
+    cells = xml[start:end] if end > start else xml[start:]
+    far = _FAR_REF.search(cells)
+    if not far:
+        loose = (cells.count(b"row") + NEAR_ROWS) * (cells.count(b"<c") + cells.count(b":c") + NEAR_COLS)
+        if loose <= MAX_CELLS:  # even if every row and cell went without an address
+            return xml
+        return xml if _extent(cells) <= MAX_CELLS else None
+    if end <= start:
+        return None  # no closing sheetData: not a sheet calamine reads to the end
+    close = xml.rfind(b"<", 0, end)
+    row = _FAR_ROW.search(xml, start, close)  # rows come in order: the rest is far away too
+    head = xml[: row.start()] if row else xml[:close]
+    head = _CELL.sub(_near_cell, head[start:]) if _FAR_REF.search(head, start) else head[start:]
+    cut = xml[:start] + head + xml[close:]
+    return cut if _extent(head) <= MAX_CELLS else None
+
+
+def _near_cell(m: re.Match[bytes]) -> bytes:
+    refs = _REF.findall(m.group(2))
+    if not refs:
+        return m.group(0)
+    letters, digits = refs[-1]  # calamine takes the last of repeated attributes
+    near = len(digits.lstrip(b"0")) <= 3 and len(letters) <= 2
+    return m.group(0) if near else b""
+
+
+def _extent(cells: bytes) -> int:
+    """An upper bound of calamine's grid (rows × columns) for the content of a sheetData."""
+    max_row = max_col = loose_rows = loose_cells = 0
+    for n, m in enumerate(_TAG.finditer(cells)):
+        if n > MAX_CELL_TAGS:
+            return MAX_CELLS + 1
+        refs = _REF.findall(m.group(2))
+        if not refs:
+            if m.group(1) == b"row":
+                loose_rows += 1
+            else:
+                loose_cells += 1
+        for letters, digits in refs:
+            digits = digits.lstrip(b"0")
+            if len(digits) > 7 or len(letters) > 3:
+                return MAX_CELLS + 1
+            max_row = max(max_row, int(digits or 0))
+            col = 0
+            for ch in letters.upper():
+                col = col * 26 + ch - 64
+            max_col = max(max_col, col)
+    return (max_row + loose_rows + 1) * (max_col + loose_cells + 1)
+
+
+_ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>")
+_REPEATED = re.compile(rb"""number-(?:rows|columns)-repeated\s*=\s*["']\s*([0-9]+)""")
+
+
+def _ods_extent(xml: bytes) -> int:
+    """An upper bound of calamine's grid for the largest table of an OpenDocument content.xml:
+    rows and cells repeated by count (LibreOffice repeats empty ones to the sheet's end; a
+    repeated cell with a value is what fills memory)."""
+    largest = rows = cols = row = col = 0
+    row_repeat, row_used = 1, False
+    for n, m in enumerate(_ODS_TAG.finditer(xml)):
+        if n > MAX_CELL_TAGS:
+            return MAX_CELLS + 1
+        closing, name, attrs, empty = m.groups()
+        repeat = _REPEATED.search(attrs)
+        count = int(repeat.group(1)[-9:]) if repeat else 1
+        if name == b"table":
+            largest = max(largest, rows * cols)
+            rows = cols = row = 0
+        elif name == b"table-row" and not closing:
+            row_repeat, row_used, col = count, False, 0
+        if name == b"table-row" and (closing or empty):
+            if row_used:
+                rows = max(rows, row + row_repeat)
+            row += row_repeat
+        elif name != b"table-row" and name != b"table" and not closing:
+            if not empty or b"value" in attrs:
+                row_used, cols = True, max(cols, col + count)
+            col += count
+    return max(largest, rows * cols)
+

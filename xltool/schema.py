@@ -7,6 +7,7 @@ after the instance, so a failure maps back to its rule and cells without guessin
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,31 +37,42 @@ def prev_column(cell_id: str) -> str:
 
 
 def frame_from_records(records: Sequence[ReturnRecord], fmt: Format) -> pd.DataFrame:
-    """One row per readable record of this format; the index is the record's position in ``records``."""
-    index, rows = [], []
+    """One row per readable record of this format; the index is the record's position in ``records``.
+
+    Built column by column from one int64 block when every value is usable (the common case, no
+    per-cell Python work); a column with unusable values (None) becomes a masked Int64 column.
+    """
+    positions, picked = [], []
     for i, rec in enumerate(records):
-        if not rec.readable or rec.format is None or rec.format.id != fmt.id:
-            continue
-        ident = rec.identity
-        row: dict[str, Any] = {
-            "file": rec.file,
-            "unit_code": ident.unit_code if ident else "",
-            "unit_name": ident.unit_name if ident else "",
-            "unit_level": ident.unit_level if ident else "",
-            "year": ident.year if ident else None,
-        }
-        for cid in fmt.cells:
-            row[cid] = rec.values.get(cid)
-        index.append(i)
-        rows.append(row)
-    columns = list(META) + list(fmt.cells)
-    df = pd.DataFrame(rows, index=pd.Index(index, dtype="int64"), columns=columns)
-    for col in ("file", "unit_code", "unit_name", "unit_level"):
-        df[col] = df[col].astype(object)
-    df["year"] = df["year"].astype("Int64")
-    for cid in fmt.cells:
-        df[cid] = df[cid].astype("Int64")
-    return df
+        if rec.readable and rec.format is not None and rec.format.id == fmt.id:
+            positions.append(i)
+            picked.append(rec)
+    cells = list(fmt.cells)
+    n = len(picked)
+    index = pd.Index(positions, dtype="int64")
+    idents = [rec.identity for rec in picked]
+    data: dict[str, Any] = {
+        "file": pd.Series([rec.file for rec in picked], index=index, dtype=object),
+        "unit_code": pd.Series([i.unit_code if i else "" for i in idents], index=index, dtype=object),
+        "unit_name": pd.Series([i.unit_name if i else "" for i in idents], index=index, dtype=object),
+        "unit_level": pd.Series([i.unit_level if i else "" for i in idents], index=index, dtype=object),
+        "year": pd.array([i.year if i else None for i in idents], dtype="Int64"),
+    }
+    get = operator.itemgetter(*cells)
+    try:
+        rows = [get(rec.values) for rec in picked]
+    except KeyError:
+        rows = [tuple(rec.values.get(c) for c in cells) for rec in picked]
+    try:
+        block = np.array(rows, dtype=np.int64).reshape(n, len(cells)).T.copy()
+    except (TypeError, ValueError, OverflowError):  # some value is None (unusable): column by column
+        for j, cid in enumerate(cells):
+            data[cid] = pd.array([row[j] for row in rows], dtype="Int64")
+    else:
+        mask = np.zeros((len(cells), n), dtype=bool)
+        for j, cid in enumerate(cells):
+            data[cid] = pd.arrays.IntegerArray(block[j], mask[j])
+    return pd.DataFrame(data, index=index, columns=list(META) + cells, copy=False)
 
 
 def add_previous(df: pd.DataFrame, fmt: Format, previous: dict[str, dict[str, int | None]]) -> pd.DataFrame:

@@ -11,6 +11,8 @@ return and append its own sheets; ``write_template(s)`` create the files.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import secrets
@@ -48,6 +50,8 @@ CHECK_OK = "正确"
 
 # Excel's limits on data validation texts (UTF-16 units; CJK characters count one each).
 _DV_TITLE_MAX, _DV_MESSAGE_MAX = 32, 255
+# Bounds of the "whole number of any sign" validation: Excel needs some; no 本年增/减 comes near.
+_DELTA_LIMIT = 999_999_999
 
 _WINDOWS_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
@@ -160,8 +164,10 @@ class _Styles:
         "check": {"align": "center", "border": 1},
         "input_count": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0"},
         "input_amount": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0.0000"},
+        "input_delta": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0"},
         "total_count": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0"},
         "total_amount": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0.0000"},
+        "total_delta": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0"},
         "cover_label": {"bold": True, "border": 1, "align": "left"},
         "cover_value": {"border": 1, "align": "left", "num_format": "@"},
         "cover_input": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "align": "left", "num_format": "@"},
@@ -402,12 +408,22 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _validation(fmt: Format, cell: Cell) -> dict[str, Any]:
-    """Whole number >= 0 for counts, decimal >= 0 for amounts, with Chinese prompts within Excel's limits."""
-    if cell.kind == "amount":
+    """Whole number >= 0 for counts, decimal >= 0 for amounts, any whole number for deltas (本年增/减),
+    with Chinese prompts within Excel's limits."""
+    if cell.kind == "delta":
+        rule = "请填写整数：比上一年增加填正数，减少填负数（如 -2）。没有变化请填 0。"
+        error = "此处只能填写整数，减少时填负数（如 -2）。不要填小数、“/”“—”“无”或其他文字；没有变化请填 0。"
+        options: dict[str, Any] = {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": -_DELTA_LIMIT,
+            "maximum": _DELTA_LIMIT,
+        }
+    elif cell.kind == "amount":
         unit = fmt.grid(cell.grid).unit or "万元"
         rule = f"请填写大于或等于 0 的数（单位：{unit}），最多 4 位小数。没有发生请填 0。"
         error = f"此处只能填写大于或等于 0 的数（单位：{unit}）。不要填“/”“—”“无”或其他文字；没有发生请填 0。"
-        options: dict[str, Any] = {"validate": "decimal", "criteria": ">=", "value": 0}
+        options = {"validate": "decimal", "criteria": ">=", "value": 0}
     else:
         rule = "请填写大于或等于 0 的整数。没有发生请填 0。"
         error = "此处只能填写大于或等于 0 的整数。不要填小数、“/”“—”“无”或其他文字；没有发生请填 0。"
@@ -475,6 +491,28 @@ def template_identity(fmt: Format, unit: Unit, year: int, kind: str = "template"
     )
 
 
+def _discard(tmp: Path) -> None:
+    """Remove a temporary file if it exists; never raise (its folder may not even exist)."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
+def _why(exc: BaseException) -> str:
+    """The reason a write failed, in the clerk's words where we know them."""
+    reasons = {
+        errno.ENOTDIR: "路径中有一部分是文件而不是文件夹",
+        errno.EACCES: "没有写入权限（文件可能正在 Excel/WPS 中打开）",
+        errno.EPERM: "没有写入权限（文件可能正在 Excel/WPS 中打开）",
+        errno.ENOSPC: "磁盘已满",
+        errno.EROFS: "磁盘是只读的",
+        errno.EEXIST: "路径中有一部分是文件而不是文件夹",  # mkdir over an existing file
+    }
+    cause = exc.__context__ if not isinstance(exc, OSError) and isinstance(exc.__context__, OSError) else exc
+    if isinstance(cause, OSError) and cause.errno in reasons:
+        return reasons[cause.errno]
+    return str(exc)
+
+
 def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]) -> Path:
     """Create ``path`` atomically: ``draw(workbook)`` fills a temporary file beside it, which then
     replaces ``path``. A failed run leaves neither a partial file nor the old file damaged."""
@@ -489,10 +527,10 @@ def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]
             draw(workbook)
         os.replace(tmp, path)
     except (OSError, FileCreateError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"{path}: 无法写入：{exc}") from None
+        _discard(tmp)
+        raise UsageError(f"{path}: 无法写入：{_why(exc)}") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     return path
 

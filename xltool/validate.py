@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,12 +79,33 @@ def _read_one(args: tuple[Path, str]) -> ReturnRecord:
     return read_return(args[0], args[1])
 
 
-def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None]:
-    """Read in a pool process; the Format travels back as its id (pickling it per file is the cost)."""
+def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None, tuple | None]:
+    """Read in a pool process. What travels back is kept small: the Format as its id, and the
+    values, when keyed exactly by the format's cells, as a bare tuple (no 200 key strings per
+    file to pickle, unpickle and keep)."""
     rec = read_return(args[0], args[1])
-    fmt_id = rec.format.id if rec.format is not None else None
+    fmt = rec.format
+    if fmt is None:
+        return rec, None, None
     rec.format = None
-    return rec, fmt_id
+    if tuple(rec.values) != _cell_ids(fmt.id):
+        return rec, fmt.id, None
+    packed = tuple(rec.values.values())
+    rec.values = {}
+    return rec, fmt.id, packed
+
+
+@cache
+def _cell_ids(format_id: str) -> tuple[str, ...]:
+    return tuple(builtin_formats()[format_id].cells)
+
+
+def _unpack(rec: ReturnRecord, fmt_id: str | None, packed: tuple | None) -> ReturnRecord:
+    if fmt_id is not None:
+        rec.format = builtin_formats()[fmt_id]
+    if packed is not None:
+        rec.values = dict(zip(_cell_ids(fmt_id), packed, strict=True))
+    return rec
 
 
 def read_all(paths: Sequence[Path], jobs: int = 1, progress: Progress | None = None) -> list[ReturnRecord]:
@@ -94,8 +116,8 @@ def read_all(paths: Sequence[Path], jobs: int = 1, progress: Progress | None = N
         chunk = max(1, total // (jobs * 4))
         out = []
         with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
-            for done, (rec, fmt_id) in enumerate(pool.map(_read_in_worker, work, chunksize=chunk), start=1):
-                rec.format = builtin_formats()[fmt_id] if fmt_id is not None else None
+            for done, packed in enumerate(pool.map(_read_in_worker, work, chunksize=chunk), start=1):
+                rec = _unpack(*packed)
                 out.append(rec)
                 if progress:
                     progress(done, total, rec.file)
