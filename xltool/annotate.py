@@ -51,6 +51,9 @@ def annotate(report: Report, records: Sequence[Any], out_dir: str | Path) -> Ann
         if suffix not in ANNOTATABLE:
             written.skipped[rec.file] = f"{suffix} 格式的文件不能生成批注副本，请查看校验报告中的问题清单"
             continue
+        if _inflated_size(rec.path) > ANNOTATE_MAX_BYTES:  # openpyxl holds every cell: GBs for a huge sheet
+            written.skipped[rec.file] = "表格内容过多（XML 解压后超过 5 MB），未生成批注副本"
+            continue
         target = _target(out_dir, rec.path, inputs, taken)
         try:
             annotate_file(rec.path, findings, target)
@@ -61,6 +64,21 @@ def annotate(report: Report, records: Sequence[Any], out_dir: str | Path) -> Ann
             continue
         written.append(target)
     return written
+
+
+ANNOTATE_MAX_BYTES = 5 * 1024 * 1024
+"""XML of a filled template: under 1 MB; openpyxl needs about 1 KB per cell, 5 MB of XML about 100 MB."""
+
+
+def _inflated_size(path: Path) -> int:
+    """The sum of the declared sizes of the XML parts (pictures do not count)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return sum(i.file_size for i in z.infolist() if i.filename.lower().endswith(".xml"))
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return 0  # not a zip: openpyxl will say so
 
 
 def _key(path: Path) -> str:

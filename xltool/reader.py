@@ -97,6 +97,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
     """Workbooks named or found (recursively) in folders, sorted; findings for named non-workbooks."""
     found: dict[Path, Path] = {}
     findings: list[Finding] = []
+    folders: dict[Path, Path] = {}
     for given in paths:
         p = Path(given)
         if not p.exists():
@@ -107,7 +108,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
                 if any(part.startswith(".") for part in rel) or child.name.startswith("~$") or not child.is_file():
                     continue
                 if child.suffix.lower() in WORKBOOK_SUFFIXES:
-                    found.setdefault(child.resolve(), child)
+                    found.setdefault(_resolved(child, folders), child)
         elif p.name.startswith("~$"):
             continue  # Office lock file, matched by a shell glob such as *.xlsx
         elif p.suffix.lower() in WORKBOOK_SUFFIXES:
@@ -115,6 +116,17 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
         else:
             findings.append(_file_finding(display_path(p), "F-NOT-WORKBOOK", _not_workbook_message(p)))
     return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
+
+
+def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
+    """``path.resolve()`` with each folder resolved once: a file that is not a symlink resolves to
+    its folder's real path plus its name (one lstat, not one per component of a long path)."""
+    if path.is_symlink():
+        return path.resolve()
+    folder = folders.get(path.parent)
+    if folder is None:
+        folder = folders[path.parent] = path.parent.resolve()
+    return folder / path.name
 
 
 def _not_workbook_message(p: Path) -> str:
@@ -141,9 +153,15 @@ def read_return(path: Path, file: str | None = None) -> ReturnRecord:
     rec = ReturnRecord(path=path, file=file if file is not None else display_path(path))
     try:
         _read(rec)
-    except Exception as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
+    except BaseException as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise  # KeyboardInterrupt and the like; a PanicException is calamine failing on the file
         if isinstance(exc, _Unreadable):
             message = str(exc)
+        elif type(exc).__module__ in ("python_calamine", "pyo3_runtime"):  # a part calamine cannot parse
+            message = (
+                f"“{path.name}”已损坏，有部分内容无法读取（{_short(exc)}）；请在 Excel 中打开并另存为 .xlsx 后重新报送"
+            )
         else:
             message = f"“{path.name}”读取失败（{type(exc).__name__}：{_short(exc)}）；请在 Excel 中打开并另存为 .xlsx 后重新报送"
         rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}

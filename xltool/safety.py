@@ -1,8 +1,10 @@
 """Look at a file's container before any spreadsheet library decompresses or parses it.
 
 Returned workbooks come by e-mail and USB stick; some are broken, some are not what their name
-says, a few may be hostile. This module reads only the zip directory and a few bytes, and
-says in Chinese what the file is when it is not a workbook we can safely open.
+says, a few may be hostile. This module reads the zip directory and the head of each part,
+and says in Chinese what the file is when it is not a workbook we can safely open. Only once
+those limits hold are the parts inflated (never past their declared sizes), to cut cells far
+from the tables before calamine sees a sheet (``bound_cells``).
 
 Limits (adjustable through ``Limits`` or the environment variables named below):
 
@@ -89,8 +91,9 @@ def read_container(path: Path, limits: Limits | None = None) -> tuple[Problem | 
     except OSError as exc:
         return Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}"), b""
     if data.startswith(ZIP_MAGIC):
-        problem = _inspect_zip(data, limits)
-        return (problem, data) if problem is not None else bound_cells(data)
+        inflated: dict[int, bytes] = {}  # parts inflated for the prolog check, reused by bound_cells
+        problem = _inspect_zip(data, limits, inflated)
+        return (problem, data) if problem is not None else bound_cells(data, inflated)
     if data[:8] == OLE_MAGIC:
         return _inspect_ole(data, path), data
     if not data:  # emptied between stat and read
@@ -98,7 +101,7 @@ def read_container(path: Path, limits: Limits | None = None) -> tuple[Problem | 
     return _not_a_workbook(data[:4096]), data
 
 
-def _inspect_zip(data: bytes, limits: Limits) -> Problem | None:
+def _inspect_zip(data: bytes, limits: Limits, inflated: dict[int, bytes] | None = None) -> Problem | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -130,7 +133,7 @@ def _inspect_zip(data: bytes, limits: Limits) -> Problem | None:
                 return Problem("F-NOT-WORKBOOK", "这是一个压缩包，不是 Excel 工作簿")
             for i in infos:
                 if i.filename.endswith(".xml") or i.filename.endswith(".rels"):
-                    prolog = _prolog(data, i)
+                    prolog = _prolog(data, i, inflated)
                     if prolog is None:  # anything unusual: let zipfile read it (and raise what it raises)
                         with zf.open(i) as part:
                             prolog = part.read(PROLOG_BYTES)
@@ -149,7 +152,7 @@ def _inspect_zip(data: bytes, limits: Limits) -> Problem | None:
                         )
     except zipfile.BadZipFile:
         return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送")
-    except (OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+    except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
         return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}")
     return None
 
@@ -161,11 +164,13 @@ _LOCAL = struct.Struct("<4s2xH18xHH")  # signature, flag bits, name length, extr
 _PLAIN_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile decides
 
 
-def _prolog(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+def _prolog(data: bytes, info: zipfile.ZipInfo, inflated: dict[int, bytes] | None = None) -> bytes | None:
     """The first PROLOG_BYTES of a stored or deflated part, inflated straight from ``data``
     (``zipfile.open`` costs more than the inflating). None for anything else (encrypted, other
     compression, a header or stream that does not check out, a CRC that does not match): the
-    caller then goes through ``zipfile``, so that the outcome is exactly zipfile's."""
+    caller then goes through ``zipfile``, so that the outcome is exactly zipfile's.
+    With ``inflated``, a deflated part is inflated whole (up to its declared size) and kept there
+    by header offset, so that ``bound_cells`` does not inflate it a second time."""
     if info.flag_bits & _PLAIN_FLAGS or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return None
     start = info.header_offset
@@ -184,7 +189,11 @@ def _prolog(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     raw = data[begin : begin + info.compress_size]
     if len(raw) != info.compress_size:
         return None
-    if info.compress_type == zipfile.ZIP_STORED:
+    full = _inflated(data, info) if inflated is not None and info.file_size > 0 else None
+    if full is not None:  # the whole part, kept for bound_cells, which inflates every part anyway
+        inflated[start] = full
+        out = full[:PROLOG_BYTES]  # the same bytes as inflating only the head
+    elif info.compress_type == zipfile.ZIP_STORED:
         out = raw[:PROLOG_BYTES]
     else:
         try:
@@ -200,6 +209,8 @@ def _inspect_ole(data: bytes, path: Path) -> Problem | None:
     """An OLE container is an old .xls, or an .xlsx encrypted with a password to open."""
     if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
         return Problem("F-ENCRYPTED", "文件设置了打开密码，无法读取；请在 Excel/WPS 中去掉打开密码后重新保存为 .xlsx")
+    if _cfb_truncated(data):  # calamine panics on some of these instead of returning an error
+        return Problem("F-CORRUPT", "文件已损坏（内容不完整，可能是没有下载或复制完整），请重新发送")
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return None  # a legacy .xls workbook: readable
     if "WordDocument".encode("utf-16-le") in data:
@@ -264,16 +275,18 @@ _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
 _REF = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([A-Za-z]*)([0-9]*)""")
 
 
-def bound_cells(data: bytes) -> tuple[Problem | None, bytes]:
+def bound_cells(data: bytes, inflated: dict[int, bytes] | None = None) -> tuple[Problem | None, bytes]:
     """The zip to hand to calamine: ``data`` itself, or a copy whose sheets have their far-away
-    cells cut (see NEAR_ROWS), or a problem when a sheet cannot be bounded."""
+    cells cut (see NEAR_ROWS), or a problem when a sheet cannot be bounded. ``inflated``: parts
+    already inflated by ``_inspect_zip``, by header offset."""
+    inflated = inflated or {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             changed = {}
             for i in zf.infolist():
                 if i.file_size == 0:
                     continue
-                xml = _inflated(data, i) or zf.read(i)  # every part: calamine finds cells in any part it reads
+                xml = inflated.get(i.header_offset) or _inflated(data, i) or zf.read(i)  # every part: calamine finds cells in any part it reads
                 if b"sheetData" in xml:
                     cut = bounded_sheet(xml)
                 elif b"<table:table" in xml:  # OpenDocument: cells repeated by count, not placed
@@ -297,7 +310,7 @@ def bound_cells(data: bytes) -> tuple[Problem | None, bytes]:
             return None, out.getvalue()
     except zipfile.BadZipFile:
         return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送"), data
-    except (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
+    except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error, struct.error) as exc:
         return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}"), data
 
 
@@ -406,3 +419,35 @@ def _ods_extent(xml: bytes) -> int:
             col += count
     return max(largest, rows * cols)
 
+
+_END_OF_SECTORS = 0xFFFFFFFA  # values from here up mark free, end-of-chain and table sectors
+
+
+def _cfb_truncated(data: bytes) -> bool:
+    """Whether an OLE compound file's header or allocation table points at sectors the file does
+    not have in full: a file cut short, or cut in the middle, in transfer."""
+    try:
+        shift = struct.unpack_from("<H", data, 30)[0]
+        if shift not in (9, 12):
+            return True
+        size = 1 << shift
+        sectors = len(data) // size - 1  # whole sectors after the header, which takes one
+        n_fat, first_dir = struct.unpack_from("<II", data, 44)
+        first_difat, n_difat = struct.unpack_from("<II", data, 68)
+        fat = list(struct.unpack_from("<109I", data, 76))
+        next_difat = first_difat
+        for _ in range(min(n_difat, sectors)):  # the rest of the list of FAT sectors, in a chain
+            if next_difat >= sectors:
+                return True
+            *more, next_difat = struct.unpack_from(f"<{size // 4}I", data, (next_difat + 1) * size)
+            fat += more
+        fat = [s for s in fat if s < _END_OF_SECTORS][:n_fat]
+        if len(fat) < n_fat or first_dir >= sectors or any(s >= sectors for s in fat):
+            return True
+        for s in fat:
+            entries = struct.unpack_from(f"<{size // 4}I", data, (s + 1) * size)
+            if any(sectors <= e < _END_OF_SECTORS for e in entries):
+                return True
+    except struct.error:
+        return True
+    return False

@@ -169,7 +169,8 @@ def validate_records(
     findings += duplicate_findings(readable)
     roster_levels: dict[str, str] = {}
     if roster is not None:
-        findings += roster_findings(readable, roster, batch_year)
+        # a unit whose file cannot be used still sent one: not R-MISSING
+        findings += roster_findings([r for r in records if r.identity is not None], roster, batch_year)
         roster_levels = {u.code: u.level for u in roster}
 
     prev_values: dict[str, dict[str, int | None]] = {}
