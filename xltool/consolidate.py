@@ -20,6 +20,7 @@ from xltool.errors import ConsolidationRefused, UsageError
 from xltool.model import ERROR, WARNING, Finding, Report, Unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
+from xltool.values import AMOUNT_SCALE
 
 DETAIL_SHEET = "明细"
 SOURCES_SHEET = "来源"
@@ -62,19 +63,18 @@ class Consolidation:
 def sum_values(records_values: Iterable[dict[str, int | None]], fmt: Format) -> dict[str, int]:
     """Cell-by-cell sums of the inputs; totals recomputed from their parts (never trusted)."""
     sums = {cid: 0 for cid in fmt.cells}
+    inputs = [cell.id for cell in fmt.input_cells]  # a property that builds a tuple: once, not per return
     for values in records_values:
-        for cell in fmt.input_cells:
-            value = values.get(cell.id)
+        for cid in inputs:
+            value = values.get(cid)
             if value is None:
-                raise ValueError(f"{cell.id} 没有可用数值，不能汇总")
-            sums[cell.id] += value
+                raise ValueError(f"{cid} 没有可用数值，不能汇总")
+            sums[cid] += value
     return recompute_totals(sums, fmt)
 
 
 def amount(value: int, kind: str) -> int | Decimal:
     """A library integer as a workbook number: counts stay ints, amounts become exact 万元 Decimals."""
-    from xltool.values import AMOUNT_SCALE
-
     return Decimal(value) / AMOUNT_SCALE if kind == "amount" else value
 
 
@@ -245,8 +245,6 @@ def read_detail(path: str | Path, fmt: Format) -> dict[str, dict[str, int]]:
     """
     from python_calamine import CalamineWorkbook
 
-    from xltool.values import AMOUNT_SCALE
-
     wb = CalamineWorkbook.from_path(str(path))
     if DETAIL_SHEET not in wb.sheet_names:
         return {}
@@ -389,6 +387,9 @@ def consolidate(
     missing = [u for u in (roster or ()) if u.code not in submitted]
     warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in included_files]
 
+    # every record (its values, cover, findings) is summarised above: free them before the writer
+    # builds the workbook in memory, so that the two do not add up (a province: 10,000 returns)
+    del records, kept, included, by_unit, validation
     write_consolidated(out, fmt, unit, the_year, totals, details, sources, missing, password=password)
     return Consolidation(
         out=out,

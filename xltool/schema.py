@@ -146,8 +146,9 @@ def build_schema(fmt: Format, with_previous: bool = False) -> pa.DataFrameSchema
     key = (fmt.id, fmt.fingerprint, with_previous)
     if key in _CACHE:
         return _CACHE[key]
-    columns: dict[str, pa.Column] = {
-        cid: pa.Column("Int64", pa.Check.ge(0), nullable=True, coerce=False) for cid in fmt.cells
+    columns: dict[str, pa.Column] = {  # a "delta" cell (本年增/减) may be negative
+        cid: pa.Column("Int64", None if c.kind == "delta" else pa.Check.ge(0), nullable=True, coerce=False)
+        for cid, c in fmt.cells.items()
     }
     if with_previous:
         columns.update({prev_column(cid): pa.Column("Int64", nullable=True) for cid in fmt.cells})

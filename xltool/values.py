@@ -20,7 +20,8 @@ V-BLANK                 empty, None, "", spaces only                error     --
 V-PLACEHOLDER           "/", "／", "—", "-", "_", "无", "空", "N/A"   error     -- (应填 0)
 V-TEXT                  "3件", "5万元", "约3", "三", "1 234"          error     --
 V-DECIMAL               2.5 or "2.5" in a count cell                error     --
-V-NEGATIVE              -3, "-3"                                    error     --
+V-NEGATIVE              -3, "-3" in a count or amount cell          error     --
+                        (a "delta" cell, 本年增/减, takes any sign)
 V-PRECISION             amount with more than 4 decimals;           error     --
                         a number beyond Excel's 15 digits
 V-EXCEL-ERROR           #REF!, #VALUE!, #DIV/0!, #N/A, #NAME? ...   error     --
@@ -51,7 +52,8 @@ AMOUNT_DECIMALS = 4
 MAX_DIGITS = 15  # Excel keeps 15 significant digits; beyond that a typed number is not what was typed
 _MAX_EXACT = 10**MAX_DIGITS
 
-COUNT, AMOUNT = "count", "amount"
+COUNT, AMOUNT, DELTA = "count", "amount", "delta"
+_KINDS = (COUNT, AMOUNT, DELTA)
 
 EXCEL_ERRORS = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
@@ -96,7 +98,7 @@ def _ok(n: int) -> Parsed:
 
 
 def parse_value(raw: Any, kind: str) -> Parsed:
-    """Read one input cell of ``kind`` "count" or "amount". Never raises for any cell content."""
+    """Read one input cell of ``kind`` "count", "amount" or "delta". Never raises for any cell content."""
     t = type(raw)
     if t is float:  # fast path: what calamine returns for every number in .xlsx
         if kind == COUNT:
@@ -110,12 +112,12 @@ def parse_value(raw: Any, kind: str) -> Parsed:
                     return _new(Parsed, (n, None, None, ""))
         return _number(raw, kind, None)
     if t is int:
-        if kind not in (COUNT, AMOUNT):
+        if kind not in _KINDS:
             raise ValueError(f"unknown cell kind {kind!r}")
         if 0 <= raw < _MAX_EXACT:
-            return _ok(raw if kind == COUNT else raw * AMOUNT_SCALE)
+            return _ok(raw * AMOUNT_SCALE if kind == AMOUNT else raw)
         return _number(raw, kind, None)
-    if kind not in (COUNT, AMOUNT):
+    if kind not in _KINDS:
         raise ValueError(f"unknown cell kind {kind!r}")
     if raw is None:
         return _error("V-BLANK", "单元格为空；没有发生的事项应填 0，不能留空")
@@ -139,7 +141,7 @@ def parse_value(raw: Any, kind: str) -> Parsed:
 
 def _number(raw: Any, kind: str, text: str | None) -> Parsed:
     """Check a number (from the cell or from its text) for sign, decimals and precision."""
-    if kind not in (COUNT, AMOUNT):
+    if kind not in _KINDS:
         raise ValueError(f"unknown cell kind {kind!r}")
     if isinstance(raw, float):
         d = Decimal(format(raw, f".{MAX_DIGITS}g"))  # what Excel shows: 15 significant digits
@@ -148,13 +150,13 @@ def _number(raw: Any, kind: str, text: str | None) -> Parsed:
     if not d.is_finite():
         return _error("V-TYPE", f"单元格内不是有效数字（{raw}）；应填数字")
     shown = text if text is not None else _plain(raw)
-    if d < 0:
+    if d < 0 and kind != DELTA:
         return _error("V-NEGATIVE", f"填写了负数 {shown}；应为 0 或正数")
-    if d >= _MAX_EXACT:
+    if abs(d) >= _MAX_EXACT:
         return _error("V-PRECISION", f"数字 {shown} 超过 Excel 的 {MAX_DIGITS} 位有效数字；请核实")
-    if kind == COUNT:
+    if kind != AMOUNT:
         if d != d.to_integral_value():
-            return _error("V-DECIMAL", f"件数应为整数，填写了 {shown}")
+            return _error("V-DECIMAL", f"{'件数' if kind == COUNT else '增减数'}应为整数，填写了 {shown}")
         return _ok(int(d))
     scaled = d * AMOUNT_SCALE
     if scaled != scaled.to_integral_value():
@@ -192,7 +194,10 @@ def _text(raw: str, kind: str) -> Parsed:
     else:
         if any(ch in _LETTER_O for ch in n) and all(ch.isdigit() or ch in _LETTER_O or ch == "." for ch in n):
             return _error("V-LETTER-O", f"填写了“{_show(s)}”，其中含字母 O；若为数字 0 请改为 0，只填数字")
-        unit = "件数填非负整数" if kind == COUNT else "金额以万元为单位，填数字，可带最多 4 位小数"
+        unit = {
+            COUNT: "件数填非负整数",
+            DELTA: "增减数填整数，减少填负数",
+        }.get(kind, "金额以万元为单位，填数字，可带最多 4 位小数")
         return _error("V-TEXT", f"填写了“{_show(s)}”；请只填数字（{unit}），不要带文字或单位")
     try:
         d = Decimal(("-" if sign else "") + body)
@@ -249,7 +254,7 @@ def _plain(x: Any) -> str:
 
 
 def _plain_value(value: int, kind: str) -> str:
-    return str(value) if kind == COUNT else format_amount(value)
+    return format_amount(value) if kind == AMOUNT else str(value)
 
 
 def format_amount(scaled: int) -> str:
