@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import operator
 import posixpath
 import re
 import unicodedata
@@ -728,6 +729,25 @@ def _read_values(rec: ReturnRecord, fmt: Format, tl: _TableLayout, rows: list[li
             rec.findings.append(_value_finding(rec, fmt, cid, p))
 
 
+_TOTAL_SPECS: dict[tuple[str, str], tuple[tuple[Any, bool, Any], ...]] = {}
+
+
+def _total_specs(fmt: Format) -> tuple[tuple[Any, bool, Any], ...]:
+    """Per total, in dependency order: the cell, whether it is a count, and a getter of its parts'
+    values as a tuple (computed once per format: the loop runs for every file)."""
+    key = (fmt.id, fmt.fingerprint)
+    if key not in _TOTAL_SPECS:
+        specs = []
+        for c in total_order(fmt):
+            if len(c.parts) > 1:
+                parts_of = operator.itemgetter(*c.parts)
+            else:
+                parts_of = lambda values, ids=tuple(c.parts): tuple(values[p] for p in ids)  # noqa: E731
+            specs.append((c, c.kind == COUNT, parts_of))
+        _TOTAL_SPECS[key] = tuple(specs)
+    return _TOTAL_SPECS[key]
+
+
 def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any]]], book: _Book) -> None:
     """Totals: the number shown, else recomputed; ``formula_lost`` when a formula was typed over.
 
@@ -735,11 +755,11 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
     parts, which is when a message needs to say whether the formula is gone.
     """
     values = rec.values
-    for c in total_order(fmt):
+    for c, count, parts_of in _total_specs(fmt):
         raw = _cell(sheets[c.table], c.row, c.col)
-        parts = [values[p] for p in c.parts]
+        parts = parts_of(values)
         summed = None if None in parts else sum(parts)  # type: ignore[arg-type]
-        if type(raw) is float and raw == summed and c.kind == COUNT and 0 <= raw < 1e15 and raw.is_integer():
+        if count and type(raw) is float and raw == summed and 0 <= raw < 1e15 and raw.is_integer():
             values[c.id] = summed  # the common case: the shown count is the sum (parse_value's fast path)
             continue
         p = parse_value(raw, c.kind)

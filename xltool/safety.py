@@ -91,9 +91,9 @@ def read_container(path: Path, limits: Limits | None = None) -> tuple[Problem | 
     except OSError as exc:
         return Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}"), b""
     if data.startswith(ZIP_MAGIC):
-        inflated: dict[int, bytes] = {}  # parts inflated for the prolog check, reused by bound_cells
-        problem = _inspect_zip(data, limits, inflated)
-        return (problem, data) if problem is not None else bound_cells(data, inflated)
+        parts = _Parts()  # what the checks parse and inflate, reused by bound_cells
+        problem = _inspect_zip(data, limits, parts)
+        return (problem, data) if problem is not None else bound_cells(data, parts)
     if data[:8] == OLE_MAGIC:
         return _inspect_ole(data, path), data
     if not data:  # emptied between stat and read
@@ -101,10 +101,21 @@ def read_container(path: Path, limits: Limits | None = None) -> tuple[Problem | 
     return _not_a_workbook(data[:4096]), data
 
 
-def _inspect_zip(data: bytes, limits: Limits, inflated: dict[int, bytes] | None = None) -> Problem | None:
+class _Parts:
+    """The zip directory and the parts inflated whole (by header offset) while checking a file,
+    so that ``bound_cells`` parses and inflates nothing a second time."""
+
+    def __init__(self) -> None:
+        self.infos: list[zipfile.ZipInfo] | None = None
+        self.inflated: dict[int, bytes] = {}
+
+
+def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Problem | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
+            if parts is not None:
+                parts.infos = infos
             if len(infos) > limits.max_entries:
                 return Problem(
                     "F-BOMB", f"压缩包内有 {len(infos)} 个部件，超过上限 {limits.max_entries}，疑似恶意文件，未打开"
@@ -133,7 +144,7 @@ def _inspect_zip(data: bytes, limits: Limits, inflated: dict[int, bytes] | None 
                 return Problem("F-NOT-WORKBOOK", "这是一个压缩包，不是 Excel 工作簿")
             for i in infos:
                 if i.filename.endswith(".xml") or i.filename.endswith(".rels"):
-                    prolog = _prolog(data, i, inflated)
+                    prolog = _prolog(data, i, parts.inflated if parts is not None else None)
                     if prolog is None:  # anything unusual: let zipfile read it (and raise what it raises)
                         with zf.open(i) as part:
                             prolog = part.read(PROLOG_BYTES)
@@ -275,43 +286,54 @@ _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
 _REF = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([A-Za-z]*)([0-9]*)""")
 
 
-def bound_cells(data: bytes, inflated: dict[int, bytes] | None = None) -> tuple[Problem | None, bytes]:
+def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | None, bytes]:
     """The zip to hand to calamine: ``data`` itself, or a copy whose sheets have their far-away
-    cells cut (see NEAR_ROWS), or a problem when a sheet cannot be bounded. ``inflated``: parts
-    already inflated by ``_inspect_zip``, by header offset."""
-    inflated = inflated or {}
+    cells cut (see NEAR_ROWS), or a problem when a sheet cannot be bounded. ``parts``: what
+    ``_inspect_zip`` already parsed and inflated (zipfile is then opened only if needed)."""
+    inflated = parts.inflated if parts is not None else {}
+    opened: list[zipfile.ZipFile] = []
+
+    def zf() -> zipfile.ZipFile:
+        if not opened:
+            opened.append(zipfile.ZipFile(io.BytesIO(data)))
+        return opened[0]
+
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            changed = {}
-            for i in zf.infolist():
-                if i.file_size == 0:
-                    continue
-                xml = inflated.get(i.header_offset) or _inflated(data, i) or zf.read(i)  # every part: calamine finds cells in any part it reads
-                if b"sheetData" in xml:
-                    cut = bounded_sheet(xml)
-                elif b"<table:table" in xml:  # OpenDocument: cells repeated by count, not placed
-                    cut = xml if _ods_extent(xml) <= MAX_CELLS else None
-                else:
-                    continue
-                if cut is None:
-                    return Problem(
-                        "F-TOO-LARGE",
-                        f"部件 {i.filename} 的单元格分布范围过大（超过 {MAX_CELLS:,} 个单元格），无法安全读取；"
-                        "请删除表格以外的内容后重新保存",
-                    ), data
-                if cut is not xml:
-                    changed[i.filename] = cut
-            if not changed:
-                return None, data
-            out = io.BytesIO()
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
-                for i in zf.infolist():
-                    copy.writestr(i.filename, changed.get(i.filename) or zf.read(i))
-            return None, out.getvalue()
+        infos = parts.infos if parts is not None and parts.infos is not None else zf().infolist()
+        changed = {}
+        for i in infos:
+            if i.file_size == 0:
+                continue
+            # every part: calamine finds cells in any part it reads
+            xml = inflated.get(i.header_offset) or _inflated(data, i) or zf().read(i)
+            if b"sheetData" in xml:
+                cut = bounded_sheet(xml)
+            elif b"<table:table" in xml:  # OpenDocument: cells repeated by count, not placed
+                cut = xml if _ods_extent(xml) <= MAX_CELLS else None
+            else:
+                continue
+            if cut is None:
+                return Problem(
+                    "F-TOO-LARGE",
+                    f"部件 {i.filename} 的单元格分布范围过大（超过 {MAX_CELLS:,} 个单元格），无法安全读取；"
+                    "请删除表格以外的内容后重新保存",
+                ), data
+            if cut is not xml:
+                changed[i.filename] = cut
+        if not changed:
+            return None, data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
+            for i in infos:
+                copy.writestr(i.filename, changed.get(i.filename) or zf().read(i))
+        return None, out.getvalue()
     except zipfile.BadZipFile:
         return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送"), data
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error, struct.error) as exc:
         return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}"), data
+    finally:
+        for z in opened:
+            z.close()
 
 
 def _inflated(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
@@ -338,13 +360,12 @@ def bounded_sheet(xml: bytes) -> bytes | None:
     start, end = xml.find(b"sheetData"), xml.rfind(b"sheetData")
     if start < 0:
         return xml
-    cells = xml[start:end] if end > start else xml[start:]
-    far = _FAR_REF.search(cells)
+    stop = end if end > start else len(xml)
+    far = _FAR_REF.search(xml, start, stop)  # no anchors or lookbehind: as on the slice, without copying it
     if not far:
-        loose = (cells.count(b"row") + NEAR_ROWS) * (cells.count(b"<c") + cells.count(b":c") + NEAR_COLS)
-        if loose <= MAX_CELLS:  # even if every row and cell went without an address
+        if _loose_rows_cells(xml, start, stop) <= MAX_CELLS:  # even if every row and cell went without an address
             return xml
-        return xml if _extent(cells) <= MAX_CELLS else None
+        return xml if _extent(xml[start:stop]) <= MAX_CELLS else None
     if end <= start:
         return None  # no closing sheetData: not a sheet calamine reads to the end
     close = xml.rfind(b"<", 0, end)
@@ -353,6 +374,17 @@ def bounded_sheet(xml: bytes) -> bytes | None:
     head = _CELL.sub(_near_cell, head[start:]) if _FAR_REF.search(head, start) else head[start:]
     cut = xml[:start] + head + xml[close:]
     return cut if _extent(head) <= MAX_CELLS else None
+
+
+def _loose_rows_cells(xml: bytes, start: int, stop: int) -> int:
+    """(rows + NEAR_ROWS) × (cells + NEAR_COLS), counting every "row" and "<c"/":c" in
+    ``xml[start:stop]``. One-byte counts run first: each "row" holds a "w" and each "<c"/":c" its
+    own "c", so when those bounds already fit, the exact counts would fit too."""
+    rough = (xml.count(b"w", start, stop) + NEAR_ROWS) * (xml.count(b"c", start, stop) + NEAR_COLS)
+    if rough <= MAX_CELLS:
+        return rough
+    rows = xml.count(b"row", start, stop)
+    return (rows + NEAR_ROWS) * (xml.count(b"<c", start, stop) + xml.count(b":c", start, stop) + NEAR_COLS)
 
 
 def _near_cell(m: re.Match[bytes]) -> bytes:

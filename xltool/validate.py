@@ -19,11 +19,12 @@ X-PREV-DUPLICATE  warning two --previous files for one unit; the first (by file 
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,25 @@ def _unpack(rec: ReturnRecord, fmt_id: str | None, packed: tuple | None) -> Retu
     return rec
 
 
+def _gc_paused(fn: Callable) -> Callable:
+    """Run ``fn`` with the cyclic garbage collector paused. A batch creates many long-lived objects
+    (records, findings, frame columns) and the collector would rescan them again and again; the
+    objects are freed by reference counting as usual, and any cycle once the collector resumes."""
+
+    @wraps(fn)
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@_gc_paused
 def read_all(paths: Sequence[Path], jobs: int = 1, progress: Progress | None = None) -> list[ReturnRecord]:
     """Read every file, in order; with jobs > 1 in a process pool (reading is the cost)."""
     work = [(p, display_path(p)) for p in paths]
@@ -149,6 +169,7 @@ def validate_paths(
     return validate_records(records, roster=roster, previous=previous, year=year, extra=found, jobs=jobs)
 
 
+@_gc_paused
 def validate_records(
     records: list[ReturnRecord],
     roster: list[Unit] | None = None,
