@@ -64,3 +64,20 @@ def test_blank_input_refuses_to_sum():
         assert "t3.new.natural" in str(exc)
     else:
         raise AssertionError("a None value was summed")
+
+
+def test_more_units_than_excel_has_columns_is_refused_not_truncated(tmp_path, monkeypatch):
+    """明细 has one column per unit: past Excel's 16,384 columns xlsxwriter would drop cells silently."""
+    import pytest
+
+    from xltool import consolidate as c
+    from xltool.errors import ConsolidationRefused
+    from xltool.model import Unit
+
+    monkeypatch.setattr(c, "MAX_DETAIL_UNITS", 2)
+    zero = recompute_totals({cid: 0 for cid in FMT.cells}, FMT)
+    details = [(Unit(str(i), f"单位{i}", "乡镇"), zero) for i in range(3)]
+    out = tmp_path / "汇总.xlsx"
+    with pytest.raises(ConsolidationRefused, match="分级汇总"):
+        c.write_consolidated(out, FMT, Unit("1", "县", "县"), 2024, zero, details, [], [])
+    assert not out.exists()

@@ -139,3 +139,38 @@ def test_a_damaged_deflate_stream_is_corrupt_not_an_unexpected_error(template):
     template.write_bytes(raw_zip([(name, bad, crc, size), *entries[1:]]))
     rec = read_return(template)
     assert rules(rec) == [("F-CORRUPT", ERROR)] and "读取失败" not in rec.findings[0].message
+
+
+def test_far_away_cell_does_not_change_the_recorded_hash(tmp_path):
+    """When far-away cells are cut before calamine reads a sheet, size and SHA-256 (shown in 来源,
+    compared for duplicates) still describe the file the township sent, not the cut copy."""
+    import hashlib
+
+    import openpyxl
+
+    from xltool.definition import get_format
+    from xltool.model import Unit
+    from xltool.reader import read_return
+    from xltool.template import write_template
+
+    fmt = get_format()
+    path = write_template(fmt, Unit("230723101", "乌伊岭镇", "乡镇"), 2024, tmp_path / "far.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb[fmt.table("t3").sheet]["A60000"] = "远处的一格"
+    wb.save(path)
+    rec = read_return(path)
+    sent = path.read_bytes()
+    assert rec.readable
+    assert rec.size == len(sent) == path.stat().st_size
+    assert rec.sha256 == hashlib.sha256(sent).hexdigest()
+
+
+def test_huge_amount_is_a_finding_not_an_int64_overflow():
+    """An amount of 9.2e14 万元 used to overflow the int64 frame when scaled to yuan."""
+    from xltool.values import parse_value
+
+    for raw in (920_000_000_000_000, 9.2e14, "920000000000000", 100_000_000_000):
+        p = parse_value(raw, "amount")
+        assert p.value is None and p.code == "V-PRECISION" and "万元" in p.message, raw
+    assert parse_value(99_999_999_999, "amount").value == 999_999_999_990_000
+    assert parse_value(920_000_000_000_000, "count").value == 920_000_000_000_000

@@ -289,3 +289,19 @@ def test_annotate_never_overwrites_an_input_and_skips_other_formats(tmp_path):
     assert sorted(p.name for p in written) == ["a_校验意见(2).xlsx", "a_校验意见_校验意见.xlsx"]
     assert list(written.skipped) == [str(folder / "old.xls")]
     assert "不能生成批注副本" in written.skipped[str(folder / "old.xls")]
+
+
+def test_large_batch_summary_lists_only_what_needs_attention(monkeypatch):
+    from xltool import report as rp
+    from xltool.model import Report, WorkbookResult
+
+    monkeypatch.setattr(rp, "FULL_SUMMARY_MAX", 3)
+    rep = Report(
+        workbooks=[WorkbookResult(f"{i}.xlsx", f"{i:03d}", f"单位{i}", "passed") for i in range(5)]
+        + [WorkbookResult("bad.xlsx", "999", "坏单位", "errors", errors=1)]
+    )
+    buf = io.StringIO()
+    rp.print_report(rep, Console(file=buf, width=140))
+    text = buf.getvalue()
+    assert "坏单位" in text and "单位0" not in text
+    assert "另有 5 个文件通过，未逐一列出" in text

@@ -26,6 +26,8 @@ DETAIL_SHEET = "明细"
 SOURCES_SHEET = "来源"
 DETAIL_FIRST_ROW = 3  # 0-based: rows 0-2 are the title and the two unit header rows
 DETAIL_FIRST_UNIT_COL = 5  # columns A-E: 编号, 工作表, 单元格, 项目, 栏目
+EXCEL_COLUMNS = 16384
+MAX_DETAIL_UNITS = EXCEL_COLUMNS - DETAIL_FIRST_UNIT_COL - 1  # one column per unit, then 合计
 
 
 @dataclass
@@ -95,6 +97,12 @@ def write_consolidated(
 ) -> Path:
     """Write the consolidated workbook atomically; an interrupted write leaves ``out`` untouched."""
     from xltool.template import DEFAULT_PASSWORD, draw_return, template_identity, write_workbook
+
+    if len(details) > MAX_DETAIL_UNITS:
+        raise ConsolidationRefused(
+            f"一次汇总 {len(details):,} 个单位，超过“明细”页的上限 {MAX_DETAIL_UNITS:,} 个（Excel 最多 {EXCEL_COLUMNS:,} 列），"
+            "未生成汇总表。请分级汇总：县 → 市 → 省，每一级的汇总表都可以作为上一级的报表。"
+        )
 
     password = DEFAULT_PASSWORD if password is None else password
     identity = template_identity(fmt, unit, year, kind="consolidated")

@@ -39,7 +39,6 @@ rules T3-R3/T3-R4/T4-R6 do, and their message can say the formula was typed over
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
 import operator
@@ -175,12 +174,10 @@ def _read(rec: ReturnRecord) -> None:
     name = rec.path.name
     # the container is checked before any library decompresses or parses it; the bytes read for
     # that check are the ones opened below (one read of the file)
-    problem, data = read_container(rec.path)
+    problem, data, rec.size, rec.sha256 = read_container(rec.path)
     if problem is not None:
         rec.findings.append(_file_finding(rec.file, problem.code, f"“{name}”：{problem.message}"))
         return
-    rec.size = len(data)
-    rec.sha256 = hashlib.sha256(data).hexdigest()
 
     from python_calamine import CalamineWorkbook, PasswordError
 

@@ -35,6 +35,10 @@ def cells_text(cells: Sequence[str], limit: int = 4) -> str:
     return f"{cells[0]}…{cells[-1]}（{len(cells)} 格）"
 
 
+FULL_SUMMARY_MAX = 100
+"""Above this many rows the terminal summary lists only files with findings (and units not sent)."""
+
+
 def summary_rows(report: Report) -> list[dict[str, Any]]:
     """One row per workbook, then one per roster unit that sent nothing."""
     rows = [
@@ -87,7 +91,13 @@ def print_report(report: Report, console: Console) -> None:
         ("警告数", "right"),
     ):
         summary.add_column(name, justify=justify, overflow="fold")
-    for row in summary_rows(report):
+    rows = summary_rows(report)
+    passed_hidden = 0
+    if len(rows) > FULL_SUMMARY_MAX:  # a province's batch: list what needs attention, count the rest
+        shown = [r for r in rows if r["status"] != STATUS_ZH["passed"]]
+        passed_hidden = len(rows) - len(shown)
+        rows = shown
+    for row in rows:
         summary.add_row(
             Text(row["unit_code"]),
             Text(row["unit_name"]),
@@ -97,6 +107,8 @@ def print_report(report: Report, console: Console) -> None:
             str(row["warnings"]),
         )
     console.print(summary)
+    if passed_hidden:
+        console.print(f"另有 {passed_hidden} 个文件通过，未逐一列出（完整清单见 --report 校验报告.xlsx 或 --format json）。")
 
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:

@@ -22,6 +22,7 @@ A filled template is about 20 KB and decompresses to under 1 MB.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -30,6 +31,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -73,32 +75,45 @@ def inspect_container(path: Path, limits: Limits | None = None) -> Problem | Non
     return read_container(path, limits)[0]
 
 
-def read_container(path: Path, limits: Limits | None = None) -> tuple[Problem | None, bytes]:
+class Container(NamedTuple):
+    """What ``read_container`` found: the problem (None when safe), the bytes to open, and the
+    size and SHA-256 of the file as it was sent (``data`` may be a bounded copy of it)."""
+
+    problem: Problem | None
+    data: bytes
+    size: int = 0
+    sha256: str = ""
+
+
+def read_container(path: Path, limits: Limits | None = None) -> Container:
     """Like ``inspect_container``, and the file's bytes (read once, after the size check) so that
     the caller opens the very bytes that were inspected; b"" when the file was not read."""
     limits = limits or Limits.from_env()
     try:
         size = path.stat().st_size
         if size == 0:
-            return Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b""
+            return Container(Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b"")
         if size > limits.max_file_bytes:
-            return Problem(
+            return Container(Problem(
                 "F-TOO-LARGE",
                 f"文件大小 {size / MB:.1f} MB，超过上限 {limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）；"
                 "请删除表中的图片或多余内容后重新保存",
-            ), b""
+            ), b"", size)
         data = path.read_bytes()
     except OSError as exc:
-        return Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}"), b""
+        return Container(Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}"), b"")
+    sent = (len(data), hashlib.sha256(data).hexdigest())
     if data.startswith(ZIP_MAGIC):
         parts = _Parts()  # what the checks parse and inflate, reused by bound_cells
         problem = _inspect_zip(data, limits, parts)
-        return (problem, data) if problem is not None else bound_cells(data, parts)
+        if problem is None:
+            problem, data = bound_cells(data, parts)
+        return Container(problem, data, *sent)
     if data[:8] == OLE_MAGIC:
-        return _inspect_ole(data, path), data
+        return Container(_inspect_ole(data, path), data, *sent)
     if not data:  # emptied between stat and read
-        return Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b""
-    return _not_a_workbook(data[:4096]), data
+        return Container(Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b"")
+    return Container(_not_a_workbook(data[:4096]), data, *sent)
 
 
 class _Parts:

@@ -51,6 +51,7 @@ AMOUNT_SCALE = 10000
 AMOUNT_DECIMALS = 4
 MAX_DIGITS = 15  # Excel keeps 15 significant digits; beyond that a typed number is not what was typed
 _MAX_EXACT = 10**MAX_DIGITS
+_MAX_AMOUNT = _MAX_EXACT // AMOUNT_SCALE  # 1e11 万元: scaled amounts stay exact and fit a 64-bit column
 
 COUNT, AMOUNT, DELTA = "count", "amount", "delta"
 _KINDS = (COUNT, AMOUNT, DELTA)
@@ -114,8 +115,11 @@ def parse_value(raw: Any, kind: str) -> Parsed:
     if t is int:
         if kind not in _KINDS:
             raise ValueError(f"unknown cell kind {kind!r}")
-        if 0 <= raw < _MAX_EXACT:
-            return _ok(raw * AMOUNT_SCALE if kind == AMOUNT else raw)
+        if kind == AMOUNT:
+            if 0 <= raw < _MAX_AMOUNT:
+                return _ok(raw * AMOUNT_SCALE)
+        elif 0 <= raw < _MAX_EXACT:
+            return _ok(raw)
         return _number(raw, kind, None)
     if kind not in _KINDS:
         raise ValueError(f"unknown cell kind {kind!r}")
@@ -158,6 +162,11 @@ def _number(raw: Any, kind: str, text: str | None) -> Parsed:
         if d != d.to_integral_value():
             return _error("V-DECIMAL", f"{'件数' if kind == COUNT else '增减数'}应为整数，填写了 {shown}")
         return _ok(int(d))
+    if d >= _MAX_AMOUNT:
+        return _error(
+            "V-PRECISION",
+            f"金额 {shown} 万元过大（应小于 {_MAX_AMOUNT:,} 万元）；请核实单位是否为万元",
+        )
     scaled = d * AMOUNT_SCALE
     if scaled != scaled.to_integral_value():
         return _error(
