@@ -70,7 +70,7 @@ def fill(path: Path, values: dict[str, object]) -> Path:
     return path
 
 
-def make_template(folder: Path, unit: Unit, year: int = 2023) -> Path:
+def make_template(folder: Path, unit: Unit, year: int = 2021) -> Path:
     """Through the command line, as a county would."""
     out = folder / f"{unit.code}.xlsx"
     args = ["template", "--format-id", ID_2019, "--unit-code", unit.code, "--unit-name", unit.name]
@@ -322,7 +322,7 @@ def test_a_mixed_2019_and_2021_batch_is_validated_by_format_but_not_consolidated
     fill(make_template(folder, TOWN), FILLED)
     old = {"t3.new.natural": 1, "t3.disclosed.natural": 1}
     write_workbook(
-        folder / "new.xlsx", lambda wb: draw_return(wb, NEW, template_identity(NEW, TOWN2, 2023), values=old)
+        folder / "new.xlsx", lambda wb: draw_return(wb, NEW, template_identity(NEW, TOWN2, 2021), values=old)
     )
     v = validate_paths([folder])
     assert v.report.valid and set(v.frames) == {ID_2019, ID_2021}
@@ -408,3 +408,15 @@ def test_a_2019_return_saved_by_libreoffice_reads_the_same(tmp_path, libreoffice
         if change.address in dv.sqref
     ]
     assert dv.type == "whole" and int(dv.formula1) < 0 < int(dv.formula2)
+
+
+@pytest.mark.parametrize(("year", "warned"), [(2021, False), (2022, True), (2024, True)])
+def test_2019_tables_used_after_2021_are_warned(tmp_path, year, warned):
+    """Published reports of 2023 and 2024 still use the superseded 2019 tables: say so, once."""
+    path = make_template(tmp_path, TOWN, year)
+    report = validate_paths([path]).report
+    old = [f for f in report.findings if f.rule == "Y-OLD-FORMAT"]
+    assert len(old) == int(warned)
+    if warned:
+        assert old[0].severity == "warning" and "国办公开办函〔2021〕30号" in old[0].message
+    assert report.valid

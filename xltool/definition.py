@@ -255,6 +255,8 @@ class Format:
     instances: tuple[RuleInstance, ...] = field(compare=False)
     fingerprint: str = ""
     source: str = ""
+    last_year: int | None = None  # the last reporting year this format applies to (None: current)
+    superseded_by: str = ""
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
@@ -484,6 +486,8 @@ def _parse_format(data: dict, source: str) -> Format:
         document=r.get(fmt, "document", "format"),
         name=r.get(fmt, "name", "format"),
         font=r.get(fmt, "font", "format", default="等线"),
+        last_year=r.get(fmt, "last_year", "format", int, None),
+        superseded_by=r.get(fmt, "superseded_by", "format", default=""),
         cover=cover,
         tables=tuple(tables),
         rules=tuple(rules),

@@ -9,6 +9,7 @@ R-UNKNOWN       error     a return from a unit not on the roster
 R-NAME          warning   the unit name in a return differs from the roster's
 R-DUPLICATE     error     two or more returns from one unit for one year (on each file)
 Y-YEAR          error     a return for another year than the batch's (or --year)
+Y-OLD-FORMAT    warning   a return in a format the definition marks as superseded after its last_year
 X-NO-PREVIOUS   warning   no figures of last year for this unit: cross-year rules skipped
 X-PREV-YEAR     warning   a --previous file is not of the year before; not used
 X-PREV-FORMAT   warning   a --previous file uses another format; not used
@@ -250,6 +251,18 @@ def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given
             out.append(
                 _file_finding(
                     rec, "Y-YEAR", ERROR, f"报表年度为 {rec.identity.year}，{which}；请确认是否报错了年度或用错了模板"
+                )
+            )
+        fmt = rec.format
+        if fmt.last_year is not None and rec.identity.year > fmt.last_year:
+            out.append(
+                _file_finding(
+                    rec,
+                    "Y-OLD-FORMAT",
+                    WARNING,
+                    f"{rec.identity.year} 年度的报表使用了 {fmt.document} 的表格，该格式只适用到 {fmt.last_year} 年度"
+                    + (f"，已被 {fmt.superseded_by} 取代" if fmt.superseded_by else "")
+                    + "；请使用新格式的模板重新填报",
                 )
             )
     return out
