@@ -9,6 +9,7 @@ import random
 import re
 
 import openpyxl
+import printed_labels
 import pytest
 
 from xltool.definition import get_format
@@ -16,38 +17,11 @@ from xltool.model import Unit
 from xltool.template import write_template
 from xltool.validate import validate_paths
 
-# The printed labels of 表三 (国办公开办函〔2021〕30号), in order, as a user would copy them.
-T3_ROWS = [
-    "一、本年新收政府信息公开申请数量",
-    "二、上年结转政府信息公开申请数量",
-    "（一）予以公开",
-    "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "1.属于国家秘密",
-    "2.其他法律行政法规禁止公开",
-    "3.危及“三安全一稳定”",
-    "4.保护第三方合法权益",
-    "5.属于三类内部事务信息",
-    "6.属于四类过程性信息",
-    "7.属于行政执法案卷",
-    "8.属于行政查询事项",
-    "1.本机关不掌握相关政府信息",
-    "2.没有现成信息需要另行制作",
-    "3.补正后申请内容仍不明确",
-    "1.信访举报投诉类申请",
-    "2.重复申请",
-    "3.要求提供公开出版物",
-    "4.无正当理由大量反复申请",
-    "5.要求行政机关确认或重新出具已获取信息",
-    "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "3.其他",
-    "（七）总计",
-    "四、结转下年度继续办理",
-]
-T3_COLUMNS = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
-T4_BLOCKS = ["行政复议", "未经复议直接起诉", "复议后起诉"]
-T4_COLUMNS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
-T2_ROWS = {"规章": 3, "行政规范性文件": 3, "行政许可": 1, "行政处罚": 1, "行政强制": 1, "行政事业性收费": 1}
+T3_ROWS = list(printed_labels.T3_ROWS)
+T3_COLUMNS = [*printed_labels.T3_APPLICANTS, printed_labels.TOTAL]
+T4_BLOCKS = list(printed_labels.T4_BLOCKS)
+T4_COLUMNS = [*printed_labels.T4_RESULTS, printed_labels.TOTAL]
+T2_ROWS = {label: len(columns) for label, columns in printed_labels.T2_GRID.items()}
 
 
 def norm(text: object) -> str:
