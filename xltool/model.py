@@ -125,6 +125,33 @@ class Finding:
     row_label: str = ""
     col_label: str = ""
 
+    @classmethod
+    def about(
+        cls,
+        file: str,
+        identity: Identity | None,
+        rule: str,
+        severity: str,
+        message: str,
+        sheet: str = "",
+        cells: tuple[str, ...] = (),
+        row_label: str = "",
+        col_label: str = "",
+    ) -> Finding:
+        """A finding about ``file``, with the unit its identification names (blank when unknown)."""
+        return cls(
+            file=file,
+            unit_code=identity.unit_code if identity else "",
+            unit_name=identity.unit_name if identity else "",
+            sheet=sheet,
+            cells=cells,
+            rule=rule,
+            severity=severity,
+            message=message,
+            row_label=row_label,
+            col_label=col_label,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["cells"] = list(self.cells)

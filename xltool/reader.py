@@ -552,7 +552,7 @@ def _read_cover(rec: ReturnRecord, book: _Book, fmt: Format) -> None:
     cover = fmt.cover
     if cover.sheet not in book.metas:
         rec.findings.append(
-            _finding(
+            record_finding(
                 rec,
                 "",
                 (),
@@ -580,7 +580,7 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: _Layout)
             out[tl.key] = book.rows(tl.sheet, tl.nrows)
             if book.hidden(tl.sheet):
                 rec.findings.append(
-                    _finding(
+                    record_finding(
                         rec,
                         tl.sheet,
                         (tl.title_cell,),
@@ -595,7 +595,7 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: _Layout)
             rec.sheet_titles[tl.key] = renamed
             out[tl.key] = book.rows(renamed, tl.nrows)
             rec.findings.append(
-                _finding(
+                record_finding(
                     rec,
                     renamed,
                     (tl.title_cell,),
@@ -607,7 +607,7 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: _Layout)
         else:
             present = "、".join(n for n in book.metas if n != IDENT_SHEET) or "无"
             rec.findings.append(
-                _finding(
+                record_finding(
                     rec,
                     "",
                     (),
@@ -644,7 +644,7 @@ def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) ->
             moved.append((a1(row, col), text, where))
         shown = found_text.replace("\n", "↵") if found_text.strip() else "空白"
         wrong.append(
-            _finding(
+            record_finding(
                 rec,
                 sheet,
                 (a1(row, col),),
@@ -658,7 +658,7 @@ def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) ->
     if len(moved) > 1:  # rows or columns inserted or deleted: one finding, not one per label
         cell, text, where = moved[0]
         wrong = [
-            _finding(
+            record_finding(
                 rec,
                 sheet,
                 tuple(c for f in wrong for c in f.cells),
@@ -800,7 +800,7 @@ def _short(exc: Exception) -> str:
     return text[:200]
 
 
-def _finding(
+def record_finding(
     rec: ReturnRecord,
     sheet: str,
     cells: tuple[str, ...],
@@ -810,38 +810,18 @@ def _finding(
     row_label: str = "",
     col_label: str = "",
 ) -> Finding:
-    ident = rec.identity
-    return Finding(
-        file=rec.file,
-        unit_code=ident.unit_code if ident else "",
-        unit_name=ident.unit_name if ident else "",
-        sheet=sheet,
-        cells=cells,
-        rule=rule,
-        severity=severity,
-        message=message,
-        row_label=row_label,
-        col_label=col_label,
-    )
+    """A finding at cells of a record's workbook (used by the reader, the schema and validate)."""
+    return Finding.about(rec.file, rec.identity, rule, severity, message, sheet, cells, row_label, col_label)
 
 
 def _file_finding(file: str, rule: str, message: str, identity: Identity | None = None) -> Finding:
-    return Finding(
-        file=file,
-        unit_code=identity.unit_code if identity else "",
-        unit_name=identity.unit_name if identity else "",
-        sheet="",
-        cells=(),
-        rule=rule,
-        severity=ERROR,
-        message=message,
-    )
+    return Finding.about(file, identity, rule, ERROR, message)
 
 
 def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:
     c = fmt.cells[cid]
     sheet = rec.sheet_titles.get(c.table, c.sheet)
-    return _finding(
+    return record_finding(
         rec,
         sheet,
         (c.address,),

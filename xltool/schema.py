@@ -17,6 +17,7 @@ import pandera.pandas as pa
 
 from xltool.definition import Format, RuleInstance, Term, parse_cell
 from xltool.model import ERROR, Finding
+from xltool.reader import record_finding
 from xltool.values import format_amount
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ def _already_reported(rec: ReturnRecord, finding: Finding) -> bool:
 
 def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Finding:
     c = fmt.cells[cid]
-    return _finding(
+    return record_finding(
         rec,
         sheet=rec.sheet_titles.get(c.table, c.sheet),
         cells=(c.address,),
@@ -250,32 +251,7 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
         else:
             row_label = first.row_label
         message = _equation_message(inst, fmt, row)
-    return _finding(rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label)
-
-
-def _finding(
-    rec: ReturnRecord,
-    sheet: str,
-    cells: tuple[str, ...],
-    rule: str,
-    severity: str,
-    message: str,
-    row_label: str = "",
-    col_label: str = "",
-) -> Finding:
-    ident = rec.identity
-    return Finding(
-        file=rec.file,
-        unit_code=ident.unit_code if ident else "",
-        unit_name=ident.unit_name if ident else "",
-        sheet=sheet,
-        cells=cells,
-        rule=rule,
-        severity=severity,
-        message=message,
-        row_label=row_label,
-        col_label=col_label,
-    )
+    return record_finding(rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label)
 
 
 # --------------------------------------------------------------------------- message pieces

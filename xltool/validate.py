@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from xltool.definition import Format, builtin_formats, parse_cell
 from xltool.errors import UsageError
 from xltool.model import ERROR, WARNING, Finding, Report, Unit, WorkbookResult, display_path
-from xltool.reader import ReturnRecord, discover, read_return
+from xltool.reader import ReturnRecord, discover, read_return, record_finding
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -230,17 +230,7 @@ def _batch_year(records: Sequence[ReturnRecord]) -> int | None:
 
 
 def _file_finding(rec: ReturnRecord, rule: str, severity: str, message: str) -> Finding:
-    ident = rec.identity
-    return Finding(
-        file=rec.file,
-        unit_code=ident.unit_code if ident else "",
-        unit_name=ident.unit_name if ident else "",
-        sheet="",
-        cells=(),
-        rule=rule,
-        severity=severity,
-        message=message,
-    )
+    return record_finding(rec, "", (), rule, severity, message)
 
 
 def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given: bool) -> list[Finding]:
