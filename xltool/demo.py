@@ -93,7 +93,7 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
         for w in report.workbooks:
             if w.status == "errors":
                 first = next(f for f in report.findings if f.file == w.file and f.severity == "error")
-                say(f"    ✗ {w.unit_name}：{first.sheet} {' '.join(first.cells[:4])} {first.message}")
+                say(f"    ✗ {w.unit_name}：{first.message}")
         say(f"  校验报告 → {report_path}")
         result.steps.append((f"{county.name}：校验报告（每个问题一行）", report_path))
 
