@@ -275,11 +275,6 @@ class Format:
     def total_cells(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells.values() if c.is_total)
 
-    def describe(self, cell_id: str) -> str:
-        """ "表三 D5（一、本年新收政府信息公开申请数量 / 自然人）" for messages."""
-        c = self.cells[cell_id]
-        return f"{c.sheet} {c.address}（{c.row_label} / {c.col_label}）"
-
 
 # --------------------------------------------------------------------------- loading
 

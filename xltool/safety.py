@@ -70,11 +70,6 @@ class Problem:
     message: str
 
 
-def inspect_container(path: Path, limits: Limits | None = None) -> Problem | None:
-    """None when the file looks like a workbook that is safe to open, else the problem."""
-    return read_container(path, limits)[0]
-
-
 class Container(NamedTuple):
     """What ``read_container`` found: the problem (None when safe), the bytes to open, and the
     size and SHA-256 of the file as it was sent (``data`` may be a bounded copy of it)."""
@@ -86,19 +81,24 @@ class Container(NamedTuple):
 
 
 def read_container(path: Path, limits: Limits | None = None) -> Container:
-    """Like ``inspect_container``, and the file's bytes (read once, after the size check) so that
-    the caller opens the very bytes that were inspected; b"" when the file was not read."""
+    """Check a file's container before any library parses it, and return its bytes (read once,
+    after the size check) so the caller opens the very bytes that were inspected; b"" when the
+    file was not read. ``problem`` is None when the file looks like a workbook safe to open."""
     limits = limits or Limits.from_env()
     try:
         size = path.stat().st_size
         if size == 0:
             return Container(Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b"")
         if size > limits.max_file_bytes:
-            return Container(Problem(
-                "F-TOO-LARGE",
-                f"文件大小 {size / MB:.1f} MB，超过上限 {limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）；"
-                "请删除表中的图片或多余内容后重新保存",
-            ), b"", size)
+            return Container(
+                Problem(
+                    "F-TOO-LARGE",
+                    f"文件大小 {size / MB:.1f} MB，超过上限 {limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）；"
+                    "请删除表中的图片或多余内容后重新保存",
+                ),
+                b"",
+                size,
+            )
         data = path.read_bytes()
     except OSError as exc:
         return Container(Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}"), b"")

@@ -13,7 +13,3 @@ EXCEL_CELL_LIMIT = 32767
 def clean_text(text: str) -> str:
     """Remove control characters Excel rejects and cut at Excel's cell limit."""
     return _CONTROL.sub("", text)[:EXCEL_CELL_LIMIT]
-
-
-def has_control_chars(text: str) -> bool:
-    return bool(_CONTROL.search(text))
