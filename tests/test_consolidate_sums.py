@@ -7,9 +7,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xltool.consolidate import amount, sum_values
+from xltool.consolidate import sum_values
 from xltool.definition import get_format
 from xltool.totals import recompute_totals
+from xltool.values import workbook_number as amount
 
 FMT = get_format()
 INPUTS = [c.id for c in FMT.input_cells]

@@ -17,11 +17,11 @@ from xltool.schema import (
     add_previous,
     build_schema,
     checked_instances,
-    format_value,
     frame_from_records,
     schema_findings,
     short_label,
 )
+from xltool.values import show_value
 
 FMT = get_format()
 SHEETS = {t.key: t.sheet for t in FMT.tables}
@@ -310,9 +310,9 @@ def test_short_label(label, short):
 
 
 def test_amounts_are_shown_in_wan_yuan():
-    assert format_value(12345, "amount") == "1.2345"
-    assert format_value(20000, "amount") == "2"
-    assert format_value(7, "count") == "7"
+    assert show_value(12345, "amount") == "1.2345"
+    assert show_value(20000, "amount") == "2"
+    assert show_value(7, "count") == "7"
 
 
 def test_empty_frame_has_no_findings():

@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 from xltool import __version__
@@ -20,7 +19,7 @@ from xltool.errors import ConsolidationRefused, UsageError
 from xltool.model import ERROR, WARNING, Finding, Report, Unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
-from xltool.values import AMOUNT_SCALE
+from xltool.values import parse_value, workbook_number
 
 DETAIL_SHEET = "明细"
 SOURCES_SHEET = "来源"
@@ -73,11 +72,6 @@ def sum_values(records_values: Iterable[dict[str, int | None]], fmt: Format) -> 
                 raise ValueError(f"{cid} 没有可用数值，不能汇总")
             sums[cid] += value
     return recompute_totals(sums, fmt)
-
-
-def amount(value: int, kind: str) -> int | Decimal:
-    """A library integer as a workbook number: counts stay ints, amounts become exact 万元 Decimals."""
-    return Decimal(value) / AMOUNT_SCALE if kind == "amount" else value
 
 
 # --------------------------------------------------------------------------- writing
@@ -158,13 +152,13 @@ def _draw_detail(wb, fmt: Format, unit: Unit, year: int, totals: dict[str, int],
         ws.write_string(r, 4, cell.col_label, f["text"])
         style = f[cell.kind]
         for i, (_u, values) in enumerate(details):
-            ws.write_number(r, DETAIL_FIRST_UNIT_COL + i, amount(values[cell.id], cell.kind), style)
+            ws.write_number(r, DETAIL_FIRST_UNIT_COL + i, workbook_number(values[cell.id], cell.kind), style)
         if details:
             first, last = a1(r, DETAIL_FIRST_UNIT_COL), a1(r, total_col - 1)
             formula = f"=SUM({first}:{last})"
         else:
             formula = "=0"
-        ws.write_formula(r, total_col, formula, f[f"{cell.kind}_total"], amount(totals[cell.id], cell.kind))
+        ws.write_formula(r, total_col, formula, f[f"{cell.kind}_total"], workbook_number(totals[cell.id], cell.kind))
     ws.set_column(0, 0, 26, None, {"hidden": True})
     ws.set_column(1, 1, 14)
     ws.set_column(2, 2, 7)
@@ -266,11 +260,11 @@ def read_detail(path: str | Path, fmt: Format) -> dict[str, dict[str, int]]:
         cid = str(row[0]).strip()
         if cid not in fmt.cells:
             continue
-        scale = AMOUNT_SCALE if fmt.cells[cid].kind == "amount" else 1
+        kind = fmt.cells[cid].kind
         for i, code in enumerate(units):
-            value = row[DETAIL_FIRST_UNIT_COL + i]
-            if isinstance(value, (int, float)):
-                out[code][cid] = int(round(Decimal(repr(float(value))) * scale))
+            parsed = parse_value(row[DETAIL_FIRST_UNIT_COL + i], kind)
+            if parsed.value is not None:
+                out[code][cid] = parsed.value
     return out
 
 

@@ -18,7 +18,7 @@ import pandera.pandas as pa
 from xltool.definition import Format, RuleInstance, Term, parse_cell
 from xltool.model import ERROR, Finding
 from xltool.reader import record_finding
-from xltool.values import format_amount
+from xltool.values import show_value
 
 if TYPE_CHECKING:
     from xltool.reader import ReturnRecord
@@ -225,7 +225,7 @@ def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Fi
         cells=(c.address,),
         rule=RULE_NEGATIVE,
         severity=ERROR,
-        message=f"{short_sheet(c.sheet)} {c.address} 为 {format_value(int(value), c.kind)}，不能为负数",
+        message=f"{short_sheet(c.sheet)} {c.address} 为 {show_value(int(value), c.kind)}，不能为负数",
         row_label=c.row_label,
         col_label=c.col_label,
     )
@@ -266,11 +266,6 @@ def short_label(label: str) -> str:
     """ "一、本年新收…" -> "一"; "（七）总计" stays."""
     head, sep, _ = label.partition("、")
     return head if sep and len(head) <= 3 else label
-
-
-def format_value(value: int, kind: str) -> str:
-    """Scaled integer -> text as the clerk typed it (amounts in 万元 without trailing zeros)."""
-    return format_amount(value) if kind == "amount" else str(value)
 
 
 def _kind_of(inst: RuleInstance, fmt: Format) -> str:
@@ -316,8 +311,8 @@ def _equation_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any]) -
     lv, rv = _side_value(row, inst.lhs), _side_value(row, inst.rhs)
     return (
         f"{short_sheet(inst.sheet)} {lhs_ref} ≠ {rhs_ref}（{inst.scope}："
-        f"{lhs_label}={format_value(lv, kind)}，{rhs_label}={format_value(rv, kind)}，"
-        f"差 {format_value(abs(lv - rv), kind)}）"
+        f"{lhs_label}={show_value(lv, kind)}，{rhs_label}={show_value(rv, kind)}，"
+        f"差 {show_value(abs(lv - rv), kind)}）"
     )
 
 
@@ -342,9 +337,9 @@ def _sum_message(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Mappin
     label = target.row_label if inst.rule.per == "column" else target.col_label
     shown, computed = _side_value(row, inst.lhs), _side_value(row, inst.rhs)
     text = (
-        f"{short_sheet(inst.sheet)} {inst.scope}{label} {target.address} 显示 {format_value(shown, kind)}，"
-        f"{_range_ref(fmt, [t.cell for t in inst.rhs])} 之和为 {format_value(computed, kind)}，"
-        f"差 {format_value(abs(shown - computed), kind)}"
+        f"{short_sheet(inst.sheet)} {inst.scope}{label} {target.address} 显示 {show_value(shown, kind)}，"
+        f"{_range_ref(fmt, [t.cell for t in inst.rhs])} 之和为 {show_value(computed, kind)}，"
+        f"差 {show_value(abs(shown - computed), kind)}"
     )
     if target.id in rec.formula_lost:
         text += f"；{target.address} 的公式已被改写（应为求和公式）"
@@ -357,7 +352,7 @@ def _zero_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any]) -> st
     for t in inst.lhs:
         c = fmt.cells[t.cell]
         value = row[t.cell]
-        shown = "（无法读取）" if pd.isna(value) else format_value(int(value), c.kind)
+        shown = "（无法读取）" if pd.isna(value) else show_value(int(value), c.kind)
         parts.append(f"{c.address} {c.col_label}={shown}")
     return (
         f"{short_sheet(inst.sheet)} {inst.scope}：{'，'.join(parts)}（单位层级：{row['unit_level']}）。"

@@ -18,7 +18,6 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
 from math import ceil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ from xltool.errors import DefinitionError, UsageError
 from xltool.model import IDENT_SHEET, Identity, Unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
-from xltool.values import AMOUNT_SCALE
+from xltool.values import show_value, workbook_number
 
 if TYPE_CHECKING:  # xlsxwriter is imported where a file is written, to keep the CLI start fast
     import xlsxwriter
@@ -86,17 +85,6 @@ def complete_values(fmt: Format, values: Mapping[str, int] | None = None) -> dic
     return recompute_totals({c.id: int(values.get(c.id, 0)) for c in fmt.input_cells}, fmt)
 
 
-def _as_number(kind: str, value: int) -> int | float:
-    return float(Decimal(value) / AMOUNT_SCALE) if kind == "amount" else value
-
-
-def _as_text(kind: str, value: int) -> str:
-    """A number as Excel's & operator shows it (no trailing zeros)."""
-    if kind != "amount":
-        return str(value)
-    return f"{(Decimal(value) / AMOUNT_SCALE).normalize():f}"
-
-
 # --------------------------------------------------------------------------- formulas
 
 
@@ -145,7 +133,7 @@ def _instance_kind(fmt: Format, inst: RuleInstance) -> str:
 def check_result(fmt: Format, inst: RuleInstance, values: Mapping[str, int]) -> str:
     """What the live check cell of ``inst`` shows for complete ``values``: 正确 or 不符（差 N）."""
     diff = sum(t.coef * values[t.cell] for t in inst.lhs) - sum(t.coef * values[t.cell] for t in inst.rhs)
-    return CHECK_OK if diff == 0 else f"不符（差{_as_text(_instance_kind(fmt, inst), diff)}）"
+    return CHECK_OK if diff == 0 else f"不符（差{show_value(diff, _instance_kind(fmt, inst))}）"
 
 
 # --------------------------------------------------------------------------- layout helpers
@@ -389,7 +377,7 @@ def _draw_cell(sheet: _Sheet, fmt: Format, cell: Cell, values: Mapping[str, int]
     style_name = ("total_" if cell.is_total else "input_") + cell.kind
     style = sheet.styles[style_name]
     sheet.area(cell.span, style_name)
-    number = _as_number(cell.kind, values[cell.id])
+    number = workbook_number(values[cell.id], cell.kind)
     if cell.is_total:
         formula = f"=SUM({_sum_ranges(fmt.cells[p] for p in cell.parts)})"
         _check(ws.write_formula(cell.row, cell.col, formula, style, number), f"{where} 的合计公式")

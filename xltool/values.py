@@ -215,7 +215,7 @@ def _text(raw: str, kind: str) -> Parsed:
     parsed = _number(d, kind, s)
     if parsed.value is None:
         return parsed
-    shown = _plain_value(parsed.value, kind)
+    shown = show_value(parsed.value, kind)
     if grouped:
         return _warning(parsed.value, code, f"填写了{what}“{_show(s)}”，已按 {shown} 读取；请去掉逗号，以数值格式填写")
     return _warning(parsed.value, code, f"填写了{what}“{_show(s)}”，已按 {shown} 读取；请改为数值格式的半角数字")
@@ -232,7 +232,7 @@ def _formula(raw: Formula, kind: str) -> Parsed:
     if isinstance(cached, int | float) and not isinstance(cached, bool):
         inner = parse_value(cached, kind)
         if inner.value is not None:
-            shown = _plain_value(inner.value, kind)
+            shown = show_value(inner.value, kind)
             return _warning(
                 inner.value,
                 "V-FORMULA",
@@ -262,8 +262,14 @@ def _plain(x: Any) -> str:
     return str(x)
 
 
-def _plain_value(value: int, kind: str) -> str:
+def show_value(value: int, kind: str) -> str:
+    """A library integer as text for a message: amounts in 万元 without trailing zeros."""
     return format_amount(value) if kind == AMOUNT else str(value)
+
+
+def workbook_number(value: int, kind: str) -> int | Decimal:
+    """A library integer as the number written to a workbook: amounts as exact 万元 Decimals."""
+    return amount_decimal(value) if kind == AMOUNT else value
 
 
 def format_amount(scaled: int) -> str:
