@@ -107,31 +107,31 @@ def write_consolidated(
             {"title": f"{unit.name}{year}年度政府信息公开统计汇总", "author": "xltool", "created": made_at}
         )
         draw_return(wb, fmt, identity, values=totals, password=password)
-        _draw_detail(wb, fmt, unit, year, totals, details, password)
-        _draw_sources(wb, unit, year, sources, missing, made_at, password)
+        styles = _formats(wb, fmt.font)
+        _draw_detail(wb, styles, fmt, unit, year, totals, details, password)
+        _draw_sources(wb, styles, unit, year, sources, missing, made_at, password)
 
     return write_workbook(out, draw)
 
 
-def _formats(wb):
-    base = {"font_name": "等线", "font_size": 10, "border": 1, "valign": "vcenter"}
+def _formats(wb, font: str) -> dict:
+    """The cell formats of the 明细 and 来源 sheets, in the definition's font."""
+    from xltool.template import NUMBER_FORMATS
+
+    base = {"font_name": font, "font_size": 10, "border": 1, "valign": "vcenter"}
+    total = {**base, "bg_color": "#E7E6E6", "bold": True}
     return {
-        "title": wb.add_format({"font_name": "等线", "bold": True, "font_size": 14}),
+        "title": wb.add_format({"font_name": font, "bold": True, "font_size": 14}),
         "head": wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "align": "center", "text_wrap": True}),
         "text": wb.add_format({**base, "text_wrap": True}),
-        "count": wb.add_format({**base, "num_format": "0"}),
-        "amount": wb.add_format({**base, "num_format": "0.0000"}),
-        "delta": wb.add_format({**base, "num_format": "0"}),
-        "count_total": wb.add_format({**base, "num_format": "0", "bg_color": "#E7E6E6", "bold": True}),
-        "amount_total": wb.add_format({**base, "num_format": "0.0000", "bg_color": "#E7E6E6", "bold": True}),
-        "delta_total": wb.add_format({**base, "num_format": "0", "bg_color": "#E7E6E6", "bold": True}),
+        **{kind: wb.add_format({**base, "num_format": n}) for kind, n in NUMBER_FORMATS.items()},
+        **{f"{kind}_total": wb.add_format({**total, "num_format": n}) for kind, n in NUMBER_FORMATS.items()},
     }
 
 
-def _draw_detail(wb, fmt: Format, unit: Unit, year: int, totals: dict[str, int], details, password: str) -> None:
+def _draw_detail(wb, f: dict, fmt: Format, unit: Unit, year: int, totals: dict[str, int], details, password: str) -> None:
     """Every unit's figures side by side, one row per statutory cell, 合计 as a formula."""
     ws = wb.add_worksheet(DETAIL_SHEET)
-    f = _formats(wb)
     ws.write_string(
         0, 0, clean_text(f"明细：{unit.name}{year}年度汇总的各单位数据（合计列为公式，与各表数字一致）"), f["title"]
     )
@@ -174,11 +174,10 @@ def _draw_detail(wb, fmt: Format, unit: Unit, year: int, totals: dict[str, int],
 
 
 def _draw_sources(
-    wb, unit: Unit, year: int, sources: Sequence[Source], missing: Sequence[Unit], made_at, password
+    wb, f: dict, unit: Unit, year: int, sources: Sequence[Source], missing: Sequence[Unit], made_at, password
 ) -> None:
     """Every input file, its fingerprint and fate; units that did not submit; how this was made."""
     ws = wb.add_worksheet(SOURCES_SHEET)
-    f = _formats(wb)
     ws.write_string(0, 0, clean_text(f"来源：{unit.name}（{unit.code}）{year}年度汇总所用的全部文件"), f["title"])
     ws.write_string(1, 0, f"生成时间：{made_at:%Y-%m-%d %H:%M:%S}；生成工具：xltool {__version__}", None)
     heads = (

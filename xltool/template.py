@@ -139,6 +139,10 @@ def check_result(fmt: Format, inst: RuleInstance, values: Mapping[str, int]) -> 
 # --------------------------------------------------------------------------- layout helpers
 
 
+NUMBER_FORMATS = {"count": "0", "amount": "0.0000", "delta": "0"}
+"""How each kind of statutory number is shown: whole numbers, or 万元 with four fixed decimals."""
+
+
 class _Styles:
     """Formats are per workbook in xlsxwriter: build each named style once, on first use."""
 
@@ -150,12 +154,8 @@ class _Styles:
         "row_label": {"align": "left", "border": 1},
         "check_label": {"align": "left", "border": 1, "italic": True},
         "check": {"align": "center", "border": 1},
-        "input_count": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0"},
-        "input_amount": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0.0000"},
-        "input_delta": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": "0"},
-        "total_count": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0"},
-        "total_amount": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0.0000"},
-        "total_delta": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": "0"},
+        **{f"input_{k}": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": n} for k, n in NUMBER_FORMATS.items()},
+        **{f"total_{k}": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": n} for k, n in NUMBER_FORMATS.items()},
         "cover_label": {"bold": True, "border": 1, "align": "left"},
         "cover_value": {"border": 1, "align": "left", "num_format": "@"},
         "cover_input": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "align": "left", "num_format": "@"},
