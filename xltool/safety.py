@@ -498,3 +498,43 @@ def _cfb_truncated(data: bytes) -> bool:
     except struct.error:
         return True
     return False
+
+
+# --------------------------------------------------------------------------- other Office zips
+
+
+def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Problem | None:
+    """The container checks of ``read_container`` for a zip that is not a workbook (a Word .docx):
+    the file size, entries, declared sizes and ratios as for a workbook, and no DOCTYPE/ENTITY at
+    the head of any XML part. None when the zip is safe to open (whatever its parts are)."""
+    limits = limits or Limits.from_env()
+    if len(data) > limits.max_file_bytes:
+        return Problem(
+            "F-TOO-LARGE", f"文件大小 {len(data) / MB:.1f} MB，超过上限 {limits.max_file_bytes / MB:.0f} MB，未打开"
+        )
+    problem = _inspect_zip(data, limits)
+    if problem is None or problem.code != "F-NOT-WORKBOOK":
+        return problem  # a workbook's zip, checked in full, or the problem the checks found
+    # the sizes passed; _inspect_zip stopped at "not a workbook" before looking at the parts' heads
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for i in zf.infolist():
+                if not (i.filename.endswith(".xml") or i.filename.endswith(".rels")):
+                    continue
+                prolog = _prolog(data, i)
+                if prolog is None:
+                    with zf.open(i) as part:
+                        prolog = part.read(PROLOG_BYTES)
+                if prolog[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    prolog = prolog.decode("utf-16", "ignore").encode()
+                if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog or (
+                    len(prolog) >= PROLOG_BYTES and not _root_starts(prolog)
+                ):
+                    return Problem(
+                        "F-XML-ENTITY", f"部件 {i.filename} 含有 XML 实体声明（正常的文档没有），疑似恶意文件，未打开"
+                    )
+    except zipfile.BadZipFile:
+        return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送")
+    except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
+        return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}")
+    return None

@@ -1,0 +1,177 @@
+"""Turn any file a unit sends (a web page, a Word file, a workbook that is not an xltool template)
+into a ``xltool.document.Document``: its tables as grids of cell texts, nothing else decided.
+
+What a file is comes from its content first (a .doc that is really a web page, an .xls that is a
+zip), its suffix only where the content cannot tell. Whatever cannot be read safely becomes one
+``SourceError`` with a stable code and a Chinese message naming the file, never a traceback:
+
+===============  ==========================================================================
+F-EMPTY          0 bytes
+F-NOT-DOCUMENT   not a kind of file read here (PDF, old .doc, random bytes, plain text)
+F-CORRUPT        broken zip, XML that does not parse, a page that cannot be decoded
+F-TOO-LARGE      over the size limit, nesting too deep, too many tables or cells
+F-XML-ENTITY     DOCTYPE / entity declarations (entity bombs, external entities)
+F-BOMB           zip bomb (entries, declared sizes, ratio), from ``xltool.safety``
+F-ENCRYPTED      a password-protected Office file
+===============  ==========================================================================
+
+Limits: a web page or a Word document's text part over ``XLTOOL_MAX_DOCUMENT_MB`` (20 MB) is
+refused; the whole file obeys ``XLTOOL_MAX_FILE_MB`` like a workbook; ``MAX_TABLES`` and
+``MAX_CELLS`` bound what one document may hold.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xltool.document import Document
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".mht", ".mhtml")
+DOCX_SUFFIXES = (".docx", ".docm")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES
+"""Files read only as documents (a workbook is first tried as a template: ``WORKBOOK_SUFFIXES``)."""
+SOURCE_SUFFIXES = DOCUMENT_SUFFIXES + WORKBOOK_SUFFIXES
+
+MB = 1024 * 1024
+MAX_TABLES = 500
+MAX_CELLS = 200_000
+"""A real report has 3–10 tables and under 1,000 cells; a CMS page with navigation a few thousand."""
+MAX_TEXT = 20_000
+"""Characters of running text kept (the unit and year are named near the top)."""
+
+
+def max_document_bytes() -> int:
+    """The size limit of a page or a Word document's text part (XLTOOL_MAX_DOCUMENT_MB, default 20)."""
+    try:
+        return int(os.environ.get("XLTOOL_MAX_DOCUMENT_MB", 20)) * MB
+    except ValueError:
+        return 20 * MB
+
+
+class SourceError(Exception):
+    """Why a file cannot be read as a document: a stable code and a Chinese message naming it."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def read_document(path: Path, data: bytes, file: str) -> Document:
+    """Read ``data`` (the bytes of ``path``, shown as ``file`` in messages) into a Document.
+
+    A workbook's bytes must have passed ``xltool.safety.read_container`` (as reader.py does); a
+    Word file's zip is checked here. Raises SourceError for anything that cannot be read."""
+    name = Path(path).name
+    kind = sniff(data, Path(path).suffix.lower())
+    if kind in ("html", "mht"):
+        from xltool.sources.html import read_html, read_mht
+
+        return read_html(data, file, name) if kind == "html" else read_mht(data, file, name)
+    if kind == "docx":
+        from xltool.sources.docx import read_docx
+
+        return read_docx(data, file, name)
+    if kind == "workbook":
+        from xltool.sources.sheets import read_sheets
+
+        return read_sheets(data, file, name)
+    raise SourceError(kind, _refusal(kind, name, data))
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff(data: bytes, suffix: str = "") -> str:
+    """What ``data`` is: "html", "mht", "docx", "workbook", or the code of a refusal
+    ("F-EMPTY", "F-NOT-DOCUMENT", "F-CORRUPT", "F-ENCRYPTED"). Content decides; the suffix only
+    breaks ties (a zip too broken to list its parts)."""
+    if not data:
+        return "F-EMPTY"
+    if data.startswith(ZIP_MAGIC):
+        return _zip_kind(data, suffix)
+    if data.startswith(OLE_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+            return "F-ENCRYPTED"
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            return "workbook"
+        return "F-NOT-DOCUMENT"
+    if data.startswith(b"%PDF"):
+        return "F-NOT-DOCUMENT"
+    head = _head_text(data[:4096])
+    if head is None:
+        return "F-NOT-DOCUMENT"
+    low = head.lstrip().lower()
+    if low.startswith(
+        ("mime-version:", "from:", "content-type:", "x-mimeole", "subject:", "date:", "message-id:")
+    ) and ("multipart/related" in low or "text/html" in low):
+        return "mht"
+    if "<html" in low or "<table" in low or low.startswith("<!doctype html") or "<body" in low:
+        return "html"
+    if suffix in HTML_SUFFIXES and low.startswith("<"):
+        return "html"
+    return "F-NOT-DOCUMENT"
+
+
+def _head_text(sample: bytes) -> str | None:
+    """The head of a text file (any encoding a page is saved in), or None for binary data."""
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return sample.decode("utf-16", "ignore")
+    if b"\x00" in sample:
+        return None
+    return sample.decode("utf-8", "ignore") or sample.decode("gb18030", "ignore")
+
+
+def _zip_kind(data: bytes, suffix: str) -> str:
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+        return "F-CORRUPT"
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names or "content.xml" in names:
+        return "workbook"
+    return "F-NOT-DOCUMENT"
+
+
+def _refusal(code: str, name: str, data: bytes) -> str:
+    if code == "F-EMPTY":
+        return f"“{name}”是空文件（0 字节），请重新导出或重新发送"
+    if code == "F-CORRUPT":
+        return f"“{name}”已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送"
+    if code == "F-ENCRYPTED":
+        return f"“{name}”设置了打开密码，无法读取；请去掉密码后重新保存"
+    if data.startswith(b"%PDF"):
+        return f"“{name}”是 PDF 文件，此处只能读取网页（.html）、Word（.docx）和工作簿；请提供 Word 或网页版本"
+    if data.startswith(OLE_MAGIC) and "WordDocument".encode("utf-16-le") in data:
+        return f"“{name}”是旧版 Word 文档（.doc），无法直接读取；请在 Word/WPS 中另存为 .docx"
+    if data.startswith(ZIP_MAGIC):
+        return f"“{name}”是压缩包，但不是 Word 文档或工作簿"
+    return f"“{name}”无法识别：不是网页、Word 文档（.docx）或工作簿"
+
+
+def too_large(name: str, size: int, limit: int, what: str = "文件") -> SourceError:
+    return SourceError(
+        "F-TOO-LARGE",
+        f"“{name}”的{what}大小 {size / MB:.1f} MB，超过上限 {limit / MB:.0f} MB（一份年度报告的网页或 Word 文件通常不到 1 MB），未读取",
+    )
+
+
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "SOURCE_SUFFIXES",
+    "WORKBOOK_SUFFIXES",
+    "SourceError",
+    "read_document",
+    "sniff",
+]

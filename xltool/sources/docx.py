@@ -1,0 +1,244 @@
+"""Word .docx -> Document: every ``w:tbl`` of the body, in order (nested tables too), as a grid.
+
+The zip goes through the same container checks as a workbook (``xltool.safety``) before any
+part is inflated; word/document.xml is then parsed with lxml without entities, DTDs or network.
+Merged cells: ``w:gridSpan`` is a colspan, ``w:vMerge`` restart/continue a rowspan,
+``w:gridBefore`` skips grid columns. A table that Word split at a page break into two tables
+(表三 often is) stays two DocTables; the second has ``continues`` set, the locator joins them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+
+from lxml import etree
+
+from xltool.document import DocCell, DocTable, Document
+from xltool.safety import inspect_document_zip
+from xltool.sources import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
+
+MAX_CAPTION = 100
+MAX_SPAN = 1000
+_WRAPPERS = frozenset(("sdt", "sdtContent", "customXml", "smartTag"))
+"""Containers Word puts around paragraphs, rows and cells (content controls, custom XML)."""
+_SKIP = frozenset(("Fallback", "moveFrom", "del", "pPr", "rPr", "tblPr", "trPr", "tcPr", "sectPr", "instrText"))
+_TITLE_GOES_ON = re.compile(r"[0-9０-９〇一二]|政府信息|工作|年度|报告")
+
+
+def _local(el: etree._Element) -> str:
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _attr(el: etree._Element | None, name: str) -> str | None:
+    """A w:-attribute by local name (transitional or strict namespace)."""
+    if el is None:
+        return None
+    for key, value in el.attrib.items():
+        if key.rpartition("}")[2] == name:
+            return value
+    return None
+
+
+def _child(el: etree._Element | None, name: str) -> etree._Element | None:
+    if el is None:
+        return None
+    for c in el:
+        if _local(c) == name:
+            return c
+    return None
+
+
+def read_docx(data: bytes, file: str, name: str) -> Document:
+    """A .docx's bytes -> Document, after the container checks of ``xltool.safety``."""
+    problem = inspect_document_zip(data)
+    if problem is not None:
+        raise SourceError(problem.code, f"“{name}”：{problem.message}")
+    xml = _main_part(data, name)
+    try:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            huge_tree=False,
+            load_dtd=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        if "depth" in str(exc).lower():
+            raise SourceError("F-TOO-LARGE", f"“{name}”的文档结构嵌套超过 256 层，疑似恶意文件，未读取") from None
+        raise SourceError(
+            "F-CORRUPT", f"“{name}”已损坏，正文无法解析（{exc}）；请在 Word/WPS 中打开并另存为 .docx"
+        ) from None
+    body = _child(root, "body")
+    if body is None:
+        raise SourceError("F-CORRUPT", f"“{name}”已损坏：找不到正文（w:body）")
+    cells = sum(1 for el in body.iter() if _local(el) == "tc")
+    if cells > MAX_CELLS:
+        raise SourceError("F-TOO-LARGE", f"“{name}”的表格共有 {cells:,} 个单元格，超过上限 {MAX_CELLS:,}，未读取")
+    reader = _Reader(name)
+    reader.blocks(body, top=True)
+    doc = Document(file=file, kind="docx", tables=reader.tables)
+    doc.text = "\n".join(reader.lines)[:MAX_TEXT]
+    doc.title = _title(reader.leading)
+    return doc
+
+
+def _main_part(data: bytes, name: str) -> bytes:
+    limit = max_document_bytes()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("word/document.xml")
+            if info.file_size > limit:
+                raise too_large(name, info.file_size, limit, "正文")
+            return zf.read(info)  # never more than the declared size, checked above
+    except KeyError:
+        raise SourceError("F-NOT-DOCUMENT", f"“{name}”不是 Word 文档（没有 word/document.xml）") from None
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
+        raise SourceError("F-CORRUPT", f"“{name}”已损坏，无法打开（{exc}）；请重新发送") from None
+
+
+def _title(leading: list[str]) -> str:
+    """The first paragraph naming the report, with the paragraph before it when the title was
+    broken in two (汤旺县乌伊岭镇 / 2024年政府信息公开工作年度报告); else the first paragraph."""
+    head = leading[:6]
+    for i, text in enumerate(head):
+        before = head[i - 1] if i else ""
+        if "年度报告" in text:
+            joined = (
+                i and len(before) <= 40 and _TITLE_GOES_ON.match(text) and not before.endswith(("号", "。", "：", ":"))
+            )
+            return before + text if joined else text
+        if i + 1 < len(head) and len(text) <= 40 and "年度报告" in text + head[i + 1] and "年度报告" not in head[i + 1]:
+            return text + head[i + 1]
+    return head[0] if head else ""
+
+
+class _Reader:
+    """One pass over the body: tables (numbered in order of their start), running text outside
+    tables, the paragraphs before the first table (for the title)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.tables: list[DocTable] = []
+        self.lines: list[str] = []
+        self.leading: list[str] = []
+        self.cells = 0
+
+    def blocks(self, container: etree._Element, top: bool) -> list[str]:
+        """Walk paragraphs and tables of ``container``; returns its paragraph texts (cell text)."""
+        texts: list[str] = []
+        since: list[str] = []  # non-empty paragraphs since the previous table of this container
+        seen_table = False
+        for kind, el in _block_items(container):
+            if kind == "p":
+                text = paragraph_text(el)
+                if text:
+                    texts.append(text)
+                    since.append(text)
+                    if top:
+                        self.lines.append(text)
+                        if not self.tables:
+                            self.leading.append(text)
+            else:
+                caption = since[-1][:MAX_CAPTION] if since else ""
+                self.table(el, caption, continues=seen_table and not since)
+                seen_table, since = True, []
+        return texts
+
+    def table(self, tbl: etree._Element, caption: str, continues: bool) -> None:
+        if len(self.tables) >= MAX_TABLES:
+            raise SourceError("F-TOO-LARGE", f"“{self.name}”的表格超过 {MAX_TABLES} 个，不像一份年度报告，未读取")
+        out = DocTable(number=len(self.tables) + 1, caption=caption, continues=continues)
+        self.tables.append(out)  # before its nested tables: numbered in order of their start
+        cells: list[list] = []  # [row, col, text, rowspan, colspan]
+        open_merge: dict[int, int] = {}  # grid column -> index of the cell a vMerge continues
+        for r, tr in enumerate(_items(tbl, "tr")):
+            col = _int(_attr(_child(_child(tr, "trPr"), "gridBefore"), "val"), 0)
+            merging: dict[int, int] = {}
+            previous = None
+            for tc in _items(tr, "tc"):
+                pr = _child(tc, "tcPr")
+                span = min(max(_int(_attr(_child(pr, "gridSpan"), "val"), 1), 1), MAX_SPAN)
+                vmerge = _child(pr, "vMerge")
+                hmerge = _attr(_child(pr, "hMerge"), "val")
+                text = "\n".join(self.blocks(tc, top=False))
+                if vmerge is not None and _attr(vmerge, "val") != "restart" and col in open_merge:
+                    index = open_merge[col]
+                    cells[index][3] = r - cells[index][0] + 1
+                    merging[col] = index
+                elif _child(pr, "hMerge") is not None and hmerge != "restart" and previous is not None:
+                    cells[previous][4] += span  # legacy horizontal merge: widen the cell on the left
+                else:
+                    cells.append([r, col, text, 1, span])
+                    previous = len(cells) - 1
+                    if vmerge is not None:
+                        merging[col] = previous
+                col += span
+            open_merge = merging
+        self.cells += len(cells)
+        if self.cells > MAX_CELLS:
+            raise SourceError("F-TOO-LARGE", f"“{self.name}”的表格单元格超过 {MAX_CELLS:,} 个，未读取")
+        out.cells = [DocCell(r, c, text, rs, cs) for r, c, text, rs, cs in cells]
+
+
+def _int(value: str | None, default: int) -> int:
+    m = re.match(r"\s*([0-9]{1,6})", value or "")
+    return int(m.group(1)) if m else default
+
+
+def _items(el: etree._Element, name: str):
+    """Children named ``name`` (w:tr of a table, w:tc of a row), also inside content controls."""
+    for c in el:
+        local = _local(c)
+        if local == name:
+            yield c
+        elif local in _WRAPPERS:
+            yield from _items(c, name)
+
+
+def _block_items(el: etree._Element):
+    """("p", paragraph) and ("tbl", table) of a body or cell, in order, through content controls."""
+    for c in el:
+        local = _local(c)
+        if local == "p":
+            yield "p", c
+        elif local == "tbl":
+            yield "tbl", c
+        elif local in _WRAPPERS:
+            yield from _block_items(c)
+
+
+def paragraph_text(p: etree._Element) -> str:
+    """A paragraph's text as printed: runs joined, tabs as a space, line breaks as "\\n" (page
+    and column breaks as nothing); deleted and moved-away text and field codes left out."""
+    parts: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        for c in el:
+            local = _local(c)
+            if local in _SKIP:
+                continue
+            if local == "t":
+                parts.append(c.text or "")
+            elif local == "tab":
+                parts.append(" ")
+            elif local in ("br", "cr"):
+                if _attr(c, "type") not in ("page", "column"):
+                    parts.append("\n")
+            elif local == "noBreakHyphen":
+                parts.append("-")
+            elif local in ("p", "tbl"):  # a text box's paragraphs: one line each
+                parts.append("\n")
+                walk(c)
+                parts.append("\n")
+            else:
+                walk(c)
+
+    walk(p)
+    lines = (re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)

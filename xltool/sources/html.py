@@ -1,0 +1,272 @@
+"""Web pages (and Word's single-file .mht pages) -> Document: every innermost ``<table>`` as a grid.
+
+Reports are published as CMS articles, often pasted from Word: MsoNormal paragraphs inside every
+cell, ``<o:p>`` and ``&nbsp;``, text split by ``</p><p>`` and ``<br>``, GBK pages with or without
+a declaration, layout tables around the data tables. A text dump runs the cells together
+(``行政规范性文件693665``), so the DOM is read: each cell keeps its own text and its place in the
+HTML table model (rowspan/colspan resolved onto a grid).
+
+The parser never touches the network, keeps its depth limit (256, ``huge_tree=False``: deeper
+nesting is refused, not silently cut) and never sees entity declarations (refused before parsing).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from xltool.document import DocCell, DocTable, Document
+from xltool.sources import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
+
+MAX_COLSPAN = 1000  # as the HTML table model caps it
+MAX_GRID_COLUMNS = 1000
+MAX_CAPTION = 100
+
+_DROP = ("script", "style", "noscript", "template", "xml", "object", "embed", "iframe", "select", "head")
+_BLOCK = frozenset(
+    "address article aside blockquote body br caption center dd div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section table tbody td tfoot th thead title tr ul".split()
+)
+_ENTITY = re.compile(r"<!\s*ENTITY|<!\s*DOCTYPE[^>\[]*\[", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+_SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u3000\u200b\ufeff]+")
+_CHINESE_ALIASES = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "gb_2312-80": "gb18030",
+}
+
+
+def read_html(data: bytes, file: str, name: str, charset: str | None = None) -> Document:
+    """A web page's bytes -> Document. ``charset``: what a container (an .mht part) declared."""
+    limit = max_document_bytes()
+    if len(data) > limit:
+        raise too_large(name, len(data), limit, "网页")
+    text = decode(data, charset)
+    if _ENTITY.search(text):
+        raise SourceError(
+            "F-XML-ENTITY", f"“{name}”含有 DOCTYPE 内部定义或实体声明（<!ENTITY），正常的网页没有，疑似恶意文件，未读取"
+        )
+    root = _parse(text, name)
+    return _document(root, file, name)
+
+
+def read_mht(data: bytes, file: str, name: str) -> Document:
+    """Word's "single file web page" (.mht/.mhtml): the first text/html part of the MIME archive."""
+    limit = max_document_bytes()
+    if len(data) > limit:
+        raise too_large(name, len(data), limit, "网页")
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
+        for part in message.walk():
+            if part.get_content_type() == "text/html":
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes) and payload:
+                    return read_html(payload, file, name, part.get_content_charset())
+    except (ValueError, LookupError, TypeError, IndexError) as exc:
+        raise SourceError("F-CORRUPT", f"“{name}”是单个文件网页（.mht），但无法解析（{exc}）") from None
+    raise SourceError("F-NOT-DOCUMENT", f"“{name}”是单个文件网页（.mht），但其中没有网页正文")
+
+
+def decode(data: bytes, declared: str | None = None) -> str:
+    """The page's text: BOM, then strict UTF-8 (a GBK page is almost never valid UTF-8), then the
+    declared charset (``<meta charset>``, http-equiv, ``<?xml encoding>``), then GB18030, which
+    reads GB2312 and GBK too; never fails (undecodable bytes become U+FFFD)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    head = data[:4096]
+    if declared is None:
+        m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+        declared = m.group(1).decode("ascii", "ignore") if m else None
+    candidates = ["utf-8"]
+    if declared:
+        candidates.append(_CHINESE_ALIASES.get(declared.lower(), declared.lower()))
+    candidates.append("gb18030")
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("gb18030", "replace")
+
+
+def _parse(text: str, name: str) -> etree._Element:
+    parser = lxml_html.HTMLParser(
+        encoding="utf-8",  # decoded above; overrides whatever <meta> says
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,  # Word's conditional comments <!--[if gte mso 9]> go too
+        remove_pis=True,
+        default_doctype=False,
+    )
+    raw = text.replace("\x00", "").encode("utf-8", "replace")
+    if not raw.strip():
+        raise SourceError("F-NOT-DOCUMENT", f"“{name}”是空白网页，没有内容")
+    try:
+        root = lxml_html.document_fromstring(raw, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise SourceError("F-CORRUPT", f"“{name}”不是可以读取的网页（{exc}）") from None
+    for err in parser.error_log:
+        if err.type_name == "ERR_RESOURCE_LIMIT" or "Excessive depth" in err.message:
+            raise SourceError(
+                "F-TOO-LARGE",
+                f"“{name}”的网页标签嵌套超过 256 层（正常网页不超过几十层），无法完整读取，疑似恶意文件，未读取",
+            )
+    return root
+
+
+def _document(root: etree._Element, file: str, name: str) -> Document:
+    title = ""
+    for t in root.iter("title"):
+        title = _line(t.text_content())
+        break
+    cells_total = sum(1 for _ in root.iter("td", "th"))
+    if cells_total > MAX_CELLS:
+        raise SourceError(
+            "F-TOO-LARGE",
+            f"“{name}”的表格共有 {cells_total:,} 个单元格，超过上限 {MAX_CELLS:,}，不像一份年度报告，未读取",
+        )
+    for el in [e for e in root.iter(*_DROP) if e is not root]:
+        el.drop_tree()
+    tables = [t for t in root.iter("table") if _holds_cells(t)]
+    kept = {t for t in tables if not any(_holds_cells(inner) for inner in t.iter("table") if inner is not t)}
+    if len(kept) > MAX_TABLES:
+        raise SourceError(
+            "F-TOO-LARGE", f"“{name}”有 {len(kept)} 个表格，超过上限 {MAX_TABLES}，不像一份年度报告，未读取"
+        )
+
+    doc = Document(file=file, kind="html")
+    lines: list[str] = []  # text outside the tables, one block a line
+    headings: list[str] = []
+    since_table: list[str] = []  # lines after the previous table: the caption is the last of them
+    body = root.find("body")
+    for kind, value in _events(body if body is not None else root, kept):
+        if kind == "table":
+            caption = since_table[-1][:MAX_CAPTION] if since_table else ""
+            doc.tables.append(_table(value, len(doc.tables) + 1, caption, name))
+            since_table = []
+        elif kind == "line":
+            lines.append(value)
+            since_table.append(value)
+        elif kind == "heading":
+            headings.append(value)
+    doc.text = "\n".join(lines)[:MAX_TEXT]
+    doc.title = _title(title, headings, lines)
+    return doc
+
+
+def _title(title: str, headings: list[str], lines: list[str]) -> str:
+    """<title> when it names the report, else the first heading or paragraph that does, else
+    <title>, else the first heading."""
+    for candidate in [title, *headings, *lines[:200]]:
+        if "年度报告" in candidate and len(candidate) <= 200:
+            return candidate
+    return title or (headings[0] if headings else "")
+
+
+def _holds_cells(table: etree._Element) -> bool:
+    return any(True for row in _rows(table) for _ in _cells(row))
+
+
+def _rows(table: etree._Element) -> list[etree._Element]:
+    """The table's own rows (not those of nested tables): thead, body rows in order, tfoot last."""
+    head, body, foot = [], [], []
+    for child in table:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "tr":
+            body.append(child)
+        elif tag in ("thead", "tbody", "tfoot"):
+            rows = [r for r in child if r.tag == "tr"]
+            {"thead": head, "tbody": body, "tfoot": foot}[tag].extend(rows)
+    return head + body + foot
+
+
+def _cells(row: etree._Element) -> Iterator[etree._Element]:
+    return (c for c in row if c.tag in ("td", "th"))
+
+
+def _span(value: str | None, default: int = 1) -> int:
+    m = re.match(r"\s*\+?([0-9]{1,6})", value or "")
+    return int(m.group(1)) if m else default
+
+
+def _table(table: etree._Element, number: int, caption: str, name: str) -> DocTable:
+    """Cells placed by the HTML table model: each cell takes the next column of its row not
+    covered by a rowspan from above; rowspan=0 and spans past the last row end at the last row."""
+    rows = _rows(table)
+    busy: list[int] = []  # per grid column: the first row not covered by a cell above
+    out = DocTable(number=number, caption=caption)
+    for r, tr in enumerate(rows):
+        col = 0
+        for td in _cells(tr):
+            while col < len(busy) and busy[col] > r:
+                col += 1
+            if col >= MAX_GRID_COLUMNS:
+                break
+            colspan = min(max(_span(td.get("colspan")), 1), MAX_COLSPAN, MAX_GRID_COLUMNS - col)
+            rowspan = _span(td.get("rowspan"))
+            rowspan = len(rows) - r if rowspan == 0 else min(max(rowspan, 1), len(rows) - r)
+            if len(busy) < col + colspan:
+                busy.extend([0] * (col + colspan - len(busy)))
+            for k in range(col, col + colspan):
+                busy[k] = r + rowspan
+            out.cells.append(DocCell(r, col, cell_text(td), rowspan, colspan))
+            col += colspan
+    return out
+
+
+def cell_text(el: etree._Element) -> str:
+    """A cell's text as printed: paragraphs, divs and <br> as line breaks, runs of spaces (and
+    &nbsp;, ideographic spaces) as one space, empty lines dropped."""
+    return "\n".join(value for kind, value in _events(el, set(), inside=True) if kind == "line")
+
+
+def _line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _events(root: etree._Element, kept: set, inside: bool = False) -> Iterator[tuple[str, object]]:
+    """Document order: ("line", text) for each block of text outside the kept tables,
+    ("heading", text) for h1/h2, ("table", element) for each kept table."""
+    parts: list[str] = []
+
+    def flush() -> Iterator[tuple[str, object]]:
+        text = _line("".join(parts))
+        parts.clear()
+        if text:
+            yield "line", text
+
+    def walk(el: etree._Element) -> Iterator[tuple[str, object]]:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if el in kept:
+            yield from flush()
+            yield "table", el
+        else:
+            block = tag in _BLOCK
+            if block:
+                yield from flush()
+            if tag in ("h1", "h2") and not inside:
+                heading = _line(el.text_content())
+                if heading:
+                    yield "heading", heading
+            if el.text and tag:
+                parts.append(el.text)
+            for child in el:
+                yield from walk(child)
+            if block:
+                yield from flush()
+        if el.tail and el is not root:
+            parts.append(el.tail)
+
+    yield from walk(root)
+    yield from flush()

@@ -1,0 +1,108 @@
+"""A workbook that is not an xltool template (a unit's own sheet, a table exported from a portal)
+-> Document: one DocTable per visible sheet, cells at their sheet positions (row 0 = sheet row 1),
+merged ranges as spans, numbers as a person reads them.
+
+The bytes must already have passed ``xltool.safety.read_container`` (far-away cells cut, sizes
+checked); like reader.py only the first NEAR_ROWS rows and NEAR_COLS columns are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from xltool.definition import a1
+from xltool.document import DocCell, DocTable, Document
+from xltool.safety import NEAR_COLS, NEAR_ROWS
+from xltool.sources import MAX_CELLS, SourceError
+
+
+def read_sheets(data: bytes, file: str, name: str) -> Document:
+    """Every visible sheet of the workbook in ``data`` as a DocTable; empty sheets are left out."""
+    from python_calamine import CalamineWorkbook, PasswordError, SheetVisibleEnum
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metas = wb.sheets_metadata
+    except PasswordError:
+        raise SourceError("F-ENCRYPTED", f"“{name}”设有密码，无法读取；请去掉打开密码后重新保存") from None
+    except Exception as exc:  # calamine raises its own types (and PanicException) for a broken file
+        raise SourceError("F-CORRUPT", f"“{name}”不是有效的工作簿或文件已损坏（{_short(exc)}）") from None
+    doc = Document(file=file, kind="workbook")
+    total = 0
+    for meta in metas:
+        if meta.visible != SheetVisibleEnum.Visible:
+            continue
+        try:
+            sheet = wb.get_sheet_by_name(meta.name)
+            rows = sheet.to_python(skip_empty_area=False, nrows=NEAR_ROWS)
+            merged = sheet.merged_cell_ranges or []
+        except Exception as exc:
+            raise SourceError("F-CORRUPT", f"“{name}”的工作表“{meta.name}”无法读取（{_short(exc)}）") from None
+        table = sheet_table(len(doc.tables) + 1, meta.name, rows, merged)
+        if not table.cells:
+            continue
+        total += len(table.cells)
+        if total > MAX_CELLS:
+            raise SourceError("F-TOO-LARGE", f"“{name}”的单元格超过 {MAX_CELLS:,} 个，不像一份年度报告，未读取")
+        doc.tables.append(table)
+        if not doc.title:
+            doc.title = table.cells[0].text.split("\n")[0]
+    doc.text = "\n".join(t.sheet for t in doc.tables)
+    return doc
+
+
+def sheet_table(number: int, sheet: str, rows: list[list[Any]], merged: list) -> DocTable:
+    """Rows of values from A1 -> DocTable: a cell for every printed value and every merged range
+    (its top-left, even when blank); nothing past the last printed cell (with its span)."""
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    covered: set[tuple[int, int]] = set()
+    for (r0, c0), (r1, c1) in merged:
+        if r0 >= NEAR_ROWS or c0 >= NEAR_COLS or r1 < r0 or c1 < c0:
+            continue
+        r1, c1 = min(r1, NEAR_ROWS - 1), min(c1, NEAR_COLS - 1)
+        spans[(r0, c0)] = (r1 - r0 + 1, c1 - c0 + 1)
+        if (r1 - r0 + 1) * (c1 - c0 + 1) <= MAX_CELLS:
+            covered.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (r, c) != (r0, c0))
+    cells = []
+    for r, row in enumerate(rows[:NEAR_ROWS]):
+        for c, value in enumerate(row[:NEAR_COLS]):
+            text = cell_text(value)
+            if (text or (r, c) in spans) and (r, c) not in covered:
+                rowspan, colspan = spans.get((r, c), (1, 1))
+                cells.append(DocCell(r, c, text, rowspan, colspan, ref=a1(r, c)))
+    used_rows = max((c.row + c.rowspan for c in cells if c.text), default=0)
+    used_cols = max((c.col + c.colspan for c in cells if c.text), default=0)
+    kept = []
+    for c in cells:  # a merged blank range beyond the printed area is formatting, not table
+        if c.row < used_rows and c.col < used_cols:
+            rowspan = min(c.rowspan, used_rows - c.row)
+            colspan = min(c.colspan, used_cols - c.col)
+            kept.append(DocCell(c.row, c.col, c.text, rowspan, colspan, c.ref))
+    return DocTable(number=number, cells=kept, sheet=sheet)
+
+
+def cell_text(value: Any) -> str:
+    """A cell value as printed: 3.0 -> "3", 24252.311082 as given (shortest repr), TRUE/FALSE,
+    dates in ISO form; line breaks as "\\n"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
