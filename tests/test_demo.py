@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from samples import SAMPLES_DIR
-from xltool.consolidate import DETAIL_SHEET, read_detail
+from xltool.detail import DETAIL_SHEET, read_detail
 from xltool.definition import get_format
 from xltool.reader import read_return
 from xltool.validate import validate_paths

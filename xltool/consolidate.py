@@ -14,19 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 from xltool import __version__
-from xltool.definition import Format, a1
+from xltool.definition import Format, known_formats
+from xltool.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS, draw_detail, sheet_styles
 from xltool.errors import ConsolidationRefused, UsageError
 from xltool.model import ERROR, WARNING, Finding, Report, Unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
-from xltool.values import parse_value, workbook_number
 
-DETAIL_SHEET = "明细"
 SOURCES_SHEET = "来源"
-DETAIL_FIRST_ROW = 3  # 0-based: rows 0-2 are the title and the two unit header rows
-DETAIL_FIRST_UNIT_COL = 5  # columns A-E: 编号, 工作表, 单元格, 项目, 栏目
-EXCEL_COLUMNS = 16384
-MAX_DETAIL_UNITS = EXCEL_COLUMNS - DETAIL_FIRST_UNIT_COL - 1  # one column per unit, then 合计
 
 
 @dataclass
@@ -107,70 +102,11 @@ def write_consolidated(
             {"title": f"{unit.name}{year}年度政府信息公开统计汇总", "author": "xltool", "created": made_at}
         )
         draw_return(wb, fmt, identity, values=totals, password=password)
-        styles = _formats(wb, fmt.font)
-        _draw_detail(wb, styles, fmt, unit, year, totals, details, password)
+        styles = sheet_styles(wb, fmt.font)
+        draw_detail(wb, styles, fmt, unit, year, totals, details, password)
         _draw_sources(wb, styles, unit, year, sources, missing, made_at, password)
 
     return write_workbook(out, draw)
-
-
-def _formats(wb, font: str) -> dict:
-    """The cell formats of the 明细 and 来源 sheets, in the definition's font."""
-    from xltool.template import NUMBER_FORMATS
-
-    base = {"font_name": font, "font_size": 10, "border": 1, "valign": "vcenter"}
-    total = {**base, "bg_color": "#E7E6E6", "bold": True}
-    return {
-        "title": wb.add_format({"font_name": font, "bold": True, "font_size": 14}),
-        "head": wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "align": "center", "text_wrap": True}),
-        "text": wb.add_format({**base, "text_wrap": True}),
-        **{kind: wb.add_format({**base, "num_format": n}) for kind, n in NUMBER_FORMATS.items()},
-        **{f"{kind}_total": wb.add_format({**total, "num_format": n}) for kind, n in NUMBER_FORMATS.items()},
-    }
-
-
-def _draw_detail(wb, f: dict, fmt: Format, unit: Unit, year: int, totals: dict[str, int], details, password: str) -> None:
-    """Every unit's figures side by side, one row per statutory cell, 合计 as a formula."""
-    ws = wb.add_worksheet(DETAIL_SHEET)
-    ws.write_string(
-        0, 0, clean_text(f"明细：{unit.name}{year}年度汇总的各单位数据（合计列为公式，与各表数字一致）"), f["title"]
-    )
-    ws.write_string(1, 0, "编号", f["head"])
-    for col, head in enumerate(("工作表", "单元格", "项目", "栏目"), start=1):
-        ws.merge_range(1, col, 2, col, head, f["head"])
-    ws.write_string(2, 0, "", f["head"])
-    total_col = DETAIL_FIRST_UNIT_COL + len(details)
-    for i, (u, _values) in enumerate(details):
-        ws.write_string(1, DETAIL_FIRST_UNIT_COL + i, u.code, f["head"])
-        ws.write_string(2, DETAIL_FIRST_UNIT_COL + i, clean_text(u.name), f["head"])
-    ws.merge_range(1, total_col, 2, total_col, "合计", f["head"])
-    for r, cell in enumerate(fmt.cells.values(), start=DETAIL_FIRST_ROW):
-        ws.write_string(r, 0, cell.id, f["text"])
-        ws.write_string(r, 1, cell.sheet, f["text"])
-        ws.write_string(r, 2, cell.address, f["text"])
-        ws.write_string(r, 3, cell.row_label, f["text"])
-        ws.write_string(r, 4, cell.col_label, f["text"])
-        style = f[cell.kind]
-        for i, (_u, values) in enumerate(details):
-            ws.write_number(r, DETAIL_FIRST_UNIT_COL + i, workbook_number(values[cell.id], cell.kind), style)
-        if details:
-            first, last = a1(r, DETAIL_FIRST_UNIT_COL), a1(r, total_col - 1)
-            formula = f"=SUM({first}:{last})"
-        else:
-            formula = "=0"
-        ws.write_formula(r, total_col, formula, f[f"{cell.kind}_total"], workbook_number(totals[cell.id], cell.kind))
-    ws.set_column(0, 0, 26, None, {"hidden": True})
-    ws.set_column(1, 1, 14)
-    ws.set_column(2, 2, 7)
-    ws.set_column(3, 3, 40)
-    ws.set_column(4, 4, 16)
-    ws.set_column(DETAIL_FIRST_UNIT_COL, total_col, 12)
-    ws.freeze_panes(DETAIL_FIRST_ROW, DETAIL_FIRST_UNIT_COL)
-    ws.autofilter(2, 1, DETAIL_FIRST_ROW + len(fmt.cells) - 1, total_col)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.protect(password, {"autofilter": True, "sort": False})
 
 
 def _draw_sources(
@@ -235,38 +171,6 @@ def _draw_sources(
     ws.protect(password)
 
 
-# --------------------------------------------------------------------------- reading a 明细 sheet
-
-
-def read_detail(path: str | Path, fmt: Format) -> dict[str, dict[str, int]]:
-    """Per-unit figures from a consolidated workbook's 明细 sheet (for last year's checks).
-
-    Cells are found by the hidden 编号 column (cell ids), units by the code header row.
-    Returns {} when the workbook has no 明细 sheet.
-    """
-    from python_calamine import CalamineWorkbook
-
-    wb = CalamineWorkbook.from_path(str(path))
-    if DETAIL_SHEET not in wb.sheet_names:
-        return {}
-    rows = wb.get_sheet_by_name(DETAIL_SHEET).to_python(skip_empty_area=False, nrows=DETAIL_FIRST_ROW + len(fmt.cells))
-    if len(rows) <= DETAIL_FIRST_ROW:
-        return {}
-    codes = rows[1][DETAIL_FIRST_UNIT_COL:]
-    units = [str(c).strip() for c in codes if str(c).strip() and str(c).strip() != "合计"]
-    out: dict[str, dict[str, int]] = {code: {} for code in units}
-    for row in rows[DETAIL_FIRST_ROW:]:
-        cid = str(row[0]).strip()
-        if cid not in fmt.cells:
-            continue
-        kind = fmt.cells[cid].kind
-        for i, code in enumerate(units):
-            parsed = parse_value(row[DETAIL_FIRST_UNIT_COL + i], kind)
-            if parsed.value is not None:
-                out[code][cid] = parsed.value
-    return out
-
-
 # --------------------------------------------------------------------------- the whole step
 
 
@@ -282,14 +186,17 @@ def consolidate(
     password: str | None = None,
     jobs: int = 1,
     progress: Callable | None = None,
+    formats: Iterable[Format] = (),
 ) -> Consolidation:
     """Validate every input with the validate engine, then write the consolidated workbook.
 
     Raises ConsolidationRefused (and writes nothing) when any input has errors and
     ``exclude_invalid`` is not set, or when a unit has two returns and ``use`` names neither.
+    ``formats``: definitions loaded from files whose templates the inputs may be drawn from.
     """
+    from xltool.batch import read_all
     from xltool.reader import ReturnRecord, discover
-    from xltool.validate import read_all, validate_records
+    from xltool.validate import duplicate_groups, validate_records
 
     out = Path(out)
     paths = [Path(p) for p in paths]
@@ -298,7 +205,7 @@ def consolidate(
     files, found = discover(paths)
     if not files:
         raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, paths)))
-    records = read_all(files, jobs=jobs, progress=progress)
+    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats))
     records.sort(key=lambda r: (r.identity.unit_code if r.identity else "~", r.sha256, r.file))
 
     # Two returns from one unit: refused until the user says which one counts.
@@ -306,14 +213,8 @@ def consolidate(
     unknown = [str(p) for p in use if _key(p) not in {_key(r.path) for r in records}]
     if unknown:
         raise UsageError(f"--use 指定的文件不在要汇总的文件中：{'、'.join(unknown)}")
-    by_unit: dict[tuple[str, int], list] = {}
-    for r in records:
-        if r.identity is not None:
-            by_unit.setdefault((r.identity.unit_code, r.identity.year), []).append(r)
     dropped: dict[str, str] = {}
-    for (code, yr), group in sorted(by_unit.items()):
-        if len(group) < 2:
-            continue
+    for (code, yr), group in sorted(duplicate_groups(records).items()):
         picked = [r for r in group if _key(r.path) in chosen]
         if len(picked) != 1:
             names = "、".join(sorted(r.file for r in group))
@@ -342,7 +243,7 @@ def consolidate(
             + "\n  ".join(lines)
         )
 
-    included = [r for r in kept if r.readable and r.file not in blocking]
+    included = validation.valid_records
     if not included:
         raise ConsolidationRefused("没有可以汇总的有效报表，未生成汇总表。")
     formats = {r.format.id for r in included}
@@ -390,7 +291,7 @@ def consolidate(
 
     # every record (its values, cover, findings) is summarised above: free them before the writer
     # builds the workbook in memory, so that the two do not add up (a province: 10,000 returns)
-    del records, kept, included, by_unit, validation
+    del records, kept, included, validation
     write_consolidated(out, fmt, unit, the_year, totals, details, sources, missing, password=password)
     return Consolidation(
         out=out,
@@ -476,7 +377,6 @@ __all__ = [
     "Consolidation",
     "Source",
     "consolidate",
-    "read_detail",
     "recompute_totals",
     "sum_values",
     "write_consolidated",

@@ -11,13 +11,21 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from xltool.errors import DefinitionError
+from xltool.text import normalize_label
+
+T = TypeVar("T")
+
+COUNT, AMOUNT, DELTA = "count", "amount", "delta"
+"""The kinds of statutory number: a whole number >= 0, an amount (decimals, in the grid's unit), or a
+whole number of any sign (本年增/减 of the 2019 format)."""
 
 # --------------------------------------------------------------------------- A1 helpers
 
@@ -123,10 +131,11 @@ class Cell:
     row: int
     col: int
     width: int
-    kind: str  # "count" (whole number >= 0), "amount" (万元, decimals) or "delta" (whole number, any sign)
+    kind: str  # COUNT, AMOUNT or DELTA
     row_label: str
     col_label: str
     parts: tuple[str, ...] = ()  # for totals: the ids of the cells summed; empty for inputs
+    unit: str = ""  # the unit an amount is given in, as the grid prints it (e.g. 万元)
 
     @property
     def address(self) -> str:
@@ -267,14 +276,103 @@ class Format:
     def sheet_of(self, table_key: str) -> str:
         return self.table(table_key).sheet
 
-    @property
+    # Derived views: computed once per Format object, so a definition loaded from any file gets
+    # the same fast paths as the builtin ones (nothing is cached by format id elsewhere).
+
+    @cached_property
+    def cell_ids(self) -> tuple[str, ...]:
+        return tuple(self.cells)
+
+    @cached_property
     def input_cells(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells.values() if c.is_input)
 
-    @property
+    @cached_property
     def total_cells(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells.values() if c.is_total)
 
+    @cached_property
+    def total_order(self) -> tuple[Cell, ...]:
+        """Total cells ordered so that every total comes after the totals it sums."""
+        return _total_order(self)
+
+    @cached_property
+    def layout(self) -> tuple[TableLayout, ...]:
+        """What is printed where on each table sheet: titles, labels, input cells."""
+        return tuple(_table_layout(self, t) for t in self.tables)
+
+    @cached_property
+    def printed_labels(self) -> frozenset[str]:
+        """Every title, header and row label of the tables, normalised (``normalize_label``)."""
+        return frozenset(normed for tl in self.layout for *_pos, _text, normed in tl.labels)
+
+    def derived(self, build: Callable[[Format], T]) -> T:
+        """A view another step computes from this format (the reader's specs, the schema), made once
+        per Format object and kept on it."""
+        views = self.__dict__.setdefault("_derived", {})
+        if build not in views:
+            views[build] = build(self)
+        return views[build]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for a process pool) without the derived views: they are rebuilt where needed."""
+        return {k: v for k, v in self.__dict__.items() if k in _FORMAT_FIELDS}
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """What a table sheet shows where, read off the definition once per format."""
+
+    key: str
+    sheet: str
+    title_at: tuple[int, int]  # (row, col) of the title, which also finds a renamed sheet
+    title: str
+    nrows: int  # rows to read: the last one the definition places anything on
+    labels: tuple[tuple[int, int, str, str], ...]  # (row, col, text, normalised text)
+    inputs: tuple[tuple[str, int, int, str, str], ...]  # (cell id, row, col, kind, A1)
+
+    @property
+    def title_cell(self) -> str:
+        return a1(*self.title_at)
+
+
+def _table_layout(fmt: Format, t: Table) -> TableLayout:
+    spans: dict[Span, str] = {t.title_span: t.title}
+    for lab in t.labels:
+        spans.setdefault(lab.span, lab.text)
+    for g in t.grids:
+        for line in g.rows + g.columns:
+            if line.span is not None:
+                spans.setdefault(line.span, line.label)
+    cells = [c for c in fmt.cells.values() if c.table == t.key]
+    last = max([s.last_row for s in spans] + [c.row for c in cells])
+    return TableLayout(
+        key=t.key,
+        sheet=t.sheet,
+        title_at=(t.title_span.first_row, t.title_span.first_col),
+        title=t.title,
+        nrows=last + 1,
+        labels=tuple((s.first_row, s.first_col, text, normalize_label(text)) for s, text in spans.items()),
+        inputs=tuple((c.id, c.row, c.col, c.kind, c.address) for c in cells if c.is_input),
+    )
+
+
+def _total_order(fmt: Format) -> tuple[Cell, ...]:
+    done: set[str] = {c.id for c in fmt.input_cells}
+    order: list[Cell] = []
+    pending = list(fmt.total_cells)
+    while pending:
+        ready = [c for c in pending if all(p in done for p in c.parts)]
+        if not ready:
+            cycle = "、".join(c.id for c in pending[:5])
+            raise DefinitionError(f"{fmt.source}: rules: 合计互相引用，无法计算：{cycle}")
+        order += ready
+        done |= {c.id for c in ready}
+        pending = [c for c in pending if c.id not in done]
+    return tuple(order)
+
+
+_FORMAT_FIELDS = frozenset(Format.__dataclass_fields__)
 
 # --------------------------------------------------------------------------- loading
 
@@ -328,7 +426,7 @@ def _type_name(typ: type | tuple) -> str:
 
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-_KINDS = {"count", "amount", "delta"}  # delta: a whole number of any sign (本年增/减)
+_KINDS = {COUNT, AMOUNT, DELTA}
 _RULE_KINDS = {"sum", "equation", "zero_for_levels", "guidance"}
 
 
@@ -491,7 +589,9 @@ def _parse_format(data: dict, source: str) -> Format:
         source=source,
     )
     _check_overlaps(r, fmt_obj)
-    return _with_fingerprint(fmt_obj)
+    fmt_obj = _with_fingerprint(fmt_obj)
+    fmt_obj.total_order  # noqa: B018 - a cycle among totals is refused when the definition is loaded
+    return fmt_obj
 
 
 def _check_sheet_name(r: _Reader, name: str, where: str) -> None:
@@ -565,6 +665,7 @@ def _build_cells(tables: list[Table], rules: list[Rule]) -> dict[str, Cell]:
                         row_label=row.label,
                         col_label=col.label,
                         parts=parts.get(cid, ()),
+                        unit=g.unit,
                     )
     return dict(sorted(cells.items(), key=lambda kv: (kv[1].table, kv[1].row, kv[1].col)))
 
@@ -667,7 +768,7 @@ def _with_fingerprint(fmt: Format) -> Format:
     }
     blob = json.dumps(layout, ensure_ascii=False, sort_keys=True).encode()
     digest = hashlib.sha256(blob).hexdigest()[:16]
-    return Format(**{**fmt.__dict__, "fingerprint": digest})
+    return Format(**{**fmt.__getstate__(), "fingerprint": digest})
 
 
 # --------------------------------------------------------------------------- public API
@@ -713,3 +814,12 @@ def get_format(format_id: str = DEFAULT_FORMAT) -> Format:
         return builtin_formats()[format_id]
     except KeyError:
         raise DefinitionError(f"未知的报表格式：{format_id!r}（可用：{', '.join(builtin_formats())}）") from None
+
+
+def known_formats(extra: Iterable[Format] = ()) -> dict[str, Format]:
+    """The formats a batch may be in, by id: the builtin ones, then ``extra`` (loaded from files),
+    which replace a builtin of the same id."""
+    out = dict(builtin_formats())
+    for fmt in extra:
+        out[fmt.id] = fmt
+    return out

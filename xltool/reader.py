@@ -44,20 +44,18 @@ import io
 import operator
 import posixpath
 import re
-import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from xltool.definition import Format, Span, a1, builtin_formats
+from xltool.definition import Format, TableLayout, a1, known_formats
 from xltool.errors import UsageError
 from xltool.model import ERROR, IDENT_SHEET, TEMPLATE_ID, WARNING, Finding, Identity, display_path
 from xltool.safety import read_container
-from xltool.text import clean_text
-from xltool.totals import total_order
+from xltool.text import clean_text, normalize_label, short_sheet
 from xltool.values import COUNT, Formula, Parsed, parse_value
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -147,12 +145,15 @@ class _Unreadable(Exception):
     """Stops reading one file; the message becomes an F-UNREADABLE finding."""
 
 
-def read_return(path: Path, file: str | None = None) -> ReturnRecord:
-    """Read one returned workbook. Never raises for a bad file: problems become findings."""
+def read_return(path: Path, file: str | None = None, formats: Mapping[str, Format] | None = None) -> ReturnRecord:
+    """Read one returned workbook. Never raises for a bad file: problems become findings.
+
+    ``formats``: the definitions a workbook may be in, by id (default: the builtin ones); a
+    definition loaded from a file is passed here to read the templates drawn from it."""
     path = Path(path)
     rec = ReturnRecord(path=path, file=file if file is not None else display_path(path))
     try:
-        _read(rec)
+        _read(rec, known_formats() if formats is None else formats)
     except BaseException as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise  # KeyboardInterrupt and the like; a PanicException is calamine failing on the file
@@ -170,7 +171,7 @@ def read_return(path: Path, file: str | None = None) -> ReturnRecord:
     return rec
 
 
-def _read(rec: ReturnRecord) -> None:
+def _read(rec: ReturnRecord, formats: Mapping[str, Format]) -> None:
     name = rec.path.name
     # the container is checked before any library decompresses or parses it; the bytes read for
     # that check are the ones opened below (one read of the file)
@@ -193,12 +194,13 @@ def _read(rec: ReturnRecord) -> None:
     book = _Book(wb, {m.name: m for m in metas}, data if data.startswith(b"PK") else None)
 
     if IDENT_SHEET not in book.metas:
-        if _looks_2019(book):
+        old = _superseded_format(book, formats)
+        if old is not None:
             rec.findings.append(
                 _file_finding(
                     rec.file,
                     "F-FORMAT",
-                    f"“{name}”是 2019 年试行格式（国办公开办函〔2019〕60号）的统计表，已被 2021 年格式（国办公开办函〔2021〕30号）取代；请使用下发的模板重新填报",
+                    f"“{name}”使用的是{old.name}（{old.document}），该格式已被 {old.superseded_by} 取代；请使用下发的模板重新填报",
                 )
             )
         else:
@@ -210,20 +212,20 @@ def _read(rec: ReturnRecord) -> None:
                 )
             )
         return
-    if not _identify(rec, book):
+    if not _identify(rec, book, formats):
         return
     fmt = rec.format
     assert fmt is not None
     rec.values = dict.fromkeys(fmt.cells)
-    layout = _layout(fmt.id)
+    layout = fmt.layout
     _read_cover(rec, book, fmt)
     sheets = _locate_sheets(rec, book, fmt, layout)
-    for tl in layout.tables:
+    for tl in layout:
         if tl.key in sheets:  # every problem at once, so one round of corrections is enough
             _check_labels(rec, tl, sheets[tl.key])
     if not rec.readable:
         return
-    for tl in layout.tables:
+    for tl in layout:
         _read_values(rec, fmt, tl, sheets[tl.key], book)
     _read_totals(rec, fmt, sheets, book)
 
@@ -394,22 +396,17 @@ def _unescape(raw: bytes) -> str:
 # --------------------------------------------------------------------------- identification
 
 
-_FORMAT_2019 = ("gov-info-disclosure-2019", "2019")
-_MARKS_2019 = tuple(
-    unicodedata.normalize("NFKC", s)
-    for s in (
-        "本年新制作数量",
-        "本年新公开数量",
-        "对外公开总数量",
-        "第二十条第（九）项",
-        "上一年项目数量",
-        "采购总金额",
-    )
-)
+def _superseded_labels(formats: Mapping[str, Format]) -> dict[str, frozenset[str]]:
+    """Per superseded format, the labels only it prints (none of the current formats does)."""
+    current = frozenset().union(*(f.printed_labels for f in formats.values() if not f.superseded_by))
+    return {fid: f.printed_labels - current for fid, f in formats.items() if f.superseded_by}
 
 
-def _looks_2019(book: _Book) -> bool:
-    """A workbook without identification that carries labels only the 2019 trial format printed."""
+def _superseded_format(book: _Book, formats: Mapping[str, Format]) -> Format | None:
+    """The superseded format whose own labels a workbook without identification carries, if any."""
+    marks = {fid: labels for fid, labels in _superseded_labels(formats).items() if labels}
+    if not marks:
+        return None
     for name in book.metas:
         try:
             rows = book.rows(name, 60)
@@ -417,12 +414,15 @@ def _looks_2019(book: _Book) -> bool:
             continue
         for row in rows:
             for v in row:
-                if isinstance(v, str) and v and any(m in _norm(v) for m in _MARKS_2019):
-                    return True
-    return False
+                if isinstance(v, str) and v:
+                    normed = normalize_label(v)
+                    for fid, labels in marks.items():
+                        if normed in labels:
+                            return formats[fid]
+    return None
 
 
-def _identify(rec: ReturnRecord, book: _Book) -> bool:
+def _identify(rec: ReturnRecord, book: _Book, formats: Mapping[str, Format]) -> bool:
     """Fill identity and format from the hidden sheet; False (with a finding) when not usable."""
     name = rec.path.name
     rows = book.rows(IDENT_SHEET, 64)
@@ -444,13 +444,9 @@ def _identify(rec: ReturnRecord, book: _Book) -> bool:
         )
         return False
     rec.identity = identity
-    formats = builtin_formats()
     fmt = formats.get(identity.format_id)
     if fmt is None:
-        if identity.format_id in _FORMAT_2019 or identity.format_version == "2019":
-            what = "2019 年试行格式（国办公开办函〔2019〕60号），已被 2021 年格式取代"
-        else:
-            what = f"未知的报表格式“{identity.format_id}”（本工具支持：{'、'.join(formats)}）"
+        what = f"未知的报表格式“{identity.format_id}”（本工具支持：{'、'.join(formats)}）"
         rec.findings.append(
             _file_finding(rec.file, "F-FORMAT", f"“{name}”使用{what}；请使用下发的模板重新填报", identity)
         )
@@ -471,66 +467,6 @@ def _identify(rec: ReturnRecord, book: _Book) -> bool:
 
 
 # --------------------------------------------------------------------------- layout
-
-
-@dataclass(frozen=True)
-class _TableLayout:
-    key: str
-    sheet: str
-    title_at: tuple[int, int]  # (row, col) of the title, which also finds a renamed sheet
-    title: str
-    nrows: int  # rows to read: the last one the definition places anything on
-    labels: tuple[tuple[int, int, str, str], ...]  # (row, col, text, normalised text)
-    inputs: tuple[tuple[str, int, int, str, str], ...]  # (cell id, row, col, kind, A1)
-
-    @property
-    def title_cell(self) -> str:
-        return a1(*self.title_at)
-
-
-@dataclass(frozen=True)
-class _Layout:
-    tables: tuple[_TableLayout, ...]
-
-
-@cache
-def _layout(format_id: str) -> _Layout:
-    """What to look at on each sheet, computed once per builtin format."""
-    fmt = builtin_formats()[format_id]
-    tables = []
-    for t in fmt.tables:
-        spans: dict[Span, str] = {t.title_span: t.title}
-        for lab in t.labels:
-            spans.setdefault(lab.span, lab.text)
-        for g in t.grids:
-            for line in g.rows + g.columns:
-                if line.span is not None:
-                    spans.setdefault(line.span, line.label)
-        cells = [c for c in fmt.cells.values() if c.table == t.key]
-        last = max([s.last_row for s in spans] + [c.row for c in cells])
-        tables.append(
-            _TableLayout(
-                key=t.key,
-                sheet=t.sheet,
-                title_at=(t.title_span.first_row, t.title_span.first_col),
-                title=t.title,
-                nrows=last + 1,
-                labels=tuple((s.first_row, s.first_col, text, _norm(text)) for s, text in spans.items()),
-                inputs=tuple((c.id, c.row, c.col, c.kind, c.address) for c in cells if c.is_input),
-            )
-        )
-    return _Layout(tuple(tables))
-
-
-_QUOTES = str.maketrans(
-    {"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "′": "'", "〔": "[", "〕": "]"}
-)
-_SPACE = re.compile(r"\s+")
-
-
-def _norm(text: str) -> str:
-    """Label text compared as a clerk sees it: no whitespace or line breaks, half-width forms."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
 
 
 def _cell(rows: list[list[Any]], row: int, col: int) -> Any:
@@ -568,13 +504,13 @@ def _read_cover(rec: ReturnRecord, book: _Book, fmt: Format) -> None:
         rec.cover[f.key] = clean_text(_text(_cell(rows, f.value_span.first_row, f.value_span.first_col))).strip()
 
 
-def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: _Layout) -> dict[str, list[list[Any]]]:
+def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: tuple[TableLayout, ...]) -> dict[str, list[list[Any]]]:
     """Rows of each table sheet found, by table key; a renamed sheet is found by its title.
     A sheet missing or renamed is an L-SHEET-MISSING error."""
     out: dict[str, list[list[Any]]] = {}
-    expected = {tl.sheet for tl in layout.tables} | {fmt.cover.sheet, IDENT_SHEET}
+    expected = {tl.sheet for tl in layout} | {fmt.cover.sheet, IDENT_SHEET}
     strangers = [n for n in book.metas if n not in expected]
-    for tl in layout.tables:
+    for tl in layout:
         if tl.sheet in book.metas:
             rec.sheet_titles[tl.key] = tl.sheet
             out[tl.key] = book.rows(tl.sheet, tl.nrows)
@@ -590,7 +526,7 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: _Layout)
                     )
                 )
             continue
-        renamed = next((n for n in strangers if _title_of(book, n, tl) == _norm(tl.title)), None)
+        renamed = next((n for n in strangers if _title_of(book, n, tl) == normalize_label(tl.title)), None)
         if renamed is not None:
             rec.sheet_titles[tl.key] = renamed
             out[tl.key] = book.rows(renamed, tl.nrows)
@@ -619,15 +555,15 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: _Layout)
     return out
 
 
-def _title_of(book: _Book, sheet: str, tl: _TableLayout) -> str:
+def _title_of(book: _Book, sheet: str, tl: TableLayout) -> str:
     row, col = tl.title_at
     try:
-        return _norm(_text(_cell(book.rows(sheet, row + 1), row, col)))
+        return normalize_label(_text(_cell(book.rows(sheet, row + 1), row, col)))
     except Exception:
         return ""
 
 
-def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) -> None:
+def _check_labels(rec: ReturnRecord, tl: TableLayout, rows: list[list[Any]]) -> None:
     """Every title, header and row label must be the template's text (up to whitespace and width)."""
     sheet = rec.sheet_titles[tl.key]
     wrong: list[Finding] = []
@@ -637,7 +573,7 @@ def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) ->
         if found == text:
             continue
         found_text = _text(found)
-        if _norm(found_text) == normed:
+        if normalize_label(found_text) == normed:
             continue
         where = _find_text(rows, normed)
         if where:
@@ -650,7 +586,7 @@ def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) ->
                 (a1(row, col),),
                 "L-LABEL",
                 ERROR,
-                f"{_short_sheet(sheet)} {a1(row, col)} 应为“{text}”，实际为“{shown}”"
+                f"{short_sheet(sheet)} {a1(row, col)} 应为“{text}”，实际为“{shown}”"
                 + (f"；该文字现在位于 {where}，可能插入或删除了行列" if where else "")
                 + "；请勿修改表头和行名，请使用下发的模板重新填报",
             )
@@ -664,7 +600,7 @@ def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) ->
                 tuple(c for f in wrong for c in f.cells),
                 "L-LABEL",
                 ERROR,
-                f"{_short_sheet(sheet)} 有 {len(wrong)} 处表头或行名与模板不符，其中 {len(moved)} 处整体移动了位置"
+                f"{short_sheet(sheet)} 有 {len(wrong)} 处表头或行名与模板不符，其中 {len(moved)} 处整体移动了位置"
                 f"（如 {cell} 的“{text}”现在位于 {where}），可能插入或删除了行列；"
                 "请勿插入或删除行列、修改表头和行名，请使用下发的模板重新填报",
             )
@@ -675,7 +611,7 @@ def _check_labels(rec: ReturnRecord, tl: _TableLayout, rows: list[list[Any]]) ->
 def _find_text(rows: list[list[Any]], normed: str) -> str:
     for r, row in enumerate(rows):
         for c, v in enumerate(row):
-            if isinstance(v, str) and v and _norm(v) == normed:
+            if isinstance(v, str) and v and normalize_label(v) == normed:
                 return a1(r, c)
     return ""
 
@@ -707,7 +643,7 @@ def _xml_cell(book: _Book, sheet: str, ref: str) -> _XmlCell | None:
     return xml.cell(ref) if xml is not None else None
 
 
-def _read_values(rec: ReturnRecord, fmt: Format, tl: _TableLayout, rows: list[list[Any]], book: _Book) -> None:
+def _read_values(rec: ReturnRecord, fmt: Format, tl: TableLayout, rows: list[list[Any]], book: _Book) -> None:
     """Parse every input cell of one table; findings at the cells that are not clean numbers."""
     values = rec.values
     for cid, row, col, kind, ref in tl.inputs:
@@ -726,23 +662,17 @@ def _read_values(rec: ReturnRecord, fmt: Format, tl: _TableLayout, rows: list[li
             rec.findings.append(_value_finding(rec, fmt, cid, p))
 
 
-_TOTAL_SPECS: dict[tuple[str, str], tuple[tuple[Any, bool, Any], ...]] = {}
-
-
 def _total_specs(fmt: Format) -> tuple[tuple[Any, bool, Any], ...]:
     """Per total, in dependency order: the cell, whether it is a count, and a getter of its parts'
-    values as a tuple (computed once per format: the loop runs for every file)."""
-    key = (fmt.id, fmt.fingerprint)
-    if key not in _TOTAL_SPECS:
-        specs = []
-        for c in total_order(fmt):
-            if len(c.parts) > 1:
-                parts_of = operator.itemgetter(*c.parts)
-            else:
-                parts_of = lambda values, ids=tuple(c.parts): tuple(values[p] for p in ids)  # noqa: E731
-            specs.append((c, c.kind == COUNT, parts_of))
-        _TOTAL_SPECS[key] = tuple(specs)
-    return _TOTAL_SPECS[key]
+    values as a tuple (kept on the format: the loop runs for every file)."""
+    specs = []
+    for c in fmt.total_order:
+        if len(c.parts) > 1:
+            parts_of = operator.itemgetter(*c.parts)
+        else:
+            parts_of = lambda values, ids=tuple(c.parts): tuple(values[p] for p in ids)  # noqa: E731
+        specs.append((c, c.kind == COUNT, parts_of))
+    return tuple(specs)
 
 
 def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any]]], book: _Book) -> None:
@@ -752,7 +682,7 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
     parts, which is when a message needs to say whether the formula is gone.
     """
     values = rec.values
-    for c, count, parts_of in _total_specs(fmt):
+    for c, count, parts_of in fmt.derived(_total_specs):
         raw = _cell(sheets[c.table], c.row, c.col)
         parts = parts_of(values)
         summed = None if None in parts else sum(parts)  # type: ignore[arg-type]
@@ -790,10 +720,6 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
 # --------------------------------------------------------------------------- findings
 
 
-def _short_sheet(sheet: str) -> str:
-    return sheet.split()[0] if sheet.split() else sheet
-
-
 def _short(exc: Exception) -> str:
     """The first line of an exception's text: enough to act on, never a traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -827,7 +753,7 @@ def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Findi
         (c.address,),
         p.code or "",
         p.severity or ERROR,
-        f"{_short_sheet(sheet)} {c.address}：{p.message}",
+        f"{short_sheet(sheet)} {c.address}：{p.message}",
         c.row_label,
         c.col_label,
     )

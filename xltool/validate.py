@@ -20,26 +20,21 @@ X-PREV-DUPLICATE  warning two --previous files for one unit; the first (by file 
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xltool.definition import Format, builtin_formats, parse_cell
+from xltool.batch import Progress, gc_paused, read_all
+from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
-from xltool.model import ERROR, WARNING, Finding, Report, Unit, WorkbookResult, display_path
-from xltool.reader import ReturnRecord, discover, read_return, record_finding
+from xltool.model import ERROR, WARNING, Finding, Report, Unit, WorkbookResult
+from xltool.previous import no_previous_findings, read_previous
+from xltool.reader import ReturnRecord, discover, record_finding
 
 if TYPE_CHECKING:
     import pandas as pd
-
-Progress = Callable[[int, int, str], Any]
-"""progress(done, total, file) after each file is read."""
-
 
 @dataclass
 class Validation:
@@ -74,83 +69,6 @@ class Validation:
         return pd.concat(frames) if len(frames) > 1 else frames[0]
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def _read_one(args: tuple[Path, str]) -> ReturnRecord:
-    return read_return(args[0], args[1])
-
-
-def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None, tuple | None]:
-    """Read in a pool process. What travels back is kept small: the Format as its id, and the
-    values, when keyed exactly by the format's cells, as a bare tuple (no 200 key strings per
-    file to pickle, unpickle and keep)."""
-    rec = read_return(args[0], args[1])
-    fmt = rec.format
-    if fmt is None:
-        return rec, None, None
-    rec.format = None
-    if tuple(rec.values) != _cell_ids(fmt.id):
-        return rec, fmt.id, None
-    packed = tuple(rec.values.values())
-    rec.values = {}
-    return rec, fmt.id, packed
-
-
-@cache
-def _cell_ids(format_id: str) -> tuple[str, ...]:
-    return tuple(builtin_formats()[format_id].cells)
-
-
-def _unpack(rec: ReturnRecord, fmt_id: str | None, packed: tuple | None) -> ReturnRecord:
-    if fmt_id is not None:
-        rec.format = builtin_formats()[fmt_id]
-    if packed is not None:
-        rec.values = dict(zip(_cell_ids(fmt_id), packed, strict=True))
-    return rec
-
-
-def _gc_paused(fn: Callable) -> Callable:
-    """Run ``fn`` with the cyclic garbage collector paused. A batch creates many long-lived objects
-    (records, findings, frame columns) and the collector would rescan them again and again; the
-    objects are freed by reference counting as usual, and any cycle once the collector resumes."""
-
-    @wraps(fn)
-    def paused(*args: Any, **kwargs: Any) -> Any:
-        if not gc.isenabled():
-            return fn(*args, **kwargs)
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
-
-
-@_gc_paused
-def read_all(paths: Sequence[Path], jobs: int = 1, progress: Progress | None = None) -> list[ReturnRecord]:
-    """Read every file, in order; with jobs > 1 in a process pool (reading is the cost)."""
-    work = [(p, display_path(p)) for p in paths]
-    total = len(work)
-    if jobs > 1 and total > 1:
-        chunk = max(1, total // (jobs * 4))
-        out = []
-        with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
-            for done, packed in enumerate(pool.map(_read_in_worker, work, chunksize=chunk), start=1):
-                rec = _unpack(*packed)
-                out.append(rec)
-                if progress:
-                    progress(done, total, rec.file)
-        return out
-    out = []
-    for done, item in enumerate(work, start=1):
-        out.append(_read_one(item))
-        if progress:
-            progress(done, total, item[1])
-    return out
-
-
 # --------------------------------------------------------------------------- the batch
 
 
@@ -161,16 +79,20 @@ def validate_paths(
     year: int | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    formats: Iterable[Format] = (),
 ) -> Validation:
-    """Validate files and folders of returns; raises UsageError only when nothing can be read."""
+    """Validate files and folders of returns; raises UsageError only when nothing can be read.
+
+    ``formats``: definitions loaded from files (``load_format``) whose templates the returns may be
+    drawn from, besides the builtin ones."""
     files, found = discover([Path(p) for p in paths])
     if not files:
         raise UsageError("没有找到可校验的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(str(p) for p in paths))
-    records = read_all(files, jobs=jobs, progress=progress)
+    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats))
     return validate_records(records, roster=roster, previous=previous, year=year, extra=found, jobs=jobs)
 
 
-@_gc_paused
+@gc_paused
 def validate_records(
     records: list[ReturnRecord],
     roster: list[Unit] | None = None,
@@ -258,15 +180,19 @@ def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given
     return out
 
 
-def duplicate_findings(records: Sequence[ReturnRecord]) -> list[Finding]:
-    """Two returns from one unit for one year: an error on each, naming all of them."""
+def duplicate_groups(records: Sequence[ReturnRecord]) -> dict[tuple[str, int], list[ReturnRecord]]:
+    """Records of one unit for one year, by (unit code, year), where there is more than one."""
     groups: dict[tuple[str, int], list[ReturnRecord]] = {}
     for rec in records:
-        groups.setdefault((rec.identity.unit_code, rec.identity.year), []).append(rec)
+        if rec.identity is not None:
+            groups.setdefault((rec.identity.unit_code, rec.identity.year), []).append(rec)
+    return {key: group for key, group in groups.items() if len(group) > 1}
+
+
+def duplicate_findings(records: Sequence[ReturnRecord]) -> list[Finding]:
+    """Two returns from one unit for one year: an error on each, naming all of them."""
     out = []
-    for (code, yr), group in groups.items():
-        if len(group) < 2:
-            continue
+    for (code, yr), group in duplicate_groups(records).items():
         names = "、".join(sorted(r.file for r in group))
         same = "（内容完全相同）" if len({r.sha256 for r in group}) == 1 else ""
         for rec in group:
@@ -321,101 +247,6 @@ def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], bat
                     message=f"名单中的单位 {unit.name}（{unit.code}）没有报送{when}报表",
                 )
             )
-    return out
-
-
-# --------------------------------------------------------------------------- last year
-
-
-def read_previous(
-    paths: Sequence[str | Path],
-    formats: dict[str, Format],
-    batch_year: int | None,
-    jobs: int = 1,
-) -> tuple[dict[str, dict[str, int | None]], list[Finding]]:
-    """Last year's values by unit code, from last year's returns or consolidated workbooks."""
-    files, _found = discover([Path(p) for p in paths])
-    records = sorted(read_all(files, jobs=jobs), key=lambda r: r.file)
-    values: dict[str, dict[str, int | None]] = {}
-    source: dict[str, str] = {}
-    findings: list[Finding] = []
-    want = batch_year - 1 if batch_year is not None else None
-    for rec in records:
-        if not (rec.readable and rec.identity and rec.format):
-            reason = next((f.message for f in rec.findings if f.severity == ERROR), "无法识别")
-            findings.append(_file_finding(rec, "X-PREV-UNREADABLE", WARNING, f"上年报表无法使用，已忽略：{reason}"))
-            continue
-        ident = rec.identity
-        if want is not None and ident.year != want:
-            findings.append(
-                _file_finding(
-                    rec, "X-PREV-YEAR", WARNING, f"上年报表的年度为 {ident.year}，应为 {want}；未用于跨年度校验"
-                )
-            )
-            continue
-        if rec.format.id not in formats:
-            findings.append(
-                _file_finding(
-                    rec,
-                    "X-PREV-FORMAT",
-                    WARNING,
-                    f"上年报表的格式（{rec.format.name} {rec.format.version}）与本年不同；未用于跨年度校验",
-                )
-            )
-            continue
-        if ident.unit_code in source:
-            findings.append(
-                _file_finding(
-                    rec,
-                    "X-PREV-DUPLICATE",
-                    WARNING,
-                    f"单位 {ident.unit_name}（{ident.unit_code}）有多份上年报表；已使用 {source[ident.unit_code]}",
-                )
-            )
-            continue
-        values[ident.unit_code] = dict(rec.values)
-        source[ident.unit_code] = rec.file
-    # a consolidated workbook also carries each unit's figures on its 明细 sheet
-    for rec in records:
-        ident = rec.identity
-        if ident and ident.kind == "consolidated" and source.get(ident.unit_code) == rec.file:
-            for code, unit_values in _detail(rec).items():
-                if code not in source:
-                    values[code] = dict(unit_values)
-                    source[code] = rec.file
-    return values, findings
-
-
-def _detail(rec: ReturnRecord) -> dict[str, dict[str, int]]:
-    """Per-unit figures of a consolidated workbook's 明细 sheet ({} when it has none)."""
-    try:
-        from xltool.consolidate import read_detail
-    except ImportError:  # pragma: no cover - consolidate is part of the package
-        return {}
-    try:
-        return read_detail(rec.path, rec.format)
-    except Exception:  # a damaged 明细 sheet only loses the per-unit figures, not the run
-        return {}
-
-
-def no_previous_findings(
-    records: Sequence[ReturnRecord], prev: dict[str, dict[str, int | None]], batch_year: int | None
-) -> list[Finding]:
-    """Said once per return: its unit has no figures of last year, so cross-year rules were skipped."""
-    out = []
-    for rec in records:
-        if rec.identity.unit_code in prev:
-            continue
-        codes = "、".join(r.code for r in rec.format.rules if r.cross_year)
-        last = f" {batch_year - 1} 年度" if batch_year is not None else "上一年度"
-        out.append(
-            _file_finding(
-                rec,
-                "X-NO-PREVIOUS",
-                WARNING,
-                f"没有找到该单位{last}的报表，跨年度校验（{codes}）未做（提示）",
-            )
-        )
     return out
 
 

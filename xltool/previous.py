@@ -1,0 +1,105 @@
+"""Last year's figures, for the cross-year rules (T3-R5, T2-W2): from last year's returns, or
+from the 明细 sheet of last year's consolidated workbook, which carries every unit's figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from xltool.batch import read_all
+from xltool.definition import Format, known_formats
+from xltool.detail import read_detail
+from xltool.model import ERROR, WARNING, Finding
+from xltool.reader import ReturnRecord, discover, record_finding
+
+
+def _file_finding(rec: ReturnRecord, rule: str, severity: str, message: str) -> Finding:
+    return record_finding(rec, "", (), rule, severity, message)
+
+
+def read_previous(
+    paths: Sequence[str | Path],
+    formats: Mapping[str, Format],
+    batch_year: int | None,
+    jobs: int = 1,
+) -> tuple[dict[str, dict[str, int | None]], list[Finding]]:
+    """Last year's values by unit code, from last year's returns or consolidated workbooks."""
+    files, _found = discover([Path(p) for p in paths])
+    records = sorted(read_all(files, jobs=jobs, formats=known_formats(formats.values())), key=lambda r: r.file)
+    values: dict[str, dict[str, int | None]] = {}
+    source: dict[str, str] = {}
+    findings: list[Finding] = []
+    want = batch_year - 1 if batch_year is not None else None
+    for rec in records:
+        if not (rec.readable and rec.identity and rec.format):
+            reason = next((f.message for f in rec.findings if f.severity == ERROR), "无法识别")
+            findings.append(_file_finding(rec, "X-PREV-UNREADABLE", WARNING, f"上年报表无法使用，已忽略：{reason}"))
+            continue
+        ident = rec.identity
+        if want is not None and ident.year != want:
+            findings.append(
+                _file_finding(
+                    rec, "X-PREV-YEAR", WARNING, f"上年报表的年度为 {ident.year}，应为 {want}；未用于跨年度校验"
+                )
+            )
+            continue
+        if rec.format.id not in formats:
+            findings.append(
+                _file_finding(
+                    rec,
+                    "X-PREV-FORMAT",
+                    WARNING,
+                    f"上年报表的格式（{rec.format.name} {rec.format.version}）与本年不同；未用于跨年度校验",
+                )
+            )
+            continue
+        if ident.unit_code in source:
+            findings.append(
+                _file_finding(
+                    rec,
+                    "X-PREV-DUPLICATE",
+                    WARNING,
+                    f"单位 {ident.unit_name}（{ident.unit_code}）有多份上年报表；已使用 {source[ident.unit_code]}",
+                )
+            )
+            continue
+        values[ident.unit_code] = dict(rec.values)
+        source[ident.unit_code] = rec.file
+    # a consolidated workbook also carries each unit's figures on its 明细 sheet
+    for rec in records:
+        ident = rec.identity
+        if ident and ident.kind == "consolidated" and source.get(ident.unit_code) == rec.file:
+            for code, unit_values in _detail(rec).items():
+                if code not in source:
+                    values[code] = dict(unit_values)
+                    source[code] = rec.file
+    return values, findings
+
+
+def _detail(rec: ReturnRecord) -> dict[str, dict[str, int]]:
+    """Per-unit figures of a consolidated workbook's 明细 sheet ({} when it has none)."""
+    try:
+        return read_detail(rec.path, rec.format)
+    except Exception:  # a damaged 明细 sheet only loses the per-unit figures, not the run
+        return {}
+
+
+def no_previous_findings(
+    records: Sequence[ReturnRecord], prev: dict[str, dict[str, int | None]], batch_year: int | None
+) -> list[Finding]:
+    """Said once per return: its unit has no figures of last year, so cross-year rules were skipped."""
+    out = []
+    for rec in records:
+        if rec.identity.unit_code in prev:
+            continue
+        codes = "、".join(r.code for r in rec.format.rules if r.cross_year)
+        last = f" {batch_year - 1} 年度" if batch_year is not None else "上一年度"
+        out.append(
+            _file_finding(
+                rec,
+                "X-NO-PREVIOUS",
+                WARNING,
+                f"没有找到该单位{last}的报表，跨年度校验（{codes}）未做（提示）",
+            )
+        )
+    return out
