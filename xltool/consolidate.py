@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from xltool import __version__
 from xltool.definition import Format, known_formats
 from xltool.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS, draw_detail, sheet_styles
 from xltool.errors import ConsolidationRefused, UsageError
-from xltool.model import ERROR, WARNING, Finding, Report, Unit
+from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Report, Unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 
@@ -94,7 +95,7 @@ def write_consolidated(
         )
 
     password = DEFAULT_PASSWORD if password is None else password
-    identity = template_identity(fmt, unit, year, kind="consolidated")
+    identity = template_identity(fmt, unit, year, kind=CONSOLIDATED)
     made_at = made_at or datetime.now()
 
     def draw(wb) -> None:
@@ -104,13 +105,21 @@ def write_consolidated(
         draw_return(wb, fmt, identity, values=totals, password=password)
         styles = sheet_styles(wb, fmt.font)
         draw_detail(wb, styles, fmt, unit, year, totals, details, password)
-        _draw_sources(wb, styles, unit, year, sources, missing, made_at, password)
+        _draw_sources(wb, styles, fmt, unit, year, sources, missing, made_at, password)
 
     return write_workbook(out, draw)
 
 
 def _draw_sources(
-    wb, f: dict, unit: Unit, year: int, sources: Sequence[Source], missing: Sequence[Unit], made_at, password
+    wb: Any,
+    f: dict[str, Any],
+    fmt: Format,
+    unit: Unit,
+    year: int,
+    sources: Sequence[Source],
+    missing: Sequence[Unit],
+    made_at: datetime,
+    password: str,
 ) -> None:
     """Every input file, its fingerprint and fate; units that did not submit; how this was made."""
     ws = wb.add_worksheet(SOURCES_SHEET)
@@ -127,9 +136,9 @@ def _draw_sources(
         "模板版本",
         "状态",
         "说明",
-        "填报人",
-        "联系电话",
+        *(field.label for field in fmt.cover.fields if field.contact),
     )
+    contact = [field.key for field in fmt.cover.fields if field.contact]
     for c, h in enumerate(heads):
         ws.write_string(3, c, h, f["head"])
     row = 4
@@ -145,8 +154,7 @@ def _draw_sources(
             s.xltool_version,
             "已汇总" if s.included else "未汇总",
             s.reason,
-            s.contact.get("filled_by", ""),
-            s.contact.get("phone", ""),
+            *(s.contact.get(k, "") for k in contact),
         )
         for c, v in enumerate(cells):
             if isinstance(v, int):
@@ -278,7 +286,7 @@ def consolidate(
                 xltool_version=ident.xltool_version if ident else "",
                 included=r.file in included_files,
                 reason=reason if r.file not in included_files else "",
-                contact={k: r.cover.get(k, "") for k in ("filled_by", "phone")},
+                contact={f.key: r.cover.get(f.key, "") for f in r.format.cover.fields if f.contact} if r.format else {},
             )
         )
     for file in unread:

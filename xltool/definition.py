@@ -188,6 +188,7 @@ class CoverField:
     label_span: Span
     value_span: Span
     input: bool
+    contact: bool = False  # who to call about the return: listed for each file on the 来源 sheet
 
 
 @dataclass(frozen=True)
@@ -460,6 +461,7 @@ def _parse_format(data: dict, source: str) -> Format:
                 r.span(f, "at", w),
                 r.span(f, "value_at", w),
                 r.get(f, "input", w, bool),
+                r.get(f, "contact", w, bool, False),
             )
         )
     cover = Cover(

@@ -44,6 +44,11 @@ IDENT_KEYS = (
 )
 
 
+TEMPLATE, CONSOLIDATED, IMPORTED = "template", "consolidated", "imported"
+IDENTITY_KINDS = (TEMPLATE, CONSOLIDATED, IMPORTED)
+"""A unit's return drawn from a template; a consolidated workbook; a document imported by ``xltool import``."""
+
+
 @dataclass(frozen=True)
 class Identity:
     """What a workbook says it is. ``kind`` is "template" (a unit's return) or "consolidated"."""
@@ -55,7 +60,7 @@ class Identity:
     unit_name: str
     unit_level: str
     year: int
-    kind: str = "template"
+    kind: str = TEMPLATE
     xltool_version: str = ""
     template_id: str = TEMPLATE_ID
 
@@ -79,7 +84,7 @@ class Identity:
         except ValueError:
             raise ValueError(f"隐藏标识的 year 不是年份：{year_text!r}") from None
         kind = _text(values["kind"])
-        if kind not in ("template", "consolidated"):
+        if kind not in IDENTITY_KINDS:
             raise ValueError(f"隐藏标识的 kind 无效：{kind!r}")
         return cls(
             format_id=_text(values["format_id"]),
@@ -124,6 +129,8 @@ class Finding:
     message: str  # Chinese, with the found and expected values
     row_label: str = ""
     col_label: str = ""
+    cell_ids: tuple[str, ...] = ()  # the definition's ids of the cells concerned (e.g. "t3.new.natural")
+    check: str = ""  # the rule instance that failed (e.g. "T3-R1.natural"), to join findings to values
 
     @classmethod
     def about(
@@ -137,6 +144,8 @@ class Finding:
         cells: tuple[str, ...] = (),
         row_label: str = "",
         col_label: str = "",
+        cell_ids: tuple[str, ...] = (),
+        check: str = "",
     ) -> Finding:
         """A finding about ``file``, with the unit its identification names (blank when unknown)."""
         return cls(
@@ -150,11 +159,14 @@ class Finding:
             message=message,
             row_label=row_label,
             col_label=col_label,
+            cell_ids=cell_ids,
+            check=check,
         )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["cells"] = list(self.cells)
+        d["cell_ids"] = list(self.cell_ids)
         return d
 
 

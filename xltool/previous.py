@@ -9,7 +9,7 @@ from pathlib import Path
 from xltool.batch import read_all
 from xltool.definition import Format, known_formats
 from xltool.detail import read_detail
-from xltool.model import ERROR, WARNING, Finding
+from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding
 from xltool.reader import ReturnRecord, discover, record_finding
 
 
@@ -68,7 +68,7 @@ def read_previous(
     # a consolidated workbook also carries each unit's figures on its 明细 sheet
     for rec in records:
         ident = rec.identity
-        if ident and ident.kind == "consolidated" and source.get(ident.unit_code) == rec.file:
+        if ident and ident.kind == CONSOLIDATED and source.get(ident.unit_code) == rec.file:
             for code, unit_values in _detail(rec).items():
                 if code not in source:
                     values[code] = dict(unit_values)

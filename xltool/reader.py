@@ -619,23 +619,23 @@ def _find_text(rows: list[list[Any]], normed: str) -> str:
 # --------------------------------------------------------------------------- values
 
 
-def _blank_or_error(kind: str) -> Parsed:
+def _blank_or_error(kind: str, unit: str) -> Parsed:
     """A "" from calamine in .xls/.ods, where blank and error values cannot be told apart."""
-    return parse_value(None, kind)._replace(
+    return parse_value(None, kind, unit)._replace(
         message="单元格为空或显示错误值（如 #REF!）；没有发生的事项应填 0，不能留空"
     )
 
 
-def _explain(cell: _XmlCell | None, shown: Any, kind: str) -> Parsed:
+def _explain(cell: _XmlCell | None, shown: Any, kind: str, unit: str) -> Parsed:
     """Parse a cell calamine could not read as a clean number, knowing what the file holds there
     (``cell``; None for .xls/.ods, where that is unknown)."""
     if cell is None:
-        return _blank_or_error(kind) if shown == "" else parse_value(shown, kind)
+        return _blank_or_error(kind, unit) if shown == "" else parse_value(shown, kind, unit)
     if cell.formula is not None:
-        return parse_value(Formula(cell.formula, shown if shown != "" else cell.value), kind)
+        return parse_value(Formula(cell.formula, shown if shown != "" else cell.value), kind, unit)
     if shown == "":
-        return parse_value(cell.value if cell.error else None, kind)
-    return parse_value(shown, kind)
+        return parse_value(cell.value if cell.error else None, kind, unit)
+    return parse_value(shown, kind, unit)
 
 
 def _xml_cell(book: _Book, sheet: str, ref: str) -> _XmlCell | None:
@@ -654,9 +654,10 @@ def _read_values(rec: ReturnRecord, fmt: Format, tl: TableLayout, rows: list[lis
         if type(raw) is float and kind == COUNT and 0 <= raw < 1e15 and raw.is_integer():
             values[cid] = int(raw)  # the common case, read as parse_value reads it, without the call
             continue
-        p = parse_value(raw, kind)
+        unit = fmt.cells[cid].unit
+        p = parse_value(raw, kind, unit)
         if p[1] is not None:  # something is off: look at the cell itself (formula, error, blank)
-            p = _explain(_xml_cell(book, rec.sheet_titles[tl.key], ref), raw, kind)
+            p = _explain(_xml_cell(book, rec.sheet_titles[tl.key], ref), raw, kind, unit)
         values[cid] = p[0]
         if p[1] is not None:
             rec.findings.append(_value_finding(rec, fmt, cid, p))
@@ -689,14 +690,14 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
         if count and type(raw) is float and raw == summed and 0 <= raw < 1e15 and raw.is_integer():
             values[c.id] = summed  # the common case: the shown count is the sum (parse_value's fast path)
             continue
-        p = parse_value(raw, c.kind)
+        p = parse_value(raw, c.kind, c.unit)
         if p[1] is None and p[0] == summed:
             values[c.id] = p[0]
             continue
         xml = book.sheet_xml(rec.sheet_titles[c.table])
         if xml is None:  # .xls/.ods: formulas unknown
             if p[1] is not None:
-                p = _explain(None, raw, c.kind)
+                p = _explain(None, raw, c.kind, c.unit)
         else:
             has_formula = c.address in xml.formula_refs
             if not has_formula:
@@ -704,14 +705,14 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
             if p[1] is None:
                 pass  # a number that differs from the sum: kept as shown, the sum rules report it
             elif not has_formula:
-                p = _explain(xml.cell(c.address), raw, c.kind)
+                p = _explain(xml.cell(c.address), raw, c.kind, c.unit)
                 p = p._replace(message=f"{p.message}（此处原为自动计算的合计公式，已被删除或改写）")
             elif raw in ("", None) and c.address not in xml.errors:
                 p = Parsed(summed)  # the formula was saved without its result (openpyxl does that)
             elif summed is None:
                 p = Parsed(None)  # an error carried from a part, which has its own finding
             else:  # the formula shows an error value or text of its own
-                p = parse_value(xml.errors.get(c.address) if raw in ("", None) else raw, c.kind)
+                p = parse_value(xml.errors.get(c.address) if raw in ("", None) else raw, c.kind, c.unit)
         values[c.id] = p[0]
         if p[1] is not None:
             rec.findings.append(_value_finding(rec, fmt, c.id, p))
@@ -735,9 +736,13 @@ def record_finding(
     message: str,
     row_label: str = "",
     col_label: str = "",
+    cell_ids: tuple[str, ...] = (),
+    check: str = "",
 ) -> Finding:
     """A finding at cells of a record's workbook (used by the reader, the schema and validate)."""
-    return Finding.about(rec.file, rec.identity, rule, severity, message, sheet, cells, row_label, col_label)
+    return Finding.about(
+        rec.file, rec.identity, rule, severity, message, sheet, cells, row_label, col_label, cell_ids, check
+    )
 
 
 def _file_finding(file: str, rule: str, message: str, identity: Identity | None = None) -> Finding:
@@ -756,4 +761,5 @@ def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Findi
         f"{short_sheet(sheet)} {c.address}：{p.message}",
         c.row_label,
         c.col_label,
+        (cid,),
     )

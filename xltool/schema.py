@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from xltool.definition import Format, RuleInstance, Term, parse_cell
+from xltool.definition import DELTA, Format, RuleInstance, Term, parse_cell
 from xltool.model import ERROR, Finding
 from xltool.reader import record_finding
+from xltool.text import short_sheet
 from xltool.values import show_value
 
 if TYPE_CHECKING:
@@ -139,16 +140,22 @@ def checked_instances(fmt: Format, with_previous: bool) -> list[RuleInstance]:
     ]
 
 
-_CACHE: dict[tuple[str, str, bool], pa.DataFrameSchema] = {}
-
-
 def build_schema(fmt: Format, with_previous: bool = False) -> pa.DataFrameSchema:
-    """The pandera schema of a format, built once per (format, with_previous) and cached."""
-    key = (fmt.id, fmt.fingerprint, with_previous)
-    if key in _CACHE:
-        return _CACHE[key]
-    columns: dict[str, pa.Column] = {  # a "delta" cell (本年增/减) may be negative
-        cid: pa.Column("Int64", None if c.kind == "delta" else pa.Check.ge(0), nullable=True, coerce=False)
+    """The pandera schema of a format, built once per (format, with_previous) and kept on the format."""
+    return fmt.derived(_schema_with_previous if with_previous else _schema)
+
+
+def _schema(fmt: Format) -> pa.DataFrameSchema:
+    return _build_schema(fmt, with_previous=False)
+
+
+def _schema_with_previous(fmt: Format) -> pa.DataFrameSchema:
+    return _build_schema(fmt, with_previous=True)
+
+
+def _build_schema(fmt: Format, with_previous: bool) -> pa.DataFrameSchema:
+    columns: dict[str, pa.Column] = {  # a DELTA cell (本年增/减) may be negative
+        cid: pa.Column("Int64", None if c.kind == DELTA else pa.Check.ge(0), nullable=True, coerce=False)
         for cid, c in fmt.cells.items()
     }
     if with_previous:
@@ -157,9 +164,7 @@ def build_schema(fmt: Format, with_previous: bool = False) -> pa.DataFrameSchema
     for inst in checked_instances(fmt, with_previous):
         fn = _zero_check(inst) if inst.rule.kind == "zero_for_levels" else _equation_check(inst)
         checks.append(pa.Check(fn, name=inst.name, ignore_na=False))
-    schema = pa.DataFrameSchema(columns, checks=checks, name=fmt.id)
-    _CACHE[key] = schema
-    return schema
+    return pa.DataFrameSchema(columns, checks=checks, name=fmt.id)
 
 
 # --------------------------------------------------------------------------- failures -> findings
@@ -228,6 +233,7 @@ def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Fi
         message=f"{short_sheet(c.sheet)} {c.address} 为 {show_value(int(value), c.kind)}，不能为负数",
         row_label=c.row_label,
         col_label=c.col_label,
+        cell_ids=(cid,),
     )
 
 
@@ -235,7 +241,8 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
     """A failed rule instance as a finding whose message carries the row's numbers."""
     first = fmt.cells[inst.cells[0]]
     sheet = rec.sheet_titles.get(first.table, first.sheet)
-    cells = tuple(fmt.cells[c].address for c in sorted(inst.cells, key=lambda c: (fmt.cells[c].row, fmt.cells[c].col)))
+    ids = tuple(sorted(inst.cells, key=lambda c: (fmt.cells[c].row, fmt.cells[c].col)))
+    cells = tuple(fmt.cells[c].address for c in ids)
     kind = inst.rule.kind
     row_label = col_label = ""
     if kind == "sum":
@@ -251,15 +258,12 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
         else:
             row_label = first.row_label
         message = _equation_message(inst, fmt, row)
-    return record_finding(rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label)
+    return record_finding(
+        rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label, ids, inst.name
+    )
 
 
 # --------------------------------------------------------------------------- message pieces
-
-
-def short_sheet(sheet: str) -> str:
-    """ "表三 依申请公开" -> "表三": how a clerk names the table in a sentence."""
-    return sheet.split()[0] if sheet.split() else sheet
 
 
 def short_label(label: str) -> str:

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import xltool
-from xltool.definition import Cell, Format, RuleInstance, Span, Table, Term
+from xltool.definition import AMOUNT, COUNT, DELTA, Cell, Format, RuleInstance, Span, Table, Term
 from xltool.errors import DefinitionError, UsageError
-from xltool.model import IDENT_SHEET, Identity, Unit
+from xltool.model import IDENT_SHEET, TEMPLATE, Identity, Unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 from xltool.values import show_value, workbook_number
@@ -121,13 +121,13 @@ def _terms(fmt: Format, terms: tuple[Term, ...]) -> str:
 
 def _check_formula(fmt: Format, inst: RuleInstance) -> str:
     diff = f"({_terms(fmt, inst.lhs)})-({_terms(fmt, inst.rhs)})"
-    if _instance_kind(fmt, inst) == "amount":
+    if _instance_kind(fmt, inst) == AMOUNT:
         diff = f"ROUND({diff},4)"
     return f'=IF({diff}=0,"{CHECK_OK}","不符（差"&({diff})&"）")'
 
 
 def _instance_kind(fmt: Format, inst: RuleInstance) -> str:
-    return "amount" if any(fmt.cells[t.cell].kind == "amount" for t in inst.lhs + inst.rhs) else "count"
+    return AMOUNT if any(fmt.cells[t.cell].kind == AMOUNT for t in inst.lhs + inst.rhs) else COUNT
 
 
 def check_result(fmt: Format, inst: RuleInstance, values: Mapping[str, int]) -> str:
@@ -139,7 +139,7 @@ def check_result(fmt: Format, inst: RuleInstance, values: Mapping[str, int]) -> 
 # --------------------------------------------------------------------------- layout helpers
 
 
-NUMBER_FORMATS = {"count": "0", "amount": "0.0000", "delta": "0"}
+NUMBER_FORMATS = {COUNT: "0", AMOUNT: "0.0000", DELTA: "0"}
 """How each kind of statutory number is shown: whole numbers, or 万元 with four fixed decimals."""
 
 
@@ -398,7 +398,7 @@ def _clip(text: str, limit: int) -> str:
 def _validation(fmt: Format, cell: Cell) -> dict[str, Any]:
     """Whole number >= 0 for counts, decimal >= 0 for amounts, any whole number for deltas (本年增/减),
     with Chinese prompts within Excel's limits."""
-    if cell.kind == "delta":
+    if cell.kind == DELTA:
         rule = "请填写整数：比上一年增加填正数，减少填负数（如 -2）。没有变化请填 0。"
         error = "此处只能填写整数，减少时填负数（如 -2）。不要填小数、“/”“—”“无”或其他文字；没有变化请填 0。"
         options: dict[str, Any] = {
@@ -407,8 +407,8 @@ def _validation(fmt: Format, cell: Cell) -> dict[str, Any]:
             "minimum": -_DELTA_LIMIT,
             "maximum": _DELTA_LIMIT,
         }
-    elif cell.kind == "amount":
-        unit = fmt.grid(cell.grid).unit or "万元"
+    elif cell.kind == AMOUNT:
+        unit = cell.unit
         rule = f"请填写大于或等于 0 的数（单位：{unit}），最多 4 位小数。没有发生请填 0。"
         error = f"此处只能填写大于或等于 0 的数（单位：{unit}）。不要填“/”“—”“无”或其他文字；没有发生请填 0。"
         options = {"validate": "decimal", "criteria": ">=", "value": 0}
@@ -464,7 +464,7 @@ def _draw_identity(workbook: xlsxwriter.Workbook, styles: _Styles, identity: Ide
 # --------------------------------------------------------------------------- files
 
 
-def template_identity(fmt: Format, unit: Unit, year: int, kind: str = "template") -> Identity:
+def template_identity(fmt: Format, unit: Unit, year: int, kind: str = TEMPLATE) -> Identity:
     """The identification of a unit's workbook: its blank template, or ("consolidated") its sums."""
     return Identity(
         format_id=fmt.id,

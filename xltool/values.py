@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from xltool.definition import AMOUNT, COUNT, DELTA
 from xltool.model import ERROR, WARNING
 
 AMOUNT_SCALE = 10000
@@ -53,7 +54,6 @@ MAX_DIGITS = 15  # Excel keeps 15 significant digits; beyond that a typed number
 _MAX_EXACT = 10**MAX_DIGITS
 _MAX_AMOUNT = _MAX_EXACT // AMOUNT_SCALE  # 1e11 万元: scaled amounts stay exact and fit a 64-bit column
 
-COUNT, AMOUNT, DELTA = "count", "amount", "delta"
 _KINDS = (COUNT, AMOUNT, DELTA)
 
 EXCEL_ERRORS = frozenset(
@@ -98,8 +98,9 @@ def _ok(n: int) -> Parsed:
     return _new(Parsed, (n, None, None, ""))
 
 
-def parse_value(raw: Any, kind: str) -> Parsed:
-    """Read one input cell of ``kind`` "count", "amount" or "delta". Never raises for any cell content."""
+def parse_value(raw: Any, kind: str, unit: str = "") -> Parsed:
+    """Read one input cell of ``kind`` COUNT, AMOUNT or DELTA (``unit``: an amount's unit as the
+    definition prints it, for messages). Never raises for any cell content."""
     t = type(raw)
     if t is float:  # fast path: what calamine returns for every number in .xlsx
         if kind == COUNT:
@@ -111,7 +112,7 @@ def parse_value(raw: Any, kind: str) -> Parsed:
                 n = round(scaled)
                 if -1e-6 < scaled - n < 1e-6:
                     return _new(Parsed, (n, None, None, ""))
-        return _number(raw, kind, None)
+        return _number(raw, kind, None, unit)
     if t is int:
         if kind not in _KINDS:
             raise ValueError(f"unknown cell kind {kind!r}")
@@ -120,15 +121,15 @@ def parse_value(raw: Any, kind: str) -> Parsed:
                 return _ok(raw * AMOUNT_SCALE)
         elif 0 <= raw < _MAX_EXACT:
             return _ok(raw)
-        return _number(raw, kind, None)
+        return _number(raw, kind, None, unit)
     if kind not in _KINDS:
         raise ValueError(f"unknown cell kind {kind!r}")
     if raw is None:
         return _error("V-BLANK", "单元格为空；没有发生的事项应填 0，不能留空")
     if t is str:
-        return _text(raw, kind)
+        return _text(raw, kind, unit)
     if t is Formula:
-        return _formula(raw, kind)
+        return _formula(raw, kind, unit)
     if t is bool:
         return _error("V-TYPE", f"单元格内是逻辑值 {'TRUE' if raw else 'FALSE'}；应填数字")
     if isinstance(raw, _dt.date | _dt.time | _dt.datetime | _dt.timedelta):
@@ -136,14 +137,14 @@ def parse_value(raw: Any, kind: str) -> Parsed:
             "V-TYPE", f"单元格内是日期或时间 {raw}（可能是单元格格式被改成了日期）；请把格式改回数值并重新填写数字"
         )
     if isinstance(raw, Decimal | int | float):
-        return _number(raw, kind, None)
+        return _number(raw, kind, None, unit)
     return _error("V-TYPE", f"无法识别的单元格内容 {_show(raw)}；应填数字")
 
 
 # --------------------------------------------------------------------------- slow paths
 
 
-def _number(raw: Any, kind: str, text: str | None) -> Parsed:
+def _number(raw: Any, kind: str, text: str | None, unit: str = "") -> Parsed:
     """Check a number (from the cell or from its text) for sign, decimals and precision."""
     if kind not in _KINDS:
         raise ValueError(f"unknown cell kind {kind!r}")
@@ -165,18 +166,20 @@ def _number(raw: Any, kind: str, text: str | None) -> Parsed:
     if d >= _MAX_AMOUNT:
         return _error(
             "V-PRECISION",
-            f"金额 {shown} 万元过大（应小于 {_MAX_AMOUNT:,} 万元）；请核实单位是否为万元",
+            f"金额 {shown}{unit} 过大（应小于 {_MAX_AMOUNT:,}{unit}）；请核实单位" + (f"是否为{unit}" if unit else ""),
         )
     scaled = d * AMOUNT_SCALE
     if scaled != scaled.to_integral_value():
         return _error(
             "V-PRECISION",
-            f"金额 {shown} 超过 {AMOUNT_DECIMALS} 位小数；收费金额以万元为单位，最多保留 {AMOUNT_DECIMALS} 位小数",
+            f"金额 {shown} 超过 {AMOUNT_DECIMALS} 位小数；"
+            + (f"金额以{unit}为单位，" if unit else "")
+            + f"最多保留 {AMOUNT_DECIMALS} 位小数",
         )
     return _ok(int(scaled))
 
 
-def _text(raw: str, kind: str) -> Parsed:
+def _text(raw: str, kind: str, unit: str = "") -> Parsed:
     """A value stored as text: accept unambiguous numbers with a warning, report everything else."""
     s = raw.strip(_STRIP)
     if not s:
@@ -206,13 +209,13 @@ def _text(raw: str, kind: str) -> Parsed:
         unit = {
             COUNT: "件数填非负整数",
             DELTA: "增减数填整数，减少填负数",
-        }.get(kind, "金额以万元为单位，填数字，可带最多 4 位小数")
+        }.get(kind, (f"金额以{unit}为单位，" if unit else "金额") + f"填数字，可带最多 {AMOUNT_DECIMALS} 位小数")
         return _error("V-TEXT", f"填写了“{_show(s)}”；请只填数字（{unit}），不要带文字或单位")
     try:
         d = Decimal(("-" if sign else "") + body)
     except InvalidOperation:  # pragma: no cover - the patterns above only let digits through
         return _error("V-TEXT", f"填写了“{_show(s)}”；请只填数字")
-    parsed = _number(d, kind, s)
+    parsed = _number(d, kind, s, unit)
     if parsed.value is None:
         return parsed
     shown = show_value(parsed.value, kind)
@@ -221,7 +224,7 @@ def _text(raw: str, kind: str) -> Parsed:
     return _warning(parsed.value, code, f"填写了{what}“{_show(s)}”，已按 {shown} 读取；请改为数值格式的半角数字")
 
 
-def _formula(raw: Formula, kind: str) -> Parsed:
+def _formula(raw: Formula, kind: str, unit: str = "") -> Parsed:
     """A formula in an input cell: its numeric result is usable, with a warning."""
     cached = raw.cached
     if type(cached) is str and cached.strip(_STRIP).upper() in EXCEL_ERRORS:
@@ -230,7 +233,7 @@ def _formula(raw: Formula, kind: str) -> Parsed:
             f"输入单元格内是公式 {_show(raw.text)}，结果为错误值 {cached.strip().upper()}；请直接填写数字",
         )
     if isinstance(cached, int | float) and not isinstance(cached, bool):
-        inner = parse_value(cached, kind)
+        inner = parse_value(cached, kind, unit)
         if inner.value is not None:
             shown = show_value(inner.value, kind)
             return _warning(
