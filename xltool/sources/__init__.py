@@ -13,6 +13,7 @@ F-TOO-LARGE      over the size limit, nesting too deep, too many tables or cells
 F-XML-ENTITY     DOCTYPE / entity declarations (entity bombs, external entities)
 F-BOMB           zip bomb (entries, declared sizes, ratio), from ``xltool.safety``
 F-ENCRYPTED      a password-protected Office file
+F-UNREADABLE     the file cannot be read from disk (``read_path``)
 ===============  ==========================================================================
 
 Limits: a web page or a Word document's text part over ``XLTOOL_MAX_DOCUMENT_MB`` (20 MB) is
@@ -82,6 +83,36 @@ def read_document(path: Path, data: bytes, file: str) -> Document:
 
         return read_sheets(data, file, name)
     raise SourceError(kind, _refusal(kind, name, data))
+
+
+def read_path(path: Path, file: str | None = None) -> Document:
+    """Read the file at ``path`` (shown as ``file``): its size is checked before it is read, a
+    workbook goes through ``xltool.safety.read_container`` first. Raises SourceError."""
+    from xltool.safety import read_container
+
+    path = Path(path)
+    file = file if file is not None else str(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise SourceError("F-UNREADABLE", f"无法读取“{path.name}”：{exc.strerror or exc}") from None
+    if head.startswith((ZIP_MAGIC, OLE_MAGIC)) or path.suffix.lower() in WORKBOOK_SUFFIXES:
+        problem, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
+        if problem is not None and problem.code != "F-NOT-WORKBOOK":
+            raise SourceError(problem.code, f"“{path.name}”：{problem.message}")
+        if problem is not None:  # not a workbook: a Word file, or a page named .xls
+            data = path.read_bytes()
+        return read_document(path, data, file)
+    limit = max_document_bytes()
+    if size > limit:
+        raise too_large(path.name, size, limit)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError("F-UNREADABLE", f"无法读取“{path.name}”：{exc.strerror or exc}") from None
+    return read_document(path, data, file)
 
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -173,5 +204,6 @@ __all__ = [
     "WORKBOOK_SUFFIXES",
     "SourceError",
     "read_document",
+    "read_path",
     "sniff",
 ]

@@ -153,8 +153,10 @@ def _document(root: etree._Element, file: str, name: str) -> Document:
     for kind, value in _events(body if body is not None else root, kept):
         if kind == "table":
             caption = since_table[-1][:MAX_CAPTION] if since_table else ""
-            doc.tables.append(_table(value, len(doc.tables) + 1, caption, name))
-            since_table = []
+            table = _table(value, len(doc.tables) + 1, caption)
+            if any(c.text for c in table.cells):  # a spacer table prints nothing
+                doc.tables.append(table)
+                since_table = []
         elif kind == "line":
             lines.append(value)
             since_table.append(value)
@@ -200,7 +202,7 @@ def _span(value: str | None, default: int = 1) -> int:
     return int(m.group(1)) if m else default
 
 
-def _table(table: etree._Element, number: int, caption: str, name: str) -> DocTable:
+def _table(table: etree._Element, number: int, caption: str) -> DocTable:
     """Cells placed by the HTML table model: each cell takes the next column of its row not
     covered by a rowspan from above; rowspan=0 and spans past the last row end at the last row."""
     rows = _rows(table)
