@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from xltool.definition import Format, Span, builtin_formats
-from xltool.document import DocCell, Document, DocTable
+from xltool.document import DocCell, DocTable, Document
 from xltool.model import ERROR, WARNING
 
 SIMILARITY = 0.8
@@ -259,7 +259,13 @@ class _Spec:
         idx: dict[Span, int] = {}
         for s, text in spans.items():
             kind = (
-                "row" if s in row_leaves else "col" if s in col_leaves else "group" if s in in_rows | in_cols else "header"
+                "row"
+                if s in row_leaves
+                else "col"
+                if s in col_leaves
+                else "group"
+                if s in in_rows | in_cols
+                else "header"
             )
             idx[s] = self._add(ti, text, kind)
             self.labels[idx[s]].header_side = s in in_cols or kind == "header"
@@ -580,18 +586,22 @@ class _Placer:
                 return r
         return e.row
 
-    def _variant(self, e: _Entry, i: int, s: float, axis: str) -> None:
-        if s > _S_BARE - 1e-9:
+    def _variant(self, e: _Entry) -> None:
+        """A printed label taken for a definition's label by similarity or with a prefix dropped."""
+        own = self.own(e)
+        i, sim = max(own.items(), key=lambda kv: kv[1])
+        if sim > _S_BARE - 1e-9:
             return
         lab = self.spec.labels[i]
-        how = "去掉前缀后" if s == _S_PREFIX else f"相似度 {s:.2f}"
+        axis = "表头" if lab.header_side else "行"
+        how = "去掉前缀后相同" if sim == _S_PREFIX else f"相似度 {sim:.2f}"
         self.finding(
             "D-LABEL-VARIANT",
             WARNING,
-            f"{self.ts.name}{axis}标签印作“{_short(e.cell.text)}”，按“{lab.text}”读取（{how}）；请核对",
+            f"{self.ts.name}{axis}标签印作“{_short(e.cell.text)}”，已按“{lab.text}”读取（{how}）；请核对",
             e,
             row_label=lab.text if axis == "行" else "",
-            col_label=lab.text if axis == "列" else "",
+            col_label=lab.text if axis == "表头" else "",
         )
 
     def finding(self, code, severity, message, e: _Entry | None = None, cells=(), row_label="", col_label=""):
@@ -663,7 +673,6 @@ class _Placer:
             got[ri] = (r, e)
             taken.add(r)
             self.label_used.add(id(e))
-            self._variant(e, self.spec.labels[self.ts.rows[ri].path[-1]].idx, s, "行")
         self._ambiguous = ambiguous
         return got
 
@@ -714,7 +723,7 @@ class _Placer:
     # -- the whole table
 
     def run(self) -> float:
-        ts, v = self.ts, self.v
+        ts = self.ts
         rows = self.find_rows()
         col_cands = self.col_candidates()
         missing_cols: set[int] = set()
@@ -809,11 +818,6 @@ class _Placer:
                     row = None
         for e in headers_used.values():
             self.label_used.add(id(e))
-        for lst in col_cands:
-            for anc, s, e in lst:
-                if id(e) in headers_used:
-                    self._variant(e, next(i for i in self.own(e)), s, "列")
-                    headers_used.pop(id(e))
         self.extras(rows)
         if self.blank_as_zero:
             self.zero_blanks()
@@ -857,6 +861,9 @@ class _Placer:
         header_rows = {
             e.row for e in self.entries() if any(lab[i].header_side for i in self.own(e)) or id(e) in self.label_used
         } - data_rows
+        for e in self.entries():
+            if e.kind == _TEXT and self.own(e):
+                self._variant(e)
         for r in range(self.reg.first, self.reg.last + 1):
             unknown = [e for e in self.v.starting[r] if e.kind == _TEXT and not self.own(e)]
             if unknown and r not in data_rows:
