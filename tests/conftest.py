@@ -12,6 +12,14 @@ value that is wrong cannot survive the round trip (tests/test_libreoffice.py pro
 
 Tests that use it are marked ``@pytest.mark.libreoffice``; they are skipped only when ``soffice``
 is not installed. The profile is shared by the session, so conversions run one at a time.
+
+Filled returns: ``make_return(dest, unit, values)`` writes one, either as Excel saves it (drawn by
+xlsxwriter, with cached results) or, with ``typed=True``, as a clerk types it into the blank template
+(openpyxl, no cached results); ``type_values(path, values)`` types values into an existing workbook.
+Test modules import them: ``from conftest import make_return``.
+
+``needs_fork`` marks tests that fork a process or measure a child with ``os.wait4`` (POSIX only);
+they are skipped on Windows, the users' platform, where neither exists.
 """
 
 from __future__ import annotations
@@ -19,10 +27,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
+
+from xltool.definition import Format, get_format
+from xltool.model import Unit
+from xltool.template import draw_return, template_identity, write_template, write_workbook
+from xltool.values import AMOUNT_SCALE
 
 SOFFICE = shutil.which("soffice")
 LIBREOFFICE_TIMEOUT = 120  # seconds per conversion; the first start of a fresh profile is the slowest
@@ -48,6 +63,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "libreoffice" in item.keywords:
             item.add_marker(skip)
+
+
+needs_fork = pytest.mark.skipif(
+    not (hasattr(os, "fork") and hasattr(os, "wait4")),
+    reason="forks a child and reads its CPU time and peak memory with os.wait4: POSIX only (not on Windows)",
+)
 
 
 @pytest.fixture(scope="session")
@@ -187,3 +208,76 @@ def tiny_format():
     from xltool.definition import loads
 
     return loads(TINY_DEFINITION, "tiny-test.toml")
+
+
+# --------------------------------------------------------------------------- filled returns
+
+# one application carried over and handled; every rule holds in every column
+CONSISTENT = {"t3.new.natural": 2, "t3.carried_in.natural": 1, "t3.disclosed.natural": 2, "t3.carried_out.natural": 1}
+
+
+def _type(wb: openpyxl.Workbook, fmt: Format, values: Mapping[str, object], scaled: bool) -> None:
+    for cid, value in values.items():
+        cell = fmt.cells[cid]
+        if scaled and cell.kind == "amount":
+            value = float(Decimal(value) / AMOUNT_SCALE)  # type: ignore[arg-type]
+        wb[cell.sheet][cell.address] = value
+
+
+def type_values(
+    path: Path, values: Mapping[str, object], *, fmt: Format | None = None, save_as: Path | None = None, scaled=False
+) -> Path:
+    """Type ``values`` (cell id -> value) into the workbook at ``path`` with openpyxl, as a clerk or a
+    script does (openpyxl saves formulas without their results), and save it to ``save_as`` or ``path``.
+
+    Values are typed as given ("/", None, 12.5); with ``scaled=True`` they are library integers and
+    amounts are typed as decimals in 万元 (the value divided by AMOUNT_SCALE)."""
+    wb = openpyxl.load_workbook(path)
+    _type(wb, fmt or get_format(), values, scaled)
+    out = Path(save_as or path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def make_return(
+    dest: Path,
+    unit: Unit,
+    values: Mapping[str, int] | None = None,
+    *,
+    name: str | None = None,
+    year: int = 2024,
+    fmt: Format | None = None,
+    typed: bool = False,
+    cover: Mapping[str, str] | None = None,
+    **draw,
+) -> Path:
+    """A filled return of ``unit`` for ``year``; returns its path.
+
+    ``dest`` is the file when it ends in .xlsx, else the folder (created) to write ``name`` into;
+    ``name`` may use ``{code}`` and ``{year}`` and defaults to ``{code}.xlsx``. ``values`` maps cell
+    id -> int (amounts scaled by AMOUNT_SCALE; missing inputs are 0); None means CONSISTENT.
+
+    By default the return is drawn by xlsxwriter with cached results, as Excel saves a file;
+    ``cover`` and ``draw`` (e.g. ``password``) go to ``draw_return``. With ``typed=True`` the blank
+    template is typed into with openpyxl, as a clerk types it: amounts as decimals in 万元, cover
+    texts into text-formatted cells (they stay text, even "=...")."""
+    fmt = fmt or get_format()
+    dest = Path(dest)
+    if dest.suffix.lower() != ".xlsx":
+        dest.mkdir(parents=True, exist_ok=True)
+        dest = dest / (name or "{code}.xlsx").format(code=unit.code, year=year)
+    values = CONSISTENT if values is None else values
+    if not typed:
+        identity = template_identity(fmt, unit, year)
+        return write_workbook(dest, lambda wb: draw_return(wb, fmt, identity, values=values, cover=cover, **draw))
+    path = write_template(fmt, unit, year, dest, **draw)
+    wb = openpyxl.load_workbook(path)
+    _type(wb, fmt, values, scaled=True)
+    for field in fmt.cover.fields:
+        if cover and field.key in cover:
+            target = wb[fmt.cover.sheet][field.value_span.top_left]
+            target.value = cover[field.key]
+            target.data_type = "s"  # typed into a text-formatted cell: stays text, even "=..."
+    wb.save(path)
+    return path

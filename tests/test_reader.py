@@ -11,6 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from conftest import make_return
+from conftest import type_values as fill  # by cell id; openpyxl saves formulas without their results
 
 from xltool import reader
 from xltool.definition import get_format
@@ -35,17 +37,6 @@ def template_file(tmp_path_factory) -> Path:
 def blank(template_file, tmp_path) -> Path:
     """A fresh copy of the unit's template, under a name the township chose."""
     return Path(shutil.copy(template_file, tmp_path / "乌伊岭镇2024年报表（终稿）.xlsx"))
-
-
-def fill(path: Path, values: dict[str, object], save_as: Path | None = None) -> Path:
-    """Type values with openpyxl (which saves formulas without their results), by cell id."""
-    wb = openpyxl.load_workbook(path)
-    for cid, value in values.items():
-        c = FMT.cells[cid]
-        wb[c.sheet][c.address] = value
-    out = save_as or path
-    wb.save(out)
-    return out
 
 
 def edit(path: Path, change) -> Path:
@@ -212,12 +203,7 @@ def test_total_overwritten_by_a_placeholder(blank):
 
 def test_cached_totals_are_taken_as_shown(tmp_path):
     """A file written with cached results (as Excel saves it): totals are read, not recomputed."""
-    from xltool.template import draw_return, template_identity, write_workbook
-
-    identity = template_identity(FMT, UNIT, YEAR)
-    path = write_workbook(
-        tmp_path / "cached.xlsx", lambda wb: draw_return(wb, FMT, identity, values={"t3.new.natural": 6})
-    )
+    path = make_return(tmp_path / "cached.xlsx", UNIT, {"t3.new.natural": 6}, year=YEAR)
     rec = read_return(path)
     assert rec.findings == [] and rec.values["t3.new.total"] == 6 and rec.formula_lost == set()
 

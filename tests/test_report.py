@@ -12,28 +12,19 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import CONSISTENT as OK
+from conftest import make_return
 from rich.console import Console
 
 from xltool.annotate import ERROR_FILL, RESULT_SHEET, WARNING_FILL, annotate
-from xltool.definition import get_format
 from xltool.model import Finding, Report, Unit
 from xltool.report import ReadProgress, print_report, report_to_json, write_report_workbook
-from xltool.template import draw_return, template_identity, write_workbook
 from xltool.validate import validate_paths
 
 REPO = Path(__file__).parents[1]
-FMT = get_format()
 TOWN = Unit("230723101", "乌伊岭镇", "乡镇")
 DEPT = Unit("230723201", "汤旺县教育局", "部门")
-OK = {"t3.new.natural": 2, "t3.carried_in.natural": 1, "t3.disclosed.natural": 2, "t3.carried_out.natural": 1}
 BROKEN_R1 = {"t3.new.natural": 5, "t3.carried_in.natural": 3, "t3.disclosed.natural": 7}
-
-
-def make_return(folder: Path, unit: Unit, values: dict, year: int = 2024, name: str | None = None) -> Path:
-    identity = template_identity(FMT, unit, year)
-    return write_workbook(
-        folder / (name or f"{unit.code}.xlsx"), lambda wb: draw_return(wb, FMT, identity, values=values)
-    )
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:

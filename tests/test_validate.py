@@ -3,34 +3,23 @@ roster, duplicates, year and last year's figures."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import CONSISTENT
+from conftest import make_return as _make_return
 
-from xltool.definition import get_format
 from xltool.errors import UsageError
 from xltool.model import Unit
-from xltool.template import draw_return, template_identity, write_workbook
 from xltool.validate import validate_paths
 
-FMT = get_format()
 TOWN = Unit("230723101", "乌伊岭镇", "乡镇")
 TOWN2 = Unit("230723102", "汤旺河镇", "乡镇")
 DEPT = Unit("230723201", "汤旺县教育局", "部门")
 
-# one application carried over and handled; R1 holds in every column
-CONSISTENT = {"t3.new.natural": 2, "t3.carried_in.natural": 1, "t3.disclosed.natural": 2, "t3.carried_out.natural": 1}
-
-
-def make_return(
-    folder: Path, unit: Unit, year: int = 2024, values: dict | None = None, name: str | None = None
-) -> Path:
-    identity = template_identity(FMT, unit, year)
-    path = folder / (name or f"{unit.code}_{year}.xlsx")
-    return write_workbook(
-        path, lambda wb: draw_return(wb, FMT, identity, values=CONSISTENT if values is None else values)
-    )
+make_return = functools.partial(_make_return, name="{code}_{year}.xlsx")  # returns named by unit and year
 
 
 def rules_of(report, file=None) -> list[str]:
@@ -289,3 +278,18 @@ def test_process_pool_gives_the_same_report(tmp_path):
     assert one.report.to_dict() == two.report.to_dict()
     assert [c[:2] for c in calls] == [(i, 6) for i in range(1, 7)]
     assert calls[0][2] == str(sorted(tmp_path.glob("*.xlsx"))[0])
+
+
+def test_process_pool_works_with_spawn_as_on_windows(tmp_path):
+    """Windows has no fork: the pool's workers start afresh and import what they need."""
+    import multiprocessing
+
+    for i in range(3):
+        make_return(tmp_path, Unit(f"23072310{i}", f"单位{i}", "部门"), values={"t3.new.natural": i})
+    previous = multiprocessing.get_start_method(allow_none=True)
+    multiprocessing.set_start_method("spawn", force=True)
+    try:
+        two = validate_paths([tmp_path], jobs=2)
+    finally:
+        multiprocessing.set_start_method(previous, force=True)
+    assert two.report.to_dict() == validate_paths([tmp_path], jobs=1).report.to_dict()
