@@ -315,6 +315,23 @@ def test_unplaced_figure_beside_the_table():
     assert codes(got) == ["D-UNPLACED"]
 
 
+def test_extra_column_is_a_warning_and_its_figures_one_unplaced_error():
+    """A 小计 column for 法人或其他组织 (the format has none) inserted before 总计."""
+    figures = numbered(F2021)
+    t3 = lay_table(F2021, "t3", figures)
+    for c in t3:
+        if c.col >= 9:
+            c.col += 1
+        elif c.row == 1 and c.col == 3:  # 申请人情况 widens
+            c.colspan += 1
+    t3 += [C(2, 9, "小计", 2, 1)] + [C(r, 9, "5") for r in range(4, 29)]
+    got = locate(lay_out(F2021, figures, t3=t3))
+    assert texts(got) == figures
+    assert codes(got) == ["D-COLUMN-EXTRA", "D-UNPLACED"]
+    assert "小计" in got.findings[0].message and got.findings[0].severity == "warning"
+    assert "25 个数字" in got.findings[1].message
+
+
 # --------------------------------------------------------------------------- quirks of tables
 
 

@@ -864,39 +864,62 @@ class _Placer:
         for e in self.entries():
             if e.kind == _TEXT and self.own(e):
                 self._variant(e)
+        extra_heads: list[tuple[_Entry, list[_Entry]]] = []
         for r in range(self.reg.first, self.reg.last + 1):
             unknown = [e for e in self.v.starting[r] if e.kind == _TEXT and not self.own(e)]
-            if unknown and r not in data_rows:
-                e = unknown[0]
-                if r in header_rows:
+            if not unknown or r in data_rows:
+                continue
+            if r in header_rows:
+                for e in unknown:
+                    extra_heads.append((e, []))
                     self.finding(
                         "D-COLUMN-EXTRA",
                         WARNING,
-                        f"{ts_name(self)}表头“{_short(e.cell.text)}”不是本表的栏目，已忽略",
+                        f"{self.ts.name}表头“{_short(e.cell.text)}”不是本表的栏目，已忽略",
                         e,
                         col_label=e.cell.text,
                     )
-                elif not any(x.kind == _TEXT and self.own(x) for x in self.v.starting[r]):
-                    self.finding(
-                        "D-ROW-EXTRA",
-                        WARNING,
-                        f"{ts_name(self)}有一行“{_short(e.cell.text)}”不是本表的项目，已忽略",
-                        e,
-                        row_label=e.cell.text,
-                    )
-            figs = [e for e in self.v.starting[r] if e.kind == _FIG and id(e) not in self.used]
+            elif not any(x.kind == _TEXT and self.own(x) for x in self.v.starting[r]):
+                e = unknown[-1]
+                self.finding(
+                    "D-ROW-EXTRA",
+                    WARNING,
+                    f"{self.ts.name}有一行“{_short(e.cell.text)}”不是本表的项目，已忽略",
+                    e,
+                    row_label=e.cell.text,
+                )
+        by_row: dict[int, list[_Entry]] = {}
+        for e in self.entries():
+            if e.kind != _FIG or id(e) in self.used:
+                continue
+            head = next((h for h, _ in extra_heads if h.bottom < e.row and h.col <= e.col <= h.right), None)
+            if head is not None:
+                next(figs for h, figs in extra_heads if h is head).append(e)
+            else:
+                by_row.setdefault(e.row, []).append(e)
+        for head, figs in extra_heads:
             if figs:
-                label = next((x.cell.text for x in self.v.cover[r] if x is not None and x.kind == _TEXT), "")
-                shown = "、".join(_short(x.cell.text, 12) for x in figs[:6]) + ("…" if len(figs) > 6 else "")
                 self.finding(
                     "D-UNPLACED",
                     ERROR,
-                    f"{ts_name(self)}"
-                    + (f"“{_short(label)}”行" if label else f"第 {r - self.reg.first + 1} 行")
-                    + f"有数字 {shown} 不在任何法定单元格的位置，未读取",
+                    f"{self.ts.name}“{_short(head.cell.text)}”列有 {len(figs)} 个数字（{_shown(figs)}）"
+                    "不在任何法定单元格的位置，未读取",
                     figs[0],
-                    row_label=label,
+                    col_label=head.cell.text,
                 )
+        for r, figs in by_row.items():
+            first = min(x.col for x in figs)
+            left = [x for x in self.v.cover[r][:first] if x is not None and x.kind == _TEXT]
+            label = left[-1].cell.text if left else ""
+            self.finding(
+                "D-UNPLACED",
+                ERROR,
+                f"{self.ts.name}"
+                + (f"“{_short(label)}”行" if label else f"第 {r - self.reg.first + 1} 行")
+                + f"有数字 {_shown(figs)} 不在任何法定单元格的位置，未读取",
+                figs[0],
+                row_label=label,
+            )
 
     def zero_blanks(self) -> None:
         ids = [cid for cid in self.ts.cell_ids if cid in self.out.values and _is_blank(self.out.values[cid].text)]
@@ -913,8 +936,8 @@ class _Placer:
             )
 
 
-def ts_name(p: _Placer) -> str:
-    return p.ts.name
+def _shown(figs: list[_Entry]) -> str:
+    return "、".join(_short(x.cell.text, 12) for x in figs[:6]) + ("…" if len(figs) > 6 else "")
 
 
 # --------------------------------------------------------------------------- the entry point
