@@ -125,7 +125,7 @@ def consolidate_command(paths, out, unit_code, unit_name, level, roster, previou
 
     from xltool.consolidate import consolidate
     from xltool.errors import ConsolidationRefused, UsageError
-    from xltool.model import LEVELS, Unit
+    from xltool.model import Unit
     from xltool.roster import read_roster
 
     if not paths:
@@ -134,8 +134,6 @@ def consolidate_command(paths, out, unit_code, unit_name, level, roster, previou
     missing = [name for name, value in needed.items() if not (value or "").strip()]
     if missing:
         raise UsageError(f"缺少 {'、'.join(missing)}（汇总表的保存路径、本级单位代码和名称）")
-    if level not in LEVELS:
-        raise UsageError(f"--level {level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
     if roster and Path(roster).resolve() == Path(out).resolve():
         raise UsageError(f"输出文件不能是名单文件：{out}")
     units = read_roster(roster) if roster else None
@@ -190,7 +188,7 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
 
     from xltool.definition import DEFAULT_FORMAT, get_format
     from xltool.errors import UsageError
-    from xltool.model import LEVELS, Unit
+    from xltool.model import Unit
     from xltool.roster import read_roster
     from xltool.template import DEFAULT_PASSWORD, write_template, write_templates
 
@@ -223,8 +221,6 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
         missing = [name for name, value in single.items() if not (value or "").strip()]
         if missing:
             raise UsageError(f"生成单个单位的模板还需要 {'、'.join(missing)}")
-        if level not in LEVELS:
-            raise UsageError(f"--level {level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
         if out.suffix.lower() != ".xlsx" or out.is_dir():
             raise UsageError(f"只生成一个单位时 --out 应为 .xlsx 文件路径：{out}")
         path = write_template(fmt, Unit(unit_code.strip(), unit_name.strip(), level), year, out, password)
@@ -311,3 +307,34 @@ def demo_command(folder):
     from xltool.demo import run_demo
 
     run_demo(folder, say=click.echo)
+
+
+@main.command("rules", context_settings=CONTEXT)
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出形式。")
+@handle_errors
+def rules_command(output):
+    """列出 xltool 报告的全部代码：级别、类别、标题（JSON 另含提示文字的模板）。
+
+    \b
+    例：
+      xltool rules
+      xltool rules --format json > 代码.json
+    """
+    from xltool.catalogue import catalogue
+
+    codes = catalogue()
+    if output == "json":
+        import json
+
+        click.echo(json.dumps([c.to_dict() for c in codes], ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"xltool 报告的代码（共 {len(codes)} 个）")
+    table.add_column("代码", no_wrap=True)
+    for name in ("级别", "类别", "标题"):
+        table.add_column(name, overflow="fold")
+    for c in codes:
+        table.add_row(c.code, c.severity_zh("\n"), c.group, c.title)
+    Console(highlight=False).print(table)

@@ -18,7 +18,7 @@ from xltool import __version__
 from xltool.definition import Format, known_formats
 from xltool.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS, draw_detail, sheet_styles
 from xltool.errors import ConsolidationRefused, UsageError
-from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Report, Unit
+from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Report, Unit, check_unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 
@@ -65,7 +65,7 @@ def sum_values(records_values: Iterable[dict[str, int | None]], fmt: Format) -> 
         for cid in inputs:
             value = values.get(cid)
             if value is None:
-                raise ValueError(f"{cid} 没有可用数值，不能汇总")
+                raise ConsolidationRefused(f"{cid} 没有可用数值，不能汇总")
             sums[cid] += value
     return recompute_totals(sums, fmt)
 
@@ -208,6 +208,7 @@ def consolidate(
 
     out = Path(out)
     paths = [Path(p) for p in paths]
+    check_unit(unit)
     _refuse_output_among_inputs(out, paths, previous or ())
     _check_output(out)
     files, found = discover(paths)

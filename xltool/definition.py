@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from xltool.errors import DefinitionError
+from xltool.errors import DefinitionError, InvalidArgument
 from xltool.text import normalize_label
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ def parse_cell(ref: str) -> tuple[int, int]:
     """ "B3" -> (2, 1), 0-based."""
     m = _A1.match(ref)
     if not m:
-        raise ValueError(f"不是有效的单元格地址：{ref!r}")
+        raise InvalidArgument(f"不是有效的单元格地址：{ref!r}")
     return int(m.group(2)) - 1, column_index(m.group(1))
 
 
@@ -78,7 +78,7 @@ class Span:
         r0, c0 = parse_cell(first)
         r1, c1 = parse_cell(last) if last else (r0, c0)
         if r1 < r0 or c1 < c0:
-            raise ValueError(f"区域的终点在起点之前：{ref!r}")
+            raise InvalidArgument(f"区域的终点在起点之前：{ref!r}")
         return cls(r0, c0, r1, c1)
 
     @property

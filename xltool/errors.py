@@ -19,3 +19,15 @@ class UsageError(XltoolError):
 
 class ConsolidationRefused(XltoolError):
     "Consolidation would be wrong (invalid or duplicate returns); nothing was written."
+
+
+class InvalidArgument(UsageError, ValueError):
+    "A library call names something the definition does not have: a cell id, a cover field, a cell kind, an A1 address."
+
+
+class IdentityError(XltoolError, ValueError):
+    "A workbook's hidden identification cannot be read; the reader turns it into an F-IDENT finding."
+
+
+class InternalError(XltoolError, RuntimeError):
+    "xltool contradicts itself (a bug): the message says where; please report it."

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xltool.errors import IdentityError, UsageError
+
 # --------------------------------------------------------------------------- units
 
 LEVELS = ("乡镇", "街道", "部门", "县", "区", "县级市", "市", "省")
@@ -21,6 +23,15 @@ class Unit:
     code: str
     name: str
     level: str
+
+
+def check_unit(unit: Unit) -> Unit:
+    """Refuse a unit a workbook cannot be made for: no code or name, or a level not in LEVELS."""
+    if not unit.code.strip() or not unit.name.strip():
+        raise UsageError(f"单位代码和名称不能为空：{unit.code!r} {unit.name!r}")
+    if unit.level not in LEVELS:
+        raise UsageError(f"单位层级 {unit.level!r} 无效，应为 {'、'.join(LEVELS)} 之一")
+    return unit
 
 
 # --------------------------------------------------------------------------- identification
@@ -77,15 +88,15 @@ class Identity:
         """Build from the hidden sheet's key/value pairs; ValueError names the bad key."""
         missing = [k for k in IDENT_KEYS if k != "xltool_version" and not _text(values.get(k))]
         if missing:
-            raise ValueError(f"隐藏标识缺少：{', '.join(missing)}")
+            raise IdentityError(f"隐藏标识缺少：{', '.join(missing)}")
         year_text = _text(values["year"])
         try:
             year = int(float(year_text))
         except ValueError:
-            raise ValueError(f"隐藏标识的 year 不是年份：{year_text!r}") from None
+            raise IdentityError(f"隐藏标识的 year 不是年份：{year_text!r}") from None
         kind = _text(values["kind"])
         if kind not in IDENTITY_KINDS:
-            raise ValueError(f"隐藏标识的 kind 无效：{kind!r}")
+            raise IdentityError(f"隐藏标识的 kind 无效：{kind!r}")
         return cls(
             format_id=_text(values["format_id"]),
             format_version=_text(values["format_version"]),

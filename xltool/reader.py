@@ -42,8 +42,11 @@ from __future__ import annotations
 import html
 import io
 import operator
+import os
 import posixpath
 import re
+import sys
+import traceback
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from xltool.definition import Format, TableLayout, a1, known_formats
-from xltool.errors import UsageError
+from xltool.errors import UsageError, XltoolError
 from xltool.model import ERROR, IDENT_SHEET, TEMPLATE_ID, WARNING, Finding, Identity, display_path
 from xltool.safety import read_container
 from xltool.text import clean_text, normalize_label, short_sheet
@@ -141,7 +144,7 @@ def _not_workbook_message(p: Path) -> str:
 # --------------------------------------------------------------------------- read_return
 
 
-class _Unreadable(Exception):
+class _Unreadable(XltoolError):
     """Stops reading one file; the message becomes an F-UNREADABLE finding."""
 
 
@@ -157,6 +160,10 @@ def read_return(path: Path, file: str | None = None, formats: Mapping[str, Forma
     except BaseException as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise  # KeyboardInterrupt and the like; a PanicException is calamine failing on the file
+        if not isinstance(exc, _Unreadable) and os.environ.get("XLTOOL_DEBUG") == "1":
+            # for the developer: the whole traceback on stderr; the clerk still gets one finding
+            print(f"XLTOOL_DEBUG：读取“{path}”时出错：", file=sys.stderr)
+            traceback.print_exception(exc, file=sys.stderr)
         if isinstance(exc, _Unreadable):
             message = str(exc)
         elif type(exc).__module__ in ("python_calamine", "pyo3_runtime"):  # a part calamine cannot parse

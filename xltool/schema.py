@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from xltool.definition import DELTA, Format, RuleInstance, Term, parse_cell
+from xltool.errors import InternalError
 from xltool.model import ERROR, Finding
 from xltool.reader import record_finding
 from xltool.text import short_sheet
@@ -200,7 +201,7 @@ def schema_findings(
     for check, column, index in cases.itertuples(index=False):
         if index is None or pd.isna(index):
             # a schema-level failure with no row (wrong dtype, missing column): a bug, not user data
-            raise RuntimeError(f"schema {fmt.id}: {check} failed on {column}")
+            raise InternalError(f"schema {fmt.id}: {check} failed on {column}")
         index = int(index)
         rec = records[index]
         if check in by_name:
@@ -212,7 +213,7 @@ def schema_findings(
             if _already_reported(rec, finding):
                 continue
         else:
-            raise RuntimeError(f"schema {fmt.id}: unexpected check {check!r} on {column}")
+            raise InternalError(f"schema {fmt.id}: unexpected check {check!r} on {column}")
         out.append(((index, tables.index(table), parse_cell(finding.cells[0]), finding.rule), finding))
     return [f for _, f in sorted(out, key=lambda x: x[0])]
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import xltool
 from xltool.definition import AMOUNT, COUNT, DELTA, Cell, Format, RuleInstance, Span, Table, Term
-from xltool.errors import DefinitionError, UsageError
-from xltool.model import IDENT_SHEET, TEMPLATE, Identity, Unit
+from xltool.errors import DefinitionError, InvalidArgument, UsageError
+from xltool.model import IDENT_SHEET, TEMPLATE, Identity, Unit, check_unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 from xltool.values import show_value, workbook_number
@@ -81,7 +81,7 @@ def complete_values(fmt: Format, values: Mapping[str, int] | None = None) -> dic
     values = values or {}
     unknown = sorted(set(values) - set(fmt.cells))
     if unknown:
-        raise ValueError(f"未定义的单元格：{', '.join(unknown)}")
+        raise InvalidArgument(f"未定义的单元格：{', '.join(unknown)}")
     return recompute_totals({c.id: int(values.get(c.id, 0)) for c in fmt.input_cells}, fmt)
 
 
@@ -308,7 +308,7 @@ def _draw_cover(
     keys = {f.key for f in spec.fields}
     unknown = sorted(set(cover) - keys)
     if unknown:
-        raise ValueError(f"封面没有这些栏目：{', '.join(unknown)}")
+        raise InvalidArgument(f"封面没有这些栏目：{', '.join(unknown)}")
     sheet = _Sheet(_add_sheet(workbook, spec.sheet), styles, spec.widths)
     words = {"year": identity.year, "document": fmt.document, "name": fmt.name, "version": fmt.version}
     try:
@@ -527,7 +527,7 @@ def write_template(
     fmt: Format, unit: Unit, year: int, path: str | Path, password: str | None = DEFAULT_PASSWORD
 ) -> Path:
     """Write one unit's blank template to ``path`` (atomically) and return the path."""
-    identity = template_identity(fmt, unit, year)
+    identity = template_identity(fmt, check_unit(unit), year)
     return write_workbook(path, lambda wb: draw_return(wb, fmt, identity, password=password))
 
 
@@ -545,7 +545,7 @@ def write_templates(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: 已存在同名文件，输出位置应为文件夹")
-    named = [(unit, template_file_name(unit, year)) for unit in units]
+    named = [(check_unit(unit), template_file_name(unit, year)) for unit in units]
     seen: dict[str, Unit] = {}
     for unit, name in named:  # file systems on Windows ignore case
         if (other := seen.setdefault(name.lower(), unit)) is not unit:

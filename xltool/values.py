@@ -44,6 +44,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from xltool.definition import AMOUNT, COUNT, DELTA
+from xltool.errors import InvalidArgument
 from xltool.model import ERROR, WARNING
 
 AMOUNT_SCALE = 10000
@@ -115,7 +116,7 @@ def parse_value(raw: Any, kind: str, unit: str = "") -> Parsed:
         return _number(raw, kind, None, unit)
     if t is int:
         if kind not in _KINDS:
-            raise ValueError(f"unknown cell kind {kind!r}")
+            raise InvalidArgument(f"未知的单元格类型 {kind!r}")
         if kind == AMOUNT:
             if 0 <= raw < _MAX_AMOUNT:
                 return _ok(raw * AMOUNT_SCALE)
@@ -123,7 +124,7 @@ def parse_value(raw: Any, kind: str, unit: str = "") -> Parsed:
             return _ok(raw)
         return _number(raw, kind, None, unit)
     if kind not in _KINDS:
-        raise ValueError(f"unknown cell kind {kind!r}")
+        raise InvalidArgument(f"未知的单元格类型 {kind!r}")
     if raw is None:
         return _error("V-BLANK", "单元格为空；没有发生的事项应填 0，不能留空")
     if t is str:
@@ -147,7 +148,7 @@ def parse_value(raw: Any, kind: str, unit: str = "") -> Parsed:
 def _number(raw: Any, kind: str, text: str | None, unit: str = "") -> Parsed:
     """Check a number (from the cell or from its text) for sign, decimals and precision."""
     if kind not in _KINDS:
-        raise ValueError(f"unknown cell kind {kind!r}")
+        raise InvalidArgument(f"未知的单元格类型 {kind!r}")
     if isinstance(raw, float):
         d = Decimal(format(raw, f".{MAX_DIGITS}g"))  # what Excel shows: 15 significant digits
     else:

@@ -1,0 +1,254 @@
+"""xltool as a library: imports run one way, a definition loaded from any file works end to end,
+a script that imports only ``xltool`` runs the year, and every deliberate raise is an XltoolError."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import make_return
+
+import xltool
+from xltool.definition import get_format
+from xltool.errors import XltoolError
+from xltool.model import ERROR, Unit
+
+PACKAGE = Path(xltool.__file__).parent
+DEFINITION_2021 = Path(__file__).parents[1] / "workbook_templates" / "gov-info-disclosure-2021.toml"
+
+
+# --------------------------------------------------------------------------- the import graph
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """xltool modules a module imports, at the top or inside a function (a lazy import is still an
+    edge: it is how cycles hide), but not under ``if TYPE_CHECKING``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for n in ast.walk(node)}
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("xltool"):
+            out.add(node.module)
+            for alias in node.names:  # "from xltool import consolidate as c" names a module
+                if importlib.util.find_spec(f"{node.module}.{alias.name}") if node.module == "xltool" else False:
+                    out.add(f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("xltool")}
+    return out - {"xltool"}  # the package itself only carries __version__ and lazy names
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = sorted(PACKAGE.rglob("*.py"))
+    graph = {_module_name(p): _imports(p) for p in files}
+    return {m: {d for d in deps if d in graph and d != m} for m, deps in graph.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph[node]):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :] + [dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = import_graph()
+    assert find_cycle(graph) == [], " → ".join(find_cycle(graph))
+
+
+def test_imports_run_one_way_from_consolidate_to_the_definition():
+    graph = import_graph()
+
+    def reaches(a: str, b: str) -> bool:
+        seen, todo = set(), [a]
+        while todo:
+            node = todo.pop()
+            if node == b:
+                return True
+            if node not in seen:
+                seen.add(node)
+                todo.extend(graph[node])
+        return False
+
+    chain = ["xltool.consolidate", "xltool.validate", "xltool.schema", "xltool.reader", "xltool.definition"]
+    for upper, lower in zip(chain, chain[1:], strict=False):
+        assert reaches(upper, lower), f"{upper} should build on {lower}"
+        assert not reaches(lower, upper), f"{lower} must not import {upper}"
+    # the definition knows no workbook library and no later step
+    assert graph["xltool.definition"] <= {"xltool.errors", "xltool.text"}
+
+
+# --------------------------------------------------------------------------- a definition from a file
+
+
+def custom_definition(folder: Path) -> Path:
+    """A county's own copy of the 2021 definition: another id, a renamed sheet, an edited row label."""
+    text = DEFINITION_2021.read_text(encoding="utf-8")
+    text = text.replace('id = "gov-info-disclosure-2021"', 'id = "county-custom-2021"', 1)
+    text = text.replace('sheet = "表二 主动公开"', 'sheet = "表二 主动公开情况"', 1)
+    text = text.replace('label = "行政许可"', 'label = "行政许可（含备案）"', 1)
+    assert text.count("county-custom-2021") == 1 and "行政许可（含备案）" in text
+    path = folder / "定义" / "county-custom.toml"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_definition_loaded_from_a_file_runs_the_whole_loop(tmp_path):
+    fmt = xltool.load_format(custom_definition(tmp_path))
+    assert fmt.id == "county-custom-2021" and fmt.fingerprint != get_format().fingerprint
+    units = [Unit("230723101", "乌伊岭镇", "乡镇"), Unit("230723102", "汤旺河镇", "乡镇")]
+    templates = xltool.write_templates(fmt, units, 2024, tmp_path / "模板")
+    inbox = tmp_path / "收件箱"
+    licensing = "t2_5.licensing.decisions"
+    for i, (unit, template) in enumerate(zip(units, templates, strict=True)):
+        assert template.exists()
+        make_return(inbox, unit, {licensing: 3 + i, "t3.new.natural": 1, "t3.disclosed.natural": 1}, fmt=fmt)
+
+    validation = xltool.validate_paths([inbox], roster=units, formats=[fmt])
+    assert validation.valid, [f.message for f in validation.report.findings]
+    assert {r.format.id for r in validation.records} == {fmt.id}
+
+    # without the definition the returns cannot be read, and say why
+    unknown = xltool.validate_paths([inbox], formats=[])
+    assert {f.rule for f in unknown.report.findings} == {"F-FORMAT"}
+
+    out = tmp_path / "汇总" / "汤旺县.xlsx"
+    result = xltool.consolidate([inbox], out, Unit("230723", "汤旺县", "县"), roster=units, formats=[fmt])
+    assert result.totals[licensing] == 7 and result.totals["t3.total.total"] == 2
+    again = xltool.validate_paths([out], formats=[fmt])
+    assert again.valid
+    assert again.records[0].values[licensing] == 7
+
+
+def test_a_definition_with_a_cycle_among_totals_is_refused_when_loaded(tmp_path):
+    text = DEFINITION_2021.read_text(encoding="utf-8")
+    # 总计 of 表四 summed into 结果维持 too: each total needs the other
+    text = text.replace('parts = ["upheld", "corrected", "other", "pending"]', 'parts = ["upheld", "corrected", "other", "pending"]\n\n[[rules]]\ncode = "T4-LOOP"\nkind = "sum"\nseverity = "error"\ntitle = "循环"\ndescription = "循环"\ngrids = ["t4_review"]\nper = "row"\ntarget = "upheld"\nparts = ["total"]', 1)
+    path = tmp_path / "loop.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(XltoolError, match="互相引用"):
+        xltool.load_format(path)
+
+
+# --------------------------------------------------------------------------- a script
+
+
+def test_a_script_that_imports_only_xltool_runs_the_year(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+
+        import xltool
+
+        work = Path(sys.argv[1])
+        fmt = xltool.get_format()
+        units = [xltool.Unit("230723101", "乌伊岭镇", "乡镇"), xltool.Unit("230723004", "汤旺县住房和城乡建设局", "部门")]
+        paths = xltool.write_templates(fmt, units, 2024, work / "模板")
+        validation = xltool.validate_paths([work / "模板"], roster=units)
+        assert validation.valid, [f.message for f in validation.report.findings]
+        result = xltool.consolidate([work / "模板"], work / "汇总.xlsx", xltool.Unit("230723", "汤旺县", "县"), roster=units)
+        assert isinstance(validation.report, xltool.Report)
+        print(len(paths), len(result.included), result.out.name)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, encoding="utf-8", timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "2", "汇总.xlsx"]
+
+
+def test_the_public_api_is_listed_and_importable():
+    for name in ("write_templates", "validate_paths", "consolidate", "load_format", "Report", "Finding"):
+        assert name in xltool.__all__
+        assert getattr(xltool, name) is not None
+    assert set(xltool.__all__) <= set(dir(xltool))
+    assert (PACKAGE / "py.typed").exists()
+    with pytest.raises(AttributeError):
+        xltool.no_such_name  # noqa: B018
+
+
+# --------------------------------------------------------------------------- exceptions
+
+
+def _raised_classes() -> list[tuple[str, int, str]]:
+    """(module, line, class name) of every ``raise Name(...)`` in the package."""
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+                out.append((_module_name(path), node.lineno, node.exc.func.id))
+    return out
+
+
+def test_every_deliberate_raise_is_an_xltool_error():
+    import builtins
+
+    from xltool import errors
+
+    # module __getattr__ must raise AttributeError (PEP 562): that is the protocol, not a failure
+    protocol = {("xltool", "AttributeError")}
+    wrong = []
+    for module, line, name in _raised_classes():
+        if (module, name) in protocol:
+            continue
+        cls = next(
+            (getattr(m, name) for m in (importlib.import_module(module), errors, builtins) if hasattr(m, name)), None
+        )
+        if not (isinstance(cls, type) and issubclass(cls, XltoolError)):
+            wrong.append(f"{module}:{line} raise {name}")
+    assert wrong == []
+
+
+def test_an_unexpected_failure_keeps_its_traceback_with_xltool_debug(tmp_path, monkeypatch, capsys):
+    from xltool import reader
+
+    path = make_return(tmp_path, Unit("230723101", "乌伊岭镇", "乡镇"))
+
+    def broken(rec, formats):
+        raise KeyError("内部错误")
+
+    monkeypatch.setattr(reader, "_read", broken)
+    monkeypatch.delenv("XLTOOL_DEBUG", raising=False)
+    rec = reader.read_return(path)
+    assert [(f.rule, f.severity) for f in rec.findings] == [("F-UNREADABLE", ERROR)]
+    assert "Traceback" not in capsys.readouterr().err
+
+    monkeypatch.setenv("XLTOOL_DEBUG", "1")
+    rec = reader.read_return(path)
+    assert [(f.rule, f.severity) for f in rec.findings] == [("F-UNREADABLE", ERROR)]  # still one finding
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err and os.fspath(path) in err
