@@ -2,11 +2,12 @@
 command line, and the written workbook read back with openpyxl, LibreOffice and xltool itself.
 
 The independent recount finds every cell by the printed labels of the format (the texts of
-国办公开办函〔2021〕30号 as listed in docs/domain), never by the definition's addresses.
+国办公开办函〔2021〕30号 as listed in tests/fixtures/format-2021.md), never by the definition's addresses.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -21,6 +22,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import make_return as _make_return
 from printed_labels import (
     T2,
     T2_GRID,
@@ -61,6 +63,8 @@ ABSENT = Unit("230723202", "汤旺县公安局", "部门")
 _T3 = [c for c in FMT.input_cells if c.grid == "t3"]
 _T3_COLS = sorted({c.id.split(".")[2] for c in _T3})
 _T3_ITEMS = sorted({c.id.split(".")[1] for c in _T3} - {"new", "carried_in", "carried_out"})
+# a blank template filled in with openpyxl, as a clerk types it (amounts as decimals in 万元)
+make_return = functools.partial(_make_return, typed=True)
 
 
 def balanced(seed: int) -> dict[str, int]:
@@ -74,25 +78,6 @@ def balanced(seed: int) -> dict[str, int]:
         v[f"t3.carried_in.{col}"] = min(v[f"t3.carried_in.{col}"], handled)
         v[f"t3.new.{col}"] = handled - v[f"t3.carried_in.{col}"]
     return v
-
-
-def make_return(
-    folder: Path, unit: Unit, values: dict[str, int], name: str | None = None, cover: dict | None = None, year=2024
-) -> Path:
-    """A blank template filled in with openpyxl, as a clerk types it (amounts as decimals in 万元)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = write_template(FMT, unit, year, folder / (name or f"{unit.code}.xlsx"))
-    wb = openpyxl.load_workbook(path)
-    for cid, value in values.items():
-        cell = FMT.cells[cid]
-        wb[cell.sheet][cell.address] = float(Decimal(value) / 10000) if cell.kind == "amount" else value
-    for f in FMT.cover.fields:
-        if cover and f.key in cover:
-            target = wb[FMT.cover.sheet][f.value_span.top_left]
-            target.value = cover[f.key]
-            target.data_type = "s"  # typed into a text-formatted cell: stays text, even "=..."
-    wb.save(path)
-    return path
 
 
 def sha(path: Path) -> str:
@@ -250,7 +235,8 @@ def county(tmp_path_factory):
     values = {TOWN: balanced(1), TOWN2: balanced(2), DEPT: balanced(3) | {"t2_1.rules.valid": 4}}
     names = {TOWN: "c-乌伊岭镇.xlsx", TOWN2: "b-汤旺河镇.xlsx", DEPT: "a-教育局.xlsx"}
     inputs = {
-        u: make_return(tmp / "in", u, v, names[u], cover={"filled_by": f"{u.name}填报人"}) for u, v in values.items()
+        u: make_return(tmp / "in", u, v, name=names[u], cover={"filled_by": f"{u.name}填报人"})
+        for u, v in values.items()
     }
     roster = tmp / "名单.csv"
     roster.write_text(
@@ -427,6 +413,7 @@ def test_amounts_add_up_exactly_and_show_four_decimals(tmp_path):
 # --------------------------------------------------------------------------- refusals
 
 
+@pytest.mark.slow
 def test_errors_block_the_run_unless_excluded(tmp_path, monkeypatch):
     broken_values = balanced(5)
     broken_values["t3.new.natural"] += 1  # R1 broken in the 自然人 and 总计 columns
@@ -583,6 +570,7 @@ def test_output_equal_to_an_input_is_refused_on_the_command_line(tmp_path):
     assert sha(a) == before and os.listdir(a.parent) == [a.name]
 
 
+@pytest.mark.slow
 def test_same_inputs_give_the_same_workbook_in_any_order(tmp_path):
     """Argument order and the order files were made in change nothing but the time of making."""
     folder = tmp_path / "in"
@@ -651,6 +639,7 @@ def test_cover_text_stays_text_and_control_characters_go(tmp_path):
 # --------------------------------------------------------------------------- one level up
 
 
+@pytest.mark.slow
 def test_county_workbooks_roll_up_like_all_their_townships(tmp_path):
     towns = {
         COUNTY: [(TOWN, balanced(40)), (TOWN2, balanced(41))],
@@ -695,7 +684,7 @@ def test_county_workbooks_roll_up_like_all_their_townships(tmp_path):
         (["--out", "x.xlsx", "--unit-code", "1", "--unit-name", "县"], "错误：请给出要汇总的报表文件或文件夹"),
         (
             ["in", *county_args(out="x.xlsx")[:-1], "乡"],
-            "错误：--level '乡' 无效，应为 乡镇、街道、部门、县、区、县级市、市、省 之一",
+            "错误：单位层级 '乡' 无效，应为 乡镇、街道、部门、县、区、县级市、市、省 之一",
         ),
         (["nope", *county_args(out="x.xlsx")], "错误：路径不存在：nope"),
         (

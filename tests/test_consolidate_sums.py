@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ def returns(min_size=1, max_size=6):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(returns())
 def test_consolidated_cell_is_the_sum_of_the_inputs(rs):
@@ -31,6 +33,7 @@ def test_consolidated_cell_is_the_sum_of_the_inputs(rs):
         assert sums[cid] == sum(r[cid] for r in rs)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(returns(2, 8), st.data())
 def test_rolling_up_in_two_steps_equals_one_step(rs, data):

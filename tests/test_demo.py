@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from samples import SAMPLES_DIR
-from xltool.detail import DETAIL_SHEET, read_detail
 from xltool.definition import get_format
+from xltool.detail import DETAIL_SHEET, read_detail
 from xltool.reader import read_return
 from xltool.validate import validate_paths
 
@@ -19,6 +21,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "xltool", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_demo_runs_the_year_and_rolls_up_the_city(tmp_path):
     done = run("demo", "演示", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -76,6 +79,7 @@ def test_demo_never_overwrites(tmp_path):
     assert [p.name for p in target.iterdir()] == ["别删我.txt"]
 
 
+@pytest.mark.slow
 def test_demo_default_folder_is_new_each_time(tmp_path):
     first = run("demo", cwd=tmp_path)
     second = run("demo", cwd=tmp_path)

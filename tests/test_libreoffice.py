@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from conftest import type_values
 from openpyxl.utils.protection import hash_password
 
 from xltool.definition import Format, get_format
@@ -57,18 +58,6 @@ def _consistent_t3(rng: random.Random) -> dict[str, int]:
     return values
 
 
-def _fill(fmt: Format, template: Path, values: dict[str, int], dest: Path) -> Path:
-    """Type ``values`` into the template's input cells with openpyxl, as a script would."""
-    wb = openpyxl.load_workbook(template)
-    for cid, value in values.items():
-        cell = fmt.cells[cid]
-        number = float(Decimal(value) / AMOUNT_SCALE) if cell.kind == "amount" else value
-        wb[cell.sheet][cell.address].value = number
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
-    return dest
-
-
 def _expected_check(fmt: Format, inst, values: dict[str, int]) -> str:
     diff = sum(t.coef * values[t.cell] for t in inst.lhs) - sum(t.coef * values[t.cell] for t in inst.rhs)
     if diff == 0:
@@ -94,6 +83,7 @@ def _assert_computed(fmt: Format, path: Path, inputs: dict[str, int]) -> None:
             assert wb[inst.sheet][inst.check_span.top_left].value == _expected_check(fmt, inst, values), inst.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_filled_template_recalculated_by_libreoffice(tmp_path, libreoffice_recalc, seed):
     rng = random.Random(seed)
@@ -105,7 +95,7 @@ def test_filled_template_recalculated_by_libreoffice(tmp_path, libreoffice_recal
     inconsistent = {c.id: rng.randint(0, 30) for c in FMT.input_cells if c.kind == "count"}
     inconsistent["t2_8.fees.amount"] = 12345
     for name, inputs in (("consistent", consistent), ("inconsistent", inconsistent)):
-        filled = _fill(FMT, template, inputs, tmp_path / name / "filled.xlsx")
+        filled = type_values(template, inputs, save_as=tmp_path / name / "filled.xlsx", scaled=True)
         out = libreoffice_recalc(filled, tmp_path / name / "lo")
         _assert_computed(FMT, out, inputs)
         t3 = openpyxl.load_workbook(out, data_only=True)[FMT.sheet_of("t3")]
@@ -123,7 +113,7 @@ def test_amount_checks_round_and_negative_terms_subtract(tmp_path, libreoffice_r
     ok = {"m.a.v": 11000, "m.b.v": 2000, "m.c.v": 9000, "g.p.x": 7, "g.q.x": 2, "g.r.x": 5}
     bad = {"m.a.v": 11000, "m.b.v": 2000, "m.c.v": 5000, "g.p.x": 7, "g.q.x": 2, "g.r.x": 9, "g.p.y": 1}
     for name, inputs in (("ok", ok), ("bad", bad)):
-        out = libreoffice_recalc(_fill(fmt, template, inputs, tmp_path / name / "f.xlsx"), tmp_path / name / "lo")
+        out = libreoffice_recalc(type_values(template, inputs, fmt=fmt, save_as=tmp_path / name / "f.xlsx", scaled=True), tmp_path / name / "lo")
         _assert_computed(fmt, out, inputs)
     ws = openpyxl.load_workbook(out, data_only=True)["甲表"]
     assert ws["B11"].value == "不符（差-0.4）"

@@ -39,6 +39,7 @@ def test_samples_are_committed():
     assert any(n.startswith("嘉荫县/2024/收件箱/") for n in names)
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_committed_workbooks_are_what_the_script_makes(tmp_path):
     for sample in sample_years():

@@ -105,6 +105,7 @@ def consistent(draw) -> dict[str, int]:
     return with_totals(inputs)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(consistent(), min_size=1, max_size=3), st.booleans())
 def test_any_consistent_fill_validates_clean(fills, with_previous):
@@ -122,6 +123,7 @@ for _prev in (True, False):
                 RULES_ON_CELL[_prev].setdefault(_cid, set()).add(_inst.rule.code)
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     consistent(),
