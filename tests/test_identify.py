@@ -1,0 +1,78 @@
+"""Unit and year from titles and file names as published, and the roster unit they mean."""
+
+from __future__ import annotations
+
+import pytest
+
+from xltool.identify import Identified, identify, identify_any, match_roster
+from xltool.model import Unit
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "year"),
+    [
+        ("平潭综合实验区2024年度政府信息公开工作年度报告", "平潭综合实验区", 2024),
+        ("汤旺县乌伊岭镇2024年政府信息公开工作年度报告", "汤旺县乌伊岭镇", 2024),
+        ("XX局关于2023年政府信息公开工作年度报告", "XX局", 2023),
+        ("乌伊岭镇2024年政务公开统计表(1).xlsx", "乌伊岭镇", 2024),
+        ("乌伊岭镇 2024 年政务公开统计表 - 副本.xls", "乌伊岭镇", 2024),
+        ("2024年度汤旺河镇政府信息公开工作年度报告", "汤旺河镇", 2024),
+        ("《淮安市民政局2022年度政府信息公开工作年度报告》", "淮安市民政局", 2022),
+        ("汤旺县人民政府二〇二三年政府信息公开工作年度报告", "汤旺县人民政府", 2023),
+        ("2024年度政府信息公开工作年度报告统计表", "", 2024),
+        ("汤旺县政府信息公开工作年度报告", "汤旺县", None),
+        ("统计表.xlsx", "", None),
+    ],
+)
+def test_identify_titles_and_file_names(text, unit, year):
+    assert identify(text) == Identified(unit, year)
+
+
+def test_identify_any_takes_the_first_unit_and_year_among_sources():
+    got = identify_any("", "2024年度政府信息公开工作年度报告统计表", "乌伊岭镇政务公开统计表.xlsx")
+    assert got == Identified("乌伊岭镇", 2024)
+
+
+ROSTER = [
+    Unit("230723", "汤旺县人民政府", "县"),
+    Unit("230723001", "乌伊岭镇", "乡镇"),
+    Unit("230723002", "汤旺河镇人民政府", "乡镇"),
+    Unit("230723100", "汤旺县人民政府办公室", "部门"),
+    Unit("230723101", "汤旺县民政局", "部门"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("乌伊岭镇", "230723001"),
+        ("汤旺县乌伊岭镇", "230723001"),
+        ("乌伊岭镇人民政府", "230723001"),
+        ("汤旺县乌伊岭镇政府", "230723001"),
+        ("汤旺河镇", "230723002"),
+        ("汤旺河镇政府", "230723002"),
+        ("汤 旺 河 镇\u3000人民政府", "230723002"),
+        ("伊春市汤旺县民政局", "230723101"),
+        ("汤旺县人民政府", "230723"),
+        ("汤旺县人民政府办公室", "230723100"),
+    ],
+)
+def test_match_roster_tolerates_parent_prefix_endings_and_whitespace(name, code):
+    got = match_roster(name, ROSTER)
+    assert got is not None and got.code == code
+
+
+def test_match_roster_unknown_and_ambiguous_are_none():
+    assert match_roster("新乌伊岭镇", ROSTER) is None  # a longer name, not a parent area before it
+    assert match_roster("朗乡镇", ROSTER) is None
+    assert match_roster("", ROSTER) is None
+    twins = [Unit("1", "甲县乙镇", "乡镇"), Unit("2", "丙县乙镇", "乡镇")]
+    assert match_roster("乙镇", twins) is None  # two towns of that name under different counties
+    assert match_roster("甲县乙镇", twins) == twins[0]
+    # 汤旺县 alone: the county government or, with 人民政府办公室 dropped, its office
+    assert match_roster("汤旺县", ROSTER) is None
+
+
+def test_match_roster_reads_renmin_zhengfu_as_zhengfu_before_dropping_endings():
+    assert match_roster("汤旺县政府", ROSTER).code == "230723"
+    assert match_roster("汤旺县政府办公室", ROSTER).code == "230723100"

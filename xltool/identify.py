@@ -1,0 +1,143 @@
+"""Which unit and year a published report is about: read off its title, a sheet title or a file name,
+then found in the roster despite the ways a unit's name is printed.
+
+Titles seen: “平潭综合实验区2024年度政府信息公开工作年度报告”, “汤旺县乌伊岭镇2024年政府信息公开工作
+年度报告”, “XX局关于2023年政府信息公开工作年度报告”, “2024年度XX镇政府信息公开工作年度报告”; file
+names: “乌伊岭镇2024年政务公开统计表(1).xlsx”. A roster names the unit without its parent (乌伊岭镇, not
+汤旺县乌伊岭镇) or with a different ending (乌伊岭镇人民政府 / 乌伊岭镇政府 / 乌伊岭镇).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from xltool.model import Unit
+
+_WS = re.compile(r"\s+")
+_EXTENSION = re.compile(r"\.(?:xlsx|xlsm|xls|et|ods|docx|doc|wps|pdf|html?|txt|csv)$", re.IGNORECASE)
+_COPY = re.compile(r"(?:[(（]\d{1,3}[)）]|-?副本|_?\d{1,3})$")
+_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
+_CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=年)")
+_YEAR = re.compile(r"((?:19|20)\d{2})(?:年度?|(?=政府信息|政务公开|信息公开))")
+_SUBJECT = re.compile(r"(?:政府信息公开|政务公开|信息公开)")
+_LEAD = re.compile(r"^(?:关于|《|〈|“|\")+")
+_TRAIL = re.compile(r"(?:关于|的|《|〈|“|\"|[,，、:：\-—_])+$")
+_ADMIN = "省市县区州盟旗"
+_ENDINGS = ("办公室", "人民政府", "政府")
+
+
+@dataclass(frozen=True)
+class Identified:
+    """The unit name ("" when the text names none) and the reporting year (None when none)."""
+
+    unit: str
+    year: int | None
+
+
+def _clean(text: str) -> str:
+    s = _WS.sub("", unicodedata.normalize("NFKC", text))
+    s = _EXTENSION.sub("", s)
+    for _ in range(2):
+        s = _COPY.sub("", s)
+    return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), s)
+
+
+def identify(text: str) -> Identified:
+    """Unit and year from a report's title, a sheet title or a file name."""
+    s = _clean(text)
+    m = _YEAR.search(s)
+    if not m:
+        subject = _SUBJECT.search(s)
+        unit = s[: subject.start()] if subject else ""
+        return Identified(_unit(unit), None)
+    year = int(m.group(1))
+    unit = _unit(s[: m.start()])
+    if not unit:
+        rest = s[m.end() :]
+        subject = _SUBJECT.search(rest)
+        unit = _unit(rest[: subject.start()]) if subject else ""
+    return Identified(unit, year)
+
+
+def _unit(text: str) -> str:
+    s = _TRAIL.sub("", _LEAD.sub("", text))
+    return s if len(s) >= 2 else ""
+
+
+def identify_any(*texts: str) -> Identified:
+    """The first unit and the first year found among several texts (title, sheet titles, file name)."""
+    unit, year = "", None
+    for t in texts:
+        if not t:
+            continue
+        got = identify(t)
+        unit = unit or got.unit
+        year = year if year is not None else got.year
+        if unit and year is not None:
+            break
+    return Identified(unit, year)
+
+
+# --------------------------------------------------------------------------- the roster
+
+
+def _norm(name: str) -> str:
+    return _WS.sub("", unicodedata.normalize("NFKC", name))
+
+
+def _canon(name: str) -> str:
+    """人民政府 and 政府 name the same body (汤旺县政府 = 汤旺县人民政府)."""
+    return name.replace("人民政府", "政府")
+
+
+def _core(name: str) -> str:
+    """A name without the endings units are printed with or without (人民政府, 政府, 办公室)."""
+    s = name
+    changed = True
+    while changed:
+        changed = False
+        for end in _ENDINGS:
+            if s.endswith(end) and len(s) > len(end) + 1:
+                s = s[: -len(end)]
+                changed = True
+    return s
+
+
+def _same_with_parent(a: str, b: str) -> bool:
+    """a == b, or one is the other with a parent area before it (汤旺县乌伊岭镇 / 乌伊岭镇)."""
+    if a == b:
+        return True
+    long, short = (a, b) if len(a) > len(b) else (b, a)
+    return len(short) >= 2 and long.endswith(short) and long[: -len(short)][-1] in _ADMIN
+
+
+def match_roster(name: str, roster: list[Unit]) -> Unit | None:
+    """The roster unit a printed name means; None when none or more than one fits equally well.
+
+    Tried in order, the first step that finds anything decides: the same name; the same with a parent
+    area before one of them; the same reading 人民政府 as 政府; the same once 人民政府/政府/办公室 endings are dropped (with or without a
+    parent area). Whitespace never counts.
+    """
+    n = _norm(name)
+    if not n:
+        return None
+    names = [(u, _norm(u.name)) for u in roster]
+    steps = (
+        lambda a, b: a == b,
+        _same_with_parent,
+        lambda a, b: _same_with_parent(_canon(a), _canon(b)),
+        lambda a, b: _core(a) == _core(b),
+        lambda a, b: _same_with_parent(_core(a), _core(b)),
+    )
+    for same in steps:
+        hits = {u for u, un in names if un and same(n, un)}
+        if len(hits) == 1:
+            return hits.pop()
+        if hits:
+            return None
+    return None
+
+
+__all__ = ["Identified", "identify", "identify_any", "match_roster"]
