@@ -1,0 +1,702 @@
+"""Every finding code xltool reports, with its severity, Chinese title and message template, in one place.
+
+Why: a clerk reads the code in a report and looks it up in the README; JSON users switch on it.
+Both must mean the same thing everywhere, so the README's code tables, ``xltool rules`` and
+(next) the emission sites all take their wording from here.
+
+- ``CODES`` holds the codes typed here: F-* (文件), L-* (版式), V-* (数值), R-* (名单),
+  Y-* (年度), X-* (跨年度), D-* (读取公布的报告). The rules of the formats (T*-*, 勾稽关系) are
+  not retyped: ``catalogue()`` merges them in from the builtin definitions (code, severity, title
+  and description of each rule; a code in several formats is taken from the current format and
+  the others' differences are noted).
+- A code reported at two severities (L-SHEET-MISSING: error for a table sheet, warning for the
+  cover; V-LETTER-O and V-FORMULA: warning when the number is unambiguous, error otherwise) is
+  one ``Code`` whose ``severity`` is the usual case and whose ``variants`` say when the other
+  severity applies, with their own message. ``message(code, severity=...)`` picks the variant.
+- Message templates name their fields (``{name}`` the file name, ``{sheet} {cell}`` where in a
+  sheet, ...). Where one code is reported for several causes, the varying part is one field
+  (``{what}``, ``{reason}``, ``{detail}``) inside the fixed wording.
+- ``xltool.locate`` appends where in the document a D-* finding is (（表 2 第 3 行）) when it knows
+  the cell; that suffix is not part of the templates.
+- T3-R2 (区分处理) is printed in the format but cannot be checked arithmetically: ``checked`` is
+  False and tables show it as 说明.
+
+``python -m xltool.catalogue --readme`` prints the README's code tables; ``--write-readme``
+rewrites them in README.md between their ``<!-- codes:NAME:begin/end -->`` markers.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ERROR, WARNING = "error", "warning"  # as xltool.model, which this module does not import (kept light)
+SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
+
+GROUPS = ("文件", "版式", "数值", "勾稽关系", "名单", "年度", "跨年度", "文档")
+"""The order of ``catalogue()``: how a return is read, first to last."""
+
+CODE_PATTERN = re.compile(r"[A-Z][0-9]?-[A-Z0-9]+(?:-[A-Z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The same code at another severity, in the case ``when`` (Chinese)."""
+
+    severity: str
+    when: str
+    message: str
+    example: str = ""
+    read_as: str = ""
+
+
+@dataclass(frozen=True)
+class Code:
+    """One finding code: what a clerk sees in a report, and what the README says of it."""
+
+    code: str
+    severity: str  # "error" | "warning": the usual case (see ``variants``)
+    group: str  # one of GROUPS
+    title: str  # Chinese, a few words
+    message: str  # Chinese template with named {fields}
+    example: str = ""  # V-*: what was typed (README's 填写的内容)
+    read_as: str = ""  # V-*: how it is read (README's 读作); "—" when nothing is read
+    description: str = ""  # T*-*: the rule as the definition states it
+    note: str = ""  # anything a reader of the tables should also know
+    variants: tuple[Variant, ...] = ()
+    checked: bool = True  # False for a rule printed in the format that no arithmetic can check
+
+    @property
+    def severities(self) -> frozenset[str]:
+        return frozenset({self.severity, *(v.severity for v in self.variants)})
+
+    def template(self, severity: str | None = None) -> str:
+        """The message template for ``severity`` (default: the usual one)."""
+        if severity is None or severity == self.severity:
+            return self.message
+        for v in self.variants:
+            if v.severity == severity:
+                return v.message
+        raise ValueError(f"{self.code} is never reported as {severity!r}")
+
+    def fields(self, severity: str | None = None) -> frozenset[str]:
+        """The names of the template's placeholders."""
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.template(severity)) if name)
+
+    def severity_zh(self, sep: str = "；") -> str:
+        """级别 as the tables print it: 错误 / 警告, the other case after it; 说明 when not checked."""
+        if not self.checked:
+            return "说明"
+        return sep.join([SEVERITY_ZH[self.severity], *(f"{v.when}：{SEVERITY_ZH[v.severity]}" for v in self.variants)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``xltool rules --format json``."""
+        out: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity,
+            "group": self.group,
+            "title": self.title,
+            "message": self.message,
+        }
+        if self.code.startswith("V-"):
+            out["example"], out["read_as"] = self.example, self.read_as
+        if self.description:
+            out["description"] = self.description
+        if not self.checked:
+            out["checked"] = False
+        if self.note:
+            out["note"] = self.note
+        if self.variants:
+            out["variants"] = [
+                {k: v for k, v in vars(var).items() if v or k in ("severity", "when", "message")}
+                for var in self.variants
+            ]
+        return out
+
+
+_CELL = "{sheet} {cell}："  # the reader puts the sheet and cell before a value's message
+
+CODES: tuple[Code, ...] = (
+    # ------------------------------------------------------------------ 文件: before and while opening
+    Code("F-EMPTY", ERROR, "文件", "空文件", "“{name}”是空文件（0 字节）；请重新导出或重新发送"),
+    Code("F-CORRUPT", ERROR, "文件", "文件已损坏", "“{name}”已损坏（{reason}）；请重新发送"),
+    Code(
+        "F-ENCRYPTED",
+        ERROR,
+        "文件",
+        "设置了打开密码",
+        "“{name}”设置了打开密码，无法读取；请在 Excel/WPS 中去掉打开密码后重新保存",
+    ),
+    Code(
+        "F-NOT-WORKBOOK",
+        ERROR,
+        "文件",
+        "不是 Excel 工作簿",
+        "“{name}”{what}，不是 Excel 工作簿（.xlsx/.xlsm/.xls/.ods），未读取；{hint}",
+        note="Word、PDF、CSV、网页、压缩包等改了扩展名，或命令行给出的文件不是工作簿",
+    ),
+    Code(
+        "F-NOT-DOCUMENT",
+        ERROR,
+        "文件",
+        "不是可读取的文档",
+        "“{name}”{what}，不是可读取的网页、Word 文档（.docx）或工作簿；{hint}",
+        note="读取公布的报告时：PDF、旧版 .doc、纯文本或无法识别的文件",
+    ),
+    Code(
+        "F-TOO-LARGE",
+        ERROR,
+        "文件",
+        "文件或表格过大",
+        "“{name}”{what}，超过上限 {limit}，未读取；{hint}",
+        note="文件大小，或单元格分布范围、表格数、单元格数超过上限",
+    ),
+    Code(
+        "F-BOMB",
+        ERROR,
+        "文件",
+        "疑似压缩炸弹",
+        "“{name}”{what}，超过上限 {limit}，疑似压缩炸弹（恶意文件），未打开",
+        note="压缩包部件数、解压后总大小或压缩比超过上限",
+    ),
+    Code(
+        "F-XML-ENTITY",
+        ERROR,
+        "文件",
+        "含有 XML 实体声明",
+        "“{name}”：{what}（正常的文件没有），疑似恶意文件，未打开",
+        note="DOCTYPE/ENTITY 声明，或根元素前藏有 2 KB 以上的其他内容",
+    ),
+    Code(
+        "F-UNREADABLE",
+        ERROR,
+        "文件",
+        "无法读取",
+        "“{name}”无法读取（{reason}）；请在 Excel 中打开并另存为 .xlsx 后重新报送",
+    ),
+    Code(
+        "F-NOT-TEMPLATE",
+        ERROR,
+        "文件",
+        "不是 xltool 模板",
+        "“{name}”不是 xltool 模板（没有模板标识）；请使用下发的模板填报，不要另建表格或复制到其他工作簿",
+    ),
+    Code(
+        "F-IDENT",
+        ERROR,
+        "文件",
+        "模板标识已损坏或被改",
+        "“{name}”的模板标识{problem}；请使用下发的模板重新填报",
+    ),
+    Code(
+        "F-FORMAT",
+        ERROR,
+        "文件",
+        "格式或模板版本不对",
+        "“{name}”{what}；请使用下发的模板重新填报",
+        note="未知的报表格式、2019 年试行格式，或另一版本模板的版式指纹",
+    ),
+    # ------------------------------------------------------------------ 版式: sheets and printed labels
+    Code(
+        "L-SHEET-MISSING",
+        ERROR,
+        "版式",
+        "缺少工作表（被改名或删除）",
+        "工作表“{sheet}”{what}；请改回原名，或使用下发的模板重新填报",
+        variants=(Variant(WARNING, "封面", "缺少封面工作表“{sheet}”（可能被改名或删除）；填报人等信息无法读取"),),
+    ),
+    Code(
+        "L-SHEET-HIDDEN",
+        WARNING,
+        "版式",
+        "工作表被隐藏",
+        "工作表“{sheet}”被隐藏；请取消隐藏（右键工作表标签 → 取消隐藏）",
+    ),
+    Code(
+        "L-LABEL",
+        ERROR,
+        "版式",
+        "表头或行名被改、行列被增删",
+        "{sheet} {cell} 应为“{expected}”，实际为“{found}”{moved}；请勿修改表头和行名，请使用下发的模板重新填报",
+        note="整体错位（插入或删除了行列）时一张表只报一条",
+    ),
+    # ------------------------------------------------------------------ 数值: what was typed in an input cell
+    Code(
+        "V-TEXT-NUMBER",
+        WARNING,
+        "数值",
+        "以文本保存的数字",
+        _CELL + "填写了以文本形式保存的数字“{text}”，已按 {value} 读取；请改为数值格式的半角数字",
+        example='以文本存储的 "3"',
+        read_as="3",
+    ),
+    Code(
+        "V-FULLWIDTH",
+        WARNING,
+        "数值",
+        "全角数字",
+        _CELL + "填写了全角数字“{text}”，已按 {value} 读取；请改为数值格式的半角数字",
+        example='全角数字 "３"',
+        read_as="3",
+    ),
+    Code(
+        "V-THOUSANDS",
+        WARNING,
+        "数值",
+        "带千位分隔符的数字",
+        _CELL + "填写了带千位分隔符的文本数字“{text}”，已按 {value} 读取；请去掉逗号，以数值格式填写",
+        example='"1,234"',
+        read_as="1234",
+    ),
+    Code(
+        "V-LETTER-O",
+        WARNING,
+        "数值",
+        "用字母 O 代替 0",
+        _CELL + "填写了字母或汉字“{text}”，已按数字 0 读取；请改为数字 0",
+        example='单独的字母 "O"、"〇"（当作 0）',
+        read_as="0",
+        variants=(
+            Variant(
+                ERROR,
+                "O 夹在数字中",
+                _CELL + "填写了“{text}”，其中含字母 O；若为数字 0 请改为 0，只填数字",
+                example='"1O"、"O3"',
+                read_as="—",
+            ),
+        ),
+    ),
+    Code(
+        "V-FORMULA",
+        WARNING,
+        "数值",
+        "填报格中输入了公式",
+        _CELL + "输入单元格内是公式 {formula}，已按其结果 {value} 读取；请直接填写数字",
+        example="填报格中输入公式 =2+1",
+        read_as="公式结果",
+        variants=(
+            Variant(
+                ERROR,
+                "没有数字结果",
+                _CELL + "输入单元格内是公式 {formula}，没有可用的数字结果；请直接填写数字",
+                example='没有结果的公式、文本 "=2+1"',
+                read_as="—",
+            ),
+        ),
+    ),
+    Code(
+        "V-BLANK",
+        ERROR,
+        "数值",
+        "空白",
+        _CELL + "单元格为空；没有发生的事项应填 0，不能留空",
+        example="空白（空白从不当作 0）",
+        read_as="—",
+    ),
+    Code(
+        "V-PLACEHOLDER",
+        ERROR,
+        "数值",
+        "用符号或“无”代替 0",
+        _CELL + "填写了“{text}”；没有发生的事项应填 0",
+        example='"/"、"—"、"无"（应填 0）',
+        read_as="—",
+    ),
+    Code(
+        "V-TEXT",
+        ERROR,
+        "数值",
+        "数字带文字或单位",
+        _CELL + "填写了“{text}”；请只填数字（{hint}），不要带文字或单位",
+        example='"3件"、"约3"',
+        read_as="—",
+    ),
+    Code(
+        "V-DECIMAL",
+        ERROR,
+        "数值",
+        "件数不是整数",
+        _CELL + "{kind}应为整数，填写了 {text}",
+        example="件数填了 2.5",
+        read_as="—",
+    ),
+    Code(
+        "V-NEGATIVE",
+        ERROR,
+        "数值",
+        "负数",
+        _CELL + "填写了负数 {text}；应为 0 或正数",
+        example="−3",
+        read_as="—",
+        note="本年增/减一栏（2019 年格式）可填负数",
+    ),
+    Code(
+        "V-PRECISION",
+        ERROR,
+        "数值",
+        "小数位或位数过多",
+        _CELL + "数字 {text} {detail}",
+        example="金额超过 4 位小数",
+        read_as="—",
+        note="金额最多 4 位小数；任何数字不超过 Excel 的 15 位有效数字",
+    ),
+    Code(
+        "V-EXCEL-ERROR",
+        ERROR,
+        "数值",
+        "Excel 错误值",
+        _CELL + "单元格显示错误值 {error}；请删除公式或引用，直接填写数字",
+        example="#REF!、#VALUE! 等",
+        read_as="—",
+    ),
+    Code(
+        "V-TYPE",
+        ERROR,
+        "数值",
+        "不是数字（逻辑值、日期等）",
+        _CELL + "单元格内是{what}；应填数字",
+        example="TRUE/FALSE、日期",
+        read_as="—",
+    ),
+    # ------------------------------------------------------------------ 名单: the batch against the roster
+    Code(
+        "R-MISSING",
+        WARNING,
+        "名单",
+        "未报送",
+        "名单中的单位 {unit_name}（{unit_code}）没有报送{when}报表",
+    ),
+    Code(
+        "R-UNKNOWN",
+        ERROR,
+        "名单",
+        "名单外的单位",
+        "单位代码 {unit_code}（{unit_name}）不在报送单位名单中；请核实是否用错了模板",
+    ),
+    Code(
+        "R-NAME",
+        WARNING,
+        "名单",
+        "单位名称与名单不符",
+        "报表中的单位名称“{unit_name}”与名单中的“{roster_name}”（代码 {unit_code}）不一致",
+    ),
+    Code(
+        "R-DUPLICATE",
+        ERROR,
+        "名单",
+        "同一单位报送了多份",
+        "单位 {unit_name}（{unit_code}）的 {year} 年度报表有 {count} 份{same}：{files}；只能保留一份",
+    ),
+    # ------------------------------------------------------------------ 年度
+    Code(
+        "Y-YEAR",
+        ERROR,
+        "年度",
+        "年度不符",
+        "报表年度为 {year}，{which}；请确认是否报错了年度或用错了模板",
+    ),
+    Code(
+        "Y-OLD-FORMAT",
+        WARNING,
+        "年度",
+        "使用了已被取代的格式",
+        "{year} 年度的报表使用了 {document} 的表格，该格式只适用到 {last_year} 年度{superseded}；"
+        "请使用新格式的模板重新填报",
+    ),
+    # ------------------------------------------------------------------ 跨年度: last year's returns
+    Code(
+        "X-NO-PREVIOUS",
+        WARNING,
+        "跨年度",
+        "没有上年数据，跨年度校验未做",
+        "没有找到该单位{last}的报表，跨年度校验（{codes}）未做（提示）",
+    ),
+    Code(
+        "X-PREV-YEAR",
+        WARNING,
+        "跨年度",
+        "上年报表的年度不对",
+        "上年报表的年度为 {year}，应为 {want}；未用于跨年度校验",
+    ),
+    Code(
+        "X-PREV-FORMAT",
+        WARNING,
+        "跨年度",
+        "上年报表的格式与本年不同",
+        "上年报表的格式（{format}）与本年不同；未用于跨年度校验",
+    ),
+    Code(
+        "X-PREV-UNREADABLE",
+        WARNING,
+        "跨年度",
+        "上年报表无法使用",
+        "上年报表无法使用，已忽略：{reason}",
+    ),
+    Code(
+        "X-PREV-DUPLICATE",
+        WARNING,
+        "跨年度",
+        "同一单位有多份上年报表",
+        "单位 {unit_name}（{unit_code}）有多份上年报表；已使用 {used}",
+    ),
+    Code(
+        "X-NAME",
+        WARNING,
+        "跨年度",
+        "上年报表的单位名称与本年不同",
+        "上年报表中单位 {unit_code} 的名称为“{previous_name}”，与本年的“{unit_name}”不同；请核实是否为同一单位",
+    ),
+    # ------------------------------------------------------------------ 文档: reading a published report
+    Code(
+        "D-TABLE-MISSING",
+        ERROR,
+        "文档",
+        "缺少统计表",
+        "文档中未找到{table}（{title}）",
+    ),
+    Code(
+        "D-ROW-MISSING",
+        ERROR,
+        "文档",
+        "表中缺少行",
+        "{table}未找到“{label}”行，该行 {count} 个数未读取",
+        note="一行有两处同样匹配、某列下没有数据行时也报此代码",
+    ),
+    Code(
+        "D-COLUMN-MISSING",
+        ERROR,
+        "文档",
+        "表中缺少列",
+        "{table}未找到“{label}”列{above}",
+    ),
+    Code(
+        "D-ROW-EXTRA",
+        WARNING,
+        "文档",
+        "多出格式之外的行",
+        "{table}有一行“{label}”不是本表的项目，已忽略",
+    ),
+    Code(
+        "D-COLUMN-EXTRA",
+        WARNING,
+        "文档",
+        "多出格式之外的栏目",
+        "{table}表头“{label}”不是本表的栏目，已忽略",
+    ),
+    Code(
+        "D-LABEL-VARIANT",
+        WARNING,
+        "文档",
+        "表头或行名与格式文字不同（相近，已按格式文字读取）",
+        "{table}{axis}标签印作“{found}”，已按“{expected}”读取（{how}）；请核对",
+    ),
+    Code(
+        "D-UNPLACED",
+        ERROR,
+        "文档",
+        "数字不在法定单元格的位置",
+        "{table}{where}有数字 {figures} 不在任何法定单元格的位置，未读取",
+    ),
+    Code(
+        "D-T3-OTHER-ONE-ROW",
+        WARNING,
+        "文档",
+        "（六）其他处理只印了一行",
+        "{table}“{label}”印作一行，未分列其下 {count} 项；已将该行数字计入“{into}”，其余各项按 0 计",
+    ),
+    Code(
+        "D-BLANK-AS-ZERO",
+        WARNING,
+        "文档",
+        "空白按 0 读取",
+        "{table}有 {count} 个法定单元格为空，已按 0 读取（blank_as_zero）",
+    ),
+    Code(
+        "D-IDENTITY",
+        ERROR,
+        "文档",
+        "无法从标题或文件名确定单位或年度",
+        "“{name}”无法从标题或文件名确定{what}；{hint}",
+    ),
+)
+
+
+# --------------------------------------------------------------------------- the rules of the formats
+
+
+_KIND_MESSAGES = {
+    # as xltool.schema words a failed instance of each rule kind
+    "equation": "{sheet} {lhs_ref} ≠ {rhs_ref}（{scope}：{lhs_label}={lhs}，{rhs_label}={rhs}，差 {diff}）",
+    "sum": "{sheet} {scope}{label} {cell} 显示 {shown}，{parts_ref} 之和为 {computed}，差 {diff}{formula_note}",
+    "zero_for_levels": "{sheet} {scope}：{values}（单位层级：{level}）。",
+}
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _rule_codes() -> list[Code]:
+    """The T*-* codes of the builtin definitions: the current format's wording, others' differences noted."""
+    from xltool.definition import DEFAULT_FORMAT, builtin_formats
+
+    formats = builtin_formats()
+    ordered = [formats[DEFAULT_FORMAT], *(f for fid, f in formats.items() if fid != DEFAULT_FORMAT)]
+    out: dict[str, Code] = {}
+    for fmt in ordered:
+        for rule in fmt.rules:
+            if rule.code in out:
+                continue
+            notes = []
+            if rule.cross_year:
+                notes.append("需 `--previous` 给出上年报表")
+            if rule.kind == "guidance":
+                notes.append("算术上无法核对，写在填报说明中")
+            for other in ordered:
+                theirs = next((r for r in other.rules if r.code == rule.code), None)
+                if theirs is None:
+                    notes.append(f"{other.document}的格式没有此规则")
+                elif theirs.description != rule.description:
+                    notes.append(f"{other.document}的格式：{theirs.description}")
+            if rule.kind == "zero_for_levels":  # the message ends with the rule's description
+                template = _KIND_MESSAGES[rule.kind] + _escape(rule.description)
+            else:  # a guidance rule is never reported: its description stands
+                template = _KIND_MESSAGES.get(rule.kind, _escape(rule.description))
+            out[rule.code] = Code(
+                rule.code,
+                rule.severity,
+                "勾稽关系",
+                rule.title,
+                template,
+                description=rule.description,
+                note="；".join(notes),
+                checked=rule.kind != "guidance",
+            )
+    return list(out.values())
+
+
+@cache
+def catalogue() -> tuple[Code, ...]:
+    """Every code, in a stable order: by group (``GROUPS``), then as typed here or in the definition."""
+    codes = [*CODES, *_rule_codes()]
+    seen: set[str] = set()
+    for c in codes:
+        if c.code in seen:
+            raise ValueError(f"finding code {c.code} is defined twice")
+        if c.group not in GROUPS:
+            raise ValueError(f"{c.code}: unknown group {c.group!r}")
+        seen.add(c.code)
+    return tuple(sorted(codes, key=lambda c: GROUPS.index(c.group)))
+
+
+@cache
+def _by_code() -> dict[str, Code]:
+    return {c.code: c for c in catalogue()}
+
+
+def get(code: str) -> Code:
+    """The entry of ``code``; KeyError for a code xltool never reports."""
+    try:
+        return _by_code()[code]
+    except KeyError:
+        raise KeyError(f"unknown finding code {code!r}") from None
+
+
+def message(code: str, /, *, severity: str | None = None, **fields: Any) -> str:
+    """The Chinese message of ``code`` with ``fields`` filled in.
+
+    KeyError for an unknown code. A field missing or not in the template is a programming error
+    (TypeError, like a wrong keyword argument), so a typo at an emission site fails its tests."""
+    entry = get(code)
+    names = entry.fields(severity)
+    missing, extra = names - fields.keys(), fields.keys() - names
+    if missing or extra:
+        raise TypeError(
+            f"message({code!r}): missing {sorted(missing)}, unexpected {sorted(extra)}; template has {sorted(names)}"
+        )
+    return entry.template(severity).format(**fields)
+
+
+# --------------------------------------------------------------------------- README tables
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+REGENERATE = "python -m xltool.catalogue --write-readme"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _rules_table() -> str:
+    lines = [_row("代码", "规则", "说明", "级别"), "|---|---|---|---|"]
+    for c in catalogue():
+        if c.group == "勾稽关系":
+            lines.append(_row(c.code, c.title, c.description + (f"。{c.note}" if c.note else ""), c.severity_zh()))
+    return "\n".join(lines)
+
+
+def _values_table() -> str:
+    lines = [_row("代码", "填写的内容（例）", "级别", "读作"), "|---|---|---|---|"]
+    lines.append(_row("—", "3、3.0（件数）、1.2345（金额）", "—", "该数"))
+    for c in catalogue():
+        if c.group == "数值":
+            lines.append(_row(c.code, c.example, SEVERITY_ZH[c.severity], c.read_as))
+            for v in c.variants:
+                lines.append(_row(c.code, v.example, SEVERITY_ZH[v.severity], v.read_as))
+    return "\n".join(lines)
+
+
+def _all_table() -> str:
+    lines = [_row("代码", "级别", "类别", "标题"), "|---|---|---|---|"]
+    for c in catalogue():
+        lines.append(_row(c.code, c.severity_zh(), c.group, c.title))
+    return "\n".join(lines)
+
+
+def readme_tables() -> dict[str, str]:
+    """The README's code tables in markdown, by marker name (``<!-- codes:NAME:begin -->``)."""
+    return {"rules": _rules_table(), "values": _values_table(), "all": _all_table()}
+
+
+def _block(name: str, table: str) -> str:
+    return f"<!-- codes:{name}:begin -->\n{table}\n<!-- codes:{name}:end -->"
+
+
+def update_readme(text: str) -> str:
+    """``text`` with every code table replaced by its generated version; ValueError if a marker is missing."""
+    for name, table in readme_tables().items():
+        pattern = re.compile(rf"<!-- codes:{name}:begin -->\n.*?<!-- codes:{name}:end -->", re.S)
+        if len(pattern.findall(text)) != 1:
+            raise ValueError(f"README: expected one <!-- codes:{name}:begin --> … <!-- codes:{name}:end --> block")
+        text = pattern.sub(lambda _m, n=name, t=table: _block(n, t), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--readme"]:
+        print("\n\n".join(_block(name, table) for name, table in readme_tables().items()))
+        return 0
+    if args == ["--write-readme"]:
+        text = README.read_text(encoding="utf-8")
+        new = update_readme(text)
+        if new != text:
+            README.write_text(new, encoding="utf-8")
+        print(f"{README}: {'updated' if new != text else 'up to date'}")
+        return 0
+    print("usage: python -m xltool.catalogue --readme | --write-readme", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
