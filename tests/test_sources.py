@@ -180,6 +180,12 @@ def test_spans_beyond_the_table_are_clipped():
     assert [(c.text, c.colspan) for c in t.cells] == [("a", 1000)]  # the grid is 1000 columns at most
 
 
+def test_caption_element_and_nbsp_runs():
+    page = "<p>二、主动公开</p><table><caption>表二&nbsp;&nbsp;主动公开</caption><tr><th>a</th></tr></table>".encode()
+    [t] = read_document(Path("p.html"), page, "p.html").tables
+    assert (t.caption, t.cells[0].text) == ("表二 主动公开", "a")
+
+
 def test_mht_single_file_page():
     html = "<html><body><p>表四</p><table><tr><td>结果=E7=BA=A0正</td></tr></table></body></html>"
     mht = (

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterator
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from xltool.document import DocCell, DocTable, Document
 from xltool.sources import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
@@ -101,7 +100,7 @@ def decode(data: bytes, declared: str | None = None) -> str:
 
 
 def _parse(text: str, name: str) -> etree._Element:
-    parser = lxml_html.HTMLParser(
+    parser = etree.HTMLParser(
         encoding="utf-8",  # decoded above; overrides whatever <meta> says
         no_network=True,
         huge_tree=False,
@@ -113,9 +112,11 @@ def _parse(text: str, name: str) -> etree._Element:
     if not raw.strip():
         raise SourceError("F-NOT-DOCUMENT", f"“{name}”是空白网页，没有内容")
     try:
-        root = lxml_html.document_fromstring(raw, parser=parser)
+        root = etree.fromstring(raw, parser)  # plain elements: lxml.html's element classes cost a third more
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise SourceError("F-CORRUPT", f"“{name}”不是可以读取的网页（{exc}）") from None
+    if root is None:
+        raise SourceError("F-NOT-DOCUMENT", f"“{name}”是空白网页，没有内容")
     for err in parser.error_log:
         if err.type_name == "ERR_RESOURCE_LIMIT" or "Excessive depth" in err.message:
             raise SourceError(
@@ -128,7 +129,7 @@ def _parse(text: str, name: str) -> etree._Element:
 def _document(root: etree._Element, file: str, name: str) -> Document:
     title = ""
     for t in root.iter("title"):
-        title = _line(t.text_content())
+        title = _line("".join(t.itertext()))
         break
     cells_total = sum(1 for _ in root.iter("td", "th"))
     if cells_total > MAX_CELLS:
@@ -137,7 +138,7 @@ def _document(root: etree._Element, file: str, name: str) -> Document:
             f"“{name}”的表格共有 {cells_total:,} 个单元格，超过上限 {MAX_CELLS:,}，不像一份年度报告，未读取",
         )
     for el in [e for e in root.iter(*_DROP) if e is not root]:
-        el.drop_tree()
+        _drop(el)
     tables = [t for t in root.iter("table") if _holds_cells(t)]
     kept = {t for t in tables if not any(_holds_cells(inner) for inner in t.iter("table") if inner is not t)}
     if len(kept) > MAX_TABLES:
@@ -152,7 +153,9 @@ def _document(root: etree._Element, file: str, name: str) -> Document:
     body = root.find("body")
     for kind, value in _events(body if body is not None else root, kept):
         if kind == "table":
-            caption = since_table[-1][:MAX_CAPTION] if since_table else ""
+            own = value.find("caption")  # the table's own <caption>, else the text just before it
+            caption = _line("".join(own.itertext())) if own is not None else ""
+            caption = (caption or (since_table[-1] if since_table else ""))[:MAX_CAPTION]
             table = _table(value, len(doc.tables) + 1, caption)
             if any(c.text for c in table.cells):  # a spacer table prints nothing
                 doc.tables.append(table)
@@ -197,8 +200,13 @@ def _cells(row: etree._Element) -> Iterator[etree._Element]:
     return (c for c in row if c.tag in ("td", "th"))
 
 
+_NUMBER = re.compile(r"\s*\+?([0-9]{1,6})")
+
+
 def _span(value: str | None, default: int = 1) -> int:
-    m = re.match(r"\s*\+?([0-9]{1,6})", value or "")
+    if value is None:
+        return default
+    m = _NUMBER.match(value)
     return int(m.group(1)) if m else default
 
 
@@ -230,6 +238,16 @@ def _table(table: etree._Element, number: int, caption: str) -> DocTable:
 def cell_text(el: etree._Element) -> str:
     """A cell's text as printed: paragraphs, divs and <br> as line breaks, runs of spaces (and
     &nbsp;, ideographic spaces) as one space, empty lines dropped."""
+    blocks = []
+    for b in el.iter():
+        if b.tag in _BLOCK and b is not el:
+            blocks.append(b)
+            if len(blocks) > 1:
+                break
+    if not blocks or (len(blocks) == 1 and blocks[0].tag != "br"):  # the usual cell: one line, read fast
+        text = _line("".join(el.itertext()))
+        if not blocks or text == _line("".join(blocks[0].itertext())):
+            return text
     return "\n".join(value for kind, value in _events(el, set(), inside=True) if kind == "line")
 
 
@@ -237,9 +255,24 @@ def _line(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _drop(el: etree._Element) -> None:
+    """Remove ``el`` and what it holds, keeping the text after it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        before = el.getprevious()
+        if before is not None:
+            before.tail = (before.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
 def _events(root: etree._Element, kept: set, inside: bool = False) -> Iterator[tuple[str, object]]:
     """Document order: ("line", text) for each block of text outside the kept tables,
-    ("heading", text) for h1/h2, ("table", element) for each kept table."""
+    ("heading", text) for h1/h2, ("table", element) for each kept table. lxml walks the tree
+    (``iterwalk``): a page of 100,000 cells is read in about a second."""
     parts: list[str] = []
 
     def flush() -> Iterator[tuple[str, object]]:
@@ -248,27 +281,28 @@ def _events(root: etree._Element, kept: set, inside: bool = False) -> Iterator[t
         if text:
             yield "line", text
 
-    def walk(el: etree._Element) -> Iterator[tuple[str, object]]:
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for action, el in walker:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if el in kept:
-            yield from flush()
-            yield "table", el
-        else:
-            block = tag in _BLOCK
-            if block:
+        if action == "start":
+            if kept and el in kept:
                 yield from flush()
-            if tag in ("h1", "h2") and not inside:
-                heading = _line(el.text_content())
+                yield "table", el
+                walker.skip_subtree()  # no "end" event follows: the tail is taken here
+                if el.tail and el is not root:
+                    parts.append(el.tail)
+                continue
+            if tag in _BLOCK:
+                yield from flush()
+            if not inside and tag in ("h1", "h2"):
+                heading = _line("".join(el.itertext()))
                 if heading:
                     yield "heading", heading
             if el.text and tag:
                 parts.append(el.text)
-            for child in el:
-                yield from walk(child)
-            if block:
+        else:
+            if tag in _BLOCK:
                 yield from flush()
-        if el.tail and el is not root:
-            parts.append(el.tail)
-
-    yield from walk(root)
+            if el.tail and el is not root:
+                parts.append(el.tail)
     yield from flush()
