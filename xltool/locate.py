@@ -41,6 +41,7 @@ import unicodedata
 import weakref
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from xltool.definition import Format, Span, builtin_formats
 from xltool.document import DocCell, DocTable, Document
@@ -141,6 +142,7 @@ class Located:
     findings: list[LocateFinding] = field(default_factory=list)
     score: float = 0.0
     tables: dict[str, tuple[int, ...]] = field(default_factory=dict)  # table key -> DocTable numbers used
+    scores: dict[str, float] = field(default_factory=dict)  # format id -> score, for every format tried
 
     @property
     def errors(self) -> list[LocateFinding]:
@@ -382,6 +384,16 @@ class _Entry:
     key: str
 
 
+@lru_cache(maxsize=65536)
+def _classify(text: str) -> tuple[int, str]:
+    """A printed cell: a figure, blank, or text (with its normalised form, for matching labels)."""
+    if _is_blank(text):
+        return _BLANK, ""
+    if _is_figure(text):
+        return _FIG, ""
+    return _TEXT, normalize(text)
+
+
 class _View:
     """One DocTable, or consecutive ones whose rows continue a table (表三 split by a page break)."""
 
@@ -393,8 +405,7 @@ class _View:
         for t in parts:
             coff = max(0, width - t.ncols)  # a continuation is aligned on the figures, at the right
             for c in t.cells:
-                text = c.text or ""
-                kind = _BLANK if _is_blank(text) else _FIG if _is_figure(text) else _TEXT
+                kind, key = _classify(c.text or "")
                 self.entries.append(
                     _Entry(
                         c,
@@ -404,7 +415,7 @@ class _View:
                         c.row + roff + max(c.rowspan, 1) - 1,
                         c.col + coff + max(c.colspan, 1) - 1,
                         kind,
-                        normalize(text) if kind == _TEXT else "",
+                        key,
                     )
                 )
             roff += t.nrows
@@ -460,9 +471,8 @@ class _Ctx:
         return out
 
 
-def _views(spec: _Spec, doc: Document) -> tuple[_Ctx, list[_View]]:
+def _views(spec: _Spec, singles: list[_View]) -> tuple[_Ctx, list[_View]]:
     """Views of the document's tables, merging a table's continuation into the table before it."""
-    singles = [_View([t]) for t in doc.tables if t.cells]
     ctx = _Ctx(spec, singles)
     merged: list[_View] = []
     last_tag: int | None = None
@@ -543,6 +553,7 @@ class _Placer:
         self.used: set[int] = set()  # ids of entries read as values
         self.label_used: set[int] = set()
         self.blank_as_zero = blank_as_zero
+        self._own: dict[int, dict[int, float]] = {}
 
     # -- helpers
 
@@ -551,8 +562,13 @@ class _Placer:
             yield from self.v.starting[r]
 
     def own(self, e: _Entry) -> dict[int, float]:
-        lab = self.spec.labels
-        return {i: s for i, s in self.ctx.m(e).items() if lab[i].table == self.reg.table}
+        """The entry's matches among this table's labels."""
+        got = self._own.get(id(e))
+        if got is None:
+            lab, ti = self.spec.labels, self.reg.table
+            got = {i: s for i, s in self.ctx.m(e).items() if lab[i].table == ti}
+            self._own[id(e)] = got
+        return got
 
     def _anc_score(self, path: tuple[int, ...], found: list[_Entry]) -> float:
         total = 0.0
@@ -943,9 +959,9 @@ def _shown(figs: list[_Entry]) -> str:
 # --------------------------------------------------------------------------- the entry point
 
 
-def _locate_with(fmt: Format, doc: Document, blank_as_zero: bool) -> Located:
+def _locate_with(fmt: Format, singles: list[_View], blank_as_zero: bool) -> Located:
     spec = _spec(fmt)
-    ctx, _ = _views(spec, doc)
+    ctx, _ = _views(spec, singles)
     regions = _regions(ctx)
     out = Located(fmt)
     total = 0.0
@@ -990,14 +1006,22 @@ def locate(doc: Document, fmt: Format | None = None, blank_as_zero: bool = False
     Values are the texts as printed (totals too, never recomputed); "" where a cell is blank, unless
     ``blank_as_zero``. Every deviation from the format is a ``LocateFinding``.
     """
+    singles = [_View([t]) for t in doc.tables if t.cells]
     if fmt is not None:
-        return _locate_with(fmt, doc, blank_as_zero)
+        return _locate_with(fmt, singles, blank_as_zero)
+    # the current format first: a perfect match there ends the search (a tie would prefer it anyway)
+    formats = sorted(builtin_formats().values(), key=lambda f: (f.last_year is not None, -(f.last_year or 0)))
     best: Located | None = None
-    for f in builtin_formats().values():
-        got = _locate_with(f, doc, blank_as_zero)
-        if best is None or (got.score, f.last_year is None) > (best.score, best.format.last_year is None):
+    scores: dict[str, float] = {}
+    for f in formats:
+        got = _locate_with(f, singles, blank_as_zero)
+        scores[f.id] = got.score
+        if best is None or got.score > best.score:
             best = got
+        if got.score >= 1.0:
+            break
     assert best is not None
+    best.scores = scores
     return best
 
 
