@@ -173,6 +173,12 @@ def report(draw, fmt: Format):
     if draw(st.booleans()):
         at = (draw(st.integers(0, 12)), draw(st.integers(0, 6)))
         return figures, one_sheet(fmt, figures, at=at, gap=draw(st.integers(0, 3)))
+    if draw(st.booleans()):  # the title printed before the table, not in it
+        tables = [
+            DocTable(i + 1, doc_table(i + 1, lay_table(fmt, t.key, figures, title=False)).cells, caption=t.title)
+            for i, t in enumerate(fmt.tables)
+        ]
+        return figures, Document("report.docx", "docx", tables=tables)
     return figures, lay_out(fmt, figures)
 
 
@@ -330,6 +336,51 @@ def test_extra_column_is_a_warning_and_its_figures_one_unplaced_error():
     assert codes(got) == ["D-COLUMN-EXTRA", "D-UNPLACED"]
     assert "小计" in got.findings[0].message and got.findings[0].severity == "warning"
     assert "25 个数字" in got.findings[1].message
+
+
+def test_table_four_as_published_in_html_with_review_headers_two_rows_high():
+    """行政复议 one row high over its five headers (rowspan 2), 行政诉讼 over its two blocks; no title row."""
+    figures = numbered(F2021)
+    results = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
+    t4 = [C(0, 0, "行政复议", 1, 5), C(0, 5, "行政诉讼", 1, 10)]
+    t4 += [C(1, k, results[k], 2, 1) for k in range(5)]
+    t4 += [C(1, 5, "未经复议直接起诉", 1, 5), C(1, 10, "复议后起诉", 1, 5)]
+    t4 += [C(2, 5 + k, results[k % 5]) for k in range(10)]
+    ids = [c.id for c in F2021.cells.values() if c.table == "t4"]
+    t4 += [C(3, k, figures[cid]) for k, cid in enumerate(ids)]
+    got = locate(lay_out(F2021, figures, t4=t4))
+    assert texts(got) == figures
+    assert got.findings == []
+
+
+def test_header_spanning_two_columns_where_the_data_uses_one():
+    """Word-pasted markup: each 表四 header spans two grid columns, the figure sits in one of them."""
+    figures = numbered(F2021)
+    t4 = []
+    for c in lay_table(F2021, "t4", figures, title=False):
+        if c.row < 4:
+            t4.append(C(c.row, 2 * c.col, c.text, c.rowspan, 2 * c.colspan))
+        else:
+            t4 += [C(c.row, 2 * c.col, ""), C(c.row, 2 * c.col + 1, c.text)]
+    got = locate(lay_out(F2021, figures, t4=t4))
+    assert texts(got) == figures
+    assert got.findings == []
+
+
+def test_placeholders_and_text_pass_through_as_printed():
+    """“/”, “—”, “无”, “3件” are the caller's to judge (parse_value), here only placed."""
+    figures = numbered(F2021)
+    printed = {
+        "t3.new.research": "/",
+        "t3.total.legal": "—",
+        "t4_after.cases.pending": "无",
+        "t2_6.penalty.decisions": "3件",
+    }
+    figures.update(printed)
+    got = locate(lay_out(F2021, figures))
+    assert texts(got) == figures
+    assert got.findings == []
+    assert parse_value(got.values["t3.new.research"].text, "count").code == "V-PLACEHOLDER"
 
 
 # --------------------------------------------------------------------------- quirks of tables

@@ -46,6 +46,7 @@ from functools import lru_cache
 from xltool.definition import Format, Span, builtin_formats
 from xltool.document import DocCell, DocTable, Document
 from xltool.model import ERROR, WARNING
+from xltool.values import COUNT, parse_value
 
 SIMILARITY = 0.8
 """Least ``SequenceMatcher.ratio`` for a printed label to be taken for a definition's label (see above)."""
@@ -387,7 +388,7 @@ class _Entry:
 @lru_cache(maxsize=65536)
 def _classify(text: str) -> tuple[int, str]:
     """A printed cell: a figure, blank, or text (with its normalised form, for matching labels)."""
-    if _is_blank(text):
+    if _is_blank(text) or parse_value(text, COUNT).code == "V-PLACEHOLDER":  # "/", "—", "无": no label
         return _BLANK, ""
     if _is_figure(text):
         return _FIG, ""
@@ -520,7 +521,7 @@ def _regions(ctx: _Ctx) -> dict[int, list[_Region]]:
         for k, seg in enumerate(segs):
             stop = segs[k + 1].first if k + 1 < len(segs) else v.nrows
             r = seg.last + 1
-            while r < stop and v.starting[r] and all(e.kind != _TEXT for e in v.starting[r]):
+            while r < stop and any(e.kind != _TEXT for e in v.starting[r]) and not any(ctx.m(e) for e in v.starting[r]):
                 seg.last = r
                 r += 1
             seg.weight = _weight(ctx, seg)
@@ -554,6 +555,7 @@ class _Placer:
         self.label_used: set[int] = set()
         self.blank_as_zero = blank_as_zero
         self._own: dict[int, dict[int, float]] = {}
+        self.value_rows: set[int] = set()
 
     # -- helpers
 
@@ -830,6 +832,7 @@ class _Placer:
                 if ri in zeros:
                     text = "0"
                 self.out.values[cid] = self._placed(text, x, row, k)
+                self.value_rows.add(row)
                 if not rs.path:
                     row = None
         for e in headers_used.values():
@@ -872,7 +875,7 @@ class _Placer:
 
     def extras(self, rows: dict[int, tuple[int, _Entry]]) -> None:
         """Printed rows and headers that match nothing, and figures that no statutory cell took."""
-        data_rows = {r for r, _ in rows.values()}
+        data_rows = {r for r, _ in rows.values()} | self.value_rows
         lab = self.spec.labels
         header_rows = {
             e.row for e in self.entries() if any(lab[i].header_side for i in self.own(e)) or id(e) in self.label_used
