@@ -317,6 +317,40 @@ def test_docx_grid_before_content_controls_nested_tables_and_breaks():
 # --------------------------------------------------------------------------- workbooks
 
 
+def test_docx_title_rules():
+    from xltool.sources.docx import _title
+
+    assert (
+        _title(["汤旺县乌伊岭镇", "2024年政府信息公开工作年度报告", "一、总体情况"])
+        == "汤旺县乌伊岭镇2024年政府信息公开工作年度报告"
+    )
+    assert (
+        _title(["汤旺县乌伊岭镇2024年政府信息公开", "工作年度报告"]) == "汤旺县乌伊岭镇2024年政府信息公开工作年度报告"
+    )
+    assert (
+        _title(["汤政办发〔2025〕1号", "汤旺县2024年政府信息公开工作年度报告"])
+        == "汤旺县2024年政府信息公开工作年度报告"
+    )
+    assert _title(["关于印发年报的通知", "正文"]) == "关于印发年报的通知"
+    assert _title([]) == ""
+
+
+def test_read_path_checks_before_reading(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("某局2024年政府信息公开工作年度报告")
+    document.save(tmp_path / "r.docx")
+    assert read_path(tmp_path / "r.docx").title == "某局2024年政府信息公开工作年度报告"
+    shutil.copy(FIXTURES / "gbk_no_declaration.html", tmp_path / "年报.xls")  # a page saved with a workbook's name
+    assert read_path(tmp_path / "年报.xls", "年报.xls").tables[0].nrows == 4
+    with pytest.raises(SourceError) as info:
+        read_path(tmp_path / "missing.html")
+    assert info.value.code == "F-UNREADABLE"
+    (tmp_path / "empty.xlsx").write_bytes(b"")
+    with pytest.raises(SourceError) as info:
+        read_path(tmp_path / "empty.xlsx")
+    assert info.value.code == "F-EMPTY"
+
+
 def test_workbook_that_is_not_a_template(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -539,3 +573,19 @@ def test_calc_html_and_writer_docx_keep_sheet_positions(tmp_path, soffice_conver
     doc = read_document(word, word.read_bytes(), word.name)
     assert doc.kind == "docx"
     assert_figures_in_place(doc, values, _by_caption)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("target", ["ods", "xls"])
+def test_ods_and_xls_saved_by_libreoffice_keep_positions_and_merges(tmp_path, soffice_convert, target):
+    path, values = filled_return(tmp_path / "r.xlsx", 4)
+    xlsx = read_document(path, read_container(path).data, "r.xlsx")
+    saved = soffice_convert(path, target, tmp_path / target)
+    container = read_container(saved)
+    assert container.problem is None
+    doc = read_document(saved, container.data, saved.name)
+    assert_figures_in_place(doc, values, _by_sheet_name)
+    spans = [[(c.ref, c.rowspan, c.colspan) for c in t.cells if c.rowspan > 1 or c.colspan > 1] for t in doc.tables]
+    assert spans == [
+        [(c.ref, c.rowspan, c.colspan) for c in t.cells if c.rowspan > 1 or c.colspan > 1] for t in xlsx.tables
+    ]

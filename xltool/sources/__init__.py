@@ -102,7 +102,7 @@ def read_path(path: Path, file: str | None = None) -> Document:
         problem, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
         if problem is not None and problem.code != "F-NOT-WORKBOOK":
             raise SourceError(problem.code, f"“{path.name}”：{problem.message}")
-        if problem is not None:  # not a workbook: a Word file, or a page named .xls
+        if problem is not None and not data:  # not a workbook: a Word file, or a page named .xls
             data = path.read_bytes()
         return read_document(path, data, file)
     limit = max_document_bytes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from typing import Any
 
 from xltool.definition import a1
@@ -30,6 +31,7 @@ def read_sheets(data: bytes, file: str, name: str) -> Document:
     except Exception as exc:  # calamine raises its own types (and PanicException) for a broken file
         raise SourceError("F-CORRUPT", f"“{name}”不是有效的工作簿或文件已损坏（{_short(exc)}）") from None
     doc = Document(file=file, kind="workbook")
+    ods_merges = _ods_merges(data) if data.startswith(b"PK") else None
     total = 0
     for meta in metas:
         if meta.visible != SheetVisibleEnum.Visible:
@@ -38,6 +40,8 @@ def read_sheets(data: bytes, file: str, name: str) -> Document:
             sheet = wb.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False, nrows=NEAR_ROWS)
             merged = sheet.merged_cell_ranges or []
+            if not merged and ods_merges is not None:  # calamine gives none for OpenDocument
+                merged = ods_merges.get(meta.name, [])
         except Exception as exc:
             raise SourceError("F-CORRUPT", f"“{name}”的工作表“{meta.name}”无法读取（{_short(exc)}）") from None
         table = sheet_table(len(doc.tables) + 1, meta.name, rows, merged)
@@ -81,6 +85,62 @@ def sheet_table(number: int, sheet: str, rows: list[list[Any]], merged: list) ->
             colspan = min(c.colspan, used_cols - c.col)
             kept.append(DocCell(c.row, c.col, c.text, rowspan, colspan, c.ref))
     return DocTable(number=number, cells=kept, sheet=sheet)
+
+
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_T = "{" + _TABLE + "}"
+
+
+def _ods_merges(data: bytes) -> dict[str, list] | None:
+    """Merged ranges of an OpenDocument spreadsheet by sheet name, as calamine gives them for
+    .xlsx (((row, col), (last row, last col)), 0-based), from the number-*-spanned attributes of
+    content.xml; None for any other zip. Rows and cells repeated by count are counted, not
+    expanded; reading stops at NEAR_ROWS."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if "content.xml" not in zf.namelist():
+                return None
+            with zf.open("content.xml") as part:  # sizes and DOCTYPE checked by read_container
+                out: dict[str, list] = {}
+                merges: list = []
+                row = col = 0
+                events = ("start", "end")
+                tags = (_T + "table", _T + "table-row", _T + "table-cell", _T + "covered-table-cell")
+                for action, el in etree.iterparse(
+                    part, events=events, tag=tags, resolve_entities=False, no_network=True, huge_tree=False
+                ):
+                    name = el.tag[len(_T) :]
+                    if name == "table":
+                        if action == "start":
+                            merges, row = out.setdefault(el.get(_T + "name", ""), []), 0
+                        else:
+                            el.clear()
+                    elif name == "table-row":
+                        if action == "start":
+                            col = 0
+                        else:
+                            row += _count(el.get(_T + "number-rows-repeated"))
+                            el.clear()
+                    elif action == "start" and row < NEAR_ROWS:
+                        rows = _count(el.get(_T + "number-rows-spanned"))
+                        cols = _count(el.get(_T + "number-columns-spanned"))
+                        if name == "table-cell" and (rows > 1 or cols > 1):
+                            merges.append(((row, col), (row + rows - 1, col + cols - 1)))
+                        col += _count(el.get(_T + "number-columns-repeated"))
+                    elif action == "start":
+                        col += 1
+        return out
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, etree.XMLSyntaxError):
+        return None  # calamine has read the file: without the merges its cells are still right
+
+
+def _count(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
 
 
 def cell_text(value: Any) -> str:
