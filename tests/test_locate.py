@@ -383,6 +383,20 @@ def test_placeholders_and_text_pass_through_as_printed():
     assert parse_value(got.values["t3.new.research"].text, "count").code == "V-PLACEHOLDER"
 
 
+def test_superseded_block_nine_in_a_2021_table_two_is_extra_not_a_typo():
+    """第二十条第（九）项 政府集中采购 (2019) below a 2021 表二: extra rows and headers, never read as （一）."""
+    figures = numbered(F2021)
+    t2 = lay_table(F2021, "t2", figures)
+    r = max(c.row + c.rowspan for c in t2)
+    t2 += [C(r, 0, "第二十条第（九）项", 1, 4), C(r + 1, 0, "信息内容"), C(r + 1, 1, "采购项目数量")]
+    t2 += [C(r + 1, 2, "采购总金额", 1, 2), C(r + 2, 0, "政府集中采购"), C(r + 2, 1, "4"), C(r + 2, 2, "12.5", 1, 2)]
+    got = locate(lay_out(F2021, figures, t2=t2))
+    assert texts(got) == figures
+    assert "D-LABEL-VARIANT" not in codes(got)
+    assert sorted(set(codes(got))) == ["D-COLUMN-EXTRA", "D-ROW-EXTRA", "D-UNPLACED"]
+    assert any("第二十条第（九）项" in f.message for f in got.findings)
+
+
 # --------------------------------------------------------------------------- quirks of tables
 
 

@@ -83,6 +83,15 @@ def normalize(text: str) -> str:
     return s.rstrip(":.。")
 
 
+_ORDINAL = re.compile(r"\(([一二三四五六七八九十]+)\)|^(\d+)\.|^([一二三四五六七八九十]+)[、,]")
+
+
+def _ordinal(key: str) -> str:
+    """The item number a label carries (（五） of 第二十条第（五）项, 2 of 2.重复申请); "" when none."""
+    m = _ORDINAL.search(key)
+    return next((g for g in m.groups() if g), "") if m else ""
+
+
 def _bare(key: str) -> str:
     """A normalised label without its list number (1. / (三) / 一、)."""
     return _BARE.sub("", key)
@@ -161,6 +170,7 @@ class _Label:
     key: str
     bare: str
     kind: str  # row | col | group | header | title | check
+    ordinal: str = ""
     header_side: bool = False  # printed in a table's header rows (column labels and what is above them)
     distinctive: bool = True  # no other table of the format prints a label like it
     matcher: SequenceMatcher | None = None
@@ -217,7 +227,7 @@ class _Spec:
 
     def _add(self, ti: int, text: str, kind: str) -> int:
         key = normalize(text)
-        self.labels.append(_Label(len(self.labels), ti, text, key, _bare(key), kind))
+        self.labels.append(_Label(len(self.labels), ti, text, key, _bare(key), kind, _ordinal(key)))
         return len(self.labels) - 1
 
     def _table(self, fmt: Format, ti: int, t) -> _TableSpec:
@@ -329,7 +339,10 @@ class _Spec:
                 out[i] = _S_PREFIX
         if not out and 0 < len(key) <= 80 and _CJK.search(key):
             best = SIMILARITY
+            number = _ordinal(key)
             for lab in self.labels:
+                if number and lab.ordinal and number != lab.ordinal:
+                    continue  # （九） is no typo of （一）: differently numbered items are different items
                 r = _ratio(lab.matcher, key, len(lab.key))
                 if bare != key or lab.bare != lab.key:
                     r = max(r, _ratio(lab.bare_matcher, bare, len(lab.bare)))
