@@ -161,6 +161,12 @@ def test_other_tables_on_page_innermost_tables_only():
     assert "本报告由汤旺县汤旺河镇人民政府编制。" in doc.text and "首页" not in doc.text
 
 
+def test_spacer_table_inside_a_data_table_does_not_hide_it():
+    page = b"<table><tr><td>a</td><td><table><tr><td>&nbsp;</td></tr></table></td></tr></table>"
+    [t] = read_document(Path("p.html"), page, "p.html").tables
+    assert [c.text for c in t.cells] == ["a", ""]
+
+
 def test_blanks_for_zeros_are_empty_cells_in_place():
     [t4] = read_fixture("blanks_for_zeros.html").tables
     assert texts(t4)[1] == ["", "", "", "", "1"]

@@ -34,6 +34,7 @@ _BLOCK = frozenset(
 _ENTITY = re.compile(r"<!\s*ENTITY|<!\s*DOCTYPE[^>\[]*\[", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+_BLANK = " \t\r\n\f\v\u00a0\u3000\u200b\ufeff"
 _SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u3000\u200b\ufeff]+")
 _CHINESE_ALIASES = {
     "gb2312": "gb18030",
@@ -180,7 +181,9 @@ def _title(title: str, headings: list[str], lines: list[str]) -> str:
 
 
 def _holds_cells(table: etree._Element) -> bool:
-    return any(True for row in _rows(table) for _ in _cells(row))
+    """Whether the table prints something in its cells (a spacer table inside a data table does not
+    make the data table a mere layout table). Stops at the first text found."""
+    return any(piece.strip(_BLANK) for row in _rows(table) for cell in _cells(row) for piece in cell.itertext())
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:
