@@ -411,7 +411,9 @@ def test_all_three_tables_on_one_sheet_at_an_offset():
     assert p.where == "工作表“Sheet1” D10"
 
 
-def test_table_three_split_in_two_by_a_page_break():
+@pytest.mark.parametrize("repeat_header", [False, True], ids=["plain", "header-repeated"])
+@pytest.mark.parametrize("footer", [False, True], ids=["", "page-footer-between"])
+def test_table_three_split_in_two_by_a_page_break(repeat_header, footer):
     figures = numbered(F2021)
     t3 = lay_table(F2021, "t3", figures)
     cut = row_of(t3, "（四）无法提供")
@@ -424,22 +426,19 @@ def test_table_three_split_in_two_by_a_page_break():
         else:  # 三、本年度办理结果 continues on the next page as an empty merged cell
             top.append(C(c.row, c.col, c.text, cut - c.row, c.colspan))
             bottom.append(C(0, c.col, "", c.row + c.rowspan - cut, c.colspan))
-    doc = Document(
-        "report.docx",
-        "docx",
-        tables=[
-            doc_table(1, lay_table(F2021, "t2", figures)),
-            doc_table(2, top),
-            doc_table(3, bottom),
-            doc_table(4, lay_table(F2021, "t4", figures)),
-        ],
-    )
+    if repeat_header:  # the header rows (2-4 of the template) printed again on the new page
+        head = [C(c.row - 1, c.col, c.text, c.rowspan, c.colspan) for c in top if 1 <= c.row <= 3]
+        bottom = head + [C(c.row + 3, c.col, c.text, c.rowspan, c.colspan) for c in bottom]
+    pages = [lay_table(F2021, "t2", figures), top] + ([[C(0, 0, "-4-")]] if footer else []) + [bottom]
+    pages.append(lay_table(F2021, "t4", figures))
+    doc = Document("report.docx", "docx", tables=[doc_table(i + 1, t) for i, t in enumerate(pages)])
     got = locate(doc)
     assert texts(got) == figures
     assert got.findings == []
-    assert got.tables["t3"] == (2, 3)
+    second = 4 if footer else 3
+    assert got.tables["t3"] == (2, second)
     p = got.values["t3.unable_not_held.natural"]
-    assert (p.table, p.row) == (3, 0)
+    assert (p.table, p.row) == (second, 3 if repeat_header else 0)
 
 
 def test_table_four_columns_found_by_their_group_headers():

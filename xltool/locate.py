@@ -486,34 +486,46 @@ class _Ctx:
 
 
 def _views(spec: _Spec, singles: list[_View]) -> tuple[_Ctx, list[_View]]:
-    """Views of the document's tables, merging a table's continuation into the table before it."""
+    """Views of the document's tables, merging a table's continuation into the table before it.
+
+    A continuation starts with rows of the table the previous labelled table ended with, and either has
+    no header of its own or repeats the header (Word's repeated header rows) over rows not seen before.
+    Untagged tables in between (a page footer) stay apart.
+    """
     ctx = _Ctx(spec, singles)
     merged: list[_View] = []
-    last_tag: int | None = None
+    last: tuple[int, int] | None = None  # (index in merged, table) of the last labelled view
     for v in singles:
         tags = ctx.tags(v)
-        tagged = [(r, next(iter(ts))) for r, ts in enumerate(tags) if len(ts) == 1]
-        first = tagged[0][1] if tagged else None
-        if merged and first is not None and first == last_tag and not _has_header(ctx, v, first):
-            merged[-1] = _View(merged[-1].parts + v.parts)
+        tagged = [next(iter(ts)) for ts in tags if len(ts) == 1]
+        if not tagged:
+            merged.append(v)
+            continue
+        if last is not None and tagged[0] == last[1] and _continues(ctx, merged[last[0]], v, last[1]):
+            merged[last[0]] = _View(merged[last[0]].parts + v.parts)
         else:
             merged.append(v)
-        if tagged:
-            last_tag = tagged[-1][1]
-        elif any(tags):
-            last_tag = None
+            last = (len(merged) - 1, tagged[-1])
+            continue
+        last = (last[0], tagged[-1])
     if len(merged) != len(singles):
         ctx = _Ctx(spec, merged)
     return ctx, merged
 
 
-def _has_header(ctx: _Ctx, v: _View, ti: int) -> bool:
+def _continues(ctx: _Ctx, before: _View, v: _View, ti: int) -> bool:
     labels = ctx.spec.labels
-    return any(
+
+    def row_labels(view: _View) -> set[int]:
+        return {i for e in view.entries for i in ctx.m(e) if labels[i].table == ti and labels[i].kind == "row"}
+
+    has_header = any(
         labels[i].table == ti and labels[i].header_side and labels[i].kind != "title"
         for e in v.entries
         for i in ctx.m(e)
     )
+    mine = row_labels(v)
+    return bool(mine) and (not has_header or not (mine & row_labels(before)))
 
 
 def _regions(ctx: _Ctx) -> dict[int, list[_Region]]:
