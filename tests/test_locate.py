@@ -397,6 +397,40 @@ def test_superseded_block_nine_in_a_2021_table_two_is_extra_not_a_typo():
     assert any("第二十条第（九）项" in f.message for f in got.findings)
 
 
+def test_missing_column_is_one_error_naming_it_and_its_cells():
+    figures = numbered(F2021)
+    t3 = [c for c in lay_table(F2021, "t3", figures) if c.col != 5]  # 科研机构 and its figures gone
+    for c in t3:
+        if c.col > 5:
+            c.col -= 1
+        elif c.col + c.colspan > 5:
+            c.colspan -= 1
+    got = locate(lay_out(F2021, figures, t3=t3))
+    assert codes(got) == ["D-COLUMN-MISSING"]
+    f = got.findings[0]
+    assert f.severity == "error" and "科研机构" in f.message and len(f.cells) == 25
+    assert texts(got) == {k: v for k, v in figures.items() if not k.endswith(".research")}
+
+
+def test_a_cell_not_printed_at_all_is_blank_text_at_its_position():
+    figures = numbered(F2021)
+    t4 = [c for c in lay_table(F2021, "t4", figures) if (c.row, c.col) != (4, 7)]
+    got = locate(lay_out(F2021, figures, t4=t4))
+    p = got.values["t4_direct.cases.other"]
+    assert (p.text, p.table, p.row, p.col, p.ref) == ("", 3, 4, 7, "")
+    assert p.where == "第 3 个表格第 5 行第 8 列"
+    assert got.findings == []
+
+
+def test_table_four_without_its_data_row():
+    figures = numbered(F2021)
+    t4 = [c for c in lay_table(F2021, "t4", figures) if c.row < 4]
+    got = locate(lay_out(F2021, figures, t4=t4))
+    assert codes(got) == ["D-ROW-MISSING"]  # one finding for the one unlabelled row
+    assert len(got.findings[0].cells) == 15
+    assert not any(k.startswith("t4_") for k in got.values)
+
+
 # --------------------------------------------------------------------------- quirks of tables
 
 

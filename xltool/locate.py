@@ -414,10 +414,12 @@ class _View:
     def __init__(self, parts: list[DocTable]):
         self.parts = parts
         self.entries: list[_Entry] = []
+        self.offsets: list[tuple[DocTable, int, int]] = []  # each part's first row and column in the view
         roff = 0
         width = parts[0].ncols
         for t in parts:
             coff = max(0, width - t.ncols)  # a continuation is aligned on the figures, at the right
+            self.offsets.append((t, roff, coff))
             for c in t.cells:
                 kind, key = _classify(c.text or "")
                 self.entries.append(
@@ -765,13 +767,14 @@ class _Placer:
 
     # -- the whole table
 
-    def run(self) -> float:
+    def run(self) -> None:
         ts = self.ts
         rows = self.find_rows()
         col_cands = self.col_candidates()
         missing_cols: set[int] = set()
         headers_used: dict[int, _Entry] = {}
-        fallback_rows: set[int] = set()
+        zeros: dict[int, int] = {}  # row spec -> the row spec whose row stands for it, read as 0
+        no_data_row = False
 
         # groups printed as one row (（六）其他处理 without its items)
         for g, kids in ts.groups.items():
@@ -787,7 +790,7 @@ class _Placer:
             target = next((k for k in kids if self.spec.labels[ts.rows[k].path[-1]].bare == "其他"), kids[-1])
             rows[target] = (r, e)
             self.label_used.add(id(e))
-            fallback_rows.update(kids)
+            zeros.update((k, target) for k in kids if k != target)
             zero_ids = [c for k in kids if k != target for c, _ in ts.rows[k].cells]
             self.finding(
                 "D-T3-OTHER-ONE-ROW",
@@ -798,13 +801,6 @@ class _Placer:
                 [c for c, _ in ts.rows[target].cells] + zero_ids,
                 row_label=self.spec.labels[g].text,
             )
-            self._fallback = (target, [k for k in kids if k != target])
-
-        zeros: dict[int, int] = {}  # row spec -> row spec whose figures stand for it as 0
-        if hasattr(self, "_fallback"):
-            target, others = self._fallback
-            for k in others:
-                zeros[k] = target
 
         for ri, rs in enumerate(ts.rows):
             if rs.path and ri not in rows and ri not in zeros:
@@ -841,15 +837,16 @@ class _Placer:
                 if row is None:
                     row = self._row_below(header)
                     if row is None:
-                        self.finding(
-                            "D-ROW-MISSING",
-                            ERROR,
-                            f"{ts.name}“{self.col_text(cs)}”列下没有数据行",
-                            header,
-                            [cid],
-                            col_label=self.col_text(cs),
-                        )
-                        row = None
+                        if not no_data_row:
+                            no_data_row = True
+                            self.finding(
+                                "D-ROW-MISSING",
+                                ERROR,
+                                f"{ts.name}表头“{self.col_text(cs)}”之下没有数据行，该行各数未读取",
+                                header,
+                                [c for c, _ in rs.cells],
+                                col_label=self.col_text(cs),
+                            )
                         continue
                 text, x, k = self.value_at(row, header)
                 if x is not None:
@@ -865,38 +862,23 @@ class _Placer:
         self.extras(rows)
         if self.blank_as_zero:
             self.zero_blanks()
-        return 0.0
 
     def _row_below(self, header: _Entry) -> int | None:
+        """The data row under a header where the format prints no row label (表四): the first row below
+        that prints values and no label."""
         for r in range(header.bottom + 1, self.reg.last + 1):
-            x = self.v.at(r, header.col)
-            if x is not None and x.kind != _TEXT:
+            line = self.v.starting[r]
+            if any(x.kind != _TEXT for x in line) and not any(self.own(x) for x in line):
                 return r
         return None
 
     def _placed(self, text: str, x: _Entry | None, row: int, col: int) -> Placed:
         if x is None:  # nothing printed there: a position, found again by the table and row/column
-            t = self._table_of_row(row)
-            cell = DocCell(row - self._offset(t), col, "")
+            t, roff, coff = next(p for p in reversed(self.v.offsets) if p[1] <= row)
+            cell = DocCell(row - roff, col - coff, "")
             return Placed("", t.number, t.sheet, "", cell.row, cell.col, t.where(cell))
         c = x.cell
         return Placed(text, x.table.number, x.table.sheet, c.ref, c.row, c.col, x.table.where(c))
-
-    def _table_of_row(self, row: int) -> DocTable:
-        off = 0
-        for t in self.v.parts:
-            if row < off + t.nrows:
-                return t
-            off += t.nrows
-        return self.v.parts[-1]
-
-    def _offset(self, t: DocTable) -> int:
-        off = 0
-        for p in self.v.parts:
-            if p is t:
-                return off
-            off += p.nrows
-        return off
 
     def extras(self, rows: dict[int, tuple[int, _Entry]]) -> None:
         """Printed rows and headers that match nothing, and figures that no statutory cell took."""
