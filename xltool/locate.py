@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import weakref
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -365,19 +364,18 @@ def _ratio(m: SequenceMatcher | None, a: str, lb: int) -> float:
     return m.ratio()
 
 
-_SPECS: weakref.WeakKeyDictionary[Format, tuple[str, _Spec]] = weakref.WeakKeyDictionary()
-_SPECS_BY_ID: dict[int, tuple[Format, _Spec]] = {}
+_SPECS: dict[tuple[str, str, str], _Spec] = {}
 
 
 def _spec(fmt: Format) -> _Spec:
-    """The label model of a format, built once per Format object (keyed by identity and fingerprint)."""
-    got = _SPECS_BY_ID.get(id(fmt))
-    if got is not None and got[0] is fmt:
-        return got[1]
-    spec = _Spec(fmt)
-    if len(_SPECS_BY_ID) > 64:
-        _SPECS_BY_ID.clear()
-    _SPECS_BY_ID[id(fmt)] = (fmt, spec)  # the Format is kept alive with its entry, so ids are not reused
+    """The label model of a format, built once per definition: keyed by the format's id, fingerprint
+    (which changes with any label or cell) and title texts (which the fingerprint leaves out)."""
+    key = (fmt.id, fmt.fingerprint, "\n".join(t.title for t in fmt.tables))
+    spec = _SPECS.get(key)
+    if spec is None:
+        if len(_SPECS) > 64:
+            _SPECS.clear()
+        spec = _SPECS[key] = _Spec(fmt)
     return spec
 
 
