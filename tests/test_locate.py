@@ -288,6 +288,21 @@ def test_other_handling_printed_as_one_row():
     assert "t3.other_no_fee.total" in f.cells
 
 
+def test_a_group_without_a_catch_all_item_printed_as_one_row_is_not_guessed():
+    """（三）不予公开 as one row: no item of it means “other”, so its 8 items are missing, its figures unplaced."""
+    figures = numbered(F2021)
+    t3 = lay_table(F2021, "t3", figures)
+    first = row_of(t3, "1.属于国家秘密")
+    for _ in range(7):
+        t3 = delete_row(t3, first + 1)
+    t3 = [c for c in t3 if c.text != "1.属于国家秘密"]
+    group = next(c for c in t3 if c.text == "（三）不予公开")
+    group.colspan = 2
+    got = locate(lay_out(F2021, figures, t3=t3), F2021)
+    assert sorted(set(codes(got))) == ["D-ROW-MISSING", "D-UNPLACED"]
+    assert codes(got).count("D-ROW-MISSING") == 8
+
+
 def test_missing_row_is_an_error_and_its_cells_are_not_placed():
     figures = numbered(F2021)
     t3 = lay_table(F2021, "t3", figures)

@@ -307,8 +307,10 @@ class _Spec:
         for ri, rs in enumerate(row_specs):
             if len(rs.path) >= 2:
                 groups.setdefault(rs.path[-2], []).append(ri)
-        # a group that is itself printed as a row of the format (2019 （六）其他处理) is no fallback
-        groups = {g: kids for g, kids in groups.items() if self.labels[g].kind == "group"}
+        # only a group whose rows are its items (（六）其他处理 over 1.–3.), not one over other groups
+        # (三、本年度办理结果) nor one that is itself a row of the format (2019 （六）其他处理)
+        deeper = {g for rs in row_specs for g in rs.path[:-2]}
+        groups = {g: kids for g, kids in groups.items() if self.labels[g].kind == "group" and g not in deeper}
         own = list(idx.values())
         return _TableSpec(
             key=t.key,
@@ -785,7 +787,10 @@ class _Placer:
             r = self._data_row(e)
             if any(r == rr for rr, _ in rows.values()):
                 continue
-            target = next((k for k in kids if self.spec.labels[ts.rows[k].path[-1]].bare == "其他"), kids[-1])
+            # only a group with a catch-all item (3.其他) can stand for its items: the figures go there
+            target = next((k for k in kids if self.spec.labels[ts.rows[k].path[-1]].bare == "其他"), None)
+            if target is None:
+                continue
             rows[target] = (r, e)
             self.label_used.add(id(e))
             zeros.update((k, target) for k in kids if k != target)
