@@ -22,6 +22,11 @@ from xltool.model import Unit
         ("2024年度政府信息公开工作年度报告统计表", "", 2024),
         ("汤旺县政府信息公开工作年度报告", "汤旺县", None),
         ("统计表.xlsx", "", None),
+        ("教育局.xlsx", "教育局", None),
+        ("卫健局-政务公开年报数据.xlsx", "卫健局", None),
+        ("县政府办-政府信息公开统计表-最终版.xlsx", "县政府办", None),
+        ("自然资源局2024统计表.xlsx", "自然资源局", 2024),
+        ("汤旺河镇统计表(1).xlsx", "汤旺河镇", None),
     ],
 )
 def test_identify_titles_and_file_names(text, unit, year):
@@ -76,3 +81,26 @@ def test_match_roster_unknown_and_ambiguous_are_none():
 def test_match_roster_reads_renmin_zhengfu_as_zhengfu_before_dropping_endings():
     assert match_roster("汤旺县政府", ROSTER).code == "230723"
     assert match_roster("汤旺县政府办公室", ROSTER).code == "230723100"
+
+
+def test_sample_inbox_file_names_find_their_roster_units():
+    """The file names of samples/汤旺县/2024/收件箱 against the county's roster."""
+    from pathlib import Path
+
+    from xltool.roster import read_roster
+
+    root = Path(__file__).resolve().parent.parent / "samples"
+    roster = read_roster(root / "data" / "汤旺县-名单.csv")
+    expected = {
+        "乌伊岭镇2024年政务公开统计表.xlsx": "乌伊岭镇",
+        "住建局 统计表.xlsx": "汤旺县住房和城乡建设局",
+        "卫健局-政务公开年报数据.xlsx": "汤旺县卫生健康局",
+        "县政府办-政府信息公开统计表-最终版.xlsx": "汤旺县人民政府办公室",
+        "教育局.xlsx": "汤旺县教育局",
+        "汤旺县市场监督管理局.xlsx": "汤旺县市场监督管理局",
+        "汤旺河镇统计表(1).xlsx": "汤旺河镇",
+        "自然资源局2024统计表.xlsx": "汤旺县自然资源局",
+    }
+    for file, unit in expected.items():
+        got = match_roster(identify(file).unit, roster)
+        assert got is not None and got.name == unit, file

@@ -20,10 +20,12 @@ _EXTENSION = re.compile(r"\.(?:xlsx|xlsm|xls|et|ods|docx|doc|wps|pdf|html?|txt|c
 _COPY = re.compile(r"(?:[(（]\d{1,3}[)）]|-?副本|_?\d{1,3})$")
 _CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
 _CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=年)")
-_YEAR = re.compile(r"((?:19|20)\d{2})(?:年度?|(?=政府信息|政务公开|信息公开))")
-_SUBJECT = re.compile(r"(?:政府信息公开|政务公开|信息公开)")
+_KEYWORDS = r"政府信息公开|政务公开|信息公开|统计表|统计汇总|年报|年度报告|报表"
+_YEAR = re.compile(rf"((?:19|20)\d{{2}})(?:年度?|(?={_KEYWORDS}))")
+_SUBJECT = re.compile(rf"(?:{_KEYWORDS})")
 _LEAD = re.compile(r"^(?:关于|《|〈|“|\")+")
 _TRAIL = re.compile(r"(?:关于|的|《|〈|“|\"|[,，、:：\-—_])+$")
+_SEP = re.compile(r"[-—_]")
 _ADMIN = "省市县区州盟旗"
 _ENDINGS = ("办公室", "人民政府", "政府")
 
@@ -48,10 +50,9 @@ def identify(text: str) -> Identified:
     """Unit and year from a report's title, a sheet title or a file name."""
     s = _clean(text)
     m = _YEAR.search(s)
-    if not m:
+    if not m:  # a file named after the unit alone (教育局.xlsx) names it too
         subject = _SUBJECT.search(s)
-        unit = s[: subject.start()] if subject else ""
-        return Identified(_unit(unit), None)
+        return Identified(_unit(s[: subject.start()] if subject else s), None)
     year = int(m.group(1))
     unit = _unit(s[: m.start()])
     if not unit:
@@ -63,7 +64,8 @@ def identify(text: str) -> Identified:
 
 def _unit(text: str) -> str:
     s = _TRAIL.sub("", _LEAD.sub("", text))
-    return s if len(s) >= 2 else ""
+    s = _SEP.split(s)[0] if _SEP.search(s) else s  # 卫健局-政务公开年报数据: the unit is the first part
+    return s if len(s) >= 2 and not s.isdigit() else ""
 
 
 def identify_any(*texts: str) -> Identified:
@@ -113,12 +115,21 @@ def _same_with_parent(a: str, b: str) -> bool:
     return len(short) >= 2 and long.endswith(short) and long[: -len(short)][-1] in _ADMIN
 
 
+def _abbreviates(printed: str, full: str) -> bool:
+    """The printed name abbreviates the roster's: its characters in order, fewer of them (住建局 for
+    汤旺县住房和城乡建设局, 县政府办 for 汤旺县人民政府办公室); at least 3 characters."""
+    if len(printed) < 3 or len(printed) >= len(full):
+        return False
+    it = iter(full)
+    return all(ch in it for ch in printed)
+
+
 def match_roster(name: str, roster: list[Unit]) -> Unit | None:
     """The roster unit a printed name means; None when none or more than one fits equally well.
 
     Tried in order, the first step that finds anything decides: the same name; the same with a parent
     area before one of them; the same reading 人民政府 as 政府; the same once 人民政府/政府/办公室 endings are dropped (with or without a
-    parent area). Whitespace never counts.
+    parent area); last, an abbreviation (住建局). Whitespace never counts.
     """
     n = _norm(name)
     if not n:
@@ -130,6 +141,7 @@ def match_roster(name: str, roster: list[Unit]) -> Unit | None:
         lambda a, b: _same_with_parent(_canon(a), _canon(b)),
         lambda a, b: _core(a) == _core(b),
         lambda a, b: _same_with_parent(_core(a), _core(b)),
+        _abbreviates,
     )
     for same in steps:
         hits = {u for u, un in names if un and same(n, un)}
