@@ -34,8 +34,9 @@ class C:
     colspan: int = 1
 
 
-def lay_table(fmt: Format, key: str, figures: dict[str, str], title: bool = True) -> list[C]:
-    """One table exactly as the template draws it: labels at their spans, figures at the cells."""
+def lay_table(fmt: Format, key: str, figures: dict[str, str], title: bool = True, checks: bool = False) -> list[C]:
+    """One table exactly as the template draws it: labels at their spans, figures at the cells (and,
+    with ``checks``, the template's check rows showing 正确)."""
     t = fmt.table(key)
     out: list[C] = []
 
@@ -64,6 +65,12 @@ def lay_table(fmt: Format, key: str, figures: dict[str, str], title: bool = True
     for c in fmt.cells.values():
         if c.table == key:
             put(c.span, figures.get(c.id, "0"))
+    for inst in fmt.instances if checks else ():
+        if inst.check_span is not None and fmt.cells[inst.cells[0]].table == key:
+            put(inst.check_span, "正确")
+    for rule in fmt.rules if checks else ():
+        if rule.check_label and fmt.grid(rule.grids[0]).table == key:
+            put(rule.check_label.span, rule.check_label.text)
     return out
 
 
@@ -444,6 +451,16 @@ def test_table_four_without_its_data_row():
     assert codes(got) == ["D-ROW-MISSING"]  # one finding for the one unlabelled row
     assert len(got.findings[0].cells) == 15
     assert not any(k.startswith("t4_") for k in got.values)
+
+
+def test_the_templates_own_check_rows_are_neither_extra_nor_unplaced():
+    """A filled xltool template read as a plain workbook: 勾稽校验 rows showing 正确 / 不符 are known."""
+    figures = numbered(F2021)
+    bent = {t.key: lay_table(F2021, t.key, figures, checks=True) for t in F2021.tables}
+    assert any(c.text == "正确" for c in bent["t4"])
+    got = locate(lay_out(F2021, figures, **bent))
+    assert texts(got) == figures
+    assert got.findings == []
 
 
 # --------------------------------------------------------------------------- quirks of tables

@@ -170,6 +170,7 @@ class _Label:
     bare: str
     kind: str  # row | col | group | header | title | check
     ordinal: str = ""
+    check_offset: int = 0  # for a check label: where the template's check results sit, rows below it
     header_side: bool = False  # printed in a table's header rows (column labels and what is above them)
     distinctive: bool = True  # no other table of the format prints a label like it
     matcher: SequenceMatcher | None = None
@@ -288,6 +289,8 @@ class _Spec:
             if rule.check_label and any(fmt.grid(g).table == t.key for g in rule.grids):
                 i = self._add(ti, rule.check_label.text, "check")
                 self.labels[i].header_side = True
+                if rule.check_row is not None:
+                    self.labels[i].check_offset = rule.check_row - rule.check_label.span.first_row
                 extra.append(i)
         rows: dict[tuple[int, ...], int] = {}
         cols: dict[tuple[int, ...], int] = {}
@@ -893,10 +896,14 @@ class _Placer:
         for e in self.entries():
             if e.kind == _TEXT and self.own(e):
                 self._variant(e)
+        # the template's own check row (勾稽校验 … 正确 / 不符) is no extra row or header
+        check_rows = {
+            e.row + lab[i].check_offset for e in self.entries() for i in self.own(e) if lab[i].kind == "check"
+        }
         extra_heads: list[tuple[_Entry, list[_Entry]]] = []
         for r in range(self.reg.first, self.reg.last + 1):
             unknown = [e for e in self.v.starting[r] if e.kind == _TEXT and not self.own(e)]
-            if not unknown or r in data_rows:
+            if not unknown or r in data_rows or r in check_rows:
                 continue
             if r in header_rows:
                 for e in unknown:
