@@ -310,6 +310,26 @@ def test_a_group_without_a_catch_all_item_printed_as_one_row_is_not_guessed():
     assert codes(got).count("D-ROW-MISSING") == 8
 
 
+def test_other_without_its_number_is_found_by_its_path_not_taken_for_the_other_column():
+    """“其他” printed for 3.其他 under （六）: the same text as the 其他 applicant column; the path decides."""
+    figures = numbered(F2021)
+    t3 = rename(lay_table(F2021, "t3", figures), "3.其他", "其他")
+    got = locate(lay_out(F2021, figures, t3=t3))
+    assert texts(got) == figures
+    assert got.findings == []
+
+
+def test_a_row_printed_twice_is_not_guessed():
+    figures = numbered(F2021)
+    t3 = lay_table(F2021, "t3", figures)
+    r = row_of(t3, "2.重复申请")
+    twin = [C(r, 2, "2.重复申请")] + [C(r, k, "9") for k in range(3, 10)]
+    got = locate(lay_out(F2021, figures, t3=insert_row(t3, r, twin)))
+    missing = [f for f in got.findings if f.code == "D-ROW-MISSING"]
+    assert len(missing) == 1 and "两处" in missing[0].message
+    assert not any(k.startswith("t3.declined_repeat.") for k in got.values)
+
+
 def test_missing_row_is_an_error_and_its_cells_are_not_placed():
     figures = numbered(F2021)
     t3 = lay_table(F2021, "t3", figures)

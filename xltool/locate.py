@@ -7,12 +7,13 @@ cell gets a ROW PATH (its row label and the labels spanning its rows to the left
 labels above it, e.g. 行政诉讼 > 未经复议直接起诉 > 结果维持). A document's cell is found where its row
 path and column path are printed, never by position alone, and every deviation is a finding.
 
-Label matching, in tiers (first tier that matches wins; all matches of that tier are kept, the path
-then chooses among them):
+Label matching, in tiers (the first tier that matches wins, all matches of that tier are kept, and the
+path chooses among them):
 
 1. exact after ``normalize``: NFKC, no whitespace, one kind of bracket, no quotes, “1、”→“1.”, no
    trailing colon, a year inserted or written in (本年(2023)制发件数, 2023年制发件数) read as 本年;
-2. the same without a list number (属于国家秘密 for 1.属于国家秘密) — silent;
+2. the same without a list number (属于国家秘密 for 1.属于国家秘密, 其他 for 3.其他) — silent, and kept
+   beside an exact match of another label (其他 is also a column of 表三): the path chooses;
 3. the label with a two-character prefix dropped (规范性文件 for 行政规范性文件) — D-LABEL-VARIANT;
 4. similarity ``difflib.SequenceMatcher.ratio`` >= ``SIMILARITY`` (0.8) on the normalised text or on
    it without list numbers, best ratio only — D-LABEL-VARIANT. 0.8 accepts one wrong or missing
@@ -333,11 +334,10 @@ class _Spec:
             return hit
         out: dict[int, float] = {}
         bare = _bare(key)
+        for i in self._bare.get(bare, ()) if bare else ():  # the same but for a list number: the path decides
+            out[i] = _S_BARE
         for i in self._exact.get(key, ()):
             out[i] = _S_EXACT
-        if not out:
-            for i in self._bare.get(bare, ()) if bare else ():
-                out[i] = _S_BARE
         if not out:
             for i in self._prefix.get(key, ()):
                 out[i] = _S_PREFIX
@@ -479,12 +479,18 @@ class _Ctx:
     def m(self, e: _Entry | None) -> dict[int, float]:
         return self.matches.get(id(e), {}) if e is not None else {}
 
+    def best(self, e: _Entry) -> list[int]:
+        """The labels a text is best taken for (其他 is the column 其他 before it is 3.其他)."""
+        m = self.m(e)
+        top = max(m.values(), default=0.0)
+        return [i for i, s in m.items() if s == top]
+
     def tags(self, v: _View) -> list[set[int]]:
         """Per view row, the tables whose distinctive labels start there."""
         out: list[set[int]] = [set() for _ in range(v.nrows)]
         labels = self.spec.labels
         for e in v.entries:
-            for i in self.m(e):
+            for i in self.best(e):
                 if labels[i].distinctive:
                     out[e.row].add(labels[i].table)
         return out
@@ -522,12 +528,12 @@ def _continues(ctx: _Ctx, before: _View, v: _View, ti: int) -> bool:
     labels = ctx.spec.labels
 
     def row_labels(view: _View) -> set[int]:
-        return {i for e in view.entries for i in ctx.m(e) if labels[i].table == ti and labels[i].kind == "row"}
+        return {i for e in view.entries for i in ctx.best(e) if labels[i].table == ti and labels[i].kind == "row"}
 
     has_header = any(
         labels[i].table == ti and labels[i].header_side and labels[i].kind != "title"
         for e in v.entries
-        for i in ctx.m(e)
+        for i in ctx.best(e)
     )
     mine = row_labels(v)
     return bool(mine) and (not has_header or not (mine & row_labels(before)))
@@ -685,10 +691,14 @@ class _Placer:
                 leaf_of.setdefault(rs.path[-1], []).append(ri)
         cands: list[tuple[float, float, int, int, _Entry]] = []
         for e in self.entries():
-            for i, s in self.own(e).items():
+            own = self.own(e)
+            top = max(own.values(), default=0.0)
+            for i, s in own.items():
                 for ri in leaf_of.get(i, ()):
                     r = self._data_row(e)
                     anc = self._anc_score(self.ts.rows[ri].path[:-1], self._left(e, r))
+                    if s < top and not anc:
+                        continue  # a weaker reading of a text (其他 as 3.其他) only where the path confirms it
                     cands.append((anc, s, ri, r, e))
         cands.sort(key=lambda c: (-c[0], -c[1], c[2]))
         got: dict[int, tuple[int, _Entry]] = {}
@@ -733,9 +743,13 @@ class _Placer:
                 leaf_of.setdefault(cs.path[-1], []).append(ci)
         out: list[list[tuple[float, float, _Entry]]] = [[] for _ in self.ts.cols]
         for e in self.entries():
-            for i, s in self.own(e).items():
+            own = self.own(e)
+            top = max(own.values(), default=0.0)
+            for i, s in own.items():
                 for ci in leaf_of.get(i, ()):
                     anc = self._anc_score(self.ts.cols[ci].path[:-1], self._above(e))
+                    if s < top and not anc:
+                        continue  # （七）总计 is no 总计 header unless the path says so
                     out[ci].append((anc, s, e))
         for lst in out:
             lst.sort(key=lambda c: (-c[0], -c[1], -c[2].row))
