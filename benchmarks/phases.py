@@ -135,9 +135,9 @@ def validate_cli(folder: Path, jobs: int) -> dict:
 
 
 def consolidate_lib(folder: Path, jobs: int, out: Path) -> dict:
-    """xltool.consolidate.consolidate of the folder into one province workbook (written and renamed)."""
+    """xltool.consolidation.consolidate of the folder into one province workbook (written and renamed)."""
     with _Clock() as clock:
-        from xltool.consolidate import consolidate
+        from xltool.consolidation import consolidate
         from xltool.model import Unit
 
         result = consolidate([folder], out, Unit("230000", "基准省", "省"), jobs=jobs)

@@ -14,7 +14,7 @@ page cache for every phase alike), then times, each phase in a fresh process and
   validate j1    xltool.validate.validate_paths(folder, jobs=1), the library call
   validate jJ    the same with jobs=J
   cli jJ         `python -m xltool validate FOLDER --jobs J`, end to end (start-up, table output)
-  consolidate jJ xltool.consolidate.consolidate(folder, ...) into one province workbook
+  consolidate jJ xltool.consolidation.consolidate(folder, ...) into one province workbook
 
 It prints milliseconds per workbook (wall clock, and CPU of the phase with its workers), xltool
 over the floor and the baseline over xltool, peak memory, and checks the issue's targets when

@@ -154,7 +154,7 @@ def save_with_libreoffice(path: Path) -> None:
 
 def generate(sample: SampleYear, fmt: Format | None = None, root: Path | None = None) -> list[Path]:
     """Write one county-year's workbooks under ``root`` (default: the samples folder)."""
-    from xltool.consolidate import consolidate
+    from xltool.consolidation import consolidate
 
     fmt = fmt or get_format()
     folder = (root or HERE) / sample.unit.name / str(sample.year)

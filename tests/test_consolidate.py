@@ -38,9 +38,9 @@ from printed_labels import (
 )
 
 import xltool
-import xltool.consolidate as consolidate_module
+import xltool.consolidation as consolidate_module
 from xltool.cli import main
-from xltool.consolidate import consolidate
+from xltool.consolidation import consolidate
 from xltool.definition import get_format
 from xltool.errors import ConsolidationRefused
 from xltool.model import IDENT_SHEET, Unit
@@ -509,7 +509,7 @@ def test_a_named_file_that_is_no_workbook_is_listed_with_its_hash(tmp_path):
     assert [f["文件名"] for f in files] == [f"in/{TOWN.code}.xlsx", "说明.docx"]  # once each, relative
     listed = files[1]
     assert (listed["状态"], listed["大小（字节）"], listed["SHA-256"]) == ("未汇总", 14, sha(note))
-    assert "不是 Excel 工作簿" in listed["说明"]
+    assert "无法识别" in listed["说明"]
 
 
 # --------------------------------------------------------------------------- nothing lost

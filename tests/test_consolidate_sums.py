@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xltool.consolidate import sum_values
+from xltool.consolidation import sum_values
 from xltool.definition import get_format
 from xltool.totals import recompute_totals
 from xltool.values import workbook_number as amount
@@ -74,7 +74,7 @@ def test_more_units_than_excel_has_columns_is_refused_not_truncated(tmp_path, mo
     """明细 has one column per unit: past Excel's 16,384 columns xlsxwriter would drop cells silently."""
     import pytest
 
-    from xltool import consolidate as c
+    from xltool import consolidation as c
     from xltool.errors import ConsolidationRefused
     from xltool.model import Unit
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from test_template import assert_structure
 
 from xltool.cli import main
-from xltool.consolidate import consolidate
+from xltool.consolidation import consolidate
 from xltool.definition import builtin_formats, get_format
 from xltool.errors import ConsolidationRefused
 from xltool.model import ERROR, IDENT_SHEET, Identity, Unit
@@ -354,28 +354,33 @@ def hand_typed(path: Path, fmt, values: dict[str, int]) -> Path:
     return path
 
 
-def test_a_hand_typed_2019_workbook_is_told_to_use_the_2021_template(tmp_path):
+def test_a_hand_typed_2019_workbook_is_read_with_the_2019_definition(tmp_path):
+    """A sheet in the 2019 layout, made by hand: its labels say which format it is, and it is read with
+    that format's definition; validating it for 2023 says the format is superseded."""
     path = hand_typed(tmp_path / "乌伊岭镇2023年报.xlsx", FMT, {"t2_5_change.licensing.change": -3})
     rec = read_return(path)
-    assert [(f.rule, f.severity) for f in rec.findings] == [("F-FORMAT", ERROR)]
-    message = rec.findings[0].message
-    assert "2019 年试行格式" in message and "2021" in message and "重新填报" in message
-    assert rec.format is None and not rec.readable
-    with pytest.raises(ConsolidationRefused, match="F-FORMAT|2019"):
-        consolidate([path], tmp_path / "county.xlsx", COUNTY)
+    assert [(f.rule, f.severity) for f in rec.findings] == []
+    assert rec.format is FMT and rec.readable and rec.source == "workbook"
+    assert (rec.identity.unit_name, rec.identity.year) == ("乌伊岭镇", 2023)
+    assert rec.values["t2_5_change.licensing.change"] == -3
+    v = validate_paths([path])
+    assert [f.rule for f in v.report.findings] == ["Y-OLD-FORMAT"]
 
 
 def test_a_2019_template_stripped_of_its_identification_is_still_recognised(template, tmp_path):
     wb = openpyxl.load_workbook(template)
     wb.remove(wb[IDENT_SHEET])
     wb.save(tmp_path / "copied.xlsx")
-    assert [f.rule for f in read_return(tmp_path / "copied.xlsx").findings] == ["F-FORMAT"]
+    rec = read_return(tmp_path / "copied.xlsx")
+    assert rec.format is FMT
+    assert "D-IDENTITY" in [f.rule for f in rec.findings]  # "copied.xlsx" names no unit and no year
 
 
-def test_a_hand_typed_2021_workbook_is_only_not_a_template(tmp_path):
-    """The heuristic keys on labels only 2019 printed; the 2021 tables typed by hand are not 2019."""
+def test_a_hand_typed_2021_workbook_is_read_with_the_2021_definition(tmp_path):
+    """Labels only 2019 printed decide for 2019; the 2021 tables typed by hand are read as 2021."""
     rec = read_return(hand_typed(tmp_path / "2023年报.xlsx", NEW, {}))
-    assert [f.rule for f in rec.findings] == ["F-NOT-TEMPLATE"]
+    assert rec.format is NEW
+    assert [f.rule for f in rec.findings] == ["D-IDENTITY"]  # "2023年报" names the year, not the unit
 
 
 # --------------------------------------------------------------------------- a real spreadsheet engine

@@ -9,7 +9,7 @@ import pytest
 
 from samples import SAMPLES_DIR
 from samples.generate import generate, sample_years
-from xltool.consolidate import SOURCES_SHEET
+from xltool.consolidation import SOURCES_SHEET
 from xltool.definition import get_format
 from xltool.reader import read_return
 

@@ -394,7 +394,7 @@ def test_cli_writes_a_single_unit_template(tmp_path):
         (["--unit-code", "1", "--level", "乡镇", "--year", "2024", "--out", "x.xlsx"], "还需要 --unit-name"),
         (
             ["--unit-code", "1", "--unit-name", "甲", "--level", "村", "--year", "2024", "--out", "x.xlsx"],
-            "--level '村' 无效",
+            "单位层级 '村' 无效",
         ),
         (
             ["--unit-code", "1", "--unit-name", "甲", "--level", "乡镇", "--year", "24年", "--out", "x.xlsx"],

@@ -186,7 +186,7 @@ def test_previous_of_the_wrong_year_is_not_used(tmp_path):
 
 
 def test_previous_consolidated_workbook_gives_each_units_figures(tmp_path):
-    from xltool.consolidate import consolidate
+    from xltool.consolidation import consolidate
 
     this, last = tmp_path / "2024", tmp_path / "2023"
     this.mkdir(), last.mkdir()
@@ -241,7 +241,7 @@ def test_unreadable_and_non_workbook_files_get_a_result(tmp_path):
         f"{TOWN.code}_2024.xlsx": ("passed", 0),
         "说明.docx": ("errors", 1),
     }
-    assert rules_of(v.report, str(note)) == ["F-NOT-WORKBOOK"]
+    assert rules_of(v.report, str(note)) == ["F-NOT-DOCUMENT"]  # a Word file is read: this one is not one
     assert [r[:2] for r in rules_of(v.report, str(tmp_path / "broken.xlsx"))] == ["F-"]  # the reader's code
 
 

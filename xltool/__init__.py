@@ -37,13 +37,31 @@ _EXPORTS = {
     "read_return": "xltool.reader:read_return",
     "validate_paths": "xltool.validate:validate_paths",
     "Validation": "xltool.validate:Validation",
-    "consolidate": "xltool.consolidate:consolidate",
-    "Consolidation": "xltool.consolidate:Consolidation",
+    "consolidate": "xltool.consolidation:consolidate",
+    "Consolidation": "xltool.consolidation:Consolidation",
     "catalogue": "xltool.catalogue:catalogue",
     "XltoolError": "xltool.errors:XltoolError",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Consolidation",
+    "Finding",
+    "Format",
+    "Report",
+    "Unit",
+    "Validation",
+    "XltoolError",
+    "catalogue",
+    "consolidate",
+    "get_format",
+    "load_format",
+    "read_return",
+    "read_roster",
+    "validate_paths",
+    "write_template",
+    "write_templates",
+]
+assert sorted(__all__) == sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
@@ -63,7 +81,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from xltool.catalogue import catalogue
-    from xltool.consolidate import Consolidation, consolidate
+    from xltool.consolidation import Consolidation, consolidate
     from xltool.definition import Format, get_format
     from xltool.definition import load as load_format
     from xltool.errors import XltoolError

@@ -10,25 +10,27 @@ from pathlib import Path
 from typing import Any
 
 from xltool.definition import Format, known_formats
+from xltool.from_document import ReadOptions
 from xltool.model import display_path
 from xltool.reader import ReturnRecord, read_return
 
 Progress = Callable[[int, int, str], Any]
 """progress(done, total, file) after each file is read."""
 
-_FORMATS: Mapping[str, Format] = {}  # a pool worker's formats, set once by its initializer
+_FORMATS: Mapping[str, Format] = {}  # a pool worker's formats and options, set once by its initializer
+_OPTIONS: ReadOptions | None = None
 
 
-def _init_worker(formats: Mapping[str, Format]) -> None:
-    global _FORMATS
-    _FORMATS = formats
+def _init_worker(formats: Mapping[str, Format], options: ReadOptions | None) -> None:
+    global _FORMATS, _OPTIONS
+    _FORMATS, _OPTIONS = formats, options
 
 
 def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None, tuple | None]:
     """Read in a pool process. What travels back is kept small: the Format as its id, and the
     values, when keyed exactly by the format's cells, as a bare tuple (no 200 key strings per
     file to pickle, unpickle and keep)."""
-    rec = read_return(args[0], args[1], _FORMATS)
+    rec = read_return(args[0], args[1], _FORMATS, _OPTIONS)
     fmt = rec.format
     if fmt is None:
         return rec, None, None
@@ -74,9 +76,10 @@ def read_all(
     jobs: int = 1,
     progress: Progress | None = None,
     formats: Mapping[str, Format] | None = None,
+    options: ReadOptions | None = None,
 ) -> list[ReturnRecord]:
     """Read every file, in order; with jobs > 1 in a process pool. ``formats``: the definitions the
-    files may be in, by id (default: the builtin ones)."""
+    files may be in, by id (default: the builtin ones); ``options``: how documents are read."""
     formats = known_formats() if formats is None else formats
     work = [(p, display_path(p)) for p in paths]
     total = len(work)
@@ -84,7 +87,7 @@ def read_all(
     if jobs > 1 and total > 1:
         chunk = max(1, total // (jobs * 4))
         workers = min(jobs, total)
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(dict(formats),)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(dict(formats), options)) as pool:
             for done, packed in enumerate(pool.map(_read_in_worker, work, chunksize=chunk), start=1):
                 rec = _unpack(formats, *packed)
                 out.append(rec)
@@ -92,7 +95,7 @@ def read_all(
                     progress(done, total, rec.file)
         return out
     for done, (path, file) in enumerate(work, start=1):
-        out.append(read_return(path, file, formats))
+        out.append(read_return(path, file, formats, options))
         if progress:
             progress(done, total, file)
     return out

@@ -35,6 +35,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from xltool.errors import InternalError, InvalidArgument, MessageFieldsError, UnknownCode
+
 ERROR, WARNING = "error", "warning"  # as xltool.model, which this module does not import (kept light)
 SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
 
@@ -82,7 +84,7 @@ class Code:
         for v in self.variants:
             if v.severity == severity:
                 return v.message
-        raise ValueError(f"{self.code} is never reported as {severity!r}")
+        raise InvalidArgument(f"{self.code} is never reported as {severity!r}")
 
     def fields(self, severity: str | None = None) -> frozenset[str]:
         """The names of the template's placeholders."""
@@ -587,9 +589,9 @@ def catalogue() -> tuple[Code, ...]:
     seen: set[str] = set()
     for c in codes:
         if c.code in seen:
-            raise ValueError(f"finding code {c.code} is defined twice")
+            raise InternalError(f"finding code {c.code} is defined twice")
         if c.group not in GROUPS:
-            raise ValueError(f"{c.code}: unknown group {c.group!r}")
+            raise InternalError(f"{c.code}: unknown group {c.group!r}")
         seen.add(c.code)
     return tuple(sorted(codes, key=lambda c: GROUPS.index(c.group)))
 
@@ -608,7 +610,7 @@ def get(code: str) -> Code:
     try:
         return _TYPED[code] if code in _TYPED else _by_code()[code]
     except KeyError:
-        raise KeyError(f"unknown finding code {code!r}") from None
+        raise UnknownCode(f"unknown finding code {code!r}") from None
 
 
 def message(code: str, /, *, severity: str | None = None, **fields: Any) -> str:
@@ -620,7 +622,7 @@ def message(code: str, /, *, severity: str | None = None, **fields: Any) -> str:
     names = entry.fields(severity)
     missing, extra = names - fields.keys(), fields.keys() - names
     if missing or extra:
-        raise TypeError(
+        raise MessageFieldsError(
             f"message({code!r}): missing {sorted(missing)}, unexpected {sorted(extra)}; template has {sorted(names)}"
         )
     return entry.template(severity).format(**fields)
@@ -681,7 +683,7 @@ def update_readme(text: str) -> str:
     for name, table in readme_tables().items():
         pattern = re.compile(rf"<!-- codes:{name}:begin -->\n.*?<!-- codes:{name}:end -->", re.S)
         if len(pattern.findall(text)) != 1:
-            raise ValueError(f"README: expected one <!-- codes:{name}:begin --> … <!-- codes:{name}:end --> block")
+            raise InternalError(f"README: expected one <!-- codes:{name}:begin --> … <!-- codes:{name}:end --> block")
         text = pattern.sub(lambda _m, n=name, t=table: _block(n, t), text)
     return text
 

@@ -123,7 +123,7 @@ def consolidate_command(paths, out, unit_code, unit_name, level, roster, previou
     from rich.console import Console
     from rich.markup import escape
 
-    from xltool.consolidate import consolidate
+    from xltool.consolidation import consolidate
     from xltool.errors import ConsolidationRefused, UsageError
     from xltool.model import Unit
     from xltool.roster import read_roster

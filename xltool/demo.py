@@ -47,7 +47,7 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
     """Generate templates, validate the sample inbox, annotate, consolidate two counties, roll up the city."""
     from samples import SAMPLES_DIR
     from xltool.annotate import annotate
-    from xltool.consolidate import consolidate
+    from xltool.consolidation import consolidate
     from xltool.definition import get_format
     from xltool.report import write_report_workbook
     from xltool.roster import read_roster

@@ -31,3 +31,14 @@ class IdentityError(XltoolError, ValueError):
 
 class InternalError(XltoolError, RuntimeError):
     "xltool contradicts itself (a bug): the message says where; please report it."
+
+
+class UnknownCode(XltoolError, KeyError):
+    "A finding code that the catalogue does not list."
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
+
+
+class MessageFieldsError(XltoolError, TypeError):
+    "A catalogue message template was given a missing or unexpected field (a programming error)."

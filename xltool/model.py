@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xltool.errors import IdentityError, UsageError
+
+if TYPE_CHECKING:
+    from xltool.definition import Format
 
 # --------------------------------------------------------------------------- units
 
@@ -55,9 +58,11 @@ IDENT_KEYS = (
 )
 
 
-TEMPLATE, CONSOLIDATED, IMPORTED = "template", "consolidated", "imported"
+TEMPLATE, CONSOLIDATED, IMPORTED, DOCUMENT = "template", "consolidated", "imported", "document"
 IDENTITY_KINDS = (TEMPLATE, CONSOLIDATED, IMPORTED)
-"""A unit's return drawn from a template; a consolidated workbook; a document imported by ``xltool import``."""
+"""Kinds written into a workbook's identification: a unit's return drawn from a template; a consolidated
+workbook; a document imported by ``xltool import``. A document read as it is (a web page, a Word file, a
+sheet a unit made itself) has the kind DOCUMENT, which no workbook carries."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,8 @@ class Finding:
     col_label: str = ""
     cell_ids: tuple[str, ...] = ()  # the definition's ids of the cells concerned (e.g. "t3.new.natural")
     check: str = ""  # the rule instance that failed (e.g. "T3-R1.natural"), to join findings to values
+    table: str = ""  # the statutory table, as a clerk names it: 表二, 表三, 表四
+    location: str = ""  # where in a document (web page, Word file): "第 2 个表格第 5 行第 4 列"
 
     @classmethod
     def about(
@@ -157,6 +164,8 @@ class Finding:
         col_label: str = "",
         cell_ids: tuple[str, ...] = (),
         check: str = "",
+        table: str = "",
+        location: str = "",
     ) -> Finding:
         """A finding about ``file``, with the unit its identification names (blank when unknown)."""
         return cls(
@@ -172,6 +181,8 @@ class Finding:
             col_label=col_label,
             cell_ids=cell_ids,
             check=check,
+            table=table,
+            location=location,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,6 +190,50 @@ class Finding:
         d["cells"] = list(self.cells)
         d["cell_ids"] = list(self.cell_ids)
         return d
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a statutory figure was found in a document: a sheet and A1 cell in a workbook a unit made
+    itself, or a table and grid position (``where``) in a web page or Word file."""
+
+    sheet: str = ""
+    ref: str = ""
+    where: str = ""
+
+
+@dataclass
+class ReturnRecord:
+    """One returned file as read: what it is, its numbers, and what is wrong with it."""
+
+    path: Path
+    file: str  # display name used in findings (as the user gave the path)
+    size: int = 0
+    sha256: str = ""
+    identity: Identity | None = None  # None when not recognised
+    format: Format | None = None  # the definition matching identity.format_id
+    values: dict[str, int | None] = field(default_factory=dict)
+    formula_lost: set[str] = field(default_factory=set)
+    cover: dict[str, str] = field(default_factory=dict)
+    sheet_titles: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    positions: dict[str, Position] = field(default_factory=dict)
+    """For a document (kind DOCUMENT): where each statutory figure was found, by cell id. Empty for
+    an xltool workbook, whose figures sit at the definition's addresses."""
+    source: str = ""  # what the file was read as: "" (an xltool workbook), "workbook", "docx", "html"
+
+    @property
+    def readable(self) -> bool:
+        """Identity and format known and layout intact: the values can be used."""
+        return (
+            self.identity is not None
+            and self.format is not None
+            and not any(f.severity == ERROR and f.rule[:2] in ("F-", "L-") for f in self.findings)
+        )
+
+    @property
+    def is_document(self) -> bool:
+        return bool(self.source)
 
 
 @dataclass

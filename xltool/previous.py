@@ -9,8 +9,10 @@ from pathlib import Path
 from xltool.batch import read_all
 from xltool.definition import Format, known_formats
 from xltool.detail import read_detail
-from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding
+from xltool.from_document import ReadOptions
+from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Unit
 from xltool.reader import ReturnRecord, discover, record_finding
+from xltool.roster import assign_units, unit_key
 
 
 def _file_finding(rec: ReturnRecord, rule: str, severity: str, message: str) -> Finding:
@@ -22,10 +24,21 @@ def read_previous(
     formats: Mapping[str, Format],
     batch_year: int | None,
     jobs: int = 1,
-) -> tuple[dict[str, dict[str, int | None]], list[Finding]]:
-    """Last year's values by unit code, from last year's returns or consolidated workbooks."""
+    options: ReadOptions | None = None,
+    roster: Sequence[Unit] | None = None,
+) -> tuple[dict[str, dict[str, int | None]], list[Finding], dict[str, str]]:
+    """Last year's values by unit (``unit_key``: the code, or a document's name), from last year's
+    returns, consolidated workbooks or published reports; and each unit's name as last year printed it."""
     files, _found = discover([Path(p) for p in paths])
-    records = sorted(read_all(files, jobs=jobs, formats=known_formats(formats.values())), key=lambda r: r.file)
+    # last year's title names last year: what --year or --unit-name say of this year's file is not for it
+    prev_options = ReadOptions(blank_as_zero=options.blank_as_zero) if options else None
+    records = sorted(
+        read_all(files, jobs=jobs, formats=known_formats(formats.values()), options=prev_options),
+        key=lambda r: r.file,
+    )
+    if roster:
+        assign_units(records, roster)
+    names: dict[str, str] = {}
     values: dict[str, dict[str, int | None]] = {}
     source: dict[str, str] = {}
     findings: list[Finding] = []
@@ -53,18 +66,20 @@ def read_previous(
                 )
             )
             continue
-        if ident.unit_code in source:
+        key = unit_key(ident)
+        if key in source:
             findings.append(
                 _file_finding(
                     rec,
                     "X-PREV-DUPLICATE",
                     WARNING,
-                    f"单位 {ident.unit_name}（{ident.unit_code}）有多份上年报表；已使用 {source[ident.unit_code]}",
+                    f"单位 {ident.unit_name}（{ident.unit_code}）有多份上年报表；已使用 {source[key]}",
                 )
             )
             continue
-        values[ident.unit_code] = dict(rec.values)
-        source[ident.unit_code] = rec.file
+        values[key] = dict(rec.values)
+        source[key] = rec.file
+        names[key] = ident.unit_name
     # a consolidated workbook also carries each unit's figures on its 明细 sheet
     for rec in records:
         ident = rec.identity
@@ -73,7 +88,7 @@ def read_previous(
                 if code not in source:
                     values[code] = dict(unit_values)
                     source[code] = rec.file
-    return values, findings
+    return values, findings, names
 
 
 def _detail(rec: ReturnRecord) -> dict[str, dict[str, int]]:
@@ -90,7 +105,7 @@ def no_previous_findings(
     """Said once per return: its unit has no figures of last year, so cross-year rules were skipped."""
     out = []
     for rec in records:
-        if rec.identity.unit_code in prev:
+        if unit_key(rec.identity) in prev:
             continue
         codes = "、".join(r.code for r in rec.format.rules if r.cross_year)
         last = f" {batch_year - 1} 年度" if batch_year is not None else "上一年度"

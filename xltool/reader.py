@@ -39,6 +39,7 @@ rules T3-R3/T3-R4/T4-R6 do, and their message can say the formula was typed over
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import operator
@@ -49,15 +50,17 @@ import sys
 import traceback
 import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from xltool.definition import Format, TableLayout, a1, known_formats
 from xltool.errors import UsageError, XltoolError
-from xltool.model import ERROR, IDENT_SHEET, TEMPLATE_ID, WARNING, Finding, Identity, display_path
-from xltool.safety import read_container
+from xltool.from_document import ReadOptions, fill_from_document
+from xltool.model import ERROR, IDENT_SHEET, TEMPLATE_ID, WARNING, Finding, Identity, ReturnRecord, display_path
+from xltool.safety import MB, Limits, read_container
+from xltool.sources import DOCUMENT_SUFFIXES, SOURCE_SUFFIXES
 from xltool.text import clean_text, normalize_label, short_sheet
 from xltool.values import COUNT, Formula, Parsed, parse_value
 
@@ -65,37 +68,12 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 COVER = "cover"
 
 
-@dataclass
-class ReturnRecord:
-    """One returned file as read: what it is, its numbers, and what is wrong with it."""
-
-    path: Path
-    file: str  # display name used in findings (as the user gave the path)
-    size: int = 0
-    sha256: str = ""
-    identity: Identity | None = None  # None when not recognised
-    format: Format | None = None  # the builtin definition matching identity.format_id
-    values: dict[str, int | None] = field(default_factory=dict)
-    formula_lost: set[str] = field(default_factory=set)
-    cover: dict[str, str] = field(default_factory=dict)
-    sheet_titles: dict[str, str] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def readable(self) -> bool:
-        """Identity and format known and layout intact: the values can be used."""
-        return (
-            self.identity is not None
-            and self.format is not None
-            and not any(f.severity == ERROR and f.rule[:2] in ("F-", "L-") for f in self.findings)
-        )
-
-
 # --------------------------------------------------------------------------- discover
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
-    """Workbooks named or found (recursively) in folders, sorted; findings for named non-workbooks."""
+    """Workbooks and documents (web pages, Word files) named or found (recursively) in folders, sorted;
+    findings for named files of other kinds."""
     found: dict[Path, Path] = {}
     findings: list[Finding] = []
     folders: dict[Path, Path] = {}
@@ -108,11 +86,11 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
                 rel = child.relative_to(p).parts
                 if any(part.startswith(".") for part in rel) or child.name.startswith("~$") or not child.is_file():
                     continue
-                if child.suffix.lower() in WORKBOOK_SUFFIXES:
+                if child.suffix.lower() in SOURCE_SUFFIXES:
                     found.setdefault(_resolved(child, folders), child)
         elif p.name.startswith("~$"):
             continue  # Office lock file, matched by a shell glob such as *.xlsx
-        elif p.suffix.lower() in WORKBOOK_SUFFIXES:
+        elif p.suffix.lower() in SOURCE_SUFFIXES:
             found.setdefault(p.resolve(), p)
         else:
             findings.append(_file_finding(display_path(p), "F-NOT-WORKBOOK", _not_workbook_message(p)))
@@ -134,11 +112,10 @@ def _not_workbook_message(p: Path) -> str:
     hint = {
         ".et": "WPS 表格文件，请在 WPS 中另存为 .xlsx",
         ".csv": "CSV 文本文件，请使用下发的 .xlsx 模板填报",
-        ".doc": "Word 文档，请使用下发的 .xlsx 模板填报统计表",
-        ".docx": "Word 文档，请使用下发的 .xlsx 模板填报统计表",
-        ".pdf": "PDF 文件，请使用下发的 .xlsx 模板填报统计表",
+        ".doc": "旧版 Word 文档，请在 Word 中另存为 .docx，或使用下发的 .xlsx 模板填报统计表",
+        ".pdf": "PDF 文件，请提供 Word 或网页版本，或使用下发的 .xlsx 模板填报统计表",
     }.get(p.suffix.lower(), "请使用下发的 .xlsx 模板填报")
-    return f"“{p.name}”不是 Excel 工作簿（.xlsx/.xlsm/.xls/.ods），未读取：{hint}"
+    return f"“{p.name}”不是可读取的报表（工作簿 .xlsx/.xlsm/.xls/.ods、Word .docx、网页 .html），未读取：{hint}"
 
 
 # --------------------------------------------------------------------------- read_return
@@ -148,15 +125,27 @@ class _Unreadable(XltoolError):
     """Stops reading one file; the message becomes an F-UNREADABLE finding."""
 
 
-def read_return(path: Path, file: str | None = None, formats: Mapping[str, Format] | None = None) -> ReturnRecord:
-    """Read one returned workbook. Never raises for a bad file: problems become findings.
+def read_return(
+    path: Path,
+    file: str | None = None,
+    formats: Mapping[str, Format] | None = None,
+    options: ReadOptions | None = None,
+) -> ReturnRecord:
+    """Read one returned file: an xltool workbook, or any source whose tables carry the format's
+    labels (a workbook a unit made itself, a Word file, a web page). Never raises for a bad file:
+    problems become findings.
 
-    ``formats``: the definitions a workbook may be in, by id (default: the builtin ones); a
-    definition loaded from a file is passed here to read the templates drawn from it."""
+    ``formats``: the definitions a file may be in, by id (default: the builtin ones); a definition
+    loaded from a file is passed here to read the templates drawn from it. ``options``: how
+    documents are read (``ReadOptions``)."""
     path = Path(path)
     rec = ReturnRecord(path=path, file=file if file is not None else display_path(path))
+    formats = known_formats() if formats is None else formats
     try:
-        _read(rec, known_formats() if formats is None else formats)
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+            _read_document(rec, formats, options)
+        else:
+            _read(rec, formats, options)
     except BaseException as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise  # KeyboardInterrupt and the like; a PanicException is calamine failing on the file
@@ -178,7 +167,36 @@ def read_return(path: Path, file: str | None = None, formats: Mapping[str, Forma
     return rec
 
 
-def _read(rec: ReturnRecord, formats: Mapping[str, Format]) -> None:
+def _read_document(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None) -> None:
+    """A web page or a Word file: its size bounded before it is read, its tables placed by label."""
+    from xltool.sources import SourceError, max_document_bytes, read_document
+
+    name = rec.path.name
+    limit = min(max_document_bytes(), Limits.from_env().max_file_bytes)
+    rec.size = rec.path.stat().st_size
+    if rec.size > limit:
+        rec.findings.append(
+            _file_finding(rec.file, "F-TOO-LARGE", f"“{name}”有 {rec.size / MB:.0f} MB，超过上限 {limit / MB:.0f} MB")
+        )
+        return
+    data = rec.path.read_bytes()
+    rec.size, rec.sha256 = len(data), hashlib.sha256(data).hexdigest()
+    try:
+        doc = read_document(rec.path, data, rec.file)
+    except SourceError as exc:
+        rec.findings.append(_file_finding(rec.file, exc.code, exc.message))
+        return
+    if not fill_from_document(rec, doc, formats, options):
+        rec.findings.append(
+            _file_finding(
+                rec.file,
+                "D-TABLE-MISSING",
+                f"“{name}”中没有找到统计表（表二、表三、表四的表头和行名）；请提供含有统计表的年度报告",
+            )
+        )
+
+
+def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None = None) -> None:
     name = rec.path.name
     # the container is checked before any library decompresses or parses it; the bytes read for
     # that check are the ones opened below (one read of the file)
@@ -201,21 +219,22 @@ def _read(rec: ReturnRecord, formats: Mapping[str, Format]) -> None:
     book = _Book(wb, {m.name: m for m in metas}, data if data.startswith(b"PK") else None)
 
     if IDENT_SHEET not in book.metas:
-        old = _superseded_format(book, formats)
-        if old is not None:
-            rec.findings.append(
-                _file_finding(
-                    rec.file,
-                    "F-FORMAT",
-                    f"“{name}”使用的是{old.name}（{old.document}），该格式已被 {old.superseded_by} 取代；请使用下发的模板重新填报",
-                )
-            )
-        else:
+        # not drawn from a template: a sheet a unit made itself, last year's file, a platform export
+        from xltool.sources import SourceError
+        from xltool.sources.sheets import read_sheets
+
+        try:
+            doc = read_sheets(data, rec.file, name)
+        except SourceError as exc:
+            rec.findings.append(_file_finding(rec.file, exc.code, exc.message))
+            return
+        if not fill_from_document(rec, doc, formats, options):
             rec.findings.append(
                 _file_finding(
                     rec.file,
                     "F-NOT-TEMPLATE",
-                    f"“{name}”不是 xltool 模板（没有模板标识）；请使用下发的模板填报，不要另建表格或复制到其他工作簿",
+                    f"“{name}”不是 xltool 模板（没有模板标识），也没有找到统计表（表二、表三、表四的表头和行名）；"
+                    "请使用下发的模板填报",
                 )
             )
         return
@@ -401,32 +420,6 @@ def _unescape(raw: bytes) -> str:
 
 
 # --------------------------------------------------------------------------- identification
-
-
-def _superseded_labels(formats: Mapping[str, Format]) -> dict[str, frozenset[str]]:
-    """Per superseded format, the labels only it prints (none of the current formats does)."""
-    current = frozenset().union(*(f.printed_labels for f in formats.values() if not f.superseded_by))
-    return {fid: f.printed_labels - current for fid, f in formats.items() if f.superseded_by}
-
-
-def _superseded_format(book: _Book, formats: Mapping[str, Format]) -> Format | None:
-    """The superseded format whose own labels a workbook without identification carries, if any."""
-    marks = {fid: labels for fid, labels in _superseded_labels(formats).items() if labels}
-    if not marks:
-        return None
-    for name in book.metas:
-        try:
-            rows = book.rows(name, 60)
-        except Exception:
-            continue
-        for row in rows:
-            for v in row:
-                if isinstance(v, str) and v:
-                    normed = normalize_label(v)
-                    for fid, labels in marks.items():
-                        if normed in labels:
-                            return formats[fid]
-    return None
 
 
 def _identify(rec: ReturnRecord, book: _Book, formats: Mapping[str, Format]) -> bool:

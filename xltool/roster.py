@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from xltool.errors import RosterError
-from xltool.model import LEVELS, Unit
+from xltool.model import DOCUMENT, LEVELS, Identity, ReturnRecord, Unit
 
 _HEADERS = {
     "code": ("code", "代码", "单位代码", "统一社会信用代码"),
@@ -88,3 +90,24 @@ def read_roster(path: str | Path) -> list[Unit]:
         seen[code] = lineno
         units.append(Unit(code, name, level))
     return units
+
+
+def unit_key(identity: Identity) -> str:
+    """How a unit is told apart in a batch: its code, or (a document matched to no roster) its name."""
+    return identity.unit_code or f"名称:{identity.unit_name}"
+
+
+def assign_units(records: Iterable[ReturnRecord], roster: Sequence[Unit]) -> None:
+    """Give a document's unit (named in its title, without a code) the roster's code, name and level,
+    when the roster names it unambiguously (a parent prefix such as 汤旺县, an ending such as
+    人民政府 tolerated). Returns of xltool templates carry their code and are left as they are."""
+    from xltool.identify import match_roster
+
+    units = list(roster)
+    for rec in records:
+        ident = rec.identity
+        if ident is None or ident.kind != DOCUMENT or ident.unit_code:
+            continue
+        unit = match_roster(ident.unit_name, units)
+        if unit is not None:
+            rec.identity = replace(ident, unit_code=unit.code, unit_name=unit.name, unit_level=unit.level)

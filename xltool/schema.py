@@ -78,11 +78,18 @@ def frame_from_records(records: Sequence[ReturnRecord], fmt: Format) -> pd.DataF
     return pd.DataFrame(data, index=index, columns=list(META) + cells, copy=False)
 
 
-def add_previous(df: pd.DataFrame, fmt: Format, previous: dict[str, dict[str, int | None]]) -> pd.DataFrame:
-    """Add one "prev:<cell>" column per cell from last year's values by unit code (NA when absent)."""
+def add_previous(
+    df: pd.DataFrame,
+    fmt: Format,
+    previous: dict[str, dict[str, int | None]],
+    keys: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Add one "prev:<cell>" column per cell from last year's values by unit (NA when absent);
+    ``keys``: each row's unit key (default: its unit code)."""
+    keys = list(df["unit_code"]) if keys is None else keys
     data = {
         prev_column(cid): pd.array(
-            [previous.get(code, {}).get(cid) for code in df["unit_code"]],
+            [previous.get(key, {}).get(cid) for key in keys],
             dtype="Int64",
         )
         for cid in fmt.cells

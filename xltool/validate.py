@@ -29,9 +29,12 @@ from typing import TYPE_CHECKING, Any
 from xltool.batch import Progress, gc_paused, read_all
 from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
+from xltool.from_document import ReadOptions
 from xltool.model import ERROR, WARNING, Finding, Report, Unit, WorkbookResult
 from xltool.previous import no_previous_findings, read_previous
 from xltool.reader import ReturnRecord, discover, record_finding
+from xltool.roster import assign_units, unit_key
+from xltool.text import normalize_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,16 +83,20 @@ def validate_paths(
     progress: Progress | None = None,
     jobs: int = 1,
     formats: Iterable[Format] = (),
+    options: ReadOptions | None = None,
 ) -> Validation:
     """Validate files and folders of returns; raises UsageError only when nothing can be read.
 
     ``formats``: definitions loaded from files (``load_format``) whose templates the returns may be
-    drawn from, besides the builtin ones."""
+    drawn from, besides the builtin ones. ``options``: how documents are read (blanks as zeros; the
+    unit and year of a single file whose title does not say them)."""
     files, found = discover([Path(p) for p in paths])
     if not files:
         raise UsageError("没有找到可校验的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(str(p) for p in paths))
-    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats))
-    return validate_records(records, roster=roster, previous=previous, year=year, extra=found, jobs=jobs)
+    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats), options=options)
+    return validate_records(
+        records, roster=roster, previous=previous, year=year, extra=found, jobs=jobs, options=options
+    )
 
 
 @gc_paused
@@ -100,10 +107,13 @@ def validate_records(
     year: int | None = None,
     extra: Sequence[Finding] = (),
     jobs: int = 1,
+    options: ReadOptions | None = None,
 ) -> Validation:
     """Validate records already read (``extra``: findings from finding the files)."""
     from xltool.schema import add_previous, frame_from_records, schema_findings
 
+    if roster is not None:
+        assign_units(records, roster)  # documents name their unit; the roster gives its code
     findings: list[Finding] = list(extra)
     for rec in records:
         findings.extend(rec.findings)
@@ -120,8 +130,14 @@ def validate_records(
     prev_values: dict[str, dict[str, int | None]] = {}
     formats = {r.format.id: r.format for r in readable}
     if previous:
-        prev_values, prev_findings = read_previous(previous, formats, batch_year, jobs=jobs)
+        prev_values, prev_findings, prev_names = read_previous(
+            previous, formats, batch_year, jobs=jobs, options=options, roster=roster
+        )
         findings += prev_findings
+        if len(readable) == 1 and len(prev_values) == 1:
+            # one file checked against one file of last year: the same unit, whatever each calls itself
+            prev_values, same = one_to_one(readable[0], prev_values, prev_names)
+            findings += same
         findings += no_previous_findings(readable, prev_values, batch_year)
 
     frames = {}
@@ -133,7 +149,7 @@ def validate_records(
             ]
         with_previous = bool(previous)
         if with_previous:
-            df = add_previous(df, fmt, prev_values)
+            df = add_previous(df, fmt, prev_values, [unit_key(records[i].identity) for i in df.index])
         findings += schema_findings(df, fmt, records, with_previous=with_previous)
         frames[fmt.id] = df
 
@@ -141,6 +157,25 @@ def validate_records(
     report = Report(workbooks=workbook_results(records, findings), findings=findings)
     statuses = {w.file: w.status for w in report.workbooks}
     return Validation(report, records, frames, statuses, prev_values)
+
+
+def one_to_one(
+    rec: ReturnRecord, prev_values: dict[str, dict[str, int | None]], prev_names: dict[str, str]
+) -> tuple[dict[str, dict[str, int | None]], list[Finding]]:
+    """Last year's only unit taken as this file's unit; a warning when the two names differ."""
+    ((key, values),) = prev_values.items()
+    name = prev_names.get(key, "")
+    out: list[Finding] = []
+    if name and normalize_label(name) != normalize_label(rec.identity.unit_name):
+        out.append(
+            _file_finding(
+                rec,
+                "X-NAME",
+                WARNING,
+                f"上年报表的单位名称“{name}”与本年“{rec.identity.unit_name}”不同；已按同一单位做跨年度校验，请核实",
+            )
+        )
+    return {unit_key(rec.identity): values}, out
 
 
 def _batch_year(records: Sequence[ReturnRecord]) -> int | None:
@@ -181,11 +216,11 @@ def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given
 
 
 def duplicate_groups(records: Sequence[ReturnRecord]) -> dict[tuple[str, int], list[ReturnRecord]]:
-    """Records of one unit for one year, by (unit code, year), where there is more than one."""
+    """Records of one unit for one year, by (``unit_key``, year), where there is more than one."""
     groups: dict[tuple[str, int], list[ReturnRecord]] = {}
     for rec in records:
         if rec.identity is not None:
-            groups.setdefault((rec.identity.unit_code, rec.identity.year), []).append(rec)
+            groups.setdefault((unit_key(rec.identity), rec.identity.year), []).append(rec)
     return {key: group for key, group in groups.items() if len(group) > 1}
 
 

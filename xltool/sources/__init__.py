@@ -23,10 +23,18 @@ refused; the whole file obeys ``XLTOOL_MAX_FILE_MB`` like a workbook; ``MAX_TABL
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from xltool.document import Document
+from xltool.sources.limits import (
+    MAX_CELLS,
+    MAX_TABLES,
+    MAX_TEXT,
+    MB,
+    SourceError,
+    max_document_bytes,
+    too_large,
+)
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".mht", ".mhtml")
 DOCX_SUFFIXES = (".docx", ".docm")
@@ -34,34 +42,6 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES
 """Files read only as documents (a workbook is first tried as a template: ``WORKBOOK_SUFFIXES``)."""
 SOURCE_SUFFIXES = DOCUMENT_SUFFIXES + WORKBOOK_SUFFIXES
-
-MB = 1024 * 1024
-MAX_TABLES = 500
-MAX_CELLS = 200_000
-"""A real report has 3–10 tables and under 1,000 cells; a CMS page with navigation a few thousand."""
-MAX_TEXT = 20_000
-"""Characters of running text kept (the unit and year are named near the top)."""
-
-
-def max_document_bytes() -> int:
-    """The size limit of a page or a Word document's text part (XLTOOL_MAX_DOCUMENT_MB, default 20)."""
-    try:
-        return int(os.environ.get("XLTOOL_MAX_DOCUMENT_MB", 20)) * MB
-    except ValueError:
-        return 20 * MB
-
-
-class SourceError(Exception):
-    """Why a file cannot be read as a document: a stable code and a Chinese message naming it."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
 
 def read_document(path: Path, data: bytes, file: str) -> Document:
     """Read ``data`` (the bytes of ``path``, shown as ``file`` in messages) into a Document.
@@ -191,14 +171,13 @@ def _refusal(code: str, name: str, data: bytes) -> str:
     return f"“{name}”无法识别：不是网页、Word 文档（.docx）或工作簿"
 
 
-def too_large(name: str, size: int, limit: int, what: str = "文件") -> SourceError:
-    return SourceError(
-        "F-TOO-LARGE",
-        f"“{name}”的{what}大小 {size / MB:.1f} MB，超过上限 {limit / MB:.0f} MB（一份年度报告的网页或 Word 文件通常不到 1 MB），未读取",
-    )
-
-
 __all__ = [
+    "MAX_CELLS",
+    "MAX_TABLES",
+    "MAX_TEXT",
+    "MB",
+    "max_document_bytes",
+    "too_large",
     "DOCUMENT_SUFFIXES",
     "SOURCE_SUFFIXES",
     "WORKBOOK_SUFFIXES",

@@ -18,7 +18,7 @@ from lxml import etree
 
 from xltool.document import DocCell, DocTable, Document
 from xltool.safety import inspect_document_zip
-from xltool.sources import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
+from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
 
 MAX_CAPTION = 100
 MAX_SPAN = 1000

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from xltool.document import DocCell, DocTable, Document
-from xltool.sources import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
+from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
 
 MAX_COLSPAN = 1000  # as the HTML table model caps it
 MAX_GRID_COLUMNS = 1000

@@ -16,7 +16,7 @@ from typing import Any
 from xltool.definition import a1
 from xltool.document import DocCell, DocTable, Document
 from xltool.safety import NEAR_COLS, NEAR_ROWS
-from xltool.sources import MAX_CELLS, SourceError
+from xltool.sources.limits import MAX_CELLS, SourceError
 
 
 def read_sheets(data: bytes, file: str, name: str) -> Document:

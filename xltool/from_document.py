@@ -1,0 +1,194 @@
+"""A return read from a document: a web page, a Word file, or a workbook a unit made itself.
+
+The source becomes tables of cell texts (``xltool.sources``), the locator places every statutory
+cell by the definition's printed labels (``xltool.locate``), the unit and year come from the title
+(``xltool.identify``), and each placed text is read like a typed cell (``xltool.values``). The
+result is an ordinary ``ReturnRecord``, so the schema, the batch checks and the consolidator treat
+it like a template's; every deviation of the document is a finding at the place it was printed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xltool.definition import Format, a1
+from xltool.document import Document
+from xltool.identify import identify
+from xltool.locate import Located, LocateFinding, Placed, locate
+from xltool.model import DOCUMENT, ERROR, Finding, Identity, Position, ReturnRecord
+from xltool.text import normalize_label, short_sheet
+from xltool.values import Parsed, parse_value
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How documents are read: what a title cannot say, given on the command line for one file, and
+    ``blank_as_zero`` for old reports that print zeros as blanks."""
+
+    blank_as_zero: bool = False
+    unit_code: str = ""
+    unit_name: str = ""
+    year: int | None = None
+
+
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def parse_printed(text: str, kind: str, unit: str = "") -> Parsed:
+    """A printed figure: plain digits are a number (a document holds only text, so that is no
+    warning); anything else is read as a typed cell would be ("O", "３", "1,234", "/", "6件")."""
+    stripped = text.strip(" \t\r\n\u00a0\u3000")
+    if _PLAIN.fullmatch(stripped):
+        return parse_value(Decimal(stripped), kind, unit)
+    return parse_value(text, kind, unit)
+
+
+def best_location(doc: Document, formats: Mapping[str, Format], blank_as_zero: bool) -> Located:
+    """The format whose labels the document matches best (a current format wins a tie)."""
+    best: Located | None = None
+    for fmt in formats.values():
+        got = locate(doc, fmt, blank_as_zero=blank_as_zero)
+        if best is None or (got.score, fmt.last_year is None) > (best.score, best.format.last_year is None):
+            best = got
+    assert best is not None, "no format to read with"
+    return best
+
+
+def fill_from_document(
+    rec: ReturnRecord, doc: Document, formats: Mapping[str, Format], options: ReadOptions | None = None
+) -> bool:
+    """Fill ``rec`` from ``doc``; False (no finding added) when the document holds none of the
+    statutory tables, so that the caller can say what the file is instead."""
+    options = options or ReadOptions()
+    located = best_location(doc, formats, options.blank_as_zero)
+    if not located.tables:
+        return False
+    fmt = located.format
+    rec.source = doc.kind
+    rec.format = fmt
+    name, year = _unit_and_year(rec, doc, fmt, options)
+    if name and year is not None:
+        rec.identity = Identity(
+            format_id=fmt.id,
+            format_version=fmt.version,
+            fingerprint=fmt.fingerprint,
+            unit_code=options.unit_code,
+            unit_name=name,
+            unit_level="",
+            year=year,
+            kind=DOCUMENT,
+        )
+    else:
+        missing = "、".join(w for w, ok in (("单位名称", name), ("年度", year is not None)) if not ok)
+        rec.findings.append(
+            Finding.about(
+                rec.file,
+                None,
+                "D-IDENTITY",
+                ERROR,
+                f"“{rec.path.name}”的标题和文件名中没有{missing}（如“××镇2024年政府信息公开工作年度报告”）；"
+                "请把文件名改为“单位名称+年度”，或用 --unit-name、--year 指明",
+            )
+        )
+    for f in located.findings:
+        rec.findings.append(_located_finding(rec, fmt, f))
+    rec.values = dict.fromkeys(fmt.cells)
+    for cid, placed in located.values.items():
+        cell = fmt.cells[cid]
+        rec.positions[cid] = _position(placed)
+        p = parse_printed(placed.text, cell.kind, cell.unit)
+        rec.values[cid] = p.value
+        if p.code is not None:
+            rec.findings.append(value_finding(rec, fmt, cid, p))
+    return True
+
+
+def _position(placed: Placed) -> Position:
+    """Where a figure was printed. A sheet's grid starts at A1, so a blank cell of a workbook (which
+    no source lists) still has its address."""
+    if placed.sheet and not placed.ref:
+        ref = a1(placed.row, placed.col)
+        return Position(placed.sheet, ref, f"工作表“{placed.sheet}” {ref}")
+    return Position(placed.sheet, placed.ref, placed.where)
+
+
+def _unit_and_year(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions) -> tuple[str, int | None]:
+    """The unit and year the command line gives, else what the texts that can name them say: the
+    title, the first lines of the text, the sheet names, the file name. A text that names both wins;
+    else the year from any of them and the unit only from the title or the file name (a heading such
+    as 二、主动公开政府信息情况 names no unit). The tables' own titles are never taken for one."""
+    sheets = [t.sheet for t in doc.tables if t.sheet]
+    head = doc.text[:400].splitlines()[:8]
+    texts = [
+        t for t in (doc.title, *head, *sheets, rec.path.name) if t and normalize_label(t) not in fmt.printed_labels
+    ]
+    found = [identify(t) for t in texts]
+    both = next((f for f in found if f.unit and f.year is not None), None)
+    year = both.year if both else next((f.year for f in found if f.year is not None), None)
+    unit = (
+        both.unit
+        if both
+        else next((identify(t).unit for t in (doc.title, rec.path.name) if t and identify(t).unit), "")
+    )
+    return options.unit_name or unit, options.year if options.year is not None else year
+
+
+def _table_name(fmt: Format, table_key: str) -> str:
+    return short_sheet(fmt.table(table_key).sheet)
+
+
+def where_of(rec: ReturnRecord, cid: str) -> tuple[str, tuple[str, ...], str]:
+    """(sheet, A1 cells, location text) of a figure of a document record, for a finding."""
+    pos = rec.positions.get(cid)
+    if pos is None:
+        return "", (), ""
+    return pos.sheet, ((pos.ref,) if pos.ref else ()), pos.where
+
+
+def value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:
+    """A printed figure that is not a clean number, at the place it was printed."""
+    cell = fmt.cells[cid]
+    sheet, cells, where = where_of(rec, cid)
+    table = _table_name(fmt, cell.table)
+    return Finding.about(
+        rec.file,
+        rec.identity,
+        p.code or "",
+        p.severity or ERROR,
+        f"{table} {cell.row_label} / {cell.col_label}（{where}）：{p.message}",
+        sheet,
+        cells,
+        cell.row_label,
+        cell.col_label,
+        (cid,),
+        "",
+        table,
+        where,
+    )
+
+
+def _located_finding(rec: ReturnRecord, fmt: Format, f: LocateFinding) -> Finding:
+    cell_ids = tuple(f.cells)
+    where = ""
+    if cell_ids and cell_ids[0] in rec.positions:
+        where = rec.positions[cell_ids[0]].where
+    elif f.doc_table is not None:
+        where = f"第 {f.doc_table} 个表格" if not f.sheet else f"工作表“{f.sheet}”"
+    return Finding.about(
+        rec.file,
+        rec.identity,
+        f.code,
+        f.severity,
+        f.message,
+        f.sheet,
+        (f.ref,) if f.ref else (),
+        f.row_label,
+        f.col_label,
+        cell_ids,
+        "",
+        f.table,
+        where,
+    )
