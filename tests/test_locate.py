@@ -616,3 +616,35 @@ def test_fast_enough():
     per_call = (time.perf_counter() - start) / n
     assert per_call < 0.05  # measured ~8 ms with both builtin formats tried; generous for a shared machine
     assert set(builtin_formats()) == {F2019.id, F2021.id}
+
+
+_LABELS = sorted({lab.text for t in F2021.tables for lab in t.labels} | {c.row_label for c in F2021.cells.values()})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.integers(-1, 30),
+                st.integers(-1, 16),
+                st.one_of(st.sampled_from(_LABELS), st.text(max_size=6), st.integers(0, 99).map(str)),
+                st.integers(0, 4),
+                st.integers(0, 4),
+            ),
+            max_size=40,
+        ),
+        max_size=4,
+    )
+)
+def test_any_tables_give_a_result_never_an_exception(tables):
+    """Overlapping spans, negative positions, zero spans, labels anywhere: findings, not crashes."""
+    doc = Document(
+        "x.html",
+        "html",
+        tables=[DocTable(i + 1, [DocCell(*cell) for cell in cells]) for i, cells in enumerate(tables)],
+    )
+    got = locate(doc)
+    assert got.format.id in builtin_formats()
+    assert all(f.severity in ("error", "warning") and f.code.startswith("D-") for f in got.findings)
+    assert set(got.values) <= set(got.format.cells)

@@ -411,6 +411,13 @@ def _classify(text: str) -> tuple[int, str]:
     return _TEXT, normalize(text)
 
 
+def _extent(t: DocTable) -> tuple[int, int]:
+    """Rows and columns a table covers, a span below 1 counted as 1 (a source's slip is no crash here)."""
+    rows = max((c.row + max(c.rowspan, 1) for c in t.cells if c.row >= 0 and c.col >= 0), default=0)
+    cols = max((c.col + max(c.colspan, 1) for c in t.cells if c.row >= 0 and c.col >= 0), default=0)
+    return rows, cols
+
+
 class _View:
     """One DocTable, or consecutive ones whose rows continue a table (表三 split by a page break)."""
 
@@ -419,11 +426,14 @@ class _View:
         self.entries: list[_Entry] = []
         self.offsets: list[tuple[DocTable, int, int]] = []  # each part's first row and column in the view
         roff = 0
-        width = parts[0].ncols
+        width = _extent(parts[0])[1]
         for t in parts:
-            coff = max(0, width - t.ncols)  # a continuation is aligned on the figures, at the right
+            nrows, ncols = _extent(t)
+            coff = max(0, width - ncols)  # a continuation is aligned on the figures, at the right
             self.offsets.append((t, roff, coff))
             for c in t.cells:
+                if c.row < 0 or c.col < 0:
+                    continue
                 kind, key = _classify(c.text or "")
                 self.entries.append(
                     _Entry(
@@ -437,7 +447,7 @@ class _View:
                         key,
                     )
                 )
-            roff += t.nrows
+            roff += nrows
         self.nrows = roff
         self.ncols = max((e.right + 1 for e in self.entries), default=0)
         self.cover: list[list[_Entry | None]] = [[None] * self.ncols for _ in range(self.nrows)]
