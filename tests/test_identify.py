@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from xltool.identify import Identified, identify, identify_any, match_roster
+from xltool.document import DocTable, Document
+from xltool.identify import Identified, identify, identify_any, identify_document, match_roster
 from xltool.model import Unit
 
 
@@ -36,6 +37,17 @@ def test_identify_titles_and_file_names(text, unit, year):
 def test_identify_any_takes_the_first_unit_and_year_among_sources():
     got = identify_any("", "2024年度政府信息公开工作年度报告统计表", "乌伊岭镇政务公开统计表.xlsx")
     assert got == Identified("乌伊岭镇", 2024)
+
+
+def test_identify_document_from_title_text_sheets_or_file_name():
+    page = Document("index.html", "html", title="汤旺县乌伊岭镇2024年政府信息公开工作年度报告")
+    assert identify_document(page) == Identified("汤旺县乌伊岭镇", 2024)
+    word = Document("C:\\收件箱\\report.docx", "docx", text="\n汤旺河镇2023年政府信息公开工作年度报告\n一、总体情况")
+    assert identify_document(word) == Identified("汤旺河镇", 2023)
+    book = Document(
+        "收件箱/乌伊岭镇统计表(1).xlsx", "workbook", tables=[DocTable(1, sheet="2024年度政府信息公开统计表")]
+    )
+    assert identify_document(book) == Identified("乌伊岭镇", 2024)
 
 
 ROSTER = [

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from xltool.document import Document
 from xltool.model import Unit
 
 _WS = re.compile(r"\s+")
@@ -80,6 +81,14 @@ def identify_any(*texts: str) -> Identified:
         if unit and year is not None:
             break
     return Identified(unit, year)
+
+
+def identify_document(doc: Document) -> Identified:
+    """Unit and year of a read document: its title, then the first lines of its text, the sheet names
+    and captions of its tables, then its file name."""
+    lines = [line for line in doc.text.splitlines()[:5] if line.strip()]
+    names = [t.sheet for t in doc.tables if t.sheet] + [t.caption for t in doc.tables if t.caption]
+    return identify_any(doc.title, *lines, *names, doc.file.replace("\\", "/").rsplit("/", 1)[-1])
 
 
 # --------------------------------------------------------------------------- the roster
@@ -152,4 +161,4 @@ def match_roster(name: str, roster: list[Unit]) -> Unit | None:
     return None
 
 
-__all__ = ["Identified", "identify", "identify_any", "match_roster"]
+__all__ = ["Identified", "identify", "identify_any", "identify_document", "match_roster"]
