@@ -28,6 +28,8 @@ from xltool.model import Unit
         ("县政府办-政府信息公开统计表-最终版.xlsx", "县政府办", None),
         ("自然资源局2024统计表.xlsx", "自然资源局", 2024),
         ("汤旺河镇统计表(1).xlsx", "汤旺河镇", None),
+        ("一、总体情况", "", None),
+        ("Sheet1", "", None),
     ],
 )
 def test_identify_titles_and_file_names(text, unit, year):

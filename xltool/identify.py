@@ -51,9 +51,13 @@ def identify(text: str) -> Identified:
     """Unit and year from a report's title, a sheet title or a file name."""
     s = _clean(text)
     m = _YEAR.search(s)
-    if not m:  # a file named after the unit alone (教育局.xlsx) names it too
+    if not m:
         subject = _SUBJECT.search(s)
-        return Identified(_unit(s[: subject.start()] if subject else s), None)
+        if subject:
+            return Identified(_unit(s[: subject.start()]), None)
+        # a file named after the unit alone (教育局.xlsx) names it; a line of text (一、总体情况) does not
+        is_file = _EXTENSION.search(_WS.sub("", unicodedata.normalize("NFKC", text))) is not None
+        return Identified(_unit(s) if is_file else "", None)
     year = int(m.group(1))
     unit = _unit(s[: m.start()])
     if not unit:
