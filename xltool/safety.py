@@ -195,8 +195,31 @@ def _prolog(data: bytes, info: zipfile.ZipInfo, inflated: dict[int, bytes] | Non
     (``zipfile.open`` costs more than the inflating). None for anything else (encrypted, other
     compression, a header or stream that does not check out, a CRC that does not match): the
     caller then goes through ``zipfile``, so that the outcome is exactly zipfile's.
-    With ``inflated``, a deflated part is inflated whole (up to its declared size) and kept there
-    by header offset, so that ``bound_cells`` does not inflate it a second time."""
+    With ``inflated``, the part is inflated whole (``_whole``) and kept there by header offset,
+    so that neither ``bound_cells`` nor calamine inflates it a second time."""
+    if inflated is not None:
+        whole = _whole(data, info)
+        if whole is not None:
+            inflated[info.header_offset] = whole
+            return whole[:PROLOG_BYTES]
+    raw = _raw(data, info)
+    if raw is None:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = raw[:PROLOG_BYTES]
+    else:
+        try:
+            out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, PROLOG_BYTES)
+        except zlib.error:
+            return None
+    if len(out) == info.file_size:  # the whole part: zipfile checks its CRC
+        return out if zlib.crc32(out) == info.CRC else None
+    return out if len(out) == PROLOG_BYTES and info.file_size > PROLOG_BYTES else None
+
+
+def _raw(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The compressed bytes of a stored or deflated part whose local header agrees with the
+    directory; None for anything else (the caller then leaves the part to zipfile)."""
     if info.flag_bits & _PLAIN_FLAGS or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return None
     start = info.header_offset
@@ -213,22 +236,24 @@ def _prolog(data: bytes, info: zipfile.ZipInfo, inflated: dict[int, bytes] | Non
         return None
     begin = name_at + name_len + extra_len
     raw = data[begin : begin + info.compress_size]
-    if len(raw) != info.compress_size:
+    return raw if len(raw) == info.compress_size else None
+
+
+def _whole(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A stored or deflated part whole, inflated straight from ``data`` (zipfile costs more
+    than the inflating) and never past its declared size, or None unless it is exactly its
+    declared size and CRC: then zipfile reads it, and says what is wrong."""
+    if info.file_size == 0:
+        return b"" if info.CRC == 0 and _raw(data, info) is not None else None
+    raw = _raw(data, info)
+    if raw is None:
         return None
-    full = _inflated(data, info) if inflated is not None and info.file_size > 0 else None
-    if full is not None:  # the whole part, kept for bound_cells, which inflates every part anyway
-        inflated[start] = full
-        out = full[:PROLOG_BYTES]  # the same bytes as inflating only the head
-    elif info.compress_type == zipfile.ZIP_STORED:
-        out = raw[:PROLOG_BYTES]
-    else:
+    if info.compress_type == zipfile.ZIP_DEFLATED:
         try:
-            out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, PROLOG_BYTES)
+            raw = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, info.file_size)
         except zlib.error:
             return None
-    if len(out) == info.file_size:  # the whole part: zipfile checks its CRC
-        return out if zlib.crc32(out) == info.CRC else None
-    return out if len(out) == PROLOG_BYTES and info.file_size > PROLOG_BYTES else None
+    return raw if len(raw) == info.file_size and zlib.crc32(raw) == info.CRC else None
 
 
 def _inspect_ole(data: bytes, path: Path) -> Problem | None:
@@ -302,9 +327,11 @@ _REF = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([A-Za-z]*)([0-9]*)""")
 
 
 def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | None, bytes]:
-    """The zip to hand to calamine: ``data`` itself, or a copy whose sheets have their far-away
-    cells cut (see NEAR_ROWS), or a problem when a sheet cannot be bounded. ``parts``: what
-    ``_inspect_zip`` already parsed and inflated (zipfile is then opened only if needed)."""
+    """The zip to hand to calamine, or a problem when a sheet cannot be bounded. Usually an
+    uncompressed copy of the parts as checked (``_stored_zip``), far-away cells cut (see
+    NEAR_ROWS); for a part that only zipfile can read, or parts over STORED_MAX in all, ``data``
+    itself or a deflated copy with the cells cut. ``parts``: what ``_inspect_zip`` already
+    parsed and inflated (zipfile is then opened only if needed)."""
     inflated = parts.inflated if parts is not None else {}
     opened: list[zipfile.ZipFile] = []
 
@@ -316,17 +343,23 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | Non
     try:
         infos = parts.infos if parts is not None and parts.infos is not None else zf().infolist()
         changed = {}
+        checked: list[tuple[bytes, int]] | None = []  # every part as calamine will see it, and its CRC
         for i in infos:
-            if i.file_size == 0:
-                continue
+            xml = inflated.get(i.header_offset)
+            if xml is None:
+                xml = _whole(data, i)
+            if xml is None:
+                if i.file_size == 0:  # an empty part zipfile would have to explain: left as it is
+                    checked = None
+                    continue
+                xml = zf().read(i)
             # every part: calamine finds cells in any part it reads
-            xml = inflated.get(i.header_offset) or _inflated(data, i) or zf().read(i)
             if b"sheetData" in xml:
                 cut = bounded_sheet(xml)
             elif b"<table:table" in xml:  # OpenDocument: cells repeated by count, not placed
                 cut = xml if _ods_extent(xml) <= MAX_CELLS else None
             else:
-                continue
+                cut = xml
             if cut is None:
                 return Problem(
                     "F-TOO-LARGE",
@@ -335,6 +368,10 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | Non
                 ), data
             if cut is not xml:
                 changed[i.filename] = cut
+            if checked is not None:  # a part read whole was checked against its CRC
+                checked.append((cut, i.CRC if cut is xml else zlib.crc32(cut)))
+        if checked is not None and sum(len(c) for c, _ in checked) <= STORED_MAX:
+            return None, _stored_zip(infos, checked)
         if not changed:
             return None, data
         out = io.BytesIO()
@@ -351,22 +388,36 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | Non
             z.close()
 
 
-def _inflated(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
-    """A deflated part inflated straight from ``data``, at most its declared size (zipfile costs
-    more than the inflating); None when anything is unusual, and zipfile then reads it."""
-    start = info.header_offset
-    head = data[start : start + _LOCAL.size]
-    if info.flag_bits & _PLAIN_FLAGS or info.compress_type != zipfile.ZIP_DEFLATED or len(head) < _LOCAL.size:
-        return None
-    magic, _flags, name_len, extra_len = _LOCAL.unpack(head)
-    begin = start + _LOCAL.size + name_len + extra_len
-    if magic != ZIP_MAGIC:
-        return None
-    try:
-        out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data[begin : begin + info.compress_size], info.file_size)
-    except zlib.error:
-        return None
-    return out if len(out) == info.file_size else None
+STORED_MAX = 16 * MB
+"""Parts up to this size in all are handed to calamine uncompressed, as checked: it then reads
+the very bytes that were checked, and does not inflate them a second time."""
+
+_STORED_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_STORED_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+
+
+def _stored_zip(infos: list[zipfile.ZipInfo], contents: list[tuple[bytes, int]]) -> bytes:
+    """A zip of ``contents`` under the names of ``infos``, in their order (repeated names too,
+    so a reader picks the same part as in the original), every entry stored uncompressed."""
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for info, (content, crc) in zip(infos, contents, strict=True):
+        name = info.orig_filename.encode()
+        size = len(content)
+        local = _STORED_LOCAL.pack(0x04034B50, 20, 0x800, 0, 0, 0x21, crc, size, size, len(name), 0)
+        chunks += (local, name, content)
+        central += (
+            _STORED_CENTRAL.pack(
+                0x02014B50, 20, 20, 0x800, 0, 0, 0x21, crc, size, size, len(name), 0, 0, 0, 0, 0, offset
+            ),
+            name,
+        )
+        offset += len(local) + len(name) + size
+    directory = b"".join(central)
+    end = _END.pack(0x06054B50, 0, 0, len(infos), len(infos), len(directory), offset, 0)
+    return b"".join([*chunks, directory, end])
 
 
 def bounded_sheet(xml: bytes) -> bytes | None:
@@ -527,8 +578,10 @@ def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Problem |
                         prolog = part.read(PROLOG_BYTES)
                 if prolog[:2] in (b"\xff\xfe", b"\xfe\xff"):
                     prolog = prolog.decode("utf-16", "ignore").encode()
-                if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog or (
-                    len(prolog) >= PROLOG_BYTES and not _root_starts(prolog)
+                if (
+                    b"<!DOCTYPE" in prolog
+                    or b"<!ENTITY" in prolog
+                    or (len(prolog) >= PROLOG_BYTES and not _root_starts(prolog))
                 ):
                     return Problem(
                         "F-XML-ENTITY", f"部件 {i.filename} 含有 XML 实体声明（正常的文档没有），疑似恶意文件，未打开"
