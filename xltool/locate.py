@@ -20,6 +20,14 @@ path chooses among them):
    character in a 5-character label (行政法复议 → 行政复议: 0.89) and three missing in a 12-character
    one (其他法律行政止公开 → 其他法律行政法规禁止公开: 0.86), but not 其他 for 其他结果 (0.67).
 
+Tables are found by their labels, not by sheet or order: rows tagged by labels only one table prints
+make a table's region (all three may share one sheet, at any offset; other tables are ignored); a table
+whose rows continue the table before it (表三 across a page break) is read as one with it.
+
+Format recognition: ``locate(doc)`` tries the builtin formats, the current one first, and keeps the one
+with the best score = the sum over the format's printed labels of the best similarity found in the
+table's region, divided by (number of those labels + extra rows and headers); 1.0 is a perfect match.
+
 Finding codes (severity):
 
 =====================  ========  ===========================================================
@@ -582,9 +590,10 @@ def _weight(ctx: _Ctx, reg: _Region) -> float:
     counted = set(ts.counted)
     for r in range(reg.first, reg.last + 1):
         for e in reg.view.starting[r]:
-            for i, s in ctx.m(e).items():
-                if i in counted and s > best.get(i, 0.0):
-                    best[i] = s
+            m = ctx.m(e)
+            for i in ctx.best(e):
+                if i in counted and m[i] > best.get(i, 0.0):
+                    best[i] = m[i]
     return sum(best.values())
 
 
