@@ -4,7 +4,8 @@ Returned workbooks come by e-mail and USB stick; some are broken, some are not w
 says, a few may be hostile. This module reads the zip directory and the head of each part,
 and says in Chinese what the file is when it is not a workbook we can safely open. Only once
 those limits hold are the parts inflated (never past their declared sizes), to cut cells far
-from the tables before calamine sees a sheet (``bound_cells``).
+from the tables before calamine sees a sheet (``bound_cells``); calamine then gets the parts as
+checked, uncompressed (``_stored_zip``), so each part is inflated once.
 
 Limits (adjustable through ``Limits`` or the environment variables named below):
 
