@@ -330,6 +330,22 @@ def test_a_row_printed_twice_is_not_guessed():
     assert not any(k.startswith("t3.declined_repeat.") for k in got.values)
 
 
+def test_long_row_labels_wrapped_with_figures_on_the_second_line():
+    """PDF text: a long label over two lines, the figures beside the second line."""
+    figures = numbered(F2021)
+    t3 = lay_table(F2021, "t3", figures)
+    for label in (
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    ):
+        r = row_of(t3, label)
+        t3 = insert_row(t3, r, [C(r, 2, label[:14])])
+        rename(t3, label, label[14:])
+    got = locate(lay_out(F2021, figures, t3=t3))
+    assert texts(got) == figures
+    assert got.findings == []
+
+
 def test_missing_row_is_an_error_and_its_cells_are_not_placed():
     figures = numbered(F2021)
     t3 = lay_table(F2021, "t3", figures)

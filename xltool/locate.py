@@ -611,6 +611,8 @@ class _Placer:
         self.blank_as_zero = blank_as_zero
         self._own: dict[int, dict[int, float]] = {}
         self.value_rows: set[int] = set()
+        self._wrapped: dict[int, int] = {}  # id of a wrapped label's first line -> the row of its figures
+        self._join_wrapped_labels()
 
     # -- helpers
 
@@ -652,8 +654,35 @@ class _Placer:
             r = x.row - 1
         return out
 
+    def _join_wrapped_labels(self) -> None:
+        """A long row label wrapped onto a second line with the figures beside the second line (PDF text):
+        read the two lines as one label, placed at the figures' row."""
+        v = self.v
+        for e in list(self.entries()):
+            r = e.row + 1
+            if e.kind != _TEXT or e.bottom != e.row or r > self.reg.last or self._has_figure(e.row, e.right):
+                continue
+            x = v.at(r, e.col)
+            if x is None or x.kind != _TEXT or x.row != r or x.col != e.col or self.ctx.m(x):
+                continue
+            if not self._has_figure(r, x.right):
+                continue
+            lab, ti = self.spec.labels, self.reg.table
+            joined = {
+                i: s for i, s in self.spec.match(normalize(e.cell.text + x.cell.text)).items() if lab[i].table == ti
+            }
+            if joined and max(joined.values()) > max(self.own(e).values(), default=0.0):
+                self._own[id(e)] = joined
+                self._wrapped[id(e)] = r
+                self.label_used.add(id(x))
+
+    def _has_figure(self, r: int, right: int) -> bool:
+        return any(x.kind == _FIG for x in self.v.cover[r][right + 1 :] if x is not None)
+
     def _data_row(self, e: _Entry) -> int:
         """The row a row label stands for: the first of its rows carrying a figure (PDF wraps)."""
+        if id(e) in self._wrapped:
+            return self._wrapped[id(e)]
         for r in range(e.row, e.bottom + 1):
             if any(x.kind == _FIG for x in self.v.cover[r][e.right + 1 :] if x is not None):
                 return r
