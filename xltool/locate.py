@@ -219,6 +219,7 @@ class _Spec:
         self._bare: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
         self._cache: dict[str, dict[int, float]] = {}
+        self._best: dict[str, tuple[int, ...]] = {}
         for ti, t in enumerate(fmt.tables):
             self.tables.append(self._table(fmt, ti, t))
         for lab in self.labels:
@@ -335,6 +336,17 @@ class _Spec:
             cell_ids=tuple(c.id for c in cells),
         )
 
+    def best(self, key: str) -> tuple[int, ...]:
+        """The labels a text is best taken for: its matches of the highest similarity."""
+        got = self._best.get(key)
+        if got is None:
+            m = self.match(key)
+            top = max(m.values(), default=0.0)
+            got = tuple(i for i, s in m.items() if s == top)
+            if len(self._best) < 20000:
+                self._best[key] = got
+        return got
+
     def match(self, key: str) -> dict[int, float]:
         """Labels a printed (normalised) text is taken for, with their similarity; {} when none."""
         hit = self._cache.get(key)
@@ -395,6 +407,7 @@ def _spec(fmt: Format) -> _Spec:
 # --------------------------------------------------------------------------- the document side
 
 _FIG, _BLANK, _TEXT = 0, 1, 2
+_NONE: dict[int, float] = {}  # no match (shared, never written)
 
 
 @dataclass(eq=False, slots=True)
@@ -490,18 +503,19 @@ class _Ctx:
         self.spec = spec
         self.views = views
         self.matches: dict[int, dict[int, float]] = {}
+        self.bests: dict[int, tuple[int, ...]] = {}
         for v in views:
             for e in v.entries:
-                self.matches[id(e)] = spec.match(e.key) if e.kind == _TEXT else {}
+                if e.kind == _TEXT:
+                    self.matches[id(e)] = spec.match(e.key)
+                    self.bests[id(e)] = spec.best(e.key)
 
     def m(self, e: _Entry | None) -> dict[int, float]:
-        return self.matches.get(id(e), {}) if e is not None else {}
+        return self.matches.get(id(e), _NONE) if e is not None else _NONE
 
-    def best(self, e: _Entry) -> list[int]:
+    def best(self, e: _Entry) -> tuple[int, ...]:
         """The labels a text is best taken for (其他 is the column 其他 before it is 3.其他)."""
-        m = self.m(e)
-        top = max(m.values(), default=0.0)
-        return [i for i, s in m.items() if s == top]
+        return self.bests.get(id(e), ())
 
     def tags(self, v: _View) -> list[set[int]]:
         """Per view row, the tables whose distinctive labels start there."""
