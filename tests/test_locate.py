@@ -176,6 +176,8 @@ def _figure(kind: str):
 
 @st.composite
 def report(draw, fmt: Format):
+    """Random figures in one of the ways a report arrives: one sheet at an offset, captioned tables,
+    sheets in any order at offsets, or a web page."""
     figures = {cid: draw(_figure(c.kind)) for cid, c in fmt.cells.items()}
     if draw(st.booleans()):
         at = (draw(st.integers(0, 12)), draw(st.integers(0, 6)))
@@ -186,6 +188,18 @@ def report(draw, fmt: Format):
             for i, t in enumerate(fmt.tables)
         ]
         return figures, Document("report.docx", "docx", tables=tables)
+    if draw(st.booleans()):  # a workbook with one sheet per table, each anywhere on its sheet
+        order = draw(st.permutations(list(fmt.tables)))
+        sheets = [
+            doc_table(
+                i + 1,
+                lay_table(fmt, t.key, figures),
+                sheet=f"Sheet{i + 1}",
+                at=(draw(st.integers(0, 9)), draw(st.integers(0, 5))),
+            )
+            for i, t in enumerate(order)
+        ]
+        return figures, Document("统计表.xlsx", "workbook", tables=sheets)
     return figures, lay_out(fmt, figures)
 
 
