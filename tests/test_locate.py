@@ -678,3 +678,25 @@ def test_any_tables_give_a_result_never_an_exception(tables):
     assert got.format.id in builtin_formats()
     assert all(f.severity in ("error", "warning") and f.code.startswith("D-") for f in got.findings)
     assert set(got.values) <= set(got.format.cells)
+
+
+def test_tables_in_reverse_order_without_titles_or_captions():
+    figures = numbered(F2021)
+    tables = [doc_table(i + 1, lay_table(F2021, key, figures, title=False)) for i, key in enumerate(["t4", "t3", "t2"])]
+    got = locate(Document("report.html", "html", tables=tables))
+    assert texts(got) == figures
+    assert got.findings == []
+    assert got.tables == {"t2": (3,), "t3": (2,), "t4": (1,)}
+
+
+def test_group_headings_left_out_still_place_every_cell():
+    """No 第二十条 headings in 表二, no 申请人情况/法人或其他组织 in 表三, no 行政诉讼 in 表四."""
+    figures = numbered(F2021)
+    dropped = ("申请人情况", "法人或其他组织", "行政诉讼")
+    bent = {
+        t.key: [c for c in lay_table(F2021, t.key, figures) if c.text not in dropped and "第二十条" not in c.text]
+        for t in F2021.tables
+    }
+    got = locate(lay_out(F2021, figures, **bent))
+    assert texts(got) == figures
+    assert got.findings == []
