@@ -407,7 +407,7 @@ def test_extra_column_is_a_warning_and_its_figures_one_unplaced_error():
     assert texts(got) == figures
     assert codes(got) == ["D-COLUMN-EXTRA", "D-UNPLACED"]
     assert "小计" in got.findings[0].message and got.findings[0].severity == "warning"
-    assert "25 个数字" in got.findings[1].message
+    assert "共 25 个" in got.findings[1].message
 
 
 def test_table_four_as_published_in_html_with_review_headers_two_rows_high():

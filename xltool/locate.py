@@ -1014,7 +1014,7 @@ class _Placer:
                 self.finding(
                     "D-UNPLACED",
                     ERROR,
-                    f"{self.ts.name}“{_short(head.cell.text)}”列有 {len(figs)} 个数字（{_shown(figs)}）"
+                    f"{self.ts.name}“{_short(head.cell.text)}”列有数字 {_shown(figs)}（共 {len(figs)} 个）"
                     "不在任何法定单元格的位置，未读取",
                     figs[0],
                     col_label=head.cell.text,
