@@ -7,8 +7,8 @@ cell gets a ROW PATH (its row label and the labels spanning its rows to the left
 labels above it, e.g. 行政诉讼 > 未经复议直接起诉 > 结果维持). A document's cell is found where its row
 path and column path are printed, never by position alone, and every deviation is a finding.
 
-Label matching, in tiers (the first tier that matches wins, all matches of that tier are kept, and the
-path chooses among them):
+Label matching, in tiers (1 and 2 are taken together; otherwise the first tier that matches wins, all
+its matches are kept, and the path chooses among them):
 
 1. exact after ``normalize``: NFKC, no whitespace, one kind of bracket, no quotes, “1、”→“1.”, no
    trailing colon, a year inserted or written in (本年(2023)制发件数, 2023年制发件数) read as 本年;
@@ -19,6 +19,10 @@ path chooses among them):
    it without list numbers, best ratio only — D-LABEL-VARIANT. 0.8 accepts one wrong or missing
    character in a 5-character label (行政法复议 → 行政复议: 0.89) and three missing in a 12-character
    one (其他法律行政止公开 → 其他法律行政法规禁止公开: 0.86), but not 其他 for 其他结果 (0.67).
+   Differently numbered items are never typos of each other (第二十条第（九）项 is not （一）).
+
+A weaker reading of a text counts only where the path confirms it; a long row label wrapped onto a
+second line beside its figures (PDF text) is read as one label.
 
 Tables are found by their labels, not by sheet or order: rows tagged by labels only one table prints
 make a table's region (all three may share one sheet, at any offset; other tables are ignored); a table
