@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from xltool.consolidation import sum_values
 from xltool.definition import get_format
+from xltool.errors import ConsolidationRefused
 from xltool.totals import recompute_totals
 from xltool.values import workbook_number as amount
 
@@ -64,7 +65,7 @@ def test_blank_input_refuses_to_sum():
     r["t3.new.natural"] = None
     try:
         sum_values([r], FMT)
-    except ValueError as exc:
+    except ConsolidationRefused as exc:
         assert "t3.new.natural" in str(exc)
     else:
         raise AssertionError("a None value was summed")

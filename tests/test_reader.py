@@ -234,10 +234,10 @@ def test_edited_identification(blank, key, value, rule, says):
 
 def test_a_template_stripped_of_its_identification_is_read_by_its_labels(blank):
     """No hidden identification: a workbook like any other, whose tables are found by their labels;
-    the unit and year come from the file name the township chose."""
+    the unit and year are read off the cover, beside its labels."""
     rec = read_return(edit(blank, lambda wb: wb.remove(wb[IDENT_SHEET])))
     assert rec.source == "workbook" and rec.format is get_format()
-    assert (rec.identity.unit_name, rec.identity.year, rec.identity.unit_code) == ("乌伊岭镇", 2024, "")
+    assert (rec.identity.unit_name, rec.identity.year, rec.identity.unit_code) == ("乌伊岭镇", 2024, "230723101")
     assert all(rec.values[c.id] == 0 for c in get_format().input_cells)
     # openpyxl saved the totals' formulas without results: they print nothing, and that is said at each
     blanks = [f for f in rec.findings if f.rule == "V-BLANK"]

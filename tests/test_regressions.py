@@ -170,7 +170,7 @@ def test_huge_amount_is_a_finding_not_an_int64_overflow():
     from xltool.values import parse_value
 
     for raw in (920_000_000_000_000, 9.2e14, "920000000000000", 100_000_000_000):
-        p = parse_value(raw, "amount")
+        p = parse_value(raw, "amount", "万元")  # the unit the definition gives the amount's grid
         assert p.value is None and p.code == "V-PRECISION" and "万元" in p.message, raw
     assert parse_value(99_999_999_999, "amount").value == 999_999_999_990_000
     assert parse_value(920_000_000_000_000, "count").value == 920_000_000_000_000

@@ -40,6 +40,7 @@ class Rec:
     sheet_titles: dict[str, str] = field(default_factory=lambda: dict(SHEETS))
     format: object = FMT
     path: Path = Path("a.xlsx")
+    positions: dict = field(default_factory=dict)  # an xltool workbook: figures at the definition's cells
 
     @property
     def identity(self) -> Identity:

@@ -42,6 +42,41 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def document_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How documents (web pages, Word files, sheets a unit made itself) are read: the same options on
+    every command that reads returns."""
+    fn = click.option(
+        "--unit-name", "doc_unit_name", help="只给一个文件时：单位名称（文件的标题和文件名中没有单位名称时使用）。"
+    )(fn)
+    fn = click.option(
+        "--unit-code", "doc_unit_code", help="只给一个文件时：单位代码（网页、Word 等文档中没有单位代码）。"
+    )(fn)
+    fn = click.option(
+        "--blank-as-zero",
+        is_flag=True,
+        help="文档中的空白单元格按 0 读取（旧报告把 0 印成空白时使用；每张表给一条警告）。",
+    )(fn)
+    return fn
+
+
+def read_options(paths: Any, blank_as_zero: bool, unit_code: str | None, unit_name: str | None, year: int | None):
+    """The ReadOptions of a command: --unit-code/--unit-name (and --year) name the unit of ONE file."""
+    from pathlib import Path
+
+    from xltool.errors import UsageError
+    from xltool.from_document import ReadOptions
+
+    if (unit_code or unit_name) and (len(paths) != 1 or Path(paths[0]).is_dir()):
+        raise UsageError("--unit-code、--unit-name 只能用于单个文件（文档中没有单位代码或名称时指明）")
+    single = len(paths) == 1 and not Path(paths[0]).is_dir()
+    return ReadOptions(
+        blank_as_zero=blank_as_zero,
+        unit_code=(unit_code or "").strip(),
+        unit_name=(unit_name or "").strip(),
+        year=year if single else None,
+    )
+
+
 def usage_message(exc: click.UsageError) -> str:
     """click's own usage errors, said in Chinese (the detail click gives is kept in brackets)."""
     from click.exceptions import BadOptionUsage, BadParameter, MissingParameter, NoSuchOption
@@ -107,8 +142,11 @@ def main() -> None:
 @click.option("--year", type=int, help="只接受该年度的报表。")
 @click.option("--password", default=None, help="汇总表的工作表保护密码（默认与模板相同）。")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@click.option("--blank-as-zero", is_flag=True, help="文档中的空白单元格按 0 读取（旧报告把 0 印成空白时使用）。")
 @handle_errors
-def consolidate_command(paths, out, unit_code, unit_name, level, roster, previous, exclude_invalid, use, year, password, jobs):
+def consolidate_command(
+    paths, out, unit_code, unit_name, level, roster, previous, exclude_invalid, use, year, password, jobs, blank_as_zero
+):
     """汇总各单位的有效报表，生成本级汇总工作簿。
 
     先用与 validate 相同的规则校验全部输入；有错误时不生成任何文件并退出（代码 1），
@@ -125,6 +163,7 @@ def consolidate_command(paths, out, unit_code, unit_name, level, roster, previou
 
     from xltool.consolidation import consolidate
     from xltool.errors import ConsolidationRefused, UsageError
+    from xltool.from_document import ReadOptions
     from xltool.model import Unit
     from xltool.roster import read_roster
 
@@ -142,6 +181,7 @@ def consolidate_command(paths, out, unit_code, unit_name, level, roster, previou
         result = consolidate(
             paths, out, Unit(unit_code.strip(), unit_name.strip(), level), roster=units, previous=list(previous),
             exclude_invalid=exclude_invalid, use=use, year=year, password=password, jobs=jobs,
+            options=ReadOptions(blank_as_zero=blank_as_zero),
         )
     except ConsolidationRefused as exc:
         click.echo(f"未汇总：{exc}", err=True)
@@ -237,8 +277,11 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="另存校验报告：.xlsx 工作簿（单位汇总、问题清单），或 .json。")
 @click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False), help="为有问题的报表生成批注副本（标出单元格并附说明），保存到该文件夹。")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@document_options
 @handle_errors
-def validate_command(paths, roster, previous, year, output, report_path, annotate_dir, jobs):
+def validate_command(
+    paths, roster, previous, year, output, report_path, annotate_dir, jobs, blank_as_zero, doc_unit_code, doc_unit_name
+):
     """校验各单位报回的工作簿，指出每个问题所在的工作表和单元格。
 
     PATH 可以是文件或文件夹（含子文件夹）。退出代码：0 全部通过（允许有警告），
@@ -264,8 +307,11 @@ def validate_command(paths, roster, previous, year, output, report_path, annotat
         if inside and (option == "--annotate" or Path(out).suffix.lower() in (".xlsx", ".xlsm")):
             raise UsageError(f"{option} 的输出不能放在被校验的文件夹中（{inside[0]}），否则下次校验会把它当作报表读取")
     units = read_roster(roster) if roster else None
+    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
     with ReadProgress() as progress:
-        validation = validate_paths(paths, roster=units, previous=list(previous), year=year, progress=progress, jobs=jobs)
+        validation = validate_paths(
+            paths, roster=units, previous=list(previous), year=year, progress=progress, jobs=jobs, options=options
+        )
     report = validation.report
     inputs = {Path(r.path).resolve() for r in validation.records}
     if report_path and Path(report_path).resolve() in inputs:
@@ -338,3 +384,46 @@ def rules_command(output):
     for c in codes:
         table.add_row(c.code, c.severity_zh("\n"), c.group, c.title)
     Console(highlight=False).print(table)
+
+
+@main.command("import", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="保存导入工作簿的文件夹。")
+@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单：按名称找到单位代码。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="报告年度（标题和文件名中没有年度时使用）。")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="结果的输出形式。")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@document_options
+@handle_errors
+def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, doc_unit_code, doc_unit_name):
+    """把已公开的年度报告（网页、Word、单位自制的表格）导入为 xltool 工作簿。
+
+    按表头和行名找到每个数字，原样保留（合计也照印出的数保留），并校验；每份文档生成一个
+    模板版式的工作簿，可作为 --previous 的上年数据，或直接校验、汇总。退出代码：0 没有错误，
+    1 有错误（工作簿仍会生成），2 无法运行。
+
+    \b
+    例：
+      xltool import 2023年度报告 --out 2023导入 --roster 名单.csv
+      xltool import 乌伊岭镇2023年报.html --out 导入 --unit-code 230723101
+    """
+    from rich.console import Console
+
+    from xltool.importer import import_documents
+    from xltool.report import print_report, report_to_json
+    from xltool.roster import read_roster
+
+    units = read_roster(roster) if roster else None
+    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    result = import_documents(paths, out_dir, roster=units, year=year, options=options, jobs=jobs)
+    report = result.validation.report
+    notes = Console(stderr=output == "json", highlight=False, soft_wrap=True)
+    if output == "json":
+        click.echo(report_to_json(report))
+    else:
+        print_report(report, Console(highlight=False))
+    for source, path in result.written.items():
+        notes.print(f"已导入：{source} → {path}", markup=False)
+    for source, why in result.skipped.items():
+        notes.print(f"未导入：{source}（{why}）", markup=False)
+    sys.exit(EXIT_OK if result.valid else EXIT_FINDINGS)

@@ -18,6 +18,7 @@ from xltool import __version__
 from xltool.definition import Format, known_formats
 from xltool.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS, draw_detail, sheet_styles
 from xltool.errors import ConsolidationRefused, UsageError
+from xltool.from_document import ReadOptions
 from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Report, Unit, check_unit
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
@@ -195,6 +196,7 @@ def consolidate(
     jobs: int = 1,
     progress: Callable | None = None,
     formats: Iterable[Format] = (),
+    options: ReadOptions | None = None,
 ) -> Consolidation:
     """Validate every input with the validate engine, then write the consolidated workbook.
 
@@ -214,7 +216,7 @@ def consolidate(
     files, found = discover(paths)
     if not files:
         raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, paths)))
-    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats))
+    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats), options=options)
     records.sort(key=lambda r: (r.identity.unit_code if r.identity else "~", r.sha256, r.file))
 
     # Two returns from one unit: refused until the user says which one counts.
@@ -235,7 +237,9 @@ def consolidate(
             if r is not picked[0]:
                 dropped[r.file] = f"同一单位另有指定报表：{picked[0].file}"
     kept = [r for r in records if r.file not in dropped]
-    validation = validate_records(kept, roster=roster, previous=previous, year=year, extra=found, jobs=jobs)
+    validation = validate_records(
+        kept, roster=roster, previous=previous, year=year, extra=found, jobs=jobs, options=options
+    )
     report = validation.report
 
     blocking: dict[str, list[Finding]] = {}

@@ -75,7 +75,7 @@ def fill_from_document(
             format_id=fmt.id,
             format_version=fmt.version,
             fingerprint=fmt.fingerprint,
-            unit_code=options.unit_code,
+            unit_code=options.unit_code or _cover_fields(doc, fmt).get("unit_code", ""),
             unit_name=name,
             unit_level="",
             year=year,
@@ -99,6 +99,7 @@ def fill_from_document(
     for cid, placed in located.values.items():
         cell = fmt.cells[cid]
         rec.positions[cid] = _position(placed)
+        rec.printed[cid] = placed.text
         p = parse_printed(placed.text, cell.kind, cell.unit)
         rec.values[cid] = p.value
         if p.code is not None:
@@ -120,6 +121,10 @@ def _unit_and_year(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadO
     title, the first lines of the text, the sheet names, the file name. A text that names both wins;
     else the year from any of them and the unit only from the title or the file name (a heading such
     as 二、主动公开政府信息情况 names no unit). The tables' own titles are never taken for one."""
+    cover = _cover_fields(doc, fmt)
+    if cover.get("unit_name") and cover.get("year", "").isdigit():  # the cover of a template, identification lost
+        year = int(cover["year"])
+        return options.unit_name or cover["unit_name"], options.year if options.year is not None else year
     sheets = [t.sheet for t in doc.tables if t.sheet]
     head = doc.text[:400].splitlines()[:8]
     texts = [
@@ -134,6 +139,26 @@ def _unit_and_year(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadO
         else next((identify(t).unit for t in (doc.title, rec.path.name) if t and identify(t).unit), "")
     )
     return options.unit_name or unit, options.year if options.year is not None else year
+
+
+_IDENTITY_FIELDS = ("unit_name", "unit_code", "year")
+
+
+def _cover_fields(doc: Document, fmt: Format) -> dict[str, str]:
+    """The unit and year a template's cover prints beside its labels (填报单位, 单位代码, 年度), when the
+    document is such a workbook (last year's own file, its identification lost)."""
+    wanted = {normalize_label(f.label): f.key for f in fmt.cover.fields if f.key in _IDENTITY_FIELDS}
+    out: dict[str, str] = {}
+    for table in doc.tables:
+        cells = sorted(table.cells, key=lambda c: (c.row, c.col))
+        for i, cell in enumerate(cells):
+            key = wanted.get(normalize_label(cell.text))
+            if key is None or key in out:
+                continue
+            beside = next((c for c in cells[i + 1 :] if c.row == cell.row and c.text.strip()), None)
+            if beside is not None:
+                out[key] = beside.text.strip()
+    return out
 
 
 def _table_name(fmt: Format, table_key: str) -> str:

@@ -666,11 +666,25 @@ class _Placer:
         r = e.row - 1
         while r >= self.reg.first:
             x = self.v.at(r, e.col)
-            if x is None or x.kind != _TEXT:
+            if x is None:  # nothing printed here: a heading typed unmerged in its block's first cell?
+                x = self._heading_from_left(r, e.col)
+                if x is None:
+                    r -= 1  # a blank header row (a hand-made sheet): look further up
+                    continue
+            if x.kind != _TEXT:
                 break
             out.append(x)
             r = x.row - 1
         return out
+
+    def _heading_from_left(self, r: int, c: int) -> _Entry | None:
+        """In a sheet made by hand a group heading is often typed into the first cell of its block
+        without merging: it covers the empty cells to its right, up to the next printed cell."""
+        for k in range(c - 1, -1, -1):
+            x = self.v.at(r, k)
+            if x is not None:
+                return x if x.kind == _TEXT and x.row == r else None
+        return None
 
     def _join_wrapped_labels(self) -> None:
         """A long row label wrapped onto a second line with the figures beside the second line (PDF text):

@@ -56,6 +56,15 @@ IDENT_KEYS = (
     "year",
     "xltool_version",
 )
+SOURCE_FINDINGS_SHEET = "_xltool_source"
+"""Very hidden sheet of an imported document: what reading the document found about its layout
+(D-* findings), one per row, so that validating the imported workbook says it again."""
+SOURCE_FINDING_FIELDS = ("rule", "severity", "message", "table", "row_label", "col_label", "location", "cell_ids")
+UNPLACED = "UNPLACED"
+"""The rule of the row of that sheet listing the cells the document did not print (left blank)."""
+
+SOURCE_KEYS = ("source_file", "source_sha256")
+"""Written only by ``xltool import``: the document the figures were read from."""
 
 
 TEMPLATE, CONSOLIDATED, IMPORTED, DOCUMENT = "template", "consolidated", "imported", "document"
@@ -67,7 +76,8 @@ sheet a unit made itself) has the kind DOCUMENT, which no workbook carries."""
 
 @dataclass(frozen=True)
 class Identity:
-    """What a workbook says it is. ``kind`` is "template" (a unit's return) or "consolidated"."""
+    """What a workbook says it is (``kind``: TEMPLATE, CONSOLIDATED or IMPORTED), or what a document is
+    taken to be (DOCUMENT)."""
 
     format_id: str
     format_version: str
@@ -79,19 +89,26 @@ class Identity:
     kind: str = TEMPLATE
     xltool_version: str = ""
     template_id: str = TEMPLATE_ID
+    source_file: str = ""  # an imported document's file name
+    source_sha256: str = ""  # and the SHA-256 of the file as it was read
 
     @property
     def unit(self) -> Unit:
         return Unit(self.unit_code, self.unit_name, self.unit_level)
 
     def rows(self) -> list[tuple[str, str]]:
-        """(key, text value) pairs in IDENT_KEYS order, as written to the hidden sheet."""
-        return [(k, str(getattr(self, k))) for k in IDENT_KEYS]
+        """(key, text value) pairs in IDENT_KEYS order, as written to the hidden sheet (then the source
+        of an imported document)."""
+        return [(k, str(getattr(self, k))) for k in IDENT_KEYS] + [
+            (k, getattr(self, k)) for k in SOURCE_KEYS if getattr(self, k)
+        ]
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Identity:
         """Build from the hidden sheet's key/value pairs; ValueError names the bad key."""
-        missing = [k for k in IDENT_KEYS if k != "xltool_version" and not _text(values.get(k))]
+        # a document imported without a roster may name no unit code or level
+        optional = {"xltool_version"} | ({"unit_code", "unit_level"} if _text(values.get("kind")) == IMPORTED else set())
+        missing = [k for k in IDENT_KEYS if k not in optional and not _text(values.get(k))]
         if missing:
             raise IdentityError(f"隐藏标识缺少：{', '.join(missing)}")
         year_text = _text(values["year"])
@@ -113,6 +130,8 @@ class Identity:
             kind=kind,
             xltool_version=_text(values.get("xltool_version")),
             template_id=_text(values["template_id"]),
+            source_file=_text(values.get("source_file")),
+            source_sha256=_text(values.get("source_sha256")),
         )
 
 
@@ -221,6 +240,10 @@ class ReturnRecord:
     """For a document (kind DOCUMENT): where each statutory figure was found, by cell id. Empty for
     an xltool workbook, whose figures sit at the definition's addresses."""
     source: str = ""  # what the file was read as: "" (an xltool workbook), "workbook", "docx", "html"
+    printed: dict[str, str] = field(default_factory=dict)
+    """For a document: each placed cell's text as printed (what ``xltool import`` keeps)."""
+    unplaced: set[str] = field(default_factory=set)
+    """For an imported document: the cells the document did not print (their absence is already said)."""
 
     @property
     def readable(self) -> bool:

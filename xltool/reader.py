@@ -58,7 +58,20 @@ from typing import Any
 from xltool.definition import Format, TableLayout, a1, known_formats
 from xltool.errors import UsageError, XltoolError
 from xltool.from_document import ReadOptions, fill_from_document
-from xltool.model import ERROR, IDENT_SHEET, TEMPLATE_ID, WARNING, Finding, Identity, ReturnRecord, display_path
+from xltool.model import (
+    ERROR,
+    IDENT_SHEET,
+    IMPORTED,
+    SOURCE_FINDING_FIELDS,
+    SOURCE_FINDINGS_SHEET,
+    TEMPLATE_ID,
+    UNPLACED,
+    WARNING,
+    Finding,
+    Identity,
+    ReturnRecord,
+    display_path,
+)
 from xltool.safety import MB, Limits, read_container
 from xltool.sources import DOCUMENT_SUFFIXES, SOURCE_SUFFIXES
 from xltool.text import clean_text, normalize_label, short_sheet
@@ -245,6 +258,8 @@ def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions
     rec.values = dict.fromkeys(fmt.cells)
     layout = fmt.layout
     _read_cover(rec, book, fmt)
+    if rec.identity is not None and rec.identity.kind == IMPORTED:
+        _read_source_findings(rec, book)
     sheets = _locate_sheets(rec, book, fmt, layout)
     for tl in layout:
         if tl.key in sheets:  # every problem at once, so one round of corrections is enough
@@ -484,6 +499,34 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _read_source_findings(rec: ReturnRecord, book: _Book) -> None:
+    """An imported document's layout findings, kept in the workbook by ``xltool import``: said again."""
+    if SOURCE_FINDINGS_SHEET not in book.metas:
+        return
+    rows = book.rows(SOURCE_FINDINGS_SHEET, 1000)
+    for row in rows[1:]:
+        f = dict(zip(SOURCE_FINDING_FIELDS, (_text(v) for v in row), strict=False))
+        if f.get("rule") == UNPLACED:  # cells the document did not print: blank here, said once above
+            rec.unplaced.update(c for c in f.get("cell_ids", "").split(",") if c in rec.values)
+            continue
+        if not f.get("rule") or f.get("severity") not in (ERROR, WARNING):
+            continue
+        rec.findings.append(
+            Finding.about(
+                rec.file,
+                rec.identity,
+                f["rule"],
+                f["severity"],
+                f.get("message", ""),
+                row_label=f.get("row_label", ""),
+                col_label=f.get("col_label", ""),
+                cell_ids=tuple(c for c in f.get("cell_ids", "").split(",") if c),
+                table=f.get("table", ""),
+                location=f.get("location", ""),
+            )
+        )
+
+
 def _read_cover(rec: ReturnRecord, book: _Book, fmt: Format) -> None:
     cover = fmt.cover
     if cover.sheet not in book.metas:
@@ -508,7 +551,7 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: tuple[Ta
     """Rows of each table sheet found, by table key; a renamed sheet is found by its title.
     A sheet missing or renamed is an L-SHEET-MISSING error."""
     out: dict[str, list[list[Any]]] = {}
-    expected = {tl.sheet for tl in layout} | {fmt.cover.sheet, IDENT_SHEET}
+    expected = {tl.sheet for tl in layout} | {fmt.cover.sheet, IDENT_SHEET, SOURCE_FINDINGS_SHEET}
     strangers = [n for n in book.metas if n not in expected]
     for tl in layout:
         if tl.sheet in book.metas:
@@ -659,7 +702,7 @@ def _read_values(rec: ReturnRecord, fmt: Format, tl: TableLayout, rows: list[lis
         if p[1] is not None:  # something is off: look at the cell itself (formula, error, blank)
             p = _explain(_xml_cell(book, rec.sheet_titles[tl.key], ref), raw, kind, unit)
         values[cid] = p[0]
-        if p[1] is not None:
+        if p[1] is not None and cid not in rec.unplaced:
             rec.findings.append(_value_finding(rec, fmt, cid, p))
 
 
@@ -683,6 +726,7 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
     parts, which is when a message needs to say whether the formula is gone.
     """
     values = rec.values
+    imported = rec.identity is not None and rec.identity.kind == IMPORTED
     for c, count, parts_of in fmt.derived(_total_specs):
         raw = _cell(sheets[c.table], c.row, c.col)
         parts = parts_of(values)
@@ -695,7 +739,10 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
             values[c.id] = p[0]
             continue
         xml = book.sheet_xml(rec.sheet_titles[c.table])
-        if xml is None:  # .xls/.ods: formulas unknown
+        if imported:  # typed as the document printed it: no formula was ever there
+            if p[1] is not None:
+                p = _explain(xml.cell(c.address) if xml is not None else None, raw, c.kind, c.unit)
+        elif xml is None:  # .xls/.ods: formulas unknown
             if p[1] is not None:
                 p = _explain(None, raw, c.kind, c.unit)
         else:
@@ -714,7 +761,7 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
             else:  # the formula shows an error value or text of its own
                 p = parse_value(xml.errors.get(c.address) if raw in ("", None) else raw, c.kind, c.unit)
         values[c.id] = p[0]
-        if p[1] is not None:
+        if p[1] is not None and c.id not in rec.unplaced:
             rec.findings.append(_value_finding(rec, fmt, c.id, p))
 
 
@@ -738,10 +785,27 @@ def record_finding(
     col_label: str = "",
     cell_ids: tuple[str, ...] = (),
     check: str = "",
+    location: str = "",
 ) -> Finding:
-    """A finding at cells of a record's workbook (used by the reader, the schema and validate)."""
+    """A finding at cells of a record's workbook or document (used by the reader, the schema and
+    validate); the statutory table (表二/表三/表四) follows from the cells' ids."""
+    table = ""
+    if cell_ids and rec.format is not None and cell_ids[0] in rec.format.cells:
+        table = short_sheet(rec.format.table(rec.format.cells[cell_ids[0]].table).sheet)
     return Finding.about(
-        rec.file, rec.identity, rule, severity, message, sheet, cells, row_label, col_label, cell_ids, check
+        rec.file,
+        rec.identity,
+        rule,
+        severity,
+        message,
+        sheet,
+        cells,
+        row_label,
+        col_label,
+        cell_ids,
+        check,
+        table,
+        location,
     )
 
 

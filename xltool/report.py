@@ -126,8 +126,8 @@ def print_report(report: Report, console: Console) -> None:
         for f in findings:
             style = "red" if f.severity == ERROR else "yellow"
             table.add_row(
-                Text(f.sheet or "—"),
-                cells_text(f.cells) or "—",
+                Text(f.sheet or f.table or "—"),  # a web page or Word file: the table, and where in it
+                cells_text(f.cells) or Text(f.location or "—"),
                 Text(f.rule),
                 Text(SEVERITY_ZH[f.severity], style=style),
                 Text(f.message),
@@ -247,7 +247,7 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
         ws = wb.add_worksheet(FINDINGS_SHEET)
         _header(ws, _FINDING_HEADERS, header)
         for r, f in enumerate(report.findings, start=1):
-            values = (f.file, f.unit_code, f.unit_name, f.sheet, "、".join(f.cells), f.row_label, f.col_label, f.rule)
+            values = (f.file, f.unit_code, f.unit_name, f.sheet or f.table, "、".join(f.cells) or f.location, f.row_label, f.col_label, f.rule)
             for c, value in enumerate(values):
                 _text(ws, r, c, value, text)
             ws.write_string(r, 8, SEVERITY_ZH[f.severity], red if f.severity == ERROR else yellow)

@@ -232,6 +232,20 @@ def _already_reported(rec: ReturnRecord, finding: Finding) -> bool:
 
 def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Finding:
     c = fmt.cells[cid]
+    if rec.positions:
+        sheet, cells, where = _printed_at(rec, (cid,))
+        return record_finding(
+            rec,
+            sheet,
+            cells,
+            RULE_NEGATIVE,
+            ERROR,
+            f"{short_sheet(c.sheet)} {c.row_label} / {c.col_label}（{where}）为 {show_value(int(value), c.kind)}，不能为负数",
+            c.row_label,
+            c.col_label,
+            (cid,),
+            location=where,
+        )
     return record_finding(
         rec,
         sheet=rec.sheet_titles.get(c.table, c.sheet),
@@ -253,22 +267,36 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
     cells = tuple(fmt.cells[c].address for c in ids)
     kind = inst.rule.kind
     row_label = col_label = ""
+    where = ""
+    if rec.positions:  # a document: its own positions, and messages in labels (its cells are not the template's)
+        sheet, cells, where = _printed_at(rec, ids if kind != "sum" else (inst.lhs[0].cell, *ids))
     if kind == "sum":
         target = fmt.cells[inst.lhs[0].cell]
         row_label, col_label = target.row_label, target.col_label
-        message = _sum_message(inst, fmt, rec, row)
+        message = _document_sum_message(inst, fmt, row) if rec.positions else _sum_message(inst, fmt, rec, row)
     elif kind == "zero_for_levels":
         row_label = first.row_label
-        message = _zero_message(inst, fmt, row)
+        message = _zero_message(inst, fmt, row, labels_only=bool(rec.positions))
     else:
         if inst.rule.per == "column":
             col_label = first.col_label
         else:
             row_label = first.row_label
-        message = _equation_message(inst, fmt, row)
+        message = _equation_message(inst, fmt, row, labels_only=bool(rec.positions))
+    if where:
+        message = f"{message}（{where}）"
     return record_finding(
-        rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label, ids, inst.name
+        rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label, ids, inst.name, where
     )
+
+
+def _printed_at(rec: ReturnRecord, ids: Sequence[str]) -> tuple[str, tuple[str, ...], str]:
+    """Where a document printed these cells: the sheet and A1 cells (a workbook), and a place a person
+    finds again (the first cell's: "第 2 个表格第 5 行第 4 列")."""
+    found = [rec.positions[c] for c in ids if c in rec.positions]
+    sheet = found[0].sheet if found else ""
+    cells = tuple(dict.fromkeys(p.ref for p in found if p.ref and p.sheet == sheet))
+    return sheet, cells, found[0].where if found else ""
 
 
 # --------------------------------------------------------------------------- message pieces
@@ -313,14 +341,20 @@ def _term_label(inst: RuleInstance, fmt: Format, t: Term) -> str:
     return ("上年" if t.previous else "") + short_label(label)
 
 
-def _equation_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any]) -> str:
-    """表三 D5+D6 ≠ D28+D29（自然人列：一+二=8，（七）总计+四=7，差 1）"""
+def _equation_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any], labels_only: bool = False) -> str:
+    """表三 D5+D6 ≠ D28+D29（自然人列：一+二=8，（七）总计+四=7，差 1）; with ``labels_only`` (a document,
+    whose cells are not the template's): 表三 自然人列：一+二=8，（七）总计+四=7，差 1"""
     kind = _kind_of(inst, fmt)
     lhs_ref = _join([(t.coef, _term_ref(fmt, t)) for t in inst.lhs])
     rhs_ref = _join([(t.coef, _term_ref(fmt, t)) for t in inst.rhs])
     lhs_label = _join([(t.coef, _term_label(inst, fmt, t)) for t in inst.lhs])
     rhs_label = _join([(t.coef, _term_label(inst, fmt, t)) for t in inst.rhs])
     lv, rv = _side_value(row, inst.lhs), _side_value(row, inst.rhs)
+    if labels_only:
+        return (
+            f"{short_sheet(inst.sheet)} {inst.scope}：{lhs_label}={show_value(lv, kind)}，"
+            f"{rhs_label}={show_value(rv, kind)}，差 {show_value(abs(lv - rv), kind)}"
+        )
     return (
         f"{short_sheet(inst.sheet)} {lhs_ref} ≠ {rhs_ref}（{inst.scope}："
         f"{lhs_label}={show_value(lv, kind)}，{rhs_label}={show_value(rv, kind)}，"
@@ -358,14 +392,29 @@ def _sum_message(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Mappin
     return text
 
 
-def _zero_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any]) -> str:
+def _document_sum_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any]) -> str:
+    """表四 行政复议 总计 印为 0，结果维持+结果纠正+其他结果+尚未审结 之和为 11，差 11"""
+    kind = _kind_of(inst, fmt)
+    target = fmt.cells[inst.lhs[0].cell]
+    label = target.row_label if inst.rule.per == "column" else target.col_label
+    parts = [fmt.cells[t.cell] for t in inst.rhs]
+    names = [p.row_label if inst.rule.per == "column" else p.col_label for p in parts]
+    summed = "+".join(names) if len(names) <= 6 else f"{names[0]}至{names[-1]}共 {len(names)} 项"
+    shown, computed = _side_value(row, inst.lhs), _side_value(row, inst.rhs)
+    return (
+        f"{short_sheet(inst.sheet)} {inst.scope}{label} 印为 {show_value(shown, kind)}，"
+        f"{summed} 之和为 {show_value(computed, kind)}，差 {show_value(abs(shown - computed), kind)}"
+    )
+
+
+def _zero_message(inst: RuleInstance, fmt: Format, row: Mapping[str, Any], labels_only: bool = False) -> str:
     """表二 规章行：B4 本年制发件数=1，…（单位层级：乡镇）。<rule description>"""
     parts = []
     for t in inst.lhs:
         c = fmt.cells[t.cell]
         value = row[t.cell]
         shown = "（无法读取）" if pd.isna(value) else show_value(int(value), c.kind)
-        parts.append(f"{c.address} {c.col_label}={shown}")
+        parts.append(f"{c.col_label}={shown}" if labels_only else f"{c.address} {c.col_label}={shown}")
     return (
         f"{short_sheet(inst.sheet)} {inst.scope}：{'，'.join(parts)}（单位层级：{row['unit_level']}）。"
         f"{inst.rule.description}"

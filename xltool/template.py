@@ -25,7 +25,17 @@ from typing import TYPE_CHECKING, Any
 import xltool
 from xltool.definition import AMOUNT, COUNT, DELTA, Cell, Format, RuleInstance, Span, Table, Term
 from xltool.errors import DefinitionError, InvalidArgument, UsageError
-from xltool.model import IDENT_SHEET, TEMPLATE, Identity, Unit, check_unit
+from xltool.model import (
+    IDENT_SHEET,
+    SOURCE_FINDING_FIELDS,
+    SOURCE_FINDINGS_SHEET,
+    TEMPLATE,
+    UNPLACED,
+    Finding,
+    Identity,
+    Unit,
+    check_unit,
+)
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 from xltool.values import show_value, workbook_number
@@ -280,6 +290,7 @@ def draw_return(
     values: Mapping[str, int] | None = None,
     cover: Mapping[str, str] | None = None,
     password: str | None = DEFAULT_PASSWORD,
+    printed: Mapping[str, int | str | None] | None = None,
 ) -> None:
     """Add the cover, one sheet per table and the very hidden identification to ``workbook``.
 
@@ -287,13 +298,25 @@ def draw_return(
     totals are computed. ``cover`` gives cover field values by key (the unit and year fields
     default to ``identity``). ``password=None`` leaves the sheets unprotected; "" protects them
     without a password. The workbook is left open for the caller to add sheets and close.
+
+    ``printed`` (instead of ``values``, for an imported document) gives every cell as the document
+    printed it, totals included: an int is written as a number, a text as text, None as a blank;
+    totals are then typed numbers, not formulas, so that the workbook says what the document said.
     """
-    computed = complete_values(fmt, values)
+    computed = complete_values(fmt, values) if printed is None else _printed_numbers(fmt, printed)
     styles = _Styles(workbook, fmt.font)
     _draw_cover(workbook, styles, fmt, identity, cover or {}, password)
     for table in fmt.tables:
-        _draw_table(workbook, styles, fmt, table, computed, password)
+        _draw_table(workbook, styles, fmt, table, computed, password, printed)
     _draw_identity(workbook, styles, identity, password)
+
+
+def _printed_numbers(fmt: Format, printed: Mapping[str, int | str | None]) -> dict[str, int]:
+    """The numbers behind the check cells' cached results: what was printed, 0 where it was no number."""
+    unknown = sorted(set(printed) - set(fmt.cells))
+    if unknown:
+        raise InvalidArgument(f"未定义的单元格：{', '.join(unknown)}")
+    return {cid: v if isinstance(v := printed.get(cid), int) else 0 for cid in fmt.cells}
 
 
 def _draw_cover(
@@ -344,6 +367,7 @@ def _draw_table(
     table: Table,
     values: Mapping[str, int],
     password: str | None,
+    printed: Mapping[str, int | str | None] | None = None,
 ) -> None:
     sheet = _Sheet(_add_sheet(workbook, table.sheet), styles, table.widths)
     ws = sheet.ws
@@ -363,7 +387,7 @@ def _draw_table(
                 sheet.text(line.span, line.label, "row_label")
     for cell in fmt.cells.values():
         if cell.table == table.key:
-            _draw_cell(sheet, fmt, cell, values)
+            _draw_cell(sheet, fmt, cell, values, printed)
     _draw_checks(sheet, fmt, table, values)
     sheet.finish()
     if table.freeze_rows:
@@ -372,12 +396,27 @@ def _draw_table(
     _protect(ws, password)
 
 
-def _draw_cell(sheet: _Sheet, fmt: Format, cell: Cell, values: Mapping[str, int]) -> None:
+def _draw_cell(
+    sheet: _Sheet,
+    fmt: Format,
+    cell: Cell,
+    values: Mapping[str, int],
+    printed: Mapping[str, int | str | None] | None = None,
+) -> None:
     ws, where = sheet.ws, f"{cell.sheet} {cell.address}"
     style_name = ("total_" if cell.is_total else "input_") + cell.kind
     style = sheet.styles[style_name]
     sheet.area(cell.span, style_name)
     number = workbook_number(values[cell.id], cell.kind)
+    if printed is not None:  # as the document printed it: a number, a text, or nothing
+        shown = printed.get(cell.id)
+        if isinstance(shown, int):
+            _check(ws.write_number(cell.row, cell.col, number, style), f"{where} 的数值")
+        elif shown:
+            _check(ws.write_string(cell.row, cell.col, clean_text(shown), style), f"{where} 的文字")
+        else:
+            _check(ws.write_blank(cell.row, cell.col, None, style), f"{where} 的空白")
+        return
     if cell.is_total:
         formula = f"=SUM({_sum_ranges(fmt.cells[p] for p in cell.parts)})"
         _check(ws.write_formula(cell.row, cell.col, formula, style, number), f"{where} 的合计公式")
@@ -449,6 +488,23 @@ def _draw_checks(sheet: _Sheet, fmt: Format, table: Table, values: Mapping[str, 
         for criteria, style in (("==", "ok"), ("!=", "bad")):
             options = {"type": "cell", "criteria": criteria, "value": f'"{CHECK_OK}"', "format": sheet.styles[style]}
             _check(ws.conditional_format(*bounds, options), f"{table.sheet} {span.ref} 的条件格式")
+
+
+def draw_source_findings(
+    workbook: xlsxwriter.Workbook, findings: Iterable[Finding], unplaced: Iterable[str], password: str | None
+) -> None:
+    """Keep what was found about an imported document's layout inside the imported workbook, and which
+    cells it did not print (blank there, and not to be reported again as blanks)."""
+    ws = _add_sheet(workbook, SOURCE_FINDINGS_SHEET)
+    for col, key in enumerate(SOURCE_FINDING_FIELDS):
+        _check(ws.write_string(0, col, key), f"{SOURCE_FINDINGS_SHEET} 的表头")
+    missing = Finding("", "", "", "", (), UNPLACED, "", "", cell_ids=tuple(unplaced))
+    for row, f in enumerate([*findings, missing], start=1):
+        for col, key in enumerate(SOURCE_FINDING_FIELDS):
+            value = ",".join(f.cell_ids) if key == "cell_ids" else str(getattr(f, key))
+            _check(ws.write_string(row, col, clean_text(value)), f"{SOURCE_FINDINGS_SHEET} 的内容")
+    ws.very_hidden()
+    _protect(ws, password)
 
 
 def _draw_identity(workbook: xlsxwriter.Workbook, styles: _Styles, identity: Identity, password: str | None) -> None:
