@@ -119,3 +119,15 @@ def test_builtin_formats_are_found_as_package_data():
     assert "gov-info-disclosure-2021" in builtin_formats()
     with pytest.raises(DefinitionError, match="未知的报表格式"):
         get_format("no-such-format")
+
+
+def test_report_sections_are_data_and_place_every_table(tiny_format):
+    for fmt in builtin_formats().values():
+        assert fmt.report_sections[0] == "一、总体情况" and fmt.report_sections[-1] == "六、其他需要报告的事项"
+        assert len(fmt.report_sections) == 6
+        assert all(t.title in fmt.report_sections for t in fmt.tables)
+        assert fmt.report_title.format(unit="乌伊岭镇", year=2024) == "乌伊岭镇2024年政府信息公开工作年度报告"
+    assert tiny_format.report_sections == tuple(t.title for t in tiny_format.tables)  # no [report]: the tables
+    source = DEFINITION.read_text(encoding="utf-8").replace('    "三、收到和处理政府信息公开申请情况",\n', "", 1)
+    with pytest.raises(DefinitionError, match=r"report\.sections.*三、收到和处理政府信息公开申请情况"):
+        loads(source, "edited.toml")

@@ -267,6 +267,13 @@ class Format:
     source: str = ""
     last_year: int | None = None  # the last reporting year this format applies to (None: current)
     superseded_by: str = ""
+    report_title: str = "{unit}{year}年政府信息公开工作年度报告"  # the published report's title
+    sections: tuple[str, ...] = ()  # the published report's sections; a table's title places the table
+
+    @property
+    def report_sections(self) -> tuple[str, ...]:
+        """The sections of the published report: as the definition names them, else the tables' titles."""
+        return self.sections or tuple(t.title for t in self.tables)
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
@@ -583,6 +590,7 @@ def _parse_format(data: dict, source: str) -> Format:
         font=r.get(fmt, "font", "format", default="等线"),
         last_year=r.get(fmt, "last_year", "format", int, None),
         superseded_by=r.get(fmt, "superseded_by", "format", default=""),
+        **_report(r, data, tables),
         cover=cover,
         tables=tuple(tables),
         rules=tuple(rules),
@@ -594,6 +602,22 @@ def _parse_format(data: dict, source: str) -> Format:
     fmt_obj = _with_fingerprint(fmt_obj)
     fmt_obj.total_order  # noqa: B018 - a cycle among totals is refused when the definition is loaded
     return fmt_obj
+
+
+def _report(r: _Reader, data: dict, tables: list[Table]) -> dict[str, Any]:
+    """The optional [report] table: the published report's title and sections; every table must have a
+    section of its own title, or publishing would not know where to print it."""
+    if "report" not in data:
+        return {}
+    d = r.get(data, "report", "<root>", dict)
+    sections = r.str_list(d, "sections", "report", ())
+    missing = [t.title for t in tables if sections and t.title not in sections]
+    if missing:
+        raise r.fail("report.sections", f"缺少表格标题所在的章节：{'、'.join(missing)}")
+    out: dict[str, Any] = {"sections": sections}
+    if "title" in d:
+        out["report_title"] = r.get(d, "title", "report")
+    return out
 
 
 def _check_sheet_name(r: _Reader, name: str, where: str) -> None:
