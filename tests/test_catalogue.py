@@ -264,7 +264,8 @@ def test_value_examples_read_as_the_catalogue_says():
     ("raw", "kind", "fields"),
     [
         ("6件", COUNT, {"text": "6件", "hint": "件数填非负整数"}),
-        (None, COUNT, {}),
+        (None, COUNT, {"what": ""}),
+        ("  ", COUNT, {"what": "（只有空格）"}),
         ("/", COUNT, {"text": "/"}),
         ("3", COUNT, {"text": "3", "value": "3"}),
         ("３", COUNT, {"text": "３", "value": "3"}),

@@ -296,7 +296,7 @@ CODES: tuple[Code, ...] = (
         ERROR,
         "数值",
         "空白",
-        _CELL + "单元格为空；没有发生的事项应填 0，不能留空",
+        _CELL + "单元格为空{what}；没有发生的事项应填 0，不能留空",
         example="空白（空白从不当作 0）",
         read_as="—",
     ),
@@ -626,6 +626,30 @@ def message(code: str, /, *, severity: str | None = None, **fields: Any) -> str:
             f"message({code!r}): missing {sorted(missing)}, unexpected {sorted(extra)}; template has {sorted(names)}"
         )
     return entry.template(severity).format(**fields)
+
+
+def finding_fields(code: str, /, *, severity: str | None = None, **fields: Any) -> tuple[str, str]:
+    """``(severity, message)`` of a finding of ``code``: the catalogue's severity (``severity`` picks a
+    variant) and its message, so an emission site types neither."""
+    return severity or get(code).severity, message(code, severity=severity, **fields)
+
+
+def cell_message(code: str, /, *, severity: str | None = None, **fields: Any) -> str:
+    """``message`` without the leading ``{sheet} {cell}：`` of a value's template: what
+    ``xltool.values`` says of a cell before the reader knows where the cell is (it puts the sheet and
+    cell before it)."""
+    entry = get(code)
+    template = entry.template(severity)
+    if not template.startswith(_CELL):
+        raise InvalidArgument(f"{code}'s template does not start with the sheet and cell")
+    template = template[len(_CELL) :]
+    names = frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+    missing, extra = names - fields.keys(), fields.keys() - names
+    if missing or extra:
+        raise MessageFieldsError(
+            f"cell_message({code!r}): missing {sorted(missing)}, unexpected {sorted(extra)}; template has {sorted(names)}"
+        )
+    return template.format(**fields)
 
 
 # --------------------------------------------------------------------------- README tables

@@ -43,9 +43,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from xltool.catalogue import cell_message
+from xltool.catalogue import get as _code
 from xltool.definition import AMOUNT, COUNT, DELTA
 from xltool.errors import InvalidArgument
-from xltool.model import ERROR, WARNING
+from xltool.model import ERROR
 
 AMOUNT_SCALE = 10000
 """Amounts (万元) are carried as ints of 0.0001 万元 (1 元)."""
@@ -126,20 +128,18 @@ def parse_value(raw: Any, kind: str, unit: str = "") -> Parsed:
     if kind not in _KINDS:
         raise InvalidArgument(f"未知的单元格类型 {kind!r}")
     if raw is None:
-        return _error("V-BLANK", "单元格为空；没有发生的事项应填 0，不能留空")
+        return _finding("V-BLANK", what="")
     if t is str:
         return _text(raw, kind, unit)
     if t is Formula:
         return _formula(raw, kind, unit)
     if t is bool:
-        return _error("V-TYPE", f"单元格内是逻辑值 {'TRUE' if raw else 'FALSE'}；应填数字")
+        return _finding("V-TYPE", what=f"逻辑值 {'TRUE' if raw else 'FALSE'}")
     if isinstance(raw, _dt.date | _dt.time | _dt.datetime | _dt.timedelta):
-        return _error(
-            "V-TYPE", f"单元格内是日期或时间 {raw}（可能是单元格格式被改成了日期）；请把格式改回数值并重新填写数字"
-        )
+        return _finding("V-TYPE", what=f"日期或时间 {raw}（可能是单元格格式被改成了日期，请把格式改回数值）")
     if isinstance(raw, Decimal | int | float):
         return _number(raw, kind, None, unit)
-    return _error("V-TYPE", f"无法识别的单元格内容 {_show(raw)}；应填数字")
+    return _finding("V-TYPE", what=f"无法识别的内容 {_show(raw)}")
 
 
 # --------------------------------------------------------------------------- slow paths
@@ -153,28 +153,30 @@ def _number(raw: Any, kind: str, text: str | None, unit: str = "") -> Parsed:
         d = Decimal(format(raw, f".{MAX_DIGITS}g"))  # what Excel shows: 15 significant digits
     else:
         d = Decimal(raw)
-    if not d.is_finite():
-        return _error("V-TYPE", f"单元格内不是有效数字（{raw}）；应填数字")
     shown = text if text is not None else _plain(raw)
+    if not d.is_finite():
+        return _finding("V-TYPE", what=f"无效的数字（{shown}）")
     if d < 0 and kind != DELTA:
-        return _error("V-NEGATIVE", f"填写了负数 {shown}；应为 0 或正数")
+        return _finding("V-NEGATIVE", text=shown)
     if abs(d) >= _MAX_EXACT:
-        return _error("V-PRECISION", f"数字 {shown} 超过 Excel 的 {MAX_DIGITS} 位有效数字；请核实")
+        return _finding("V-PRECISION", text=shown, detail=f"超过 Excel 的 {MAX_DIGITS} 位有效数字；请核实")
     if kind != AMOUNT:
         if d != d.to_integral_value():
-            return _error("V-DECIMAL", f"{'件数' if kind == COUNT else '增减数'}应为整数，填写了 {shown}")
+            return _finding("V-DECIMAL", kind="件数" if kind == COUNT else "增减数", text=shown)
         return _ok(int(d))
     if d >= _MAX_AMOUNT:
-        return _error(
+        return _finding(
             "V-PRECISION",
-            f"金额 {shown}{unit} 过大（应小于 {_MAX_AMOUNT:,}{unit}）；请核实单位" + (f"是否为{unit}" if unit else ""),
+            text=f"{shown}{unit}",
+            detail=f"过大（金额应小于 {_MAX_AMOUNT:,}{unit}）；请核实单位" + (f"是否为{unit}" if unit else ""),
         )
     scaled = d * AMOUNT_SCALE
     if scaled != scaled.to_integral_value():
-        return _error(
+        return _finding(
             "V-PRECISION",
-            f"金额 {shown} 超过 {AMOUNT_DECIMALS} 位小数；"
-            + (f"金额以{unit}为单位，" if unit else "")
+            text=shown,
+            detail=f"超过 {AMOUNT_DECIMALS} 位小数；"
+            + (f"金额以{unit}为单位，" if unit else "金额")
             + f"最多保留 {AMOUNT_DECIMALS} 位小数",
         )
     return _ok(int(scaled))
@@ -184,77 +186,71 @@ def _text(raw: str, kind: str, unit: str = "") -> Parsed:
     """A value stored as text: accept unambiguous numbers with a warning, report everything else."""
     s = raw.strip(_STRIP)
     if not s:
-        return _error("V-BLANK", "单元格为空（或只有空格）；没有发生的事项应填 0，不能留空")
+        return _finding("V-BLANK", what="（只有空格）")
     if s.upper() in EXCEL_ERRORS:
-        return _error("V-EXCEL-ERROR", f"单元格显示错误值 {s.upper()}；请删除公式或引用，直接填写数字")
+        return _finding("V-EXCEL-ERROR", error=s.upper())
     n = unicodedata.normalize("NFKC", s).strip(_STRIP).replace("\u2212", "-")  # NFKC keeps the minus sign −
     if all(ch in _PLACEHOLDER_CHARS for ch in n) or n.lower() in _PLACEHOLDER_WORDS:
-        return _error("V-PLACEHOLDER", f"填写了“{_show(s)}”；没有发生的事项应填 0")
+        return _finding("V-PLACEHOLDER", text=_show(s))
     if n.startswith("="):
-        return _error("V-FORMULA", f"单元格内是文本形式的公式“{_show(s)}”；请直接填写数字")
+        return _finding("V-FORMULA", severity=ERROR, formula=f"“{_show(s)}”（以文本保存）")
     if n in _LETTER_O:
-        return _warning(0, "V-LETTER-O", f"填写了字母或汉字“{s}”，已按数字 0 读取；请改为数字 0")
+        return _finding("V-LETTER-O", 0, text=s)
     fullwidth = n != s
     sign = n.startswith("-")
     body = n[1:].lstrip(_STRIP) if sign else n
     if _NUMBER.fullmatch(body):
-        code, what = ("V-FULLWIDTH", "全角数字") if fullwidth else ("V-TEXT-NUMBER", "以文本形式保存的数字")
-        grouped = False
+        code = "V-FULLWIDTH" if fullwidth else "V-TEXT-NUMBER"
     elif _GROUPED.fullmatch(body):
-        code, what = "V-THOUSANDS", "带千位分隔符的文本数字"
+        code = "V-THOUSANDS"
         body = body.replace(",", "")
-        grouped = True
     else:
         if any(ch in _LETTER_O for ch in n) and all(ch.isdigit() or ch in _LETTER_O or ch == "." for ch in n):
-            return _error("V-LETTER-O", f"填写了“{_show(s)}”，其中含字母 O；若为数字 0 请改为 0，只填数字")
-        unit = {
-            COUNT: "件数填非负整数",
-            DELTA: "增减数填整数，减少填负数",
-        }.get(kind, (f"金额以{unit}为单位，" if unit else "金额") + f"填数字，可带最多 {AMOUNT_DECIMALS} 位小数")
-        return _error("V-TEXT", f"填写了“{_show(s)}”；请只填数字（{unit}），不要带文字或单位")
+            return _finding("V-LETTER-O", severity=ERROR, text=_show(s))
+        return _finding("V-TEXT", text=_show(s), hint=_hint(kind, unit))
     try:
         d = Decimal(("-" if sign else "") + body)
     except InvalidOperation:  # pragma: no cover - the patterns above only let digits through
-        return _error("V-TEXT", f"填写了“{_show(s)}”；请只填数字")
+        return _finding("V-TEXT", text=_show(s), hint=_hint(kind, unit))
     parsed = _number(d, kind, s, unit)
     if parsed.value is None:
         return parsed
-    shown = show_value(parsed.value, kind)
-    if grouped:
-        return _warning(parsed.value, code, f"填写了{what}“{_show(s)}”，已按 {shown} 读取；请去掉逗号，以数值格式填写")
-    return _warning(parsed.value, code, f"填写了{what}“{_show(s)}”，已按 {shown} 读取；请改为数值格式的半角数字")
+    return _finding(code, parsed.value, text=_show(s), value=show_value(parsed.value, kind))
 
 
 def _formula(raw: Formula, kind: str, unit: str = "") -> Parsed:
     """A formula in an input cell: its numeric result is usable, with a warning."""
     cached = raw.cached
     if type(cached) is str and cached.strip(_STRIP).upper() in EXCEL_ERRORS:
-        return _error(
-            "V-EXCEL-ERROR",
-            f"输入单元格内是公式 {_show(raw.text)}，结果为错误值 {cached.strip().upper()}；请直接填写数字",
-        )
+        return _finding("V-EXCEL-ERROR", error=f"{cached.strip(_STRIP).upper()}（公式 {_show(raw.text)} 的结果）")
     if isinstance(cached, int | float) and not isinstance(cached, bool):
         inner = parse_value(cached, kind, unit)
         if inner.value is not None:
-            shown = show_value(inner.value, kind)
-            return _warning(
-                inner.value,
-                "V-FORMULA",
-                f"输入单元格内是公式 {_show(raw.text)}，已按其结果 {shown} 读取；请直接填写数字",
-            )
-        return _error(inner.code, f"输入单元格内是公式 {_show(raw.text)}，其结果：{inner.message}")
-    return _error("V-FORMULA", f"输入单元格内是公式 {_show(raw.text)}，没有可用的数字结果；请直接填写数字")
+            return _finding("V-FORMULA", inner.value, formula=_show(raw.text), value=show_value(inner.value, kind))
+        # the result is a number that is not acceptable here (negative, decimals, too many digits)
+        return _number(cached, kind, f"{_plain(cached)}（公式 {_show(raw.text)} 的结果）", unit)
+    return _finding("V-FORMULA", severity=ERROR, formula=_show(raw.text))
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _error(code: str, message: str) -> Parsed:
-    return _new(Parsed, (None, code, ERROR, message))
+def _finding(code: str, number: int | None = None, /, *, severity: str | None = None, **fields: Any) -> Parsed:
+    """A value's finding (slow path only): severity and wording from the catalogue (``severity`` picks
+    a variant: V-LETTER-O, V-FORMULA), without the sheet and cell the reader puts before it."""
+    return _new(
+        Parsed,
+        (number, code, severity or _code(code).severity, cell_message(code, severity=severity, **fields)),
+    )
 
 
-def _warning(value: int, code: str, message: str) -> Parsed:
-    return _new(Parsed, (value, code, WARNING, message))
+def _hint(kind: str, unit: str) -> str:
+    """V-TEXT: what the cell takes."""
+    if kind == COUNT:
+        return "件数填非负整数"
+    if kind == DELTA:
+        return "增减数填整数，减少填负数"
+    return (f"金额以{unit}为单位，" if unit else "金额") + f"填数字，可带最多 {AMOUNT_DECIMALS} 位小数"
 
 
 def _plain(x: Any) -> str:
