@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                       # N = 100, 1,000, 10,000; --jobs 2
     python benchmarks/run.py --sizes 100,1000 --jobs 2 --out benchmarks/out
+    python benchmarks/run.py documents             # 1,000 HTML and 100 .docx reports (documents.py)
 
 For each N it generates (once; cached under --out) N filled returns with random but consistent
 figures through the real template code (see generate.py), reads every file once untimed (a warm
@@ -226,6 +227,11 @@ def verdict(rows: list[dict], jobs: int, startup_s: float, n_cores: int, say) ->
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["documents"]:  # web pages and Word files: benchmarks/documents.py
+        from documents import main as documents
+
+        return documents(argv[1:])
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
