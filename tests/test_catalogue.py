@@ -36,13 +36,11 @@ PACKAGE = Path(__file__).parents[1] / "xltool"
 NOT_YET_EMITTED: frozenset[str] = frozenset()
 
 IMPLIED_SEVERITY = {
-    "_error": ERROR,
-    "_warning": WARNING,
     "Problem": ERROR,
     "SourceError": ERROR,
-    "_file_finding": ERROR,
 }
-"""Helpers that, called without a severity, imply it (values.py, safety.py, sources, reader.py)."""
+"""Helpers that, called without a severity, imply it (safety.py, sources). Other sites call helpers
+that take the severity from the catalogue, and name one only to pick a variant."""
 
 
 # --------------------------------------------------------------------------- scanning the package
@@ -287,8 +285,10 @@ def test_value_templates_say_what_values_py_says(raw, kind, fields):
 
 
 def test_emission_sites_use_a_catalogued_severity():
+    """Sites take the severity from the catalogue; one that names it (to pick a variant, or through a
+    helper that implies it) names one the catalogue lists."""
     found = emission_severities()
-    assert len(found) >= 20, f"the scan should pair most codes with their severity: {found}"
+    assert {"V-LETTER-O", "V-FORMULA", "L-SHEET-MISSING"} <= found.keys(), f"the scan should see the variants: {found}"
     wrong = {code: sev for code, sev in found.items() if not sev <= get(code).severities}
     assert not wrong, f"emitted at a severity the catalogue does not list: {wrong}"
     usual = {code: sev for code, sev in found.items() if not get(code).variants and sev != {get(code).severity}}

@@ -451,7 +451,7 @@ CODES: tuple[Code, ...] = (
         WARNING,
         "跨年度",
         "上年报表的单位名称与本年不同",
-        "上年报表中单位 {unit_code} 的名称为“{previous_name}”，与本年的“{unit_name}”不同；请核实是否为同一单位",
+        "上年报表的单位名称“{previous_name}”与本年“{unit_name}”不同；已按同一单位做跨年度校验，请核实",
     ),
     # ------------------------------------------------------------------ 文档: reading a published report
     Code(

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from xltool.batch import read_all
+from xltool.catalogue import finding_fields
 from xltool.definition import Format, known_formats
 from xltool.detail import read_detail
 from xltool.from_document import ReadOptions
-from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Unit
+from xltool.model import CONSOLIDATED, ERROR, Finding, Unit
 from xltool.reader import ReturnRecord, discover, record_finding
 from xltool.roster import assign_units, unit_key
 
 
-def _file_finding(rec: ReturnRecord, rule: str, severity: str, message: str) -> Finding:
-    return record_finding(rec, "", (), rule, severity, message)
+def _file_finding(rec: ReturnRecord, rule: str, **fields: Any) -> Finding:
+    """A finding about last year's file, severity and wording from the catalogue."""
+    return record_finding(rec, "", (), rule, *finding_fields(rule, **fields))
 
 
 def read_previous(
@@ -46,34 +49,20 @@ def read_previous(
     for rec in records:
         if not (rec.readable and rec.identity and rec.format):
             reason = next((f.message for f in rec.findings if f.severity == ERROR), "无法识别")
-            findings.append(_file_finding(rec, "X-PREV-UNREADABLE", WARNING, f"上年报表无法使用，已忽略：{reason}"))
+            findings.append(_file_finding(rec, "X-PREV-UNREADABLE", reason=reason))
             continue
         ident = rec.identity
         if want is not None and ident.year != want:
-            findings.append(
-                _file_finding(
-                    rec, "X-PREV-YEAR", WARNING, f"上年报表的年度为 {ident.year}，应为 {want}；未用于跨年度校验"
-                )
-            )
+            findings.append(_file_finding(rec, "X-PREV-YEAR", year=ident.year, want=want))
             continue
         if rec.format.id not in formats:
-            findings.append(
-                _file_finding(
-                    rec,
-                    "X-PREV-FORMAT",
-                    WARNING,
-                    f"上年报表的格式（{rec.format.name} {rec.format.version}）与本年不同；未用于跨年度校验",
-                )
-            )
+            findings.append(_file_finding(rec, "X-PREV-FORMAT", format=f"{rec.format.name} {rec.format.version}"))
             continue
         key = unit_key(ident)
         if key in source:
             findings.append(
                 _file_finding(
-                    rec,
-                    "X-PREV-DUPLICATE",
-                    WARNING,
-                    f"单位 {ident.unit_name}（{ident.unit_code}）有多份上年报表；已使用 {source[key]}",
+                    rec, "X-PREV-DUPLICATE", unit_name=ident.unit_name, unit_code=ident.unit_code, used=source[key]
                 )
             )
             continue
@@ -109,12 +98,5 @@ def no_previous_findings(
             continue
         codes = "、".join(r.code for r in rec.format.rules if r.cross_year)
         last = f" {batch_year - 1} 年度" if batch_year is not None else "上一年度"
-        out.append(
-            _file_finding(
-                rec,
-                "X-NO-PREVIOUS",
-                WARNING,
-                f"没有找到该单位{last}的报表，跨年度校验（{codes}）未做（提示）",
-            )
-        )
+        out.append(_file_finding(rec, "X-NO-PREVIOUS", last=last, codes=codes))
     return out

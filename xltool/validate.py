@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xltool.batch import Progress, gc_paused, read_all
+from xltool.catalogue import finding_fields, message
+from xltool.catalogue import get as get_code
 from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
 from xltool.from_document import ReadOptions
-from xltool.model import ERROR, WARNING, Finding, Report, Unit, WorkbookResult
+from xltool.model import ERROR, Finding, Report, Unit, WorkbookResult
 from xltool.previous import no_previous_findings, read_previous
 from xltool.reader import ReturnRecord, discover, record_finding
 from xltool.roster import assign_units, unit_key
@@ -38,6 +40,7 @@ from xltool.text import normalize_label
 
 if TYPE_CHECKING:
     import pandas as pd
+
 
 @dataclass
 class Validation:
@@ -167,14 +170,7 @@ def one_to_one(
     name = prev_names.get(key, "")
     out: list[Finding] = []
     if name and normalize_label(name) != normalize_label(rec.identity.unit_name):
-        out.append(
-            _file_finding(
-                rec,
-                "X-NAME",
-                WARNING,
-                f"上年报表的单位名称“{name}”与本年“{rec.identity.unit_name}”不同；已按同一单位做跨年度校验，请核实",
-            )
-        )
+        out.append(_file_finding(rec, "X-NAME", previous_name=name, unit_name=rec.identity.unit_name))
     return {unit_key(rec.identity): values}, out
 
 
@@ -186,8 +182,9 @@ def _batch_year(records: Sequence[ReturnRecord]) -> int | None:
     return max(counts, key=lambda y: (counts[y], y))
 
 
-def _file_finding(rec: ReturnRecord, rule: str, severity: str, message: str) -> Finding:
-    return record_finding(rec, "", (), rule, severity, message)
+def _file_finding(rec: ReturnRecord, rule: str, **fields: Any) -> Finding:
+    """A finding about a whole return, severity and wording from the catalogue."""
+    return record_finding(rec, "", (), rule, *finding_fields(rule, **fields))
 
 
 def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given: bool) -> list[Finding]:
@@ -195,21 +192,17 @@ def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given
     for rec in records:
         if batch_year is not None and rec.identity.year != batch_year:
             which = f"与指定的 {batch_year} 年度不符" if given else f"本批报表多数为 {batch_year} 年度"
-            out.append(
-                _file_finding(
-                    rec, "Y-YEAR", ERROR, f"报表年度为 {rec.identity.year}，{which}；请确认是否报错了年度或用错了模板"
-                )
-            )
+            out.append(_file_finding(rec, "Y-YEAR", year=rec.identity.year, which=which))
         fmt = rec.format
         if fmt.last_year is not None and rec.identity.year > fmt.last_year:
             out.append(
                 _file_finding(
                     rec,
                     "Y-OLD-FORMAT",
-                    WARNING,
-                    f"{rec.identity.year} 年度的报表使用了 {fmt.document} 的表格，该格式只适用到 {fmt.last_year} 年度"
-                    + (f"，已被 {fmt.superseded_by} 取代" if fmt.superseded_by else "")
-                    + "；请使用新格式的模板重新填报",
+                    year=rec.identity.year,
+                    document=fmt.document,
+                    last_year=fmt.last_year,
+                    superseded=f"，已被 {fmt.superseded_by} 取代" if fmt.superseded_by else "",
                 )
             )
     return out
@@ -235,8 +228,12 @@ def duplicate_findings(records: Sequence[ReturnRecord]) -> list[Finding]:
                 _file_finding(
                     rec,
                     "R-DUPLICATE",
-                    ERROR,
-                    f"单位 {rec.identity.unit_name}（{code}）的 {yr} 年度报表有 {len(group)} 份{same}：{names}；只能保留一份",
+                    unit_name=rec.identity.unit_name,
+                    unit_code=code,
+                    year=yr,
+                    count=len(group),
+                    same=same,
+                    files=names,
                 )
             )
     return out
@@ -249,22 +246,10 @@ def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], bat
         ident = rec.identity
         unit = by_code.get(ident.unit_code)
         if unit is None:
-            out.append(
-                _file_finding(
-                    rec,
-                    "R-UNKNOWN",
-                    ERROR,
-                    f"单位代码 {ident.unit_code}（{ident.unit_name}）不在报送单位名单中；请核实是否用错了模板",
-                )
-            )
+            out.append(_file_finding(rec, "R-UNKNOWN", unit_code=ident.unit_code, unit_name=ident.unit_name))
         elif unit.name != ident.unit_name:
             out.append(
-                _file_finding(
-                    rec,
-                    "R-NAME",
-                    WARNING,
-                    f"报表中的单位名称“{ident.unit_name}”与名单中的“{unit.name}”（代码 {unit.code}）不一致",
-                )
+                _file_finding(rec, "R-NAME", unit_name=ident.unit_name, roster_name=unit.name, unit_code=unit.code)
             )
     sent = {r.identity.unit_code for r in records}
     when = f" {batch_year} 年度" if batch_year is not None else "本年度"
@@ -278,8 +263,8 @@ def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], bat
                     sheet="",
                     cells=(),
                     rule="R-MISSING",
-                    severity=WARNING,
-                    message=f"名单中的单位 {unit.name}（{unit.code}）没有报送{when}报表",
+                    severity=get_code("R-MISSING").severity,
+                    message=message("R-MISSING", unit_name=unit.name, unit_code=unit.code, when=when),
                 )
             )
     return out
