@@ -55,9 +55,10 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from xltool.catalogue import finding_fields
 from xltool.definition import Format, Span, builtin_formats
 from xltool.document import DocCell, DocTable, Document
-from xltool.model import ERROR, WARNING
+from xltool.model import ERROR
 from xltool.values import COUNT, parse_value
 
 SIMILARITY = 0.8
@@ -731,14 +732,19 @@ class _Placer:
         how = "去掉前缀后相同" if sim == _S_PREFIX else f"相似度 {sim:.2f}"
         self.finding(
             "D-LABEL-VARIANT",
-            WARNING,
-            f"{self.ts.name}{axis}标签印作“{_short(e.cell.text)}”，已按“{lab.text}”读取（{how}）；请核对",
             e,
             row_label=lab.text if axis == "行" else "",
             col_label=lab.text if axis == "表头" else "",
+            axis=axis,
+            found=_short(e.cell.text),
+            expected=lab.text,
+            how=how,
         )
 
-    def finding(self, code, severity, message, e: _Entry | None = None, cells=(), row_label="", col_label=""):
+    def finding(self, code, e: _Entry | None = None, cells=(), row_label="", col_label="", **fields):
+        """A finding of this table: severity and wording from the catalogue (``table`` is this table's
+        name), then where in the document when ``e`` is known."""
+        severity, message = finding_fields(code, table=self.ts.name, **fields)
         where = f"（{e.table.where(e.cell)}）" if e is not None else ""
         self.out.findings.append(
             LocateFinding(
@@ -800,12 +806,12 @@ class _Placer:
                 rs = self.ts.rows[ri]
                 self.finding(
                     "D-ROW-MISSING",
-                    ERROR,
-                    f"{self.ts.name}“{self.text(rs)}”行有两处同样匹配（{e.table.where(e.cell)}；"
-                    f"{rival[4].table.where(rival[4].cell)}），无法确定，未读取该行",
                     None,
                     [c for c, _ in rs.cells],
                     row_label=self.text(rs),
+                    what=f"“{self.text(rs)}”行有两处同样匹配（{e.table.where(e.cell)}；"
+                    f"{rival[4].table.where(rival[4].cell)}），无法确定",
+                    count=len(rs.cells),
                 )
                 continue
             got[ri] = (r, e)
@@ -894,12 +900,12 @@ class _Placer:
             zero_ids = [c for k in kids if k != target for c, _ in ts.rows[k].cells]
             self.finding(
                 "D-T3-OTHER-ONE-ROW",
-                WARNING,
-                f"{ts.name}“{self.spec.labels[g].text}”印作一行，未分列其下 {len(kids)} 项；"
-                f"已将该行数字计入“{self.text(ts.rows[target])}”，其余各项按 0 计",
                 e,
                 [c for c, _ in ts.rows[target].cells] + zero_ids,
                 row_label=self.spec.labels[g].text,
+                label=self.spec.labels[g].text,
+                count=len(kids),
+                into=self.text(ts.rows[target]),
             )
 
         for ri, rs in enumerate(ts.rows):
@@ -907,11 +913,11 @@ class _Placer:
                 if ri not in self._ambiguous:
                     self.finding(
                         "D-ROW-MISSING",
-                        ERROR,
-                        f"{ts.name}未找到“{self.text(rs)}”行，该行 {len(rs.cells)} 个数未读取",
                         None,
                         [c for c, _ in rs.cells],
                         row_label=self.text(rs),
+                        what=f"未找到“{self.text(rs)}”行",
+                        count=len(rs.cells),
                     )
                 continue
             src = zeros.get(ri, ri)
@@ -925,12 +931,11 @@ class _Placer:
                         ids = [c for r2 in ts.rows for c, k in r2.cells if k == ci]
                         self.finding(
                             "D-COLUMN-MISSING",
-                            ERROR,
-                            f"{ts.name}未找到“{self.col_text(cs)}”列"
-                            + (f"（“{self.text(rs)}”行之上）" if rs.path else ""),
                             None,
                             ids,
                             col_label=self.col_text(cs),
+                            what=f"未找到“{self.col_text(cs)}”列" + (f"（“{self.text(rs)}”行之上）" if rs.path else ""),
+                            columns="该列",
                         )
                     continue
                 headers_used[id(header)] = header
@@ -941,11 +946,11 @@ class _Placer:
                             no_data_row = True
                             self.finding(
                                 "D-ROW-MISSING",
-                                ERROR,
-                                f"{ts.name}表头“{self.col_text(cs)}”之下没有数据行，该行各数未读取",
                                 header,
                                 [c for c, _ in rs.cells],
                                 col_label=self.col_text(cs),
+                                what=f"表头“{self.col_text(cs)}”之下没有数据行",
+                                count=len(rs.cells),
                             )
                         continue
                 text, x, k = self.value_at(row, header)
@@ -1002,22 +1007,10 @@ class _Placer:
             if r in header_rows:
                 for e in unknown:
                     extra_heads.append((e, []))
-                    self.finding(
-                        "D-COLUMN-EXTRA",
-                        WARNING,
-                        f"{self.ts.name}表头“{_short(e.cell.text)}”不是本表的栏目，已忽略",
-                        e,
-                        col_label=e.cell.text,
-                    )
+                    self.finding("D-COLUMN-EXTRA", e, col_label=e.cell.text, label=_short(e.cell.text))
             elif not any(x.kind == _TEXT and self.own(x) for x in self.v.starting[r]):
                 e = unknown[-1]
-                self.finding(
-                    "D-ROW-EXTRA",
-                    WARNING,
-                    f"{self.ts.name}有一行“{_short(e.cell.text)}”不是本表的项目，已忽略",
-                    e,
-                    row_label=e.cell.text,
-                )
+                self.finding("D-ROW-EXTRA", e, row_label=e.cell.text, label=_short(e.cell.text))
         by_row: dict[int, list[_Entry]] = {}
         for e in self.entries():
             if e.kind != _FIG or id(e) in self.used:
@@ -1031,11 +1024,10 @@ class _Placer:
             if figs:
                 self.finding(
                     "D-UNPLACED",
-                    ERROR,
-                    f"{self.ts.name}“{_short(head.cell.text)}”列有数字 {_shown(figs)}（共 {len(figs)} 个）"
-                    "不在任何法定单元格的位置，未读取",
                     figs[0],
                     col_label=head.cell.text,
+                    where=f"“{_short(head.cell.text)}”列",
+                    figures=f"{_shown(figs)}（共 {len(figs)} 个）",
                 )
         for r, figs in by_row.items():
             first = min(x.col for x in figs)
@@ -1043,12 +1035,10 @@ class _Placer:
             label = left[-1].cell.text if left else ""
             self.finding(
                 "D-UNPLACED",
-                ERROR,
-                f"{self.ts.name}"
-                + (f"“{_short(label)}”行" if label else f"第 {r - self.reg.first + 1} 行")
-                + f"有数字 {_shown(figs)} 不在任何法定单元格的位置，未读取",
                 figs[0],
                 row_label=label,
+                where=f"“{_short(label)}”行" if label else f"第 {r - self.reg.first + 1} 行",
+                figures=_shown(figs),
             )
 
     def zero_blanks(self) -> None:
@@ -1057,13 +1047,7 @@ class _Placer:
             p = self.out.values[cid]
             self.out.values[cid] = Placed("0", p.table, p.sheet, p.ref, p.row, p.col, p.where)
         if ids:
-            self.finding(
-                "D-BLANK-AS-ZERO",
-                WARNING,
-                f"{self.ts.name}有 {len(ids)} 个法定单元格为空，已按 0 读取（blank_as_zero）",
-                None,
-                ids,
-            )
+            self.finding("D-BLANK-AS-ZERO", None, ids, count=len(ids))
 
 
 def _shown(figs: list[_Entry]) -> str:
@@ -1086,11 +1070,11 @@ def _locate_with(fmt: Format, singles: list[_View], blank_as_zero: bool) -> Loca
         need = max(2.0, MIN_TABLE_LABELS * len(ts.counted))
         best = max(cands, key=lambda g: (g.weight + _caption_bonus(spec, g), -g.first), default=None)
         if best is None or best.weight < need:
+            title = spec.labels[next(i for i in ts.labels if spec.labels[i].kind == "title")].text
             out.findings.append(
                 LocateFinding(
                     "D-TABLE-MISSING",
-                    ERROR,
-                    f"文档中未找到{ts.name}（{spec.labels[[i for i in ts.labels if spec.labels[i].kind == 'title'][0]].text}）",
+                    *finding_fields("D-TABLE-MISSING", table=ts.name, title=title),
                     ts.name,
                     cells=ts.cell_ids,
                 )
