@@ -277,8 +277,8 @@ def test_negative_value_in_a_hand_built_frame():
     found = findings_of(Rec(values))
     neg = [f for f in found if f.rule == "V-NEGATIVE"]
     assert [(f.cells, f.message) for f in neg] == [
-        (("A5",), "表四 A5 为 -1，不能为负数"),
-        (("E5",), "表四 E5 为 -1，不能为负数"),
+        (("A5",), "表四 A5：填写了负数 -1；应为 0 或正数"),
+        (("E5",), "表四 E5：填写了负数 -1；应为 0 或正数"),
     ]
 
 

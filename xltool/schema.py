@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from xltool.catalogue import finding_fields
 from xltool.definition import DELTA, Format, RuleInstance, Term, parse_cell
 from xltool.errors import InternalError
-from xltool.model import ERROR, Finding
+from xltool.model import Finding
 from xltool.reader import record_finding
 from xltool.text import short_sheet
 from xltool.values import show_value
@@ -239,20 +240,27 @@ def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Fi
             sheet,
             cells,
             RULE_NEGATIVE,
-            ERROR,
-            f"{short_sheet(c.sheet)} {c.row_label} / {c.col_label}（{where}）为 {show_value(int(value), c.kind)}，不能为负数",
+            *finding_fields(
+                RULE_NEGATIVE,
+                sheet=short_sheet(c.sheet),
+                cell=f"{c.row_label} / {c.col_label}（{where}）",
+                text=show_value(int(value), c.kind),
+            ),
             c.row_label,
             c.col_label,
             (cid,),
             location=where,
         )
+    severity, text = finding_fields(
+        RULE_NEGATIVE, sheet=short_sheet(c.sheet), cell=c.address, text=show_value(int(value), c.kind)
+    )
     return record_finding(
         rec,
         sheet=rec.sheet_titles.get(c.table, c.sheet),
         cells=(c.address,),
         rule=RULE_NEGATIVE,
-        severity=ERROR,
-        message=f"{short_sheet(c.sheet)} {c.address} 为 {show_value(int(value), c.kind)}，不能为负数",
+        severity=severity,
+        message=text,
         row_label=c.row_label,
         col_label=c.col_label,
         cell_ids=(cid,),
