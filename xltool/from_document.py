@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from xltool.catalogue import finding_fields
 from xltool.definition import Format, a1
 from xltool.document import Document
 from xltool.identify import identify
@@ -88,9 +89,13 @@ def fill_from_document(
                 rec.file,
                 None,
                 "D-IDENTITY",
-                ERROR,
-                f"“{rec.path.name}”的标题和文件名中没有{missing}（如“××镇2024年政府信息公开工作年度报告”）；"
-                "请把文件名改为“单位名称+年度”，或用 --unit-name、--year 指明",
+                *finding_fields(
+                    "D-IDENTITY",
+                    name=rec.path.name,
+                    what=missing,
+                    hint="请把文件名改为“单位名称+年度”（如“××镇2024年政府信息公开工作年度报告”），"
+                    "或用 --unit-name、--year 指明",
+                ),
             )
         )
     for f in located.findings:
