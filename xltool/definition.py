@@ -202,6 +202,7 @@ class Cover:
     fields: tuple[CoverField, ...]
     instructions: tuple[str, ...]
     instructions_span: Span
+    carried_span: Span | None = None  # where a template made with last year's figures says so
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,11 @@ class Rule:
     cross_year: bool = False
     check_row: int | None = None  # 0-based sheet row of the template's live check cells
     check_label: Label | None = None
+    carry: bool = False  # this year's cell = last year's: a template made with last year's figures fills it in
+    reference_at: Span | None = None  # where a template with last year's figures shows them (one cell per line)
+    reference_label: Label | None = None
+    reference_check_at: Span | None = None  # and the live check of the rule against them
+    reference_check_label: Label | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,13 @@ class RuleInstance:
     rhs: tuple[Term, ...]
     cells: tuple[str, ...]  # this year's cells involved, ids in sheet order
     check_span: Span | None = None  # where the template shows 正确 / 不符
+    reference_span: Span | None = None  # where a template with last year's figures shows last year's term
+    reference_check_span: Span | None = None  # and checks the rule with it
+
+    @property
+    def previous_term(self) -> Term | None:
+        """The one term of last year (rules with reference_at have exactly one)."""
+        return next((t for t in self.lhs + self.rhs if t.previous), None)
 
     @property
     def code(self) -> str:
@@ -308,6 +321,16 @@ class Format:
     def layout(self) -> tuple[TableLayout, ...]:
         """What is printed where on each table sheet: titles, labels, input cells."""
         return tuple(_table_layout(self, t) for t in self.tables)
+
+    @cached_property
+    def carries(self) -> tuple[tuple[str, str], ...]:
+        """(this year's input cell, last year's cell) of every carry rule's instances: what a template
+        made with last year's figures fills in and locks. Totals are left to their formulas."""
+        out = []
+        for inst in self.instances:
+            if inst.rule.carry and self.cells[inst.lhs[0].cell].is_input:
+                out.append((inst.lhs[0].cell, inst.rhs[0].cell))
+        return tuple(out)
 
     @cached_property
     def printed_labels(self) -> frozenset[str]:
@@ -481,6 +504,7 @@ def _parse_format(data: dict, source: str) -> Format:
         fields=tuple(fields),
         instructions=r.str_list(cover_d, "instructions", "cover"),
         instructions_span=r.span(cover_d, "instructions_at", "cover"),
+        carried_span=r.span(cover_d, "carried_at", "cover") if "carried_at" in cover_d else None,
     )
 
     tables: list[Table] = []
@@ -572,8 +596,11 @@ def _parse_format(data: dict, source: str) -> Format:
             cross_year=r.get(d, "cross_year", rw, bool, False),
             check_row=r.get(d, "check_row", rw, int) - 1 if "check_row" in d else None,
             check_label=check_label,
+            carry=r.get(d, "carry", rw, bool, False),
+            **_reference(r, d, rw),
         )
         _check_rule_keys(r, rw, rule, grid_index)
+        _check_carry(r, rw, rule, grid_index)
         rules.append(rule)
 
     codes = [x.code for x in rules]
@@ -618,6 +645,61 @@ def _report(r: _Reader, data: dict, tables: list[Table]) -> dict[str, Any]:
     if "title" in d:
         out["report_title"] = r.get(d, "title", "report")
     return out
+
+
+def _label_item(r: _Reader, d: dict, key: str, where: str) -> Label | None:
+    """An optional [区域, 文字] pair."""
+    if key not in d:
+        return None
+    item = d[key]
+    try:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
+            raise TypeError
+        return Label(Span.parse(item[0]), item[1])
+    except (ValueError, TypeError, AttributeError):
+        raise r.fail(f"{where}.{key}", f"应为 [区域, 文字]，实际为 {item!r}") from None
+
+
+def _reference(r: _Reader, d: dict, rw: str) -> dict[str, Any]:
+    """Where a template made with last year's figures shows them and checks the rule against them."""
+    out: dict[str, Any] = {}
+    for key in ("reference_at", "reference_check_at"):
+        if key in d:
+            out[key] = r.span(d, key, rw)
+    for key in ("reference_label", "reference_check_label"):
+        if key in d:
+            out[key] = _label_item(r, d, key, rw)
+    if out and "reference_at" not in out:
+        raise r.fail(rw, f"给出了 {'、'.join(sorted(out))}，缺少键 'reference_at'")
+    return out
+
+
+def _check_carry(r: _Reader, rw: str, rule: Rule, grids: dict[str, Grid]) -> None:
+    """A carry is this year's cell = last year's cell; a reference shows last year's one term, one
+    cell per line of the rule, on the line's row (per row) or column (per column)."""
+    prev_terms = [t for t in rule.lhs + rule.rhs if t.removeprefix("-").startswith("prev:")]
+    if rule.carry:
+        plain = rule.kind == "equation" and len(rule.lhs) == 1 and len(rule.rhs) == 1
+        if not (
+            plain and rule.cross_year and not rule.lhs[0].startswith(("-", "prev:")) and rule.rhs[0].startswith("prev:")
+        ):
+            raise r.fail(f"{rw}.carry", "carry 规则须为 equation、cross_year = true，lhs 为本年一项，rhs 为一项 prev:")
+    if rule.reference_at is None:
+        return
+    if rule.kind != "equation" or len(prev_terms) != 1 or len(rule.grids) != 1:
+        raise r.fail(f"{rw}.reference_at", "reference_at 只用于只有一项 prev: 的 equation 规则，且只能有一个 grid")
+    lines = grids[rule.grids[0]].rows if rule.per == "row" else grids[rule.grids[0]].columns
+    for key in ("reference_at", "reference_check_at"):
+        span = getattr(rule, key)
+        if span is None:
+            continue
+        if rule.per == "row":
+            fits = span.first_col == span.last_col and all(span.first_row <= x.index <= span.last_row for x in lines)
+        else:
+            fits = span.first_row == span.last_row and all(span.first_col <= x.index <= span.last_col for x in lines)
+        if not fits:
+            what = "一列、覆盖各行" if rule.per == "row" else "一行、覆盖各列"
+            raise r.fail(f"{rw}.{key}", f"{span.ref} 应为{what}（{'、'.join(x.key for x in lines)}）")
 
 
 def _check_sheet_name(r: _Reader, name: str, where: str) -> None:
@@ -750,8 +832,18 @@ def _expand(rule: Rule, grids: dict[str, Grid], tables: list[Table]) -> list[Rul
                 else:
                     check = None
             name = f"{rule.code}.{line.key}" if len(rule.grids) == 1 else f"{rule.code}.{gkey}.{line.key}"
-            out.append(RuleInstance(rule, name, scope, sheet, lhs, rhs, ids, check))
+            ref, ref_check = (_on_line(rule, s, line) for s in (rule.reference_at, rule.reference_check_at))
+            out.append(RuleInstance(rule, name, scope, sheet, lhs, rhs, ids, check, ref, ref_check))
     return out
+
+
+def _on_line(rule: Rule, span: Span | None, line: Line) -> Span | None:
+    """The cell of ``span`` on ``line``: its row (per row) or its column (per column)."""
+    if span is None:
+        return None
+    if rule.per == "row":
+        return Span(line.index, span.first_col, line.index, span.first_col)
+    return Span(span.first_row, line.index, span.first_row, line.index + line.width - 1)
 
 
 def _check_overlaps(r: _Reader, fmt: Format) -> None:
@@ -779,6 +871,15 @@ def _check_overlaps(r: _Reader, fmt: Format) -> None:
         for rule in fmt.rules:
             if rule.check_label and any(fmt.grid(g).table == t.key for g in rule.grids):
                 claim(rule.check_label.span, rule.code)
+            if any(fmt.grid(g).table == t.key for g in rule.grids):
+                for what, span in (
+                    ("reference_at", rule.reference_at),
+                    ("reference_check_at", rule.reference_check_at),
+                    ("reference_label", rule.reference_label and rule.reference_label.span),
+                    ("reference_check_label", rule.reference_check_label and rule.reference_check_label.span),
+                ):
+                    if span is not None:
+                        claim(span, f"{rule.code}.{what}")
 
 
 def _with_fingerprint(fmt: Format) -> Format:

@@ -66,6 +66,11 @@ UNPLACED = "UNPLACED"
 SOURCE_KEYS = ("source_file", "source_sha256")
 """Written only by ``xltool import``: the document the figures were read from."""
 
+CARRIED_KEYS = ("carried", "carried_from")
+"""Written only by ``xltool template --previous``: the cells filled in with last year's figures and
+locked, as ``cell=value;…`` (``prev:cell=value`` for last year's figures shown for reference), and the
+file they came from (name and SHA-256). Plain templates do not have these rows."""
+
 
 TEMPLATE, CONSOLIDATED, IMPORTED, DOCUMENT = "template", "consolidated", "imported", "document"
 IDENTITY_KINDS = (TEMPLATE, CONSOLIDATED, IMPORTED)
@@ -91,6 +96,8 @@ class Identity:
     template_id: str = TEMPLATE_ID
     source_file: str = ""  # an imported document's file name
     source_sha256: str = ""  # and the SHA-256 of the file as it was read
+    carried: str = ""  # a template made with last year's figures: "cell=value;…" (see CARRIED_KEYS)
+    carried_from: str = ""  # the file they came from: "name（SHA-256 …）"
 
     @property
     def unit(self) -> Unit:
@@ -100,8 +107,21 @@ class Identity:
         """(key, text value) pairs in IDENT_KEYS order, as written to the hidden sheet (then the source
         of an imported document)."""
         return [(k, str(getattr(self, k))) for k in IDENT_KEYS] + [
-            (k, getattr(self, k)) for k in SOURCE_KEYS if getattr(self, k)
+            (k, getattr(self, k)) for k in SOURCE_KEYS + CARRIED_KEYS if getattr(self, k)
         ]
+
+    def carried_values(self) -> dict[str, int]:
+        """The figures a template was made with, by cell id (``prev:`` ids are last year's cells shown
+        for reference); entries that are not ``cell=whole number`` are ignored."""
+        out: dict[str, int] = {}
+        for item in self.carried.split(";"):
+            cid, sep, value = item.partition("=")
+            try:
+                if sep and cid.strip():
+                    out[cid.strip()] = int(value.strip())
+            except ValueError:
+                continue
+        return out
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Identity:
@@ -132,6 +152,8 @@ class Identity:
             template_id=_text(values["template_id"]),
             source_file=_text(values.get("source_file")),
             source_sha256=_text(values.get("source_sha256")),
+            carried=_text(values.get("carried")),
+            carried_from=_text(values.get("carried_from")),
         )
 
 
@@ -141,6 +163,21 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+@dataclass(frozen=True)
+class LastYear:
+    """One unit's figures of last year, for a template that carries them (``xltool template --previous``)."""
+
+    values: dict[str, int | None]  # by cell id, as last year's return held them
+    year: int  # last year's reporting year
+    file: str = ""  # the file they came from, as the template names it
+    sha256: str = ""
+
+    @property
+    def source(self) -> str:
+        """What the identification records of the file: its name and SHA-256."""
+        return f"{self.file}（SHA-256 {self.sha256}）" if self.sha256 else self.file
 
 
 # --------------------------------------------------------------------------- findings

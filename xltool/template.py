@@ -12,12 +12,14 @@ return and append its own sheets; ``write_template(s)`` create the files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,7 @@ from xltool.model import (
     UNPLACED,
     Finding,
     Identity,
+    LastYear,
     Unit,
     check_unit,
 )
@@ -68,6 +71,9 @@ _WINDOWS_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _INPUT_FILL, _TOTAL_FILL, _HEADER_FILL = "#FFF2CC", "#D9D9D9", "#DDEBF7"
 _OK_STYLE = {"bg_color": "#C6EFCE", "font_color": "#006100"}
 _BAD_STYLE = {"bg_color": "#FFC7CE", "font_color": "#9C0006", "bold": True}
+_WARN_STYLE = {"bg_color": "#FFEB9C", "font_color": "#9C5700", "bold": True}  # Excel's 中性: check, may be right
+_CARRIED_FILL = "#E4DFEC"  # lavender: last year's figures, locked (neither an input nor a total)
+CHECK_WARN = "请核实"
 
 _FONT_SIZE, _TITLE_SIZE = 10, 14
 _LINE_HEIGHT = 13.5  # points per wrapped line at _FONT_SIZE
@@ -119,31 +125,46 @@ def _extends(run: list[Cell], cell: Cell) -> bool:
     return across if run[0].row == last.row else down
 
 
-def _terms(fmt: Format, terms: tuple[Term, ...]) -> str:
-    """Terms as Excel text: D5+D6, D9-D10, 2*D5; "0" when there are none."""
+def _terms(fmt: Format, terms: tuple[Term, ...], previous: Mapping[str, str] | None = None) -> str:
+    """Terms as Excel text: D5+D6, D9-D10, 2*D5; "0" when there are none. ``previous`` gives the
+    address where last year's value of a cell is shown (a template made with last year's figures)."""
     out = ""
     for t in terms:
         sign = "-" if t.coef < 0 else "+"
         factor = f"{abs(t.coef)}*" if abs(t.coef) != 1 else ""
-        out += f"{sign}{factor}{fmt.cells[t.cell].address}"
+        address = previous[t.cell] if t.previous and previous is not None else fmt.cells[t.cell].address
+        out += f"{sign}{factor}{address}"
     return out.removeprefix("+") or "0"
 
 
-def _check_formula(fmt: Format, inst: RuleInstance) -> str:
-    diff = f"({_terms(fmt, inst.lhs)})-({_terms(fmt, inst.rhs)})"
+def _check_formula(
+    fmt: Format, inst: RuleInstance, previous: Mapping[str, str] | None = None, word: str = "不符"
+) -> str:
+    diff = f"({_terms(fmt, inst.lhs, previous)})-({_terms(fmt, inst.rhs, previous)})"
     if _instance_kind(fmt, inst) == AMOUNT:
         diff = f"ROUND({diff},4)"
-    return f'=IF({diff}=0,"{CHECK_OK}","不符（差"&({diff})&"）")'
+    return f'=IF({diff}=0,"{CHECK_OK}","{word}（差"&({diff})&"）")'
 
 
 def _instance_kind(fmt: Format, inst: RuleInstance) -> str:
     return AMOUNT if any(fmt.cells[t.cell].kind == AMOUNT for t in inst.lhs + inst.rhs) else COUNT
 
 
-def check_result(fmt: Format, inst: RuleInstance, values: Mapping[str, int]) -> str:
-    """What the live check cell of ``inst`` shows for complete ``values``: 正确 or 不符（差 N）."""
-    diff = sum(t.coef * values[t.cell] for t in inst.lhs) - sum(t.coef * values[t.cell] for t in inst.rhs)
-    return CHECK_OK if diff == 0 else f"不符（差{show_value(diff, _instance_kind(fmt, inst))}）"
+def check_result(
+    fmt: Format,
+    inst: RuleInstance,
+    values: Mapping[str, int],
+    previous: Mapping[str, int] | None = None,
+    word: str = "不符",
+) -> str:
+    """What the live check cell of ``inst`` shows for complete ``values`` (and last year's ``previous``
+    for its cross-year terms): 正确 or 不符（差 N）."""
+
+    def value(t: Term) -> int:
+        return t.coef * (previous[t.cell] if t.previous and previous is not None else values[t.cell])
+
+    diff = sum(map(value, inst.lhs)) - sum(map(value, inst.rhs))
+    return CHECK_OK if diff == 0 else f"{word}（差{show_value(diff, _instance_kind(fmt, inst))}）"
 
 
 # --------------------------------------------------------------------------- layout helpers
@@ -172,8 +193,13 @@ class _Styles:
         "note": {"align": "left", "valign": "top"},
         "note_head": {"align": "left", "bold": True},
         "ident": {"num_format": "@"},
+        **{
+            f"carried_{k}": {"bg_color": _CARRIED_FILL, "border": 1, "num_format": n} for k, n in NUMBER_FORMATS.items()
+        },
+        "carried_note": {"bg_color": _CARRIED_FILL, "border": 1, "align": "left", "valign": "top"},
         "ok": _OK_STYLE,
         "bad": _BAD_STYLE,
+        "warn": _WARN_STYLE,
     }
 
     def __init__(self, workbook: xlsxwriter.Workbook, font: str):
@@ -184,7 +210,7 @@ class _Styles:
     def __getitem__(self, name: str) -> Any:
         if name not in self._cache:
             spec = self._SPECS[name]
-            if name in ("ok", "bad"):  # conditional formats: colours only
+            if name in ("ok", "bad", "warn"):  # conditional formats: colours only
                 self._cache[name] = self.workbook.add_format(spec)
             else:
                 base = {"font_name": self.font, "font_size": _FONT_SIZE, "valign": "vcenter", "text_wrap": True}
@@ -243,6 +269,13 @@ class _Sheet:
         _check(rc, f"{self.ws.name} {span.top_left} 的文字")
         self.need(span, text, line_height)
 
+    def widen(self, col: int, width: float) -> None:
+        """Set a column beyond the table's own widths (last year's figures beside a table)."""
+        widths = list(self.widths) + [8.43] * max(0, col + 1 - len(self.widths))
+        widths[col] = width
+        self.widths = tuple(widths)
+        _check(self.ws.set_column(col, col, width), f"{self.ws.name} 的列宽")
+
     def finish(self) -> None:
         for row, height in sorted(self.heights.items()):
             _check(self.ws.set_row(row, max(height, 18.0)), f"{self.ws.name} 第 {row + 1} 行的行高")
@@ -280,6 +313,145 @@ def _protect(ws: Worksheet, password: str | None) -> None:
     )
 
 
+# --------------------------------------------------------------------------- last year's figures
+
+
+@dataclass(frozen=True)
+class _Carried:
+    """What a template made with last year's figures shows: carried cells, reference figures."""
+
+    last: LastYear
+    cells: dict[str, int]  # this year's cell id -> last year's figure (filled in and locked)
+    references: dict[str, int]  # last year's cell id -> figure shown beside a table for a live check
+
+
+def carried_cells(fmt: Format, last: LastYear) -> dict[str, int]:
+    """This year's cells the definition's carry rules fill with last year's figures (a cell last year
+    left blank or unreadable is not carried)."""
+    return {cid: v for cid, prev in fmt.carries if isinstance(v := last.values.get(prev), int)}
+
+
+def reference_values(fmt: Format, last: LastYear) -> dict[str, int]:
+    """Last year's figures a template shows beside a table for a cross-year rule's live check."""
+    out: dict[str, int] = {}
+    for inst in fmt.instances:
+        term = inst.previous_term if inst.reference_span is not None else None
+        if term is not None and isinstance(v := last.values.get(term.cell), int):
+            out[term.cell] = v
+    return out
+
+
+def _carried(fmt: Format, last: LastYear | None) -> _Carried | None:
+    if last is None:
+        return None
+    cells, references = carried_cells(fmt, last), reference_values(fmt, last)
+    return _Carried(last, cells, references) if cells or references else None
+
+
+def _carried_identity(identity: Identity, carried: _Carried) -> Identity:
+    """The identification records what was carried, so validate can tell a carried figure was changed."""
+    items = [f"{cid}={v}" for cid, v in carried.cells.items()]
+    items += [f"prev:{cid}={v}" for cid, v in carried.references.items()]
+    return dataclasses.replace(identity, carried=";".join(items), carried_from=carried.last.source)
+
+
+def _carried_note(fmt: Format, carried: _Carried) -> str:
+    """The cover's line: what was carried from where, and what is shown for reference only."""
+    last = carried.last
+    rows = dict.fromkeys(
+        (fmt.cells[cid].sheet, fmt.cells[cid].row_label, fmt.cells[prev].row_label)
+        for cid, prev in fmt.carries
+        if cid in carried.cells
+    )
+    said = [
+        f"{sheet}“{this}”一行取自 {last.year} 年度的“{that}”，已锁定（淡紫色单元格），请勿改动"
+        for sheet, this, that in rows
+    ]
+    shown = dict.fromkeys(
+        (i.sheet, i.rule.reference_at.ref, fmt.cells[i.previous_term.cell].col_label, i.rule.code)
+        for i in fmt.instances
+        if i.reference_span is not None and i.previous_term is not None and i.previous_term.cell in carried.references
+    )
+    said += [f"{sheet} {ref} 为 {last.year} 年度的“{label}”，仅供核对（{code}）" for sheet, ref, label, code in shown]
+    source = f"（来源：{last.file}）" if last.file else ""
+    return f"本模板已带入上年数据{source}：{'；'.join(said)}。上年数据有误时，请联系下发模板的单位重新生成模板。"
+
+
+def _draw_carried_cell(sheet: _Sheet, fmt: Format, cell: Cell, number: float, carried: _Carried) -> None:
+    """A carried figure: a number, locked, with its own fill and a note saying where it came from."""
+    ws, where = sheet.ws, f"{cell.sheet} {cell.address}"
+    style_name = f"carried_{cell.kind}"
+    sheet.area(cell.span, style_name)
+    _check(ws.write_number(cell.row, cell.col, number, sheet.styles[style_name]), f"{where} 的上年数据")
+    prev = dict(fmt.carries)[cell.id]
+    last = carried.last
+    source = f"（来源：{last.file}）" if last.file else ""
+    note = f"上年结转：取自 {last.year} 年度“{fmt.cells[prev].row_label}”{source}。已锁定，请勿改动。"
+    _check(ws.write_comment(cell.row, cell.col, note, _NOTE_OPTIONS), f"{where} 的批注")
+
+
+_NOTE_OPTIONS = {"author": "xltool", "x_scale": 2.2, "y_scale": 1.2}
+
+
+def _draw_references(sheet: _Sheet, fmt: Format, table: Table, values: Mapping[str, int], carried: _Carried) -> None:
+    """Last year's figures beside a table (outside the statutory cells), and the cross-year rule
+    checked live against them; a warning rule shows a warning colour, not an error's red."""
+    ws = sheet.ws
+    instances = [
+        i
+        for i in fmt.instances
+        if i.sheet == table.sheet
+        and i.reference_span is not None
+        and i.previous_term is not None
+        and i.previous_term.cell in carried.references
+    ]
+    last = carried.last
+    for rule in dict.fromkeys(i.rule for i in instances):
+        grid = fmt.grid(rule.grids[0])
+        width = table.widths[min(grid.columns[-1].index, len(table.widths) - 1)]
+        for span in (rule.reference_at, rule.reference_check_at):
+            if span is not None:
+                for col in range(span.first_col, span.last_col + 1):
+                    sheet.widen(col, width)
+        for label in (rule.reference_label, rule.reference_check_label):
+            if label is not None:
+                sheet.text(label.span, label.text, "header")
+    for inst in instances:
+        term = inst.previous_term
+        assert term is not None and inst.reference_span is not None
+        prev_cell, span = fmt.cells[term.cell], inst.reference_span
+        where = f"{table.sheet} {span.top_left}"
+        number = workbook_number(carried.references[term.cell], prev_cell.kind)
+        sheet.area(span, f"carried_{prev_cell.kind}")
+        _check(
+            ws.write_number(span.first_row, span.first_col, number, sheet.styles[f"carried_{prev_cell.kind}"]),
+            f"{where} 的上年数据",
+        )
+        source = f"（来源：{last.file}）" if last.file else ""
+        note = (
+            f"{last.year} 年度“{prev_cell.row_label}”的“{prev_cell.col_label}”{source}，仅供核对"
+            f"{inst.code}（{inst.rule.title}），不是本年的统计数。"
+        )
+        _check(ws.write_comment(span.first_row, span.first_col, note, _NOTE_OPTIONS), f"{where} 的批注")
+        check = inst.reference_check_span
+        if check is None:
+            continue
+        word, bad = ("不符", "bad") if inst.rule.severity == "error" else (CHECK_WARN, "warn")
+        previous = {term.cell: span.top_left}
+        result = check_result(fmt, inst, values, carried.references, word)
+        sheet.area(check, "check")
+        formula = _check_formula(fmt, inst, previous, word)
+        _check(
+            ws.write_formula(check.first_row, check.first_col, formula, sheet.styles["check"], result),
+            f"{table.sheet} {check.top_left} 的校验公式",
+        )
+        sheet.need(check, result)
+        bounds = (check.first_row, check.first_col, check.last_row, check.last_col)
+        for criteria, style in (("==", "ok"), ("!=", bad)):
+            options = {"type": "cell", "criteria": criteria, "value": f'"{CHECK_OK}"', "format": sheet.styles[style]}
+            _check(ws.conditional_format(*bounds, options), f"{table.sheet} {check.ref} 的条件格式")
+
+
 # --------------------------------------------------------------------------- drawing
 
 
@@ -291,6 +463,7 @@ def draw_return(
     cover: Mapping[str, str] | None = None,
     password: str | None = DEFAULT_PASSWORD,
     printed: Mapping[str, int | str | None] | None = None,
+    carried: LastYear | None = None,
 ) -> None:
     """Add the cover, one sheet per table and the very hidden identification to ``workbook``.
 
@@ -302,12 +475,20 @@ def draw_return(
     ``printed`` (instead of ``values``, for an imported document) gives every cell as the document
     printed it, totals included: an int is written as a number, a text as text, None as a blank;
     totals are then typed numbers, not formulas, so that the workbook says what the document said.
+
+    ``carried`` (a template made with last year's figures): the cells of the definition's carry rules
+    are filled with last year's figures and locked, last year's figures of a rule with ``reference_at``
+    are shown beside its table with a live check, the cover says so and the identification records it.
     """
+    carry = _carried(fmt, carried) if printed is None else None
+    if carry is not None:
+        identity = _carried_identity(identity, carry)
+        values = {**(values or {}), **carry.cells}
     computed = complete_values(fmt, values) if printed is None else _printed_numbers(fmt, printed)
     styles = _Styles(workbook, fmt.font)
-    _draw_cover(workbook, styles, fmt, identity, cover or {}, password)
+    _draw_cover(workbook, styles, fmt, identity, cover or {}, password, carry)
     for table in fmt.tables:
-        _draw_table(workbook, styles, fmt, table, computed, password, printed)
+        _draw_table(workbook, styles, fmt, table, computed, password, printed, carry)
     _draw_identity(workbook, styles, identity, password)
 
 
@@ -326,6 +507,7 @@ def _draw_cover(
     identity: Identity,
     cover: Mapping[str, str],
     password: str | None,
+    carried: _Carried | None = None,
 ) -> None:
     spec = fmt.cover
     keys = {f.key for f in spec.fields}
@@ -355,6 +537,8 @@ def _draw_cover(
     for i, line in enumerate(spec.instructions):
         row = span.first_row + i
         sheet.text(Span(row, span.first_col, row, span.last_col), line, "note_head" if i == 0 else "note")
+    if carried is not None and spec.carried_span is not None:
+        sheet.text(spec.carried_span, _carried_note(fmt, carried), "carried_note")
     sheet.finish()
     _page_setup(sheet.ws, landscape=False, title_rows=0)
     _protect(sheet.ws, password)
@@ -368,6 +552,7 @@ def _draw_table(
     values: Mapping[str, int],
     password: str | None,
     printed: Mapping[str, int | str | None] | None = None,
+    carried: _Carried | None = None,
 ) -> None:
     sheet = _Sheet(_add_sheet(workbook, table.sheet), styles, table.widths)
     ws = sheet.ws
@@ -386,9 +571,15 @@ def _draw_table(
                 drawn.add(line.span)
                 sheet.text(line.span, line.label, "row_label")
     for cell in fmt.cells.values():
-        if cell.table == table.key:
+        if cell.table != table.key:
+            continue
+        if carried is not None and cell.id in carried.cells:
+            _draw_carried_cell(sheet, fmt, cell, workbook_number(values[cell.id], cell.kind), carried)
+        else:
             _draw_cell(sheet, fmt, cell, values, printed)
     _draw_checks(sheet, fmt, table, values)
+    if carried is not None and carried.references:
+        _draw_references(sheet, fmt, table, values, carried)
     sheet.finish()
     if table.freeze_rows:
         ws.freeze_panes(table.freeze_rows, 0)
@@ -580,11 +771,17 @@ def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]
 
 
 def write_template(
-    fmt: Format, unit: Unit, year: int, path: str | Path, password: str | None = DEFAULT_PASSWORD
+    fmt: Format,
+    unit: Unit,
+    year: int,
+    path: str | Path,
+    password: str | None = DEFAULT_PASSWORD,
+    carried: LastYear | None = None,
 ) -> Path:
-    """Write one unit's blank template to ``path`` (atomically) and return the path."""
+    """Write one unit's blank template to ``path`` (atomically) and return the path; with ``carried``
+    (the unit's figures of last year) the cells the definition carries are filled in and locked."""
     identity = template_identity(fmt, check_unit(unit), year)
-    return write_workbook(path, lambda wb: draw_return(wb, fmt, identity, password=password))
+    return write_workbook(path, lambda wb: draw_return(wb, fmt, identity, password=password, carried=carried))
 
 
 def template_file_name(unit: Unit, year: int) -> str:
@@ -594,10 +791,28 @@ def template_file_name(unit: Unit, year: int) -> str:
     return f"{stem}.xlsx"
 
 
+class Templates(list[Path]):
+    """The paths written, in unit order; made with last year's figures, which units carry them and
+    which had none (they got the ordinary template)."""
+
+    def __init__(self, paths: Iterable[Path] = (), carried: Sequence[Unit] = (), without: Sequence[Unit] = ()):
+        super().__init__(paths)
+        self.carried = list(carried)
+        self.without_previous = list(without)
+
+
 def write_templates(
-    fmt: Format, units: Iterable[Unit], year: int, out_dir: str | Path, password: str | None = DEFAULT_PASSWORD
-) -> list[Path]:
-    """Write one template per unit into ``out_dir`` (created if needed); returns the paths in unit order."""
+    fmt: Format,
+    units: Iterable[Unit],
+    year: int,
+    out_dir: str | Path,
+    password: str | None = DEFAULT_PASSWORD,
+    previous: Mapping[str, LastYear] | None = None,
+) -> Templates:
+    """Write one template per unit into ``out_dir`` (created if needed); returns the paths in unit order.
+
+    ``previous``: last year's figures by unit code (``xltool.previous.read_last_year``); a unit found
+    there gets a template carrying them, the others the ordinary one (``Templates.without_previous``)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: 已存在同名文件，输出位置应为文件夹")
@@ -606,4 +821,14 @@ def write_templates(
     for unit, name in named:  # file systems on Windows ignore case
         if (other := seen.setdefault(name.lower(), unit)) is not unit:
             raise UsageError(f"单位 {other.code} {other.name} 与 {unit.code} {unit.name} 的模板文件名相同：{name}")
-    return [write_template(fmt, unit, year, out_dir / name, password) for unit, name in named]
+    previous = previous or {}
+    paths, carried, without = [], [], []
+    for unit, name in named:
+        last = previous.get(unit.code)
+        if _carried(fmt, last) is not None:
+            carried.append(unit)
+        else:
+            last = None
+            without.append(unit)
+        paths.append(write_template(fmt, unit, year, out_dir / name, password, carried=last))
+    return Templates(paths, carried, without)
