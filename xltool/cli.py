@@ -212,8 +212,15 @@ def consolidate_command(
 @click.option("--out", type=click.Path(), help="保存位置：用名单时为文件夹；单个单位时为 .xlsx 文件。")
 @click.option("--password", default=None, help="工作表保护密码（默认 xltool）。保护只防误改，不是保密措施。")
 @click.option("--format-id", default=None, help="报表格式编号（默认为国办公开办函〔2021〕30号的格式）。")
+@click.option(
+    "--previous",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="上年度的汇总表、报表或已公开的报告（文件或文件夹，可多次给出）：在模板中带入各单位上年的“结转下年度继续办理”"
+    "作为本年“上年结转”并锁定，表二旁列出上年现行有效件数供核对。",
+)
 @handle_errors
-def template_command(roster, unit_code, unit_name, level, year, out, password, format_id):
+def template_command(roster, unit_code, unit_name, level, year, out, password, format_id, previous):
     """生成填报模板：每个单位一个已锁定的工作簿。
 
     浅黄色单元格为填报项（已预填 0），合计由公式计算，勾稽关系实时显示“正确”或“不符”。
@@ -223,6 +230,8 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
       xltool template --roster 名单.csv --year 2024 --out 模板
     只生成一个单位：
       xltool template --unit-code 230723101 --unit-name 乌伊岭镇 --level 乡镇 --year 2024 --out 乌伊岭镇.xlsx
+    带入上年数据（上年结转已填好并锁定）：
+      xltool template --roster 名单.csv --year 2024 --out 模板 --previous 2023年度汇总.xlsx
     """
     from pathlib import Path
 
@@ -251,21 +260,50 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
     if roster:
         if out.suffix.lower() == ".xlsx":
             raise UsageError(f"用名单生成时 --out 应为文件夹，不是 .xlsx 文件：{out}")
-        paths = write_templates(fmt, read_roster(roster), year, out, password)
+        units = read_roster(roster)
+        last_year = _read_last_year(previous, fmt, year, units)
+        paths = write_templates(fmt, units, year, out, password, previous=last_year)
         click.echo(f"已生成 {len(paths)} 个单位的 {year} 年度模板（{fmt.document}），保存在：{out}")
         for path in paths[:20]:
             click.echo(f"  {path.name}")
         if len(paths) > 20:
             click.echo(f"  ……另有 {len(paths) - 20} 个文件")
+        if previous:
+            _say_carried(paths.carried, paths.without_previous, year)
     else:
         missing = [name for name, value in single.items() if not (value or "").strip()]
         if missing:
             raise UsageError(f"生成单个单位的模板还需要 {'、'.join(missing)}")
         if out.suffix.lower() != ".xlsx" or out.is_dir():
             raise UsageError(f"只生成一个单位时 --out 应为 .xlsx 文件路径：{out}")
-        path = write_template(fmt, Unit(unit_code.strip(), unit_name.strip(), level), year, out, password)
+        unit = Unit(unit_code.strip(), unit_name.strip(), level)
+        last = _read_last_year(previous, fmt, year, [unit]).get(unit.code)
+        path = write_template(fmt, unit, year, out, password, carried=last)
         click.echo(f"已生成 {unit_name.strip()}（{unit_code.strip()}）的 {year} 年度模板：{path}")
+        if previous:
+            _say_carried([unit] if last else [], [] if last else [unit], year)
     click.echo(protection)
+
+
+def _read_last_year(previous, fmt, year, units):
+    """Last year's figures by unit code for ``template --previous``; what reading them found, as warnings."""
+    if not previous:
+        return {}
+    from xltool.previous import read_last_year
+
+    found, findings = read_last_year(previous, fmt, year, units)
+    for f in findings:
+        click.echo(f"警告：{f.file}：{f.message}（{f.rule}）", err=True)
+    return found
+
+
+def _say_carried(carried, without, year):
+    """Which templates carry last year's figures, and the units that had none (ordinary templates)."""
+    click.echo(f"{len(carried)} 个模板已带入 {year - 1} 年度数据（上年结转已填好并锁定）")
+    if without:
+        click.echo(f"以下 {len(without)} 个单位没有 {year - 1} 年度数据，模板未带入上年数据：")
+        for unit in without:
+            click.echo(f"  {unit.code} {unit.name}")
 
 
 @main.command("validate", context_settings=CONTEXT)
