@@ -179,14 +179,15 @@ CODES: tuple[Code, ...] = (
         ERROR,
         "文件",
         "无法读取",
-        "“{name}”无法读取（{reason}）；请在 Excel 中打开并另存为 .xlsx 后重新报送",
+        "“{name}”无法读取（{reason}）；{hint}",
     ),
     Code(
         "F-NOT-TEMPLATE",
         ERROR,
         "文件",
         "不是 xltool 模板",
-        "“{name}”不是 xltool 模板（没有模板标识）；请使用下发的模板填报，不要另建表格或复制到其他工作簿",
+        "“{name}”不是 xltool 模板（没有模板标识），也没有找到统计表（表二、表三、表四的表头和行名）；"
+        "请使用下发的模板填报",
     ),
     Code(
         "F-IDENT",
@@ -224,7 +225,7 @@ CODES: tuple[Code, ...] = (
         ERROR,
         "版式",
         "表头或行名被改、行列被增删",
-        "{sheet} {cell} 应为“{expected}”，实际为“{found}”{moved}；请勿修改表头和行名，请使用下发的模板重新填报",
+        "{sheet} {what}；请勿插入或删除行列、修改表头和行名，请使用下发的模板重新填报",
         note="整体错位（插入或删除了行列）时一张表只报一条",
     ),
     # ------------------------------------------------------------------ 数值: what was typed in an input cell
@@ -459,7 +460,8 @@ CODES: tuple[Code, ...] = (
         ERROR,
         "文档",
         "缺少统计表",
-        "文档中未找到{table}（{title}）",
+        "{document}中未找到{table}（{title}）{hint}",
+        note="读取文档时未找到某张表；一张统计表也没有找到时对整个文件报此代码",
     ),
     Code(
         "D-ROW-MISSING",

@@ -1074,7 +1074,7 @@ def _locate_with(fmt: Format, singles: list[_View], blank_as_zero: bool) -> Loca
             out.findings.append(
                 LocateFinding(
                     "D-TABLE-MISSING",
-                    *finding_fields("D-TABLE-MISSING", table=ts.name, title=title),
+                    *finding_fields("D-TABLE-MISSING", document="文档", table=ts.name, title=title, hint=""),
                     ts.name,
                     cells=ts.cell_ids,
                 )

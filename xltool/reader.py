@@ -55,6 +55,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from xltool.catalogue import cell_message, finding_fields
+from xltool.catalogue import get as get_code
 from xltool.definition import Format, TableLayout, a1, known_formats
 from xltool.errors import UsageError, XltoolError
 from xltool.from_document import ReadOptions, fill_from_document
@@ -106,7 +108,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
         elif p.suffix.lower() in SOURCE_SUFFIXES:
             found.setdefault(p.resolve(), p)
         else:
-            findings.append(_file_finding(display_path(p), "F-NOT-WORKBOOK", _not_workbook_message(p)))
+            findings.append(_about_file(display_path(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
     return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
 
 
@@ -121,21 +123,26 @@ def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
     return folder / path.name
 
 
-def _not_workbook_message(p: Path) -> str:
-    hint = {
-        ".et": "WPS 表格文件，请在 WPS 中另存为 .xlsx",
-        ".csv": "CSV 文本文件，请使用下发的 .xlsx 模板填报",
-        ".doc": "旧版 Word 文档，请在 Word 中另存为 .docx，或使用下发的 .xlsx 模板填报统计表",
-        ".pdf": "PDF 文件，请提供 Word 或网页版本，或使用下发的 .xlsx 模板填报统计表",
-    }.get(p.suffix.lower(), "请使用下发的 .xlsx 模板填报")
-    return f"“{p.name}”不是可读取的报表（工作簿 .xlsx/.xlsm/.xls/.ods、Word .docx、网页 .html），未读取：{hint}"
+def _not_workbook_fields(p: Path) -> dict[str, str]:
+    """F-NOT-WORKBOOK of a file given by name whose extension xltool does not read: what it is, what to do."""
+    what, hint = {
+        ".et": ("是 WPS 表格文件", "请在 WPS 中另存为 .xlsx"),
+        ".csv": ("是 CSV 文本文件", "请使用下发的 .xlsx 模板填报"),
+        ".doc": ("是旧版 Word 文档", "请在 Word 中另存为 .docx，或使用下发的 .xlsx 模板填报统计表"),
+        ".pdf": ("是 PDF 文件", "请提供 Word 或网页版本，或使用下发的 .xlsx 模板填报统计表"),
+    }.get(p.suffix.lower(), ("的类型无法读取", "请使用下发的 .xlsx 模板填报"))
+    return {"what": what + "（可读取的是工作簿、Word .docx 和网页 .html）", "hint": hint}
 
 
 # --------------------------------------------------------------------------- read_return
 
 
 class _Unreadable(XltoolError):
-    """Stops reading one file; the message becomes an F-UNREADABLE finding."""
+    """Stops reading one file; becomes an F-UNREADABLE finding saying ``reason`` and ``hint``."""
+
+    def __init__(self, reason: str, hint: str):
+        super().__init__(reason)
+        self.reason, self.hint = reason, hint
 
 
 def read_return(
@@ -166,17 +173,18 @@ def read_return(
             # for the developer: the whole traceback on stderr; the clerk still gets one finding
             print(f"XLTOOL_DEBUG：读取“{path}”时出错：", file=sys.stderr)
             traceback.print_exception(exc, file=sys.stderr)
+        hint = "请在 Excel 中打开并另存为 .xlsx 后重新报送"
         if isinstance(exc, _Unreadable):
-            message = str(exc)
+            reason, hint = exc.reason, exc.hint
         elif type(exc).__module__ in ("python_calamine", "pyo3_runtime"):  # a part calamine cannot parse
-            message = (
-                f"“{path.name}”已损坏，有部分内容无法读取（{_short(exc)}）；请在 Excel 中打开并另存为 .xlsx 后重新报送"
-            )
+            reason = f"已损坏，有部分内容无法解析：{_short(exc)}"
         else:
-            message = f"“{path.name}”读取失败（{type(exc).__name__}：{_short(exc)}）；请在 Excel 中打开并另存为 .xlsx 后重新报送"
+            reason = f"读取失败，{type(exc).__name__}：{_short(exc)}"
         rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}
         rec.formula_lost = set()
-        rec.findings.append(_file_finding(rec.file, "F-UNREADABLE", message, rec.identity))
+        rec.findings.append(
+            _about_file(rec.file, "F-UNREADABLE", rec.identity, name=path.name, reason=reason, hint=hint)
+        )
     return rec
 
 
@@ -189,7 +197,14 @@ def _read_document(rec: ReturnRecord, formats: Mapping[str, Format], options: Re
     rec.size = rec.path.stat().st_size
     if rec.size > limit:
         rec.findings.append(
-            _file_finding(rec.file, "F-TOO-LARGE", f"“{name}”有 {rec.size / MB:.0f} MB，超过上限 {limit / MB:.0f} MB")
+            _about_file(
+                rec.file,
+                "F-TOO-LARGE",
+                name=name,
+                what=f"有 {rec.size / MB:.1f} MB",
+                limit=f"{limit / MB:.0f} MB",
+                hint="请删去图片等多余内容后重新保存",
+            )
         )
         return
     data = rec.path.read_bytes()
@@ -201,10 +216,13 @@ def _read_document(rec: ReturnRecord, formats: Mapping[str, Format], options: Re
         return
     if not fill_from_document(rec, doc, formats, options):
         rec.findings.append(
-            _file_finding(
+            _about_file(
                 rec.file,
                 "D-TABLE-MISSING",
-                f"“{name}”中没有找到统计表（表二、表三、表四的表头和行名）；请提供含有统计表的年度报告",
+                document=f"“{name}”",
+                table="统计表",
+                title="表二、表三、表四的表头和行名",
+                hint="；请提供含有统计表的年度报告",
             )
         )
 
@@ -224,10 +242,10 @@ def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         metas = wb.sheets_metadata
     except PasswordError:
-        raise _Unreadable(f"“{name}”设有密码，无法读取；请去掉打开密码后重新保存") from None
+        raise _Unreadable("设有打开密码", "请在 Excel/WPS 中去掉打开密码后重新保存") from None
     except Exception as exc:
         raise _Unreadable(
-            f"“{name}”不是有效的工作簿或文件已损坏（{_short(exc)}）；请在 Excel 中打开确认后另存为 .xlsx"
+            f"不是有效的工作簿或文件已损坏：{_short(exc)}", "请在 Excel 中打开确认后另存为 .xlsx"
         ) from None
     book = _Book(wb, {m.name: m for m in metas}, data if data.startswith(b"PK") else None)
 
@@ -242,14 +260,7 @@ def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions
             rec.findings.append(_file_finding(rec.file, exc.code, exc.message))
             return
         if not fill_from_document(rec, doc, formats, options):
-            rec.findings.append(
-                _file_finding(
-                    rec.file,
-                    "F-NOT-TEMPLATE",
-                    f"“{name}”不是 xltool 模板（没有模板标识），也没有找到统计表（表二、表三、表四的表头和行名）；"
-                    "请使用下发的模板填报",
-                )
-            )
+            rec.findings.append(_about_file(rec.file, "F-NOT-TEMPLATE", name=name))
         return
     if not _identify(rec, book, formats):
         return
@@ -445,36 +456,29 @@ def _identify(rec: ReturnRecord, book: _Book, formats: Mapping[str, Format]) -> 
     try:
         identity = Identity.from_mapping(mapping)
     except ValueError as exc:
-        rec.findings.append(
-            _file_finding(rec.file, "F-IDENT", f"“{name}”的模板标识已损坏（{exc}）；请使用下发的模板重新填报")
-        )
+        rec.findings.append(_about_file(rec.file, "F-IDENT", name=name, problem=f"已损坏（{exc}）"))
         return False
     if identity.template_id != TEMPLATE_ID:
         rec.findings.append(
-            _file_finding(
-                rec.file,
-                "F-IDENT",
-                f"“{name}”的模板标识不是本工具的（{identity.template_id}）；请使用下发的模板重新填报",
-            )
+            _about_file(rec.file, "F-IDENT", name=name, problem=f"不是本工具的（{identity.template_id}）")
         )
         return False
     rec.identity = identity
     fmt = formats.get(identity.format_id)
     if fmt is None:
-        what = f"未知的报表格式“{identity.format_id}”（本工具支持：{'、'.join(formats)}）"
-        rec.findings.append(
-            _file_finding(rec.file, "F-FORMAT", f"“{name}”使用{what}；请使用下发的模板重新填报", identity)
-        )
+        what = f"使用未知的报表格式“{identity.format_id}”（本工具支持：{'、'.join(formats)}）"
+        rec.findings.append(_about_file(rec.file, "F-FORMAT", identity, name=name, what=what))
         return False
     rec.format = fmt
     if identity.fingerprint != fmt.fingerprint:
         rec.values = dict.fromkeys(fmt.cells)
         rec.findings.append(
-            _file_finding(
+            _about_file(
                 rec.file,
                 "F-FORMAT",
-                f"“{name}”来自另一版本的模板（版式指纹 {identity.fingerprint}，本版为 {fmt.fingerprint}），单元格位置可能不同；请使用本次下发的模板重新填报",
                 identity,
+                name=name,
+                what=f"来自另一版本的模板（版式指纹 {identity.fingerprint}，本版为 {fmt.fingerprint}），单元格位置可能不同",
             )
         )
         return False
@@ -536,8 +540,7 @@ def _read_cover(rec: ReturnRecord, book: _Book, fmt: Format) -> None:
                 "",
                 (),
                 "L-SHEET-MISSING",
-                WARNING,
-                f"缺少封面工作表“{cover.sheet}”（可能被改名或删除）；填报人等信息无法读取",
+                *finding_fields("L-SHEET-MISSING", severity=WARNING, sheet=cover.sheet),
             )
         )
         return
@@ -564,8 +567,7 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: tuple[Ta
                         tl.sheet,
                         (tl.title_cell,),
                         "L-SHEET-HIDDEN",
-                        WARNING,
-                        f"工作表“{tl.sheet}”被隐藏；请取消隐藏（右键工作表标签 → 取消隐藏）",
+                        *finding_fields("L-SHEET-HIDDEN", sheet=tl.sheet),
                     )
                 )
             continue
@@ -579,8 +581,7 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: tuple[Ta
                     renamed,
                     (tl.title_cell,),
                     "L-SHEET-MISSING",
-                    ERROR,
-                    f"工作表“{tl.sheet}”被改名为“{renamed}”；请改回原名“{tl.sheet}”，或使用下发的模板重新填报",
+                    *finding_fields("L-SHEET-MISSING", sheet=tl.sheet, what=f"被改名为“{renamed}”"),
                 )
             )
         else:
@@ -591,8 +592,9 @@ def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: tuple[Ta
                     "",
                     (),
                     "L-SHEET-MISSING",
-                    ERROR,
-                    f"缺少工作表“{tl.sheet}”（被删除或改名；现有工作表：{present}）；请使用下发的模板重新填报",
+                    *finding_fields(
+                        "L-SHEET-MISSING", sheet=tl.sheet, what=f"不存在（被删除或改名；现有工作表：{present}）"
+                    ),
                 )
             )
     return out
@@ -628,10 +630,12 @@ def _check_labels(rec: ReturnRecord, tl: TableLayout, rows: list[list[Any]]) -> 
                 sheet,
                 (a1(row, col),),
                 "L-LABEL",
-                ERROR,
-                f"{short_sheet(sheet)} {a1(row, col)} 应为“{text}”，实际为“{shown}”"
-                + (f"；该文字现在位于 {where}，可能插入或删除了行列" if where else "")
-                + "；请勿修改表头和行名，请使用下发的模板重新填报",
+                *finding_fields(
+                    "L-LABEL",
+                    sheet=short_sheet(sheet),
+                    what=f"{a1(row, col)} 应为“{text}”，实际为“{shown}”"
+                    + (f"；该文字现在位于 {where}，可能插入或删除了行列" if where else ""),
+                ),
             )
         )
     if len(moved) > 1:  # rows or columns inserted or deleted: one finding, not one per label
@@ -642,10 +646,12 @@ def _check_labels(rec: ReturnRecord, tl: TableLayout, rows: list[list[Any]]) -> 
                 sheet,
                 tuple(c for f in wrong for c in f.cells),
                 "L-LABEL",
-                ERROR,
-                f"{short_sheet(sheet)} 有 {len(wrong)} 处表头或行名与模板不符，其中 {len(moved)} 处整体移动了位置"
-                f"（如 {cell} 的“{text}”现在位于 {where}），可能插入或删除了行列；"
-                "请勿插入或删除行列、修改表头和行名，请使用下发的模板重新填报",
+                *finding_fields(
+                    "L-LABEL",
+                    sheet=short_sheet(sheet),
+                    what=f"有 {len(wrong)} 处表头或行名与模板不符，其中 {len(moved)} 处整体移动了位置"
+                    f"（如 {cell} 的“{text}”现在位于 {where}），可能插入或删除了行列",
+                ),
             )
         ]
     rec.findings.extend(wrong)
@@ -664,9 +670,7 @@ def _find_text(rows: list[list[Any]], normed: str) -> str:
 
 def _blank_or_error(kind: str, unit: str) -> Parsed:
     """A "" from calamine in .xls/.ods, where blank and error values cannot be told apart."""
-    return parse_value(None, kind, unit)._replace(
-        message="单元格为空或显示错误值（如 #REF!）；没有发生的事项应填 0，不能留空"
-    )
+    return parse_value(None, kind, unit)._replace(message=cell_message("V-BLANK", what="或显示错误值（如 #REF!）"))
 
 
 def _explain(cell: _XmlCell | None, shown: Any, kind: str, unit: str) -> Parsed:
@@ -810,7 +814,14 @@ def record_finding(
 
 
 def _file_finding(file: str, rule: str, message: str, identity: Identity | None = None) -> Finding:
-    return Finding.about(file, identity, rule, ERROR, message)
+    """A finding about a whole file whose message was worded from the catalogue elsewhere (a
+    ``SourceError``, a ``Problem``); its severity is the catalogue's."""
+    return Finding.about(file, identity, rule, get_code(rule).severity, message)
+
+
+def _about_file(file: str, rule: str, identity: Identity | None = None, **fields: Any) -> Finding:
+    """A finding about a whole file: severity and wording from the catalogue."""
+    return Finding.about(file, identity, rule, *finding_fields(rule, **fields))
 
 
 def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:
