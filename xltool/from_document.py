@@ -10,7 +10,7 @@ it like a template's; every deviation of the document is a finding at the place 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -59,10 +59,16 @@ def best_location(doc: Document, formats: Mapping[str, Format], blank_as_zero: b
 
 
 def fill_from_document(
-    rec: ReturnRecord, doc: Document, formats: Mapping[str, Format], options: ReadOptions | None = None
+    rec: ReturnRecord,
+    doc: Document,
+    formats: Mapping[str, Format],
+    options: ReadOptions | None = None,
+    formula_at: Callable[[str, str], bool] | None = None,
 ) -> bool:
     """Fill ``rec`` from ``doc``; False (no finding added) when the document holds none of the
-    statutory tables, so that the caller can say what the file is instead."""
+    statutory tables, so that the caller can say what the file is instead. ``formula_at(sheet, A1)``
+    tells, for a workbook, whether a cell holds a formula (a blank total that is a formula saved
+    without its result, as openpyxl saves, is the sum of its parts, not a blank)."""
     options = options or ReadOptions()
     located = best_location(doc, formats, options.blank_as_zero)
     if not located.tables:
@@ -109,7 +115,26 @@ def fill_from_document(
         rec.values[cid] = p.value
         if p.code is not None:
             rec.findings.append(value_finding(rec, fmt, cid, p))
+    if formula_at is not None:
+        _unsaved_totals(rec, fmt, formula_at)
     return True
+
+
+def _unsaved_totals(rec: ReturnRecord, fmt: Format, formula_at: Callable[[str, str], bool]) -> None:
+    """Totals whose formula was saved without its result: the sum of their parts, as the template path
+    reads them (the parts are printed; nothing is guessed)."""
+    fixed: set[str] = set()
+    for cell in fmt.total_order:
+        pos = rec.positions.get(cell.id)
+        if pos is None or not pos.sheet or not pos.ref or rec.printed.get(cell.id, "").strip():
+            continue
+        parts = [rec.values.get(p) for p in cell.parts]
+        if None in parts or not formula_at(pos.sheet, pos.ref):
+            continue
+        rec.values[cell.id] = sum(p for p in parts if p is not None)
+        fixed.add(cell.id)
+    if fixed:
+        rec.findings = [f for f in rec.findings if not (f.rule == "V-BLANK" and set(f.cell_ids) <= fixed)]
 
 
 def _position(placed: Placed) -> Position:

@@ -259,7 +259,11 @@ def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions
         except SourceError as exc:
             rec.findings.append(_file_finding(rec.file, exc.code, exc.message))
             return
-        if not fill_from_document(rec, doc, formats, options):
+        def formula_at(sheet: str, ref: str) -> bool:
+            xml = book.sheet_xml(sheet)
+            return xml is not None and ref in xml.formula_refs
+
+        if not fill_from_document(rec, doc, formats, options, formula_at):
             rec.findings.append(_about_file(rec.file, "F-NOT-TEMPLATE", name=name))
         return
     if not _identify(rec, book, formats):

@@ -222,7 +222,8 @@ def schema_findings(
                 continue
         else:
             raise InternalError(f"schema {fmt.id}: unexpected check {check!r} on {column}")
-        out.append(((index, tables.index(table), parse_cell(finding.cells[0]), finding.rule), finding))
+        first = fmt.cells[finding.cell_ids[0]]  # in the table's order, wherever a document printed it
+        out.append(((index, tables.index(table), (first.row, first.col), finding.rule), finding))
     return [f for _, f in sorted(out, key=lambda x: x[0])]
 
 
