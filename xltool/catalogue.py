@@ -454,6 +454,15 @@ CODES: tuple[Code, ...] = (
         "上年报表的单位名称与本年不同",
         "上年报表的单位名称“{previous_name}”与本年“{unit_name}”不同；已按同一单位做跨年度校验，请核实",
     ),
+    Code(
+        "X-CARRIED-CHANGED",
+        ERROR,
+        "跨年度",
+        "带入的上年数据被改写",
+        "{sheet} {cell}：{label} 是模板从上年数据（{source}）带入并锁定的 {carried}，现为 {found}："
+        "工作表保护被取消后改写了此数；请改回 {carried}。上年数据确有错误时，请联系下发模板的单位更正上年数据后重新生成模板",
+        note="只在用 `xltool template --previous` 生成、带入了上年数据的模板上核对",
+    ),
     # ------------------------------------------------------------------ 文档: reading a published report
     Code(
         "D-TABLE-MISSING",

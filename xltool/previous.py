@@ -3,7 +3,7 @@ from the 明细 sheet of last year's consolidated workbook, which carries every 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,11 @@ from xltool.catalogue import finding_fields
 from xltool.definition import Format, known_formats
 from xltool.detail import read_detail
 from xltool.from_document import ReadOptions
-from xltool.model import CONSOLIDATED, ERROR, Finding, Unit
+from xltool.model import CONSOLIDATED, ERROR, Finding, LastYear, Unit
 from xltool.reader import ReturnRecord, discover, record_finding
 from xltool.roster import assign_units, unit_key
+from xltool.text import short_sheet
+from xltool.values import show_value
 
 
 def _file_finding(rec: ReturnRecord, rule: str, **fields: Any) -> Finding:
@@ -29,9 +31,11 @@ def read_previous(
     jobs: int = 1,
     options: ReadOptions | None = None,
     roster: Sequence[Unit] | None = None,
+    sources: dict[str, ReturnRecord] | None = None,
 ) -> tuple[dict[str, dict[str, int | None]], list[Finding], dict[str, str]]:
     """Last year's values by unit (``unit_key``: the code, or a document's name), from last year's
-    returns, consolidated workbooks or published reports; and each unit's name as last year printed it."""
+    returns, consolidated workbooks or published reports; and each unit's name as last year printed it.
+    ``sources``, when given, is filled with the record each unit's values came from."""
     files, _found = discover([Path(p) for p in paths])
     # last year's title names last year: what --year or --unit-name say of this year's file is not for it
     prev_options = ReadOptions(blank_as_zero=options.blank_as_zero) if options else None
@@ -44,6 +48,7 @@ def read_previous(
     names: dict[str, str] = {}
     values: dict[str, dict[str, int | None]] = {}
     source: dict[str, str] = {}
+    records_by_unit = sources if sources is not None else {}
     findings: list[Finding] = []
     want = batch_year - 1 if batch_year is not None else None
     for rec in records:
@@ -68,6 +73,7 @@ def read_previous(
             continue
         values[key] = dict(rec.values)
         source[key] = rec.file
+        records_by_unit[key] = rec
         names[key] = ident.unit_name
     # a consolidated workbook also carries each unit's figures on its 明细 sheet
     for rec in records:
@@ -77,6 +83,7 @@ def read_previous(
                 if code not in source:
                     values[code] = dict(unit_values)
                     source[code] = rec.file
+                    records_by_unit[code] = rec
     return values, findings, names
 
 
@@ -100,3 +107,91 @@ def no_previous_findings(
         last = f" {batch_year - 1} 年度" if batch_year is not None else "上一年度"
         out.append(_file_finding(rec, "X-NO-PREVIOUS", last=last, codes=codes))
     return out
+
+
+# --------------------------------------------------------------------------- templates carrying last year
+
+
+def read_last_year(
+    paths: Sequence[str | Path], fmt: Format, year: int, units: Sequence[Unit], jobs: int = 1
+) -> tuple[dict[str, LastYear], list[Finding]]:
+    """Last year's figures of each unit of the roster found in ``paths``, by unit code, for templates
+    of ``year`` that carry them (``write_templates(previous=...)``); and what reading last year found."""
+    records: dict[str, ReturnRecord] = {}
+    values, findings, _names = read_previous(paths, {fmt.id: fmt}, year, jobs=jobs, roster=units, sources=records)
+    out = {}
+    for unit in units:
+        if unit.code in values:
+            rec = records[unit.code]
+            out[unit.code] = LastYear(dict(values[unit.code]), year - 1, rec.path.name, rec.sha256)
+    return out, findings
+
+
+def carried_previous(rec: ReturnRecord) -> dict[str, int]:
+    """Last year's figures a template was made with (its identification's ``carried``), by last year's
+    cell id: the cross-year rules can use them when no file of last year is given."""
+    if rec.identity is None or rec.format is None or not rec.identity.carried:
+        return {}
+    given = rec.identity.carried_values()
+    out = {cid.removeprefix("prev:"): v for cid, v in given.items() if cid.startswith("prev:")}
+    for cid, prev in rec.format.carries:
+        if cid in given:
+            out[prev] = given[cid]
+    return {cid: v for cid, v in out.items() if cid in rec.format.cells}
+
+
+def carried_findings(rec: ReturnRecord) -> list[Finding]:
+    """A carried figure that is no longer what the template carried: the sheet was unprotected and
+    the figure typed over (an error at that cell)."""
+    if rec.identity is None or rec.format is None or not rec.identity.carried or not rec.readable:
+        return []
+    fmt, out = rec.format, []
+    given = rec.identity.carried_values()
+    source = rec.identity.carried_from.partition("（")[0] or "上年报表"
+    for cid, _prev in fmt.carries:
+        found = rec.values.get(cid)
+        if cid not in given or found is None or found == given[cid]:
+            continue  # a value that cannot be read has its own finding
+        cell = fmt.cells[cid]
+        kind = cell.kind
+        out.append(
+            record_finding(
+                rec,
+                rec.sheet_titles.get(cell.table, cell.sheet),
+                (cell.address,),
+                "X-CARRIED-CHANGED",
+                *finding_fields(
+                    "X-CARRIED-CHANGED",
+                    sheet=short_sheet(cell.sheet),
+                    cell=cell.address,
+                    label=f"{cell.row_label}／{cell.col_label}",
+                    carried=show_value(given[cid], kind),
+                    found=show_value(found, kind),
+                    source=source,
+                ),
+                row_label=cell.row_label,
+                col_label=cell.col_label,
+                cell_ids=(cid,),
+            )
+        )
+    return out
+
+
+def said_once(findings: list[Finding], formats: Iterable[Format]) -> list[Finding]:
+    """A carried figure typed over also breaks its carry rule (T3-R5) at that cell and at the total of
+    its row: X-CARRIED-CHANGED says why, so the rule's findings there are left out."""
+    changed = {(f.file, cid) for f in findings if f.rule == "X-CARRIED-CHANGED" for cid in f.cell_ids}
+    if not changed:
+        return findings
+    formats = list(formats)
+    carry_codes = {r.code for fmt in formats for r in fmt.rules if r.carry}
+    parts = {cid: cell.parts for fmt in formats for cid, cell in fmt.cells.items()}
+
+    def explained(file: str, cid: str) -> bool:
+        return (file, cid) in changed or any((file, p) in changed for p in parts.get(cid, ()))
+
+    return [
+        f
+        for f in findings
+        if not (f.rule in carry_codes and f.cell_ids and all(explained(f.file, c) for c in f.cell_ids))
+    ]

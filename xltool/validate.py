@@ -15,6 +15,7 @@ X-PREV-YEAR     warning   a --previous file is not of the year before; not used
 X-PREV-FORMAT   warning   a --previous file uses another format; not used
 X-PREV-UNREADABLE warning a --previous file cannot be read; not used
 X-PREV-DUPLICATE  warning two --previous files for one unit; the first (by file name) is used
+X-CARRIED-CHANGED error  a figure a template carried from last year was typed over (previous.py)
 ==============  ========  ==========================================================
 """
 
@@ -33,7 +34,7 @@ from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
 from xltool.from_document import ReadOptions
 from xltool.model import ERROR, Finding, Report, Unit, WorkbookResult
-from xltool.previous import no_previous_findings, read_previous
+from xltool.previous import carried_findings, carried_previous, no_previous_findings, read_previous, said_once
 from xltool.reader import ReturnRecord, discover, record_finding
 from xltool.roster import assign_units, unit_key
 from xltool.text import normalize_label
@@ -132,6 +133,11 @@ def validate_records(
 
     prev_values: dict[str, dict[str, int | None]] = {}
     formats = {r.format.id: r.format for r in readable}
+    # a template made with last year's figures carries them: they serve where no file of last year does
+    carried: dict[str, dict[str, int | None]] = {
+        unit_key(r.identity): v for r in readable if (v := carried_previous(r))
+    }
+    findings += [f for r in readable for f in carried_findings(r)]
     if previous:
         prev_values, prev_findings, prev_names = read_previous(
             previous, formats, batch_year, jobs=jobs, options=options, roster=roster
@@ -141,7 +147,10 @@ def validate_records(
             # one file checked against one file of last year: the same unit, whatever each calls itself
             prev_values, same = one_to_one(readable[0], prev_values, prev_names)
             findings += same
+        prev_values = {**carried, **prev_values}
         findings += no_previous_findings(readable, prev_values, batch_year)
+    else:
+        prev_values = carried
 
     frames = {}
     for fmt in formats.values():
@@ -150,13 +159,13 @@ def validate_records(
             df["unit_level"] = [
                 roster_levels.get(c, lv) for c, lv in zip(df["unit_code"], df["unit_level"], strict=True)
             ]
-        with_previous = bool(previous)
+        with_previous = bool(previous) or bool(carried)
         if with_previous:
             df = add_previous(df, fmt, prev_values, [unit_key(records[i].identity) for i in df.index])
         findings += schema_findings(df, fmt, records, with_previous=with_previous)
         frames[fmt.id] = df
 
-    findings = sort_findings(findings, records)
+    findings = sort_findings(said_once(findings, formats.values()), records)
     report = Report(workbooks=workbook_results(records, findings), findings=findings)
     statuses = {w.file: w.status for w in report.workbooks}
     return Validation(report, records, frames, statuses, prev_values)
