@@ -4,7 +4,9 @@
 
 template-t3.png: 表三 of a sample return as a township sees it after typing (the live check row
 red where the 勾稽关系 fails); annotated-t3.png: the same sheet in the annotated copy that
-``xltool validate --annotate`` writes for the township.
+``xltool validate --annotate`` writes for the township; template-carried.png and
+template-carried-t2.png: a template made with last year's figures (``xltool template --previous``),
+表三's carried 二、上年结转 row and 表二's last-year column with its live check in the warning colour.
 """
 
 from __future__ import annotations
@@ -14,13 +16,30 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import openpyxl
+
 from samples import SAMPLES_DIR
 from xltool.annotate import annotate
+from xltool.definition import get_format
+from xltool.model import Unit
+from xltool.previous import read_last_year
+from xltool.template import template_file_name, write_templates
 from xltool.validate import validate_paths
 
 DOCS = Path(__file__).resolve().parent
 RETURN = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱" / "住建局 统计表.xlsx"
 T3_TITLE = "三、收到和处理政府信息公开申请情况"
+T2_TITLE = "二、主动公开政府信息情况"
+LAST_YEAR = SAMPLES_DIR / "汤旺县" / "2023" / "汤旺县2023年度政府信息公开统计汇总.xlsx"
+OFFICE = Unit("230723001", "汤旺县人民政府办公室", "部门")
+# as the office types it: 4 new + 1 carried = 5 handled; 28 in force last year + 2 - 1 is 29, not 25
+OFFICE_TYPES = {
+    "t3.new.natural": 4,
+    "t3.disclosed.natural": 5,
+    "t2_1.normative.issued": 2,
+    "t2_1.normative.repealed": 1,
+    "t2_1.normative.valid": 25,
+}
 
 
 def soffice(args: list[str], profile: Path) -> None:
@@ -36,13 +55,31 @@ def page_with(pdf: Path, text: str) -> int:
     return next(i for i, page in enumerate(pages, start=1) if text in page)
 
 
-def render(xlsx: Path, png: Path, work: Path) -> None:
+def render(
+    xlsx: Path, png: Path, work: Path, title: str = T3_TITLE, crop: tuple[int, int, int, int] | None = None, dpi: int = 80
+) -> None:
+    """The page showing ``title`` as a PNG; ``crop`` = (x, y, width, height) in pixels at ``dpi``."""
     profile = work / "profile"
     out = work / "pdf"
     soffice(["--convert-to", "pdf", "--outdir", str(out), str(xlsx)], profile)
     pdf = out / (xlsx.stem + ".pdf")
-    page = page_with(pdf, T3_TITLE)
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(png.with_suffix(""))], check=True)
+    page = page_with(pdf, title)
+    area = [x for k, v in zip("xyWH", crop or (), strict=False) for x in (f"-{k}", str(v))]
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), *area, "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(png.with_suffix(""))], check=True)
+
+
+def carried_template(work: Path) -> Path:
+    """The office's 2024 template made with the 2023 consolidated workbook, typed into as the office does."""
+    fmt = get_format()
+    previous, _ = read_last_year([LAST_YEAR], fmt, 2024, [OFFICE])
+    [path] = write_templates(fmt, [OFFICE], 2024, work / "carried", previous=previous)
+    wb = openpyxl.load_workbook(path)
+    for cid, value in OFFICE_TYPES.items():
+        cell = fmt.cells[cid]
+        wb[cell.sheet][cell.address] = value
+    filled = work / template_file_name(OFFICE, 2024)
+    wb.save(filled)
+    return filled
 
 
 def main() -> None:
@@ -55,7 +92,10 @@ def main() -> None:
         validation = validate_paths([RETURN])
         [copy] = annotate(validation.report, validation.records, work / "annotated")
         render(copy, DOCS / "annotated-t3.png", work)
-    print("docs/template-t3.png, docs/annotated-t3.png")
+        carried = carried_template(work)
+        render(carried, DOCS / "template-carried.png", work, T3_TITLE, crop=(50, 60, 830, 140))
+        render(carried, DOCS / "template-carried-t2.png", work, T2_TITLE, crop=(81, 94, 918, 117), dpi=130)
+    print("docs/template-t3.png, docs/annotated-t3.png, docs/template-carried.png, docs/template-carried-t2.png")
 
 
 if __name__ == "__main__":
