@@ -126,7 +126,7 @@ _CELL = "{sheet} {cell}："  # the reader puts the sheet and cell before a value
 CODES: tuple[Code, ...] = (
     # ------------------------------------------------------------------ 文件: before and while opening
     Code("F-EMPTY", ERROR, "文件", "空文件", "“{name}”是空文件（0 字节）；请重新导出或重新发送"),
-    Code("F-CORRUPT", ERROR, "文件", "文件已损坏", "“{name}”已损坏（{reason}）；请重新发送"),
+    Code("F-CORRUPT", ERROR, "文件", "文件已损坏", "“{name}”已损坏（{reason}）；{hint}"),
     Code(
         "F-ENCRYPTED",
         ERROR,

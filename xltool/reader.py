@@ -233,7 +233,7 @@ def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions
     # that check are the ones opened below (one read of the file)
     problem, data, rec.size, rec.sha256 = read_container(rec.path)
     if problem is not None:
-        rec.findings.append(_file_finding(rec.file, problem.code, f"“{name}”：{problem.message}"))
+        rec.findings.append(_file_finding(rec.file, problem.code, problem.about(name)))
         return
 
     from python_calamine import CalamineWorkbook, PasswordError

@@ -31,7 +31,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from xltool.catalogue import message
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -62,12 +64,21 @@ class Limits:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Problem:
-    """Why a file must not be opened: a stable code and a Chinese message."""
+    """Why a file must not be opened: a stable code and the fields of its catalogue message, which
+    ``about(name)`` words for the file ``name``."""
 
     code: str
-    message: str
+    fields: tuple[tuple[str, Any], ...]
+
+    def __init__(self, code: str, **fields: Any):
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "fields", tuple(fields.items()))
+
+    def about(self, name: str) -> str:
+        """The finding's message for the file ``name``."""
+        return message(self.code, name=name, **dict(self.fields))
 
 
 class Container(NamedTuple):
@@ -88,20 +99,23 @@ def read_container(path: Path, limits: Limits | None = None) -> Container:
     try:
         size = path.stat().st_size
         if size == 0:
-            return Container(Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b"")
+            return Container(Problem("F-EMPTY"), b"")
         if size > limits.max_file_bytes:
             return Container(
                 Problem(
                     "F-TOO-LARGE",
-                    f"文件大小 {size / MB:.1f} MB，超过上限 {limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）；"
-                    "请删除表中的图片或多余内容后重新保存",
+                    what=f"的文件大小 {size / MB:.1f} MB",
+                    limit=f"{limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）",
+                    hint="请删除表中的图片或多余内容后重新保存",
                 ),
                 b"",
                 size,
             )
         data = path.read_bytes()
     except OSError as exc:
-        return Container(Problem("F-UNREADABLE", f"无法读取文件：{exc.strerror or exc}"), b"")
+        return Container(
+            Problem("F-UNREADABLE", reason=str(exc.strerror or exc), hint="请确认文件存在、可以打开后重新发送"), b""
+        )
     sent = (len(data), hashlib.sha256(data).hexdigest())
     if data.startswith(ZIP_MAGIC):
         parts = _Parts()  # what the checks parse and inflate, reused by bound_cells
@@ -112,7 +126,7 @@ def read_container(path: Path, limits: Limits | None = None) -> Container:
     if data[:8] == OLE_MAGIC:
         return Container(_inspect_ole(data, path), data, *sent)
     if not data:  # emptied between stat and read
-        return Container(Problem("F-EMPTY", "文件是空的（0 字节），请重新导出或重新发送"), b"")
+        return Container(Problem("F-EMPTY"), b"")
     return Container(_not_a_workbook(data[:4096]), data, *sent)
 
 
@@ -132,31 +146,26 @@ def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Pr
             if parts is not None:
                 parts.infos = infos
             if len(infos) > limits.max_entries:
-                return Problem(
-                    "F-BOMB", f"压缩包内有 {len(infos)} 个部件，超过上限 {limits.max_entries}，疑似恶意文件，未打开"
-                )
+                return Problem("F-BOMB", what=f"压缩包内有 {len(infos)} 个部件", limit=f"{limits.max_entries} 个")
             total = sum(i.file_size for i in infos)
             if total > limits.max_uncompressed_bytes:
                 return Problem(
-                    "F-BOMB",
-                    f"文件解压后共 {total / MB:.0f} MB，超过上限 {limits.max_uncompressed_bytes / MB:.0f} MB，疑似压缩炸弹，未打开",
+                    "F-BOMB", what=f"解压后共 {total / MB:.0f} MB", limit=f"{limits.max_uncompressed_bytes / MB:.0f} MB"
                 )
             for i in infos:
                 if i.file_size > MB and i.file_size > limits.max_ratio * max(i.compress_size, 1):
                     return Problem(
                         "F-BOMB",
-                        f"部件 {i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1，超过上限 {limits.max_ratio}:1，疑似压缩炸弹，未打开",
+                        what=f"的部件 {i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1",
+                        limit=f"{limits.max_ratio}:1",
                     )
             names = {i.filename for i in infos}
             if "xl/workbook.xml" not in names and "content.xml" not in names:
                 if "word/document.xml" in names:
-                    return Problem(
-                        "F-NOT-WORKBOOK",
-                        "这是 Word 文档（.docx）改了扩展名，不是 Excel 工作簿；请发送统计表的 .xlsx 文件",
-                    )
+                    return _not_workbook("是 Word 文档（.docx）改了扩展名")
                 if "ppt/presentation.xml" in names:
-                    return Problem("F-NOT-WORKBOOK", "这是 PowerPoint 演示文稿改了扩展名，不是 Excel 工作簿")
-                return Problem("F-NOT-WORKBOOK", "这是一个压缩包，不是 Excel 工作簿")
+                    return _not_workbook("是 PowerPoint 演示文稿改了扩展名")
+                return _not_workbook("是一个压缩包")
             for i in infos:
                 if i.filename.endswith(".xml") or i.filename.endswith(".rels"):
                     prolog = _prolog(data, i, parts.inflated if parts is not None else None)
@@ -166,20 +175,16 @@ def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Pr
                     if prolog[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: look at it as text
                         prolog = prolog.decode("utf-16", "ignore").encode()
                     if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                        return Problem(
-                            "F-XML-ENTITY",
-                            f"部件 {i.filename} 含有 XML 实体声明（正常的工作簿没有），疑似恶意文件，未打开",
-                        )
+                        return Problem("F-XML-ENTITY", what=f"部件 {i.filename} 含有 XML 实体声明")
                     if len(prolog) >= PROLOG_BYTES and not _root_starts(prolog):
                         return Problem(
                             "F-XML-ENTITY",
-                            f"部件 {i.filename} 的根元素之前有 {PROLOG_BYTES} 字节以上的其他内容（正常的工作簿没有，"
-                            "可能藏有 XML 实体声明），疑似恶意文件，未打开",
+                            what=f"部件 {i.filename} 的根元素之前有 {PROLOG_BYTES} 字节以上的其他内容（可能藏有 XML 实体声明）",
                         )
     except zipfile.BadZipFile:
-        return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送")
+        return Problem("F-CORRUPT", reason="压缩结构不完整，可能是没有下载或复制完整", hint="请重新发送")
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
-        return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}")
+        return Problem("F-CORRUPT", reason=f"无法打开：{exc}", hint="请重新发送")
     return None
 
 
@@ -259,14 +264,18 @@ def _whole(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
 def _inspect_ole(data: bytes, path: Path) -> Problem | None:
     """An OLE container is an old .xls, or an .xlsx encrypted with a password to open."""
     if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
-        return Problem("F-ENCRYPTED", "文件设置了打开密码，无法读取；请在 Excel/WPS 中去掉打开密码后重新保存为 .xlsx")
+        return Problem("F-ENCRYPTED")
     if _cfb_truncated(data):  # calamine panics on some of these instead of returning an error
-        return Problem("F-CORRUPT", "文件已损坏（内容不完整，可能是没有下载或复制完整），请重新发送")
+        return Problem("F-CORRUPT", reason="内容不完整，可能是没有下载或复制完整", hint="请重新发送")
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return None  # a legacy .xls workbook: readable
     if "WordDocument".encode("utf-16-le") in data:
-        return Problem("F-NOT-WORKBOOK", "这是 Word 文档（.doc）改了扩展名，不是 Excel 工作簿")
-    return Problem("F-NOT-WORKBOOK", "这是旧版 Office 文件，但不是 Excel 工作簿")
+        return _not_workbook("是 Word 文档（.doc）改了扩展名")
+    return _not_workbook("是旧版 Office 文件")
+
+
+def _not_workbook(what: str, hint: str = "请发送统计表的 .xlsx 文件") -> Problem:
+    return Problem("F-NOT-WORKBOOK", what=what, hint=hint)
 
 
 def _not_a_workbook(sample: bytes) -> Problem:
@@ -277,16 +286,11 @@ def _not_a_workbook(sample: bytes) -> Problem:
             except UnicodeDecodeError:
                 continue
             if text.lstrip().lower().startswith(("<html", "<!doctype html", "<?xml")):
-                return Problem(
-                    "F-NOT-WORKBOOK", "这是网页或 XML 文本改了扩展名，不是 Excel 工作簿；请在 Excel/WPS 中另存为 .xlsx"
-                )
-            return Problem(
-                "F-NOT-WORKBOOK",
-                "这是文本文件（如 CSV）改了扩展名，不是 Excel 工作簿；请使用下发的模板填报并保存为 .xlsx",
-            )
+                return _not_workbook("是网页或 XML 文本改了扩展名", "请在 Excel/WPS 中另存为 .xlsx")
+            return _not_workbook("是文本文件（如 CSV）改了扩展名", "请使用下发的模板填报并保存为 .xlsx")
     if sample.startswith(b"%PDF"):
-        return Problem("F-NOT-WORKBOOK", "这是 PDF 文件，不是 Excel 工作簿；请发送统计表的 .xlsx 文件")
-    return Problem("F-NOT-WORKBOOK", "无法识别的文件格式，不是 Excel 工作簿（可能已损坏）；请重新发送 .xlsx 文件")
+        return _not_workbook("是 PDF 文件")
+    return _not_workbook("的文件格式无法识别（可能已损坏）", "请重新发送 .xlsx 文件")
 
 
 def _root_starts(head: bytes) -> bool:
@@ -363,8 +367,9 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | Non
             if cut is None:
                 return Problem(
                     "F-TOO-LARGE",
-                    f"部件 {i.filename} 的单元格分布范围过大（超过 {MAX_CELLS:,} 个单元格），无法安全读取；"
-                    "请删除表格以外的内容后重新保存",
+                    what=f"的部件 {i.filename} 的单元格分布范围",
+                    limit=f"{MAX_CELLS:,} 个单元格",
+                    hint="请删除表格以外的内容后重新保存",
                 ), data
             if cut is not xml:
                 changed[i.filename] = cut
@@ -380,9 +385,9 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | Non
                 copy.writestr(i.filename, changed.get(i.filename) or zf().read(i))
         return None, out.getvalue()
     except zipfile.BadZipFile:
-        return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送"), data
+        return Problem("F-CORRUPT", reason="压缩结构不完整，可能是没有下载或复制完整", hint="请重新发送"), data
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error, struct.error) as exc:
-        return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}"), data
+        return Problem("F-CORRUPT", reason=f"无法打开：{exc}", hint="请重新发送"), data
     finally:
         for z in opened:
             z.close()
@@ -564,7 +569,10 @@ def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Problem |
     limits = limits or Limits.from_env()
     if len(data) > limits.max_file_bytes:
         return Problem(
-            "F-TOO-LARGE", f"文件大小 {len(data) / MB:.1f} MB，超过上限 {limits.max_file_bytes / MB:.0f} MB，未打开"
+            "F-TOO-LARGE",
+            what=f"的文件大小 {len(data) / MB:.1f} MB",
+            limit=f"{limits.max_file_bytes / MB:.0f} MB",
+            hint="请删去图片等多余内容后重新保存",
         )
     problem = _inspect_zip(data, limits)
     if problem is None or problem.code != "F-NOT-WORKBOOK":
@@ -586,11 +594,9 @@ def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Problem |
                     or b"<!ENTITY" in prolog
                     or (len(prolog) >= PROLOG_BYTES and not _root_starts(prolog))
                 ):
-                    return Problem(
-                        "F-XML-ENTITY", f"部件 {i.filename} 含有 XML 实体声明（正常的文档没有），疑似恶意文件，未打开"
-                    )
+                    return Problem("F-XML-ENTITY", what=f"部件 {i.filename} 含有 XML 实体声明")
     except zipfile.BadZipFile:
-        return Problem("F-CORRUPT", "文件已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送")
+        return Problem("F-CORRUPT", reason="压缩结构不完整，可能是没有下载或复制完整", hint="请重新发送")
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
-        return Problem("F-CORRUPT", f"文件已损坏，无法打开：{exc}")
+        return Problem("F-CORRUPT", reason=f"无法打开：{exc}", hint="请重新发送")
     return None

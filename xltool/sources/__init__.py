@@ -33,6 +33,7 @@ from xltool.sources.limits import (
     MB,
     SourceError,
     max_document_bytes,
+    refuse,
     too_large,
 )
 
@@ -62,7 +63,7 @@ def read_document(path: Path, data: bytes, file: str) -> Document:
         from xltool.sources.sheets import read_sheets
 
         return read_sheets(data, file, name)
-    raise SourceError(kind, _refusal(kind, name, data))
+    raise _refusal(kind, name, data)
 
 
 def read_path(path: Path, file: str | None = None) -> Document:
@@ -77,11 +78,11 @@ def read_path(path: Path, file: str | None = None) -> Document:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise SourceError("F-UNREADABLE", f"无法读取“{path.name}”：{exc.strerror or exc}") from None
+        raise refuse("F-UNREADABLE", path.name, reason=str(exc.strerror or exc), hint=_CHECK_FILE) from None
     if head.startswith((ZIP_MAGIC, OLE_MAGIC)) or path.suffix.lower() in WORKBOOK_SUFFIXES:
         problem, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
         if problem is not None and problem.code != "F-NOT-WORKBOOK":
-            raise SourceError(problem.code, f"“{path.name}”：{problem.message}")
+            raise SourceError(problem.code, problem.about(path.name))
         if problem is not None and not data:  # not a workbook: a Word file, or a page named .xls
             data = path.read_bytes()
         return read_document(path, data, file)
@@ -91,7 +92,7 @@ def read_path(path: Path, file: str | None = None) -> Document:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceError("F-UNREADABLE", f"无法读取“{path.name}”：{exc.strerror or exc}") from None
+        raise refuse("F-UNREADABLE", path.name, reason=str(exc.strerror or exc), hint=_CHECK_FILE) from None
     return read_document(path, data, file)
 
 
@@ -155,20 +156,26 @@ def _zip_kind(data: bytes, suffix: str) -> str:
     return "F-NOT-DOCUMENT"
 
 
-def _refusal(code: str, name: str, data: bytes) -> str:
+_CHECK_FILE = "请确认文件存在、可以打开后重新发送"
+
+
+def _refusal(code: str, name: str, data: bytes) -> SourceError:
+    """Why ``data`` (sniffed as ``code``) is not read, worded from the catalogue."""
     if code == "F-EMPTY":
-        return f"“{name}”是空文件（0 字节），请重新导出或重新发送"
+        return refuse(code, name)
     if code == "F-CORRUPT":
-        return f"“{name}”已损坏（压缩结构不完整，可能是没有下载或复制完整），请重新发送"
+        return refuse(code, name, reason="压缩结构不完整，可能是没有下载或复制完整", hint="请重新发送")
     if code == "F-ENCRYPTED":
-        return f"“{name}”设置了打开密码，无法读取；请去掉密码后重新保存"
+        return refuse(code, name)
     if data.startswith(b"%PDF"):
-        return f"“{name}”是 PDF 文件，此处只能读取网页（.html）、Word（.docx）和工作簿；请提供 Word 或网页版本"
-    if data.startswith(OLE_MAGIC) and "WordDocument".encode("utf-16-le") in data:
-        return f"“{name}”是旧版 Word 文档（.doc），无法直接读取；请在 Word/WPS 中另存为 .docx"
-    if data.startswith(ZIP_MAGIC):
-        return f"“{name}”是压缩包，但不是 Word 文档或工作簿"
-    return f"“{name}”无法识别：不是网页、Word 文档（.docx）或工作簿"
+        what, hint = "是 PDF 文件", "请提供 Word 或网页版本"
+    elif data.startswith(OLE_MAGIC) and "WordDocument".encode("utf-16-le") in data:
+        what, hint = "是旧版 Word 文档（.doc）", "请在 Word/WPS 中另存为 .docx"
+    elif data.startswith(ZIP_MAGIC):
+        what, hint = "是压缩包", "请解压后提供其中的 Word 文档、网页或工作簿"
+    else:
+        what, hint = "无法识别", "请提供 Word 文档（.docx）或网页（.html）"
+    return refuse(code, name, what=what, hint=hint)
 
 
 __all__ = [

@@ -18,7 +18,16 @@ from lxml import etree
 
 from xltool.document import DocCell, DocTable, Document
 from xltool.safety import inspect_document_zip
-from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
+from xltool.sources.limits import (
+    MAX_CELLS,
+    MAX_TABLES,
+    MAX_TEXT,
+    NOT_A_REPORT,
+    SourceError,
+    max_document_bytes,
+    refuse,
+    too_large,
+)
 
 MAX_CAPTION = 100
 MAX_SPAN = 1000
@@ -56,7 +65,7 @@ def read_docx(data: bytes, file: str, name: str) -> Document:
     """A .docx's bytes -> Document, after the container checks of ``xltool.safety``."""
     problem = inspect_document_zip(data)
     if problem is not None:
-        raise SourceError(problem.code, f"“{name}”：{problem.message}")
+        raise SourceError(problem.code, problem.about(name))
     xml = _main_part(data, name)
     try:
         parser = etree.XMLParser(
@@ -70,16 +79,20 @@ def read_docx(data: bytes, file: str, name: str) -> Document:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
         if "depth" in str(exc).lower():
-            raise SourceError("F-TOO-LARGE", f"“{name}”的文档结构嵌套超过 256 层，疑似恶意文件，未读取") from None
-        raise SourceError(
-            "F-CORRUPT", f"“{name}”已损坏，正文无法解析（{exc}）；请在 Word/WPS 中打开并另存为 .docx"
+            raise refuse(
+                "F-TOO-LARGE", name, what="的文档结构嵌套层数", limit="256 层", hint="疑似恶意文件，请核实文件来源"
+            ) from None
+        raise refuse(
+            "F-CORRUPT", name, reason=f"正文无法解析：{exc}", hint="请在 Word/WPS 中打开并另存为 .docx"
         ) from None
     body = _child(root, "body")
     if body is None:
-        raise SourceError("F-CORRUPT", f"“{name}”已损坏：找不到正文（w:body）")
+        raise refuse("F-CORRUPT", name, reason="找不到正文 w:body", hint="请在 Word/WPS 中打开并另存为 .docx")
     cells = sum(1 for el in body.iter() if _local(el) == "tc")
     if cells > MAX_CELLS:
-        raise SourceError("F-TOO-LARGE", f"“{name}”的表格共有 {cells:,} 个单元格，超过上限 {MAX_CELLS:,}，未读取")
+        raise refuse(
+            "F-TOO-LARGE", name, what=f"的表格共有 {cells:,} 个单元格", limit=f"{MAX_CELLS:,} 个", hint=NOT_A_REPORT
+        )
     reader = _Reader(name)
     reader.blocks(body, top=True)
     doc = Document(file=file, kind="docx", tables=reader.tables)
@@ -97,9 +110,14 @@ def _main_part(data: bytes, name: str) -> bytes:
                 raise too_large(name, info.file_size, limit, "正文")
             return zf.read(info)  # never more than the declared size, checked above
     except KeyError:
-        raise SourceError("F-NOT-DOCUMENT", f"“{name}”不是 Word 文档（没有 word/document.xml）") from None
+        raise refuse(
+            "F-NOT-DOCUMENT",
+            name,
+            what="没有 Word 正文（word/document.xml）",
+            hint="请在 Word/WPS 中打开并另存为 .docx",
+        ) from None
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
-        raise SourceError("F-CORRUPT", f"“{name}”已损坏，无法打开（{exc}）；请重新发送") from None
+        raise refuse("F-CORRUPT", name, reason=f"无法打开：{exc}", hint="请重新发送") from None
 
 
 def _title(leading: list[str]) -> str:
@@ -152,7 +170,7 @@ class _Reader:
 
     def table(self, tbl: etree._Element, caption: str, continues: bool) -> None:
         if len(self.tables) >= MAX_TABLES:
-            raise SourceError("F-TOO-LARGE", f"“{self.name}”的表格超过 {MAX_TABLES} 个，不像一份年度报告，未读取")
+            raise refuse("F-TOO-LARGE", self.name, what="的表格个数", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
         out = DocTable(number=len(self.tables) + 1, caption=caption, continues=continues)
         self.tables.append(out)  # before its nested tables: numbered in order of their start
         cells: list[list] = []  # [row, col, text, rowspan, colspan]
@@ -182,7 +200,9 @@ class _Reader:
             open_merge = merging
         self.cells += len(cells)
         if self.cells > MAX_CELLS:
-            raise SourceError("F-TOO-LARGE", f"“{self.name}”的表格单元格超过 {MAX_CELLS:,} 个，未读取")
+            raise refuse(
+                "F-TOO-LARGE", self.name, what="的表格单元格个数", limit=f"{MAX_CELLS:,} 个", hint=NOT_A_REPORT
+            )
         out.cells = [DocCell(r, c, text, rs, cs) for r, c, text, rs, cs in cells]
 
 

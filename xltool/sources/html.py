@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from xltool.document import DocCell, DocTable, Document
-from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, SourceError, max_document_bytes, too_large
+from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, NOT_A_REPORT, max_document_bytes, refuse, too_large
 
 MAX_COLSPAN = 1000  # as the HTML table model caps it
 MAX_GRID_COLUMNS = 1000
@@ -31,6 +31,7 @@ _BLOCK = frozenset(
     "address article aside blockquote body br caption center dd div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section table tbody td tfoot th thead title tr ul".split()
 )
+_SEND_REPORT = "请提供含有年度报告正文的网页或 Word 文档"
 _ENTITY = re.compile(r"<!\s*ENTITY|<!\s*DOCTYPE[^>\[]*\[", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
@@ -52,9 +53,7 @@ def read_html(data: bytes, file: str, name: str, charset: str | None = None) -> 
         raise too_large(name, len(data), limit, "网页")
     text = decode(data, charset)
     if _ENTITY.search(text):
-        raise SourceError(
-            "F-XML-ENTITY", f"“{name}”含有 DOCTYPE 内部定义或实体声明（<!ENTITY），正常的网页没有，疑似恶意文件，未读取"
-        )
+        raise refuse("F-XML-ENTITY", name, what="含有 DOCTYPE 内部定义或实体声明（<!ENTITY）")
     root = _parse(text, name)
     return _document(root, file, name)
 
@@ -72,8 +71,8 @@ def read_mht(data: bytes, file: str, name: str) -> Document:
                 if isinstance(payload, bytes) and payload:
                     return read_html(payload, file, name, part.get_content_charset())
     except (ValueError, LookupError, TypeError, IndexError) as exc:
-        raise SourceError("F-CORRUPT", f"“{name}”是单个文件网页（.mht），但无法解析（{exc}）") from None
-    raise SourceError("F-NOT-DOCUMENT", f"“{name}”是单个文件网页（.mht），但其中没有网页正文")
+        raise refuse("F-CORRUPT", name, reason=f"单个文件网页（.mht）无法解析：{exc}", hint="请重新发送") from None
+    raise refuse("F-NOT-DOCUMENT", name, what="是单个文件网页（.mht），但其中没有网页正文", hint=_SEND_REPORT)
 
 
 def decode(data: bytes, declared: str | None = None) -> str:
@@ -111,18 +110,21 @@ def _parse(text: str, name: str) -> etree._Element:
     )
     raw = text.replace("\x00", "").encode("utf-8", "replace")
     if not raw.strip():
-        raise SourceError("F-NOT-DOCUMENT", f"“{name}”是空白网页，没有内容")
+        raise refuse("F-NOT-DOCUMENT", name, what="是空白网页，没有内容", hint=_SEND_REPORT)
     try:
         root = etree.fromstring(raw, parser)  # plain elements: lxml.html's element classes cost a third more
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        raise SourceError("F-CORRUPT", f"“{name}”不是可以读取的网页（{exc}）") from None
+        raise refuse("F-CORRUPT", name, reason=f"不是可以读取的网页：{exc}", hint="请重新发送") from None
     if root is None:
-        raise SourceError("F-NOT-DOCUMENT", f"“{name}”是空白网页，没有内容")
+        raise refuse("F-NOT-DOCUMENT", name, what="是空白网页，没有内容", hint=_SEND_REPORT)
     for err in parser.error_log:
         if err.type_name == "ERR_RESOURCE_LIMIT" or "Excessive depth" in err.message:
-            raise SourceError(
+            raise refuse(
                 "F-TOO-LARGE",
-                f"“{name}”的网页标签嵌套超过 256 层（正常网页不超过几十层），无法完整读取，疑似恶意文件，未读取",
+                name,
+                what="的网页标签嵌套层数",
+                limit="256 层（正常网页不超过几十层）",
+                hint="疑似恶意文件，请核实文件来源",
             )
     return root
 
@@ -134,18 +136,19 @@ def _document(root: etree._Element, file: str, name: str) -> Document:
         break
     cells_total = sum(1 for _ in root.iter("td", "th"))
     if cells_total > MAX_CELLS:
-        raise SourceError(
+        raise refuse(
             "F-TOO-LARGE",
-            f"“{name}”的表格共有 {cells_total:,} 个单元格，超过上限 {MAX_CELLS:,}，不像一份年度报告，未读取",
+            name,
+            what=f"的表格共有 {cells_total:,} 个单元格",
+            limit=f"{MAX_CELLS:,} 个",
+            hint=NOT_A_REPORT,
         )
     for el in [e for e in root.iter(*_DROP) if e is not root]:
         _drop(el)
     tables = [t for t in root.iter("table") if _holds_cells(t)]
     kept = {t for t in tables if not any(_holds_cells(inner) for inner in t.iter("table") if inner is not t)}
     if len(kept) > MAX_TABLES:
-        raise SourceError(
-            "F-TOO-LARGE", f"“{name}”有 {len(kept)} 个表格，超过上限 {MAX_TABLES}，不像一份年度报告，未读取"
-        )
+        raise refuse("F-TOO-LARGE", name, what=f"有 {len(kept)} 个表格", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
 
     doc = Document(file=file, kind="html")
     lines: list[str] = []  # text outside the tables, one block a line

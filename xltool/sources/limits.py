@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from xltool.catalogue import message
 from xltool.errors import XltoolError
 
 MB = 1024 * 1024
@@ -34,8 +36,20 @@ class SourceError(XltoolError):
         return self.message
 
 
+def refuse(code: str, name: str, **fields: Any) -> SourceError:
+    """A SourceError about the file ``name``, worded from the catalogue."""
+    return SourceError(code, message(code, name=name, **fields))
+
+
+NOT_A_REPORT = "这不像一份年度报告；请只提供年度报告本身"
+"""F-TOO-LARGE's hint when a document has far more tables or cells than a report."""
+
+
 def too_large(name: str, size: int, limit: int, what: str = "文件") -> SourceError:
-    return SourceError(
+    return refuse(
         "F-TOO-LARGE",
-        f"“{name}”的{what}大小 {size / MB:.1f} MB，超过上限 {limit / MB:.0f} MB（一份年度报告的网页或 Word 文件通常不到 1 MB），未读取",
+        name,
+        what=f"的{what}大小 {size / MB:.1f} MB",
+        limit=f"{limit / MB:.0f} MB（一份年度报告的网页或 Word 文件通常不到 1 MB）",
+        hint="请删去图片等多余内容后重新保存",
     )

@@ -16,7 +16,7 @@ from typing import Any
 from xltool.definition import a1
 from xltool.document import DocCell, DocTable, Document
 from xltool.safety import NEAR_COLS, NEAR_ROWS
-from xltool.sources.limits import MAX_CELLS, SourceError
+from xltool.sources.limits import MAX_CELLS, NOT_A_REPORT, refuse
 
 
 def read_sheets(data: bytes, file: str, name: str) -> Document:
@@ -27,9 +27,11 @@ def read_sheets(data: bytes, file: str, name: str) -> Document:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         metas = wb.sheets_metadata
     except PasswordError:
-        raise SourceError("F-ENCRYPTED", f"“{name}”设有密码，无法读取；请去掉打开密码后重新保存") from None
+        raise refuse("F-ENCRYPTED", name) from None
     except Exception as exc:  # calamine raises its own types (and PanicException) for a broken file
-        raise SourceError("F-CORRUPT", f"“{name}”不是有效的工作簿或文件已损坏（{_short(exc)}）") from None
+        raise refuse(
+            "F-CORRUPT", name, reason=f"不是有效的工作簿：{_short(exc)}", hint="请在 Excel 中打开确认后另存为 .xlsx"
+        ) from None
     doc = Document(file=file, kind="workbook")
     ods_merges = _ods_merges(data) if data.startswith(b"PK") else None
     total = 0
@@ -43,13 +45,18 @@ def read_sheets(data: bytes, file: str, name: str) -> Document:
             if not merged and ods_merges is not None:  # calamine gives none for OpenDocument
                 merged = ods_merges.get(meta.name, [])
         except Exception as exc:
-            raise SourceError("F-CORRUPT", f"“{name}”的工作表“{meta.name}”无法读取（{_short(exc)}）") from None
+            raise refuse(
+                "F-CORRUPT",
+                name,
+                reason=f"工作表“{meta.name}”无法读取：{_short(exc)}",
+                hint="请在 Excel 中打开确认后另存为 .xlsx",
+            ) from None
         table = sheet_table(len(doc.tables) + 1, meta.name, rows, merged)
         if not table.cells:
             continue
         total += len(table.cells)
         if total > MAX_CELLS:
-            raise SourceError("F-TOO-LARGE", f"“{name}”的单元格超过 {MAX_CELLS:,} 个，不像一份年度报告，未读取")
+            raise refuse("F-TOO-LARGE", name, what="的单元格个数", limit=f"{MAX_CELLS:,} 个", hint=NOT_A_REPORT)
         doc.tables.append(table)
         if not doc.title:
             doc.title = table.cells[0].text.split("\n")[0]
