@@ -16,7 +16,7 @@ import pytest
 from xltool.definition import get_format, loads
 from xltool.detail import read_detail
 from xltool.errors import DefinitionError
-from xltool.model import IDENT_SHEET, Unit
+from xltool.model import IDENT_SHEET, LastYear, Unit
 from xltool.previous import read_last_year
 from xltool.roster import read_roster
 from xltool.template import CHECK_OK, CHECK_WARN, template_file_name, write_template, write_templates
@@ -236,3 +236,14 @@ def test_carry_and_reference_positions_are_checked_when_the_definition_is_loaded
         _definition('reference_check_at = "F4:F5"', 'reference_check_at = "D4:D5"')
     # the layout fingerprint does not depend on where last year's figures are shown
     assert _definition('reference_at = "E4:E5"', 'reference_at = "G4:G5"').fingerprint == FMT.fingerprint
+
+
+def test_the_2019_format_carries_its_own_rows(tmp_path):
+    """The carry comes from each definition's T3-R5: the 2019 trial format's 表三 rows, not the 2021 ones."""
+    fmt = get_format("gov-info-disclosure-2019")
+    last = LastYear({prev: 2 for _, prev in fmt.carries}, 2019, "2019汇总.xlsx")
+    path = write_template(fmt, Unit("230723101", "乌伊岭镇", "乡镇"), 2020, tmp_path / "t.xlsx", carried=last)
+    wb = openpyxl.load_workbook(path)
+    for cid, _prev in fmt.carries:
+        cell = wb[fmt.cells[cid].sheet][fmt.cells[cid].address]
+        assert cell.value == 2 and cell.protection.locked and "2019汇总.xlsx" in cell.comment.text

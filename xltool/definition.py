@@ -875,8 +875,8 @@ def _check_overlaps(r: _Reader, fmt: Format) -> None:
                 for what, span in (
                     ("reference_at", rule.reference_at),
                     ("reference_check_at", rule.reference_check_at),
-                    ("reference_label", rule.reference_label and rule.reference_label.span),
-                    ("reference_check_label", rule.reference_check_label and rule.reference_check_label.span),
+                    ("reference_label", rule.reference_label.span if rule.reference_label else None),
+                    ("reference_check_label", rule.reference_check_label.span if rule.reference_check_label else None),
                 ):
                     if span is not None:
                         claim(span, f"{rule.code}.{what}")

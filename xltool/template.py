@@ -20,6 +20,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from math import ceil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -370,14 +371,16 @@ def _carried_note(fmt: Format, carried: _Carried) -> str:
     shown = dict.fromkeys(
         (i.sheet, i.rule.reference_at.ref, fmt.cells[i.previous_term.cell].col_label, i.rule.code)
         for i in fmt.instances
-        if i.reference_span is not None and i.previous_term is not None and i.previous_term.cell in carried.references
+        if i.rule.reference_at is not None
+        and i.previous_term is not None
+        and i.previous_term.cell in carried.references
     )
     said += [f"{sheet} {ref} 为 {last.year} 年度的“{label}”，仅供核对（{code}）" for sheet, ref, label, code in shown]
     source = f"（来源：{last.file}）" if last.file else ""
     return f"本模板已带入上年数据{source}：{'；'.join(said)}。上年数据有误时，请联系下发模板的单位重新生成模板。"
 
 
-def _draw_carried_cell(sheet: _Sheet, fmt: Format, cell: Cell, number: float, carried: _Carried) -> None:
+def _draw_carried_cell(sheet: _Sheet, fmt: Format, cell: Cell, number: int | Decimal, carried: _Carried) -> None:
     """A carried figure: a number, locked, with its own fill and a note saying where it came from."""
     ws, where = sheet.ws, f"{cell.sheet} {cell.address}"
     style_name = f"carried_{cell.kind}"
