@@ -295,6 +295,35 @@ def test_emission_sites_use_a_catalogued_severity():
     assert not usual, usual
 
 
+def _inline_wording(node: ast.AST) -> bool:
+    """A string or f-string with Chinese text in it: a message typed at the call."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(re.search(r"[\u4e00-\u9fff]", node.value))
+    if isinstance(node, ast.JoinedStr | ast.BinOp):
+        return any(_inline_wording(n) for n in ast.iter_child_nodes(node) if n is not node) or any(
+            isinstance(v, ast.Constant) and _inline_wording(v) for v in getattr(node, "values", ())
+        )
+    return False
+
+
+def test_emission_sites_take_their_wording_from_the_catalogue():
+    """A call that names a finding code passes the template's fields by keyword, never a message typed
+    in place: ``f(rec, "R-NAME", WARNING, f"报表中的……")`` or ``Problem("F-EMPTY", "文件是空的")`` would
+    say in other words what the catalogue says."""
+    inline = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            named = [*call.args, *(k.value for k in call.keywords if k.arg in ("rule", "code"))]
+            if not any(isinstance(a, ast.Constant) and CODE_PATTERN.fullmatch(str(a.value)) for a in named):
+                continue
+            typed = [a for a in call.args if _inline_wording(a)]
+            typed += [k.value for k in call.keywords if k.arg == "message" and _inline_wording(k.value)]
+            if typed:
+                inline.append(f"{path.relative_to(PACKAGE.parent)}:{call.lineno}")
+    assert not inline, f"messages typed at the emission site (use catalogue.message/finding_fields): {inline}"
+
+
 # --------------------------------------------------------------------------- README and command
 
 

@@ -1,8 +1,12 @@
 """Every finding code xltool reports, with its severity, Chinese title and message template, in one place.
 
 Why: a clerk reads the code in a report and looks it up in the README; JSON users switch on it.
-Both must mean the same thing everywhere, so the README's code tables, ``xltool rules`` and
-(next) the emission sites all take their wording from here.
+Both must mean the same thing everywhere, so the README's code tables, ``xltool rules`` and the
+emission sites all take their wording from here: a site calls ``message(code, **fields)`` or
+``finding_fields(code, **fields)`` (severity and message; ``severity=`` only to pick a variant),
+``xltool.values`` calls ``cell_message`` (the reader puts the sheet and cell before it), and
+``xltool.safety.Problem`` / ``xltool.sources.limits.refuse`` keep the fields until the file's name
+is known. ``tests/test_catalogue.py`` fails on a message typed at an emission site.
 
 - ``CODES`` holds the codes typed here: F-* (文件), L-* (版式), V-* (数值), R-* (名单),
   Y-* (年度), X-* (跨年度), D-* (读取公布的报告). The rules of the formats (T*-*, 勾稽关系) are
