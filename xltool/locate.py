@@ -878,6 +878,8 @@ class _Placer:
         headers_used: dict[int, _Entry] = {}
         zeros: dict[int, int] = {}  # row spec -> the row spec whose row stands for it, read as 0
         no_data_row = False
+        # printed figure -> the statutory cells it was placed in, with how well the header's path matched
+        taken: dict[int, list[tuple[str, int, float]]] = {}
 
         # groups printed as one row (（六）其他处理 without its items)
         for g, kids in ts.groups.items():
@@ -956,17 +958,62 @@ class _Placer:
                 text, x, k = self.value_at(row, header)
                 if x is not None:
                     self.used.add(id(x))
+                    anc = next((a for a, _s, e in col_cands[ci] if e is header), 0.0)
+                    taken.setdefault(id(x), []).append((cid, ci, anc))
                 if ri in zeros:
                     text = "0"
                 self.out.values[cid] = self._placed(text, x, row, k)
                 self.value_rows.add(row)
                 if not rs.path:
                     row = None
+        self._refuse_shared_figures(taken, missing_cols)
         for e in headers_used.values():
             self.label_used.add(id(e))
         self.extras(rows)
         if self.blank_as_zero:
             self.zero_blanks()
+
+    def _refuse_shared_figures(self, taken: dict[int, list[tuple[str, int, float]]], missing_cols: set[int]) -> None:
+        """One printed figure is one statutory number. Placed in several cells, it stays only where the
+        headings above it confirm its column better than any other (结果维持 under 行政复议); the
+        other columns are missing. Where nothing tells them apart (表四's five result headers printed
+        without 行政复议 / 行政诉讼 above them: which block?), it is not read at all, said once."""
+        ts = self.ts
+        lost: set[int] = set()
+        ambiguous: set[int] = set()
+        for placed in taken.values():
+            if len({ci for _cid, ci, _anc in placed}) < 2:
+                continue
+            best = max(anc for _cid, _ci, anc in placed)
+            winners = [p for p in placed if p[2] == best]
+            keep = winners[0] if len({ci for _cid, ci, _anc in winners}) == 1 else None
+            for cid, ci, _anc in placed:
+                if keep is None or ci != keep[1]:
+                    self.out.values.pop(cid, None)
+                    (ambiguous if keep is None else lost).add(ci)
+        for ci in sorted(lost - ambiguous - missing_cols):
+            missing_cols.add(ci)
+            cs = ts.cols[ci]
+            self.finding(
+                "D-COLUMN-MISSING",
+                None,
+                [c for r2 in ts.rows for c, k in r2.cells if k == ci],
+                col_label=self.col_text(cs),
+                what=f"未找到“{self.col_text(cs)}”列",
+                columns="该列",
+            )
+        ambiguous -= missing_cols
+        if not ambiguous:
+            return
+        missing_cols |= ambiguous
+        names = "、".join(self.col_text(ts.cols[ci]) for ci in sorted(ambiguous))
+        self.finding(
+            "D-COLUMN-MISSING",
+            None,
+            [c for r2 in ts.rows for c, k in r2.cells if k in ambiguous],
+            what="的表头缺少上级标题，无法确定各列属于哪一栏（同一个数可以归入几栏）",
+            columns=f"以下各列：{names}",
+        )
 
     def _row_below(self, header: _Entry) -> int | None:
         """The data row under a header where the format prints no row label (表四): the first row below
