@@ -8,7 +8,7 @@ inputs and totals as formulas), a 明细 sheet with every unit's figures side by
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,7 +58,7 @@ class Consolidation:
     warnings: list[str] = field(default_factory=list)
 
 
-def sum_values(records_values: Iterable[dict[str, int | None]], fmt: Format) -> dict[str, int]:
+def sum_values(records_values: Iterable[Mapping[str, int | None]], fmt: Format) -> dict[str, int]:
     """Cell-by-cell sums of the inputs; totals recomputed from their parts (never trusted)."""
     sums = {cid: 0 for cid in fmt.cells}
     inputs = [cell.id for cell in fmt.input_cells]  # a property that builds a tuple: once, not per return
@@ -209,15 +209,15 @@ def consolidate(
     from xltool.validate import duplicate_groups, validate_records
 
     out = Path(out)
-    paths = [Path(p) for p in paths]
+    inputs = [Path(p) for p in paths]
     check_unit(unit)
-    _refuse_output_among_inputs(out, paths, previous or ())
+    _refuse_output_among_inputs(out, inputs, previous or ())
     _check_output(out)
-    files, found = discover(paths)
+    files, found = discover(inputs)
     if not files:
-        raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, paths)))
+        raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, inputs)))
     records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats), options=options)
-    records.sort(key=lambda r: (r.identity.unit_code if r.identity else "~", r.sha256, r.file))
+    records.sort(key=lambda r: (r.ident.unit_code if r.identity else "~", r.sha256, r.file))
 
     # Two returns from one unit: refused until the user says which one counts.
     chosen = {_key(p) for p in use}
@@ -230,7 +230,7 @@ def consolidate(
         if len(picked) != 1:
             names = "、".join(sorted(r.file for r in group))
             raise ConsolidationRefused(
-                f"单位 {code}（{group[0].identity.unit_name}）的 {yr} 年度报表有 {len(group)} 份：{names}。"
+                f"单位 {code}（{group[0].ident.unit_name}）的 {yr} 年度报表有 {len(group)} 份：{names}。"
                 "请用 --use 文件 指定以哪一份为准，未生成汇总表。"
             )
         for r in group:
@@ -259,21 +259,21 @@ def consolidate(
     included = validation.valid_records
     if not included:
         raise ConsolidationRefused("没有可以汇总的有效报表，未生成汇总表。")
-    formats = {r.format.id for r in included}
-    years = {r.identity.year for r in included}
+    formats = {r.fmt.id for r in included}
+    years = {r.ident.year for r in included}
     if len(formats) > 1:
         raise ConsolidationRefused(_mixed_formats(included))
     if len(years) > 1:
         raise ConsolidationRefused(f"报表的年度不一致（年度：{sorted(years)}），不能汇总。")
-    fmt = included[0].format
+    fmt = included[0].fmt
     the_year = years.pop()
 
-    details = [(r.identity.unit, recompute_totals({c: r.values[c] for c in fmt.cells}, fmt)) for r in included]
+    details = [(r.ident.unit, recompute_totals({c: r.values[c] for c in fmt.cells}, fmt)) for r in included]
     totals = sum_values((v for _u, v in details), fmt)
 
     read = {r.file for r in records}
     unread = [f for f in sorted(blocking) if f not in read]  # named files that are not workbooks
-    names = source_names([*records, *(ReturnRecord(Path(f), f) for f in unread)])
+    shown = source_names([*records, *(ReturnRecord(Path(f), f) for f in unread)])
     sources: list[Source] = []
     included_files = {r.file for r in included}
     for r in records:
@@ -281,7 +281,7 @@ def consolidate(
         reason = dropped.get(r.file) or "；".join(f.message for f in blocking.get(r.file, [])[:3])
         sources.append(
             Source(
-                file=names.get(r.file, r.file),
+                file=shown.get(r.file, r.file),
                 size=r.size,
                 sha256=r.sha256,
                 unit_code=ident.unit_code if ident else "",
@@ -291,14 +291,14 @@ def consolidate(
                 xltool_version=ident.xltool_version if ident else "",
                 included=r.file in included_files,
                 reason=reason if r.file not in included_files else "",
-                contact={f.key: r.cover.get(f.key, "") for f in r.format.cover.fields if f.contact} if r.format else {},
+                contact={f.key: r.cover.get(f.key, "") for f in r.fmt.cover.fields if f.contact} if r.format else {},
             )
         )
     for file in unread:
         size, digest = _digest(Path(file))
-        sources.append(Source(names[file], size, digest, "", "", None, "", "", False, blocking[file][0].message))
+        sources.append(Source(shown[file], size, digest, "", "", None, "", "", False, blocking[file][0].message))
     sources.sort(key=lambda s: (not s.included, s.unit_code, s.file))
-    submitted = {r.identity.unit_code for r in records if r.identity is not None}
+    submitted = {r.ident.unit_code for r in records if r.identity is not None}
     missing = [u for u in (roster or ()) if u.code not in submitted]
     warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in included_files]
 
@@ -323,7 +323,7 @@ def _mixed_formats(included) -> str:
     """Returns of two statutory formats cannot be added cell by cell: say which file is which."""
     groups: dict[str, list] = {}
     for r in included:
-        groups.setdefault(r.format.id, []).append(r)
+        groups.setdefault(r.fmt.id, []).append(r)
     parts = []
     for records in sorted(groups.values(), key=lambda g: g[0].format.version):
         fmt = records[0].format

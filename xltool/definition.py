@@ -566,9 +566,9 @@ def _parse_format(data: dict, source: str) -> Format:
         if severity not in ("error", "warning"):
             raise r.fail(f"{rw}.severity", f"应为 'error' 或 'warning'，实际为 {severity!r}")
         grids_of_rule = r.str_list(d, "grids", rw)
-        for g in grids_of_rule:
-            if g not in grid_index:
-                raise r.fail(f"{rw}.grids", f"未定义的 grid：{g!r}")
+        for gkey in grids_of_rule:
+            if gkey not in grid_index:
+                raise r.fail(f"{rw}.grids", f"未定义的 grid：{gkey!r}")
         per = r.get(d, "per", rw, default="")
         if kind in ("sum", "equation") and per not in ("row", "column"):
             raise r.fail(f"{rw}.per", f"应为 'row' 或 'column'，实际为 {per!r}")

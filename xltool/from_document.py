@@ -153,8 +153,8 @@ def _unit_and_year(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadO
     as 二、主动公开政府信息情况 names no unit). The tables' own titles are never taken for one."""
     cover = _cover_fields(doc, fmt)
     if cover.get("unit_name") and cover.get("year", "").isdigit():  # the cover of a template, identification lost
-        year = int(cover["year"])
-        return options.unit_name or cover["unit_name"], options.year if options.year is not None else year
+        on_cover = int(cover["year"])
+        return options.unit_name or cover["unit_name"], options.year if options.year is not None else on_cover
     sheets = [t.sheet for t in doc.tables if t.sheet]
     head = doc.text[:400].splitlines()[:8]
     texts = [

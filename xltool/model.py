@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xltool.errors import IdentityError, UsageError
+from xltool.errors import IdentityError, InternalError, UsageError
 
 if TYPE_CHECKING:
     from xltool.definition import Format
@@ -294,6 +294,20 @@ class ReturnRecord:
     @property
     def is_document(self) -> bool:
         return bool(self.source)
+
+    @property
+    def ident(self) -> Identity:
+        """The identity of a record known to be recognised (a readable one); a bug to ask of another."""
+        if self.identity is None:
+            raise InternalError(f"{self.file}：没有单位标识（程序错误）")
+        return self.identity
+
+    @property
+    def fmt(self) -> Format:
+        """The format of a record known to be recognised (a readable one); a bug to ask of another."""
+        if self.format is None:
+            raise InternalError(f"{self.file}：没有报表格式（程序错误）")
+        return self.format
 
 
 @dataclass

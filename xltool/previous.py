@@ -60,8 +60,8 @@ def read_previous(
         if want is not None and ident.year != want:
             findings.append(_file_finding(rec, "X-PREV-YEAR", year=ident.year, want=want))
             continue
-        if rec.format.id not in formats:
-            findings.append(_file_finding(rec, "X-PREV-FORMAT", format=f"{rec.format.name} {rec.format.version}"))
+        if rec.fmt.id not in formats:
+            findings.append(_file_finding(rec, "X-PREV-FORMAT", format=f"{rec.fmt.name} {rec.fmt.version}"))
             continue
         key = unit_key(ident)
         if key in source:
@@ -90,7 +90,7 @@ def read_previous(
 def _detail(rec: ReturnRecord) -> dict[str, dict[str, int]]:
     """Per-unit figures of a consolidated workbook's 明细 sheet ({} when it has none)."""
     try:
-        return read_detail(rec.path, rec.format)
+        return read_detail(rec.path, rec.fmt)
     except Exception:  # a damaged 明细 sheet only loses the per-unit figures, not the run
         return {}
 
@@ -101,9 +101,9 @@ def no_previous_findings(
     """Said once per return: its unit has no figures of last year, so cross-year rules were skipped."""
     out = []
     for rec in records:
-        if unit_key(rec.identity) in prev:
+        if unit_key(rec.ident) in prev:
             continue
-        codes = "、".join(r.code for r in rec.format.rules if r.cross_year)
+        codes = "、".join(r.code for r in rec.fmt.rules if r.cross_year)
         last = f" {batch_year - 1} 年度" if batch_year is not None else "上一年度"
         out.append(_file_finding(rec, "X-NO-PREVIOUS", last=last, codes=codes))
     return out
@@ -127,27 +127,27 @@ def read_last_year(
     return out, findings
 
 
-def carried_previous(rec: ReturnRecord) -> dict[str, int]:
+def carried_previous(rec: ReturnRecord) -> dict[str, int | None]:
     """Last year's figures a template was made with (its identification's ``carried``), by last year's
     cell id: the cross-year rules can use them when no file of last year is given."""
-    if rec.identity is None or rec.format is None or not rec.identity.carried:
+    if rec.identity is None or rec.format is None or not rec.ident.carried:
         return {}
-    given = rec.identity.carried_values()
+    given = rec.ident.carried_values()
     out = {cid.removeprefix("prev:"): v for cid, v in given.items() if cid.startswith("prev:")}
-    for cid, prev in rec.format.carries:
+    for cid, prev in rec.fmt.carries:
         if cid in given:
             out[prev] = given[cid]
-    return {cid: v for cid, v in out.items() if cid in rec.format.cells}
+    return {cid: v for cid, v in out.items() if cid in rec.fmt.cells}
 
 
 def carried_findings(rec: ReturnRecord) -> list[Finding]:
     """A carried figure that is no longer what the template carried: the sheet was unprotected and
     the figure typed over (an error at that cell)."""
-    if rec.identity is None or rec.format is None or not rec.identity.carried or not rec.readable:
+    if rec.identity is None or rec.format is None or not rec.ident.carried or not rec.readable:
         return []
     fmt, out = rec.format, []
-    given = rec.identity.carried_values()
-    source = rec.identity.carried_from.partition("（")[0] or "上年报表"
+    given = rec.ident.carried_values()
+    source = rec.ident.carried_from.partition("（")[0] or "上年报表"
     for cid, _prev in fmt.carries:
         found = rec.values.get(cid)
         if cid not in given or found is None or found == given[cid]:

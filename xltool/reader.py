@@ -49,7 +49,7 @@ import re
 import sys
 import traceback
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -75,7 +75,7 @@ from xltool.model import (
     display_path,
 )
 from xltool.safety import MB, Limits, read_container
-from xltool.sources import DOCUMENT_SUFFIXES, SOURCE_SUFFIXES
+from xltool.sources import DOCUMENT_SUFFIXES, SOURCE_SUFFIXES, TEXT_SUFFIXES
 from xltool.text import clean_text, normalize_label, short_sheet
 from xltool.values import COUNT, Formula, Parsed, parse_value
 
@@ -101,7 +101,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
                 rel = child.relative_to(p).parts
                 if any(part.startswith(".") for part in rel) or child.name.startswith("~$") or not child.is_file():
                     continue
-                if child.suffix.lower() in SOURCE_SUFFIXES:
+                if child.suffix.lower() in FOUND_IN_FOLDERS:
                     found.setdefault(_resolved(child, folders), child)
         elif p.name.startswith("~$"):
             continue  # Office lock file, matched by a shell glob such as *.xlsx
@@ -110,6 +110,10 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
         else:
             findings.append(_about_file(display_path(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
     return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
+
+
+FOUND_IN_FOLDERS = tuple(s for s in SOURCE_SUFFIXES if s not in TEXT_SUFFIXES)
+"""A folder's .txt files are notes (说明.txt), not reports: text extracted from a PDF is read when named."""
 
 
 def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
@@ -123,15 +127,14 @@ def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
     return folder / path.name
 
 
-def _not_workbook_fields(p: Path) -> dict[str, str]:
+def _not_workbook_fields(p: Path) -> dict[str, Any]:
     """F-NOT-WORKBOOK of a file given by name whose extension xltool does not read: what it is, what to do."""
     what, hint = {
         ".et": ("是 WPS 表格文件", "请在 WPS 中另存为 .xlsx"),
         ".csv": ("是 CSV 文本文件", "请使用下发的 .xlsx 模板填报"),
         ".doc": ("是旧版 Word 文档", "请在 Word 中另存为 .docx，或使用下发的 .xlsx 模板填报统计表"),
-        ".pdf": ("是 PDF 文件", "请提供 Word 或网页版本，或使用下发的 .xlsx 模板填报统计表"),
     }.get(p.suffix.lower(), ("的类型无法读取", "请使用下发的 .xlsx 模板填报"))
-    return {"what": what + "（可读取的是工作簿、Word .docx 和网页 .html）", "hint": hint}
+    return {"what": what + "（可读取的是工作簿、Word .docx、网页 .html、PDF 和 .txt 文本）", "hint": hint}
 
 
 # --------------------------------------------------------------------------- read_return
@@ -719,12 +722,22 @@ def _total_specs(fmt: Format) -> tuple[tuple[Any, bool, Any], ...]:
     values as a tuple (kept on the format: the loop runs for every file)."""
     specs = []
     for c in fmt.total_order:
+        parts_of: Callable[[Any], tuple[Any, ...]]
         if len(c.parts) > 1:
             parts_of = operator.itemgetter(*c.parts)
         else:
-            parts_of = lambda values, ids=tuple(c.parts): tuple(values[p] for p in ids)  # noqa: E731
+            parts_of = _getter(tuple(c.parts))
         specs.append((c, c.kind == COUNT, parts_of))
     return tuple(specs)
+
+
+def _getter(ids: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """itemgetter for one key returns the value, not a 1-tuple: the same shape for every total."""
+
+    def parts_of(values: Any) -> tuple[Any, ...]:
+        return tuple(values[p] for p in ids)
+
+    return parts_of
 
 
 def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any]]], book: _Book) -> None:
@@ -776,7 +789,7 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
 # --------------------------------------------------------------------------- findings
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: BaseException) -> str:
     """The first line of an exception's text: enough to act on, never a traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from xltool.model import ERROR, SEVERITY_ZH, STATUS_ZH, Finding, Report
 from xltool.text import clean_text
@@ -82,14 +82,15 @@ def print_report(report: Report, console: Console) -> None:
     from rich.text import Text
 
     summary = Table(title="校验结果", title_justify="left", show_lines=False)
-    for name, justify in (
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("单位代码", "left"),
         ("单位名称", "left"),
         ("文件", "left"),
         ("状态", "left"),
         ("错误数", "right"),
         ("警告数", "right"),
-    ):
+    )
+    for name, justify in columns:
         summary.add_column(name, justify=justify, overflow="fold")
     rows = summary_rows(report)
     passed_hidden = 0

@@ -132,10 +132,10 @@ def validate_records(
         roster_levels = {u.code: u.level for u in roster}
 
     prev_values: dict[str, dict[str, int | None]] = {}
-    formats = {r.format.id: r.format for r in readable}
+    formats = {r.fmt.id: r.fmt for r in readable}
     # a template made with last year's figures carries them: they serve where no file of last year does
     carried: dict[str, dict[str, int | None]] = {
-        unit_key(r.identity): v for r in readable if (v := carried_previous(r))
+        unit_key(r.ident): v for r in readable if (v := carried_previous(r))
     }
     findings += [f for r in readable for f in carried_findings(r)]
     if previous:
@@ -161,7 +161,7 @@ def validate_records(
             ]
         with_previous = bool(previous) or bool(carried)
         if with_previous:
-            df = add_previous(df, fmt, prev_values, [unit_key(records[i].identity) for i in df.index])
+            df = add_previous(df, fmt, prev_values, [unit_key(records[i].ident) for i in df.index])
         findings += schema_findings(df, fmt, records, with_previous=with_previous)
         frames[fmt.id] = df
 
@@ -178,14 +178,14 @@ def one_to_one(
     ((key, values),) = prev_values.items()
     name = prev_names.get(key, "")
     out: list[Finding] = []
-    if name and normalize_label(name) != normalize_label(rec.identity.unit_name):
-        out.append(_file_finding(rec, "X-NAME", previous_name=name, unit_name=rec.identity.unit_name))
-    return {unit_key(rec.identity): values}, out
+    if name and normalize_label(name) != normalize_label(rec.ident.unit_name):
+        out.append(_file_finding(rec, "X-NAME", previous_name=name, unit_name=rec.ident.unit_name))
+    return {unit_key(rec.ident): values}, out
 
 
 def _batch_year(records: Sequence[ReturnRecord]) -> int | None:
     """The year most returns are for (the latest on a tie)."""
-    counts = Counter(r.identity.year for r in records)
+    counts = Counter(r.ident.year for r in records)
     if not counts:
         return None
     return max(counts, key=lambda y: (counts[y], y))
@@ -199,16 +199,16 @@ def _file_finding(rec: ReturnRecord, rule: str, **fields: Any) -> Finding:
 def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given: bool) -> list[Finding]:
     out = []
     for rec in records:
-        if batch_year is not None and rec.identity.year != batch_year:
+        if batch_year is not None and rec.ident.year != batch_year:
             which = f"与指定的 {batch_year} 年度不符" if given else f"本批报表多数为 {batch_year} 年度"
-            out.append(_file_finding(rec, "Y-YEAR", year=rec.identity.year, which=which))
-        fmt = rec.format
-        if fmt.last_year is not None and rec.identity.year > fmt.last_year:
+            out.append(_file_finding(rec, "Y-YEAR", year=rec.ident.year, which=which))
+        fmt = rec.fmt
+        if fmt.last_year is not None and rec.ident.year > fmt.last_year:
             out.append(
                 _file_finding(
                     rec,
                     "Y-OLD-FORMAT",
-                    year=rec.identity.year,
+                    year=rec.ident.year,
                     document=fmt.document,
                     last_year=fmt.last_year,
                     superseded=f"，已被 {fmt.superseded_by} 取代" if fmt.superseded_by else "",
@@ -222,7 +222,7 @@ def duplicate_groups(records: Sequence[ReturnRecord]) -> dict[tuple[str, int], l
     groups: dict[tuple[str, int], list[ReturnRecord]] = {}
     for rec in records:
         if rec.identity is not None:
-            groups.setdefault((unit_key(rec.identity), rec.identity.year), []).append(rec)
+            groups.setdefault((unit_key(rec.ident), rec.ident.year), []).append(rec)
     return {key: group for key, group in groups.items() if len(group) > 1}
 
 
@@ -237,7 +237,7 @@ def duplicate_findings(records: Sequence[ReturnRecord]) -> list[Finding]:
                 _file_finding(
                     rec,
                     "R-DUPLICATE",
-                    unit_name=rec.identity.unit_name,
+                    unit_name=rec.ident.unit_name,
                     unit_code=code,
                     year=yr,
                     count=len(group),
@@ -252,7 +252,7 @@ def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], bat
     by_code = {u.code: u for u in roster}
     out = []
     for rec in records:
-        ident = rec.identity
+        ident = rec.ident
         unit = by_code.get(ident.unit_code)
         if unit is None:
             out.append(_file_finding(rec, "R-UNKNOWN", unit_code=ident.unit_code, unit_name=ident.unit_name))
@@ -260,7 +260,7 @@ def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], bat
             out.append(
                 _file_finding(rec, "R-NAME", unit_name=ident.unit_name, roster_name=unit.name, unit_code=unit.code)
             )
-    sent = {r.identity.unit_code for r in records}
+    sent = {r.ident.unit_code for r in records}
     when = f" {batch_year} 年度" if batch_year is not None else "本年度"
     for unit in roster:
         if unit.code not in sent:

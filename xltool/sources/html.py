@@ -16,6 +16,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from lxml import etree
 
@@ -191,7 +192,9 @@ def _holds_cells(table: etree._Element) -> bool:
 
 def _rows(table: etree._Element) -> list[etree._Element]:
     """The table's own rows (not those of nested tables): thead, body rows in order, tfoot last."""
-    head, body, foot = [], [], []
+    head: list[etree._Element] = []
+    body: list[etree._Element] = []
+    foot: list[etree._Element] = []
     for child in table:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag == "tr":
@@ -275,7 +278,7 @@ def _drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
-def _events(root: etree._Element, kept: set, inside: bool = False) -> Iterator[tuple[str, object]]:
+def _events(root: etree._Element, kept: set, inside: bool = False) -> Iterator[tuple[str, Any]]:
     """Document order: ("line", text) for each block of text outside the kept tables,
     ("heading", text) for h1/h2, ("table", element) for each kept table. lxml walks the tree
     (``iterwalk``): a page of 100,000 cells is read in about a second."""

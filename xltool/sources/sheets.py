@@ -86,11 +86,11 @@ def sheet_table(number: int, sheet: str, rows: list[list[Any]], merged: list) ->
     used_rows = max((c.row + c.rowspan for c in cells if c.text), default=0)
     used_cols = max((c.col + c.colspan for c in cells if c.text), default=0)
     kept = []
-    for c in cells:  # a merged blank range beyond the printed area is formatting, not table
-        if c.row < used_rows and c.col < used_cols:
-            rowspan = min(c.rowspan, used_rows - c.row)
-            colspan = min(c.colspan, used_cols - c.col)
-            kept.append(DocCell(c.row, c.col, c.text, rowspan, colspan, c.ref))
+    for cell in cells:  # a merged blank range beyond the printed area is formatting, not table
+        if cell.row < used_rows and cell.col < used_cols:
+            rowspan = min(cell.rowspan, used_rows - cell.row)
+            colspan = min(cell.colspan, used_cols - cell.col)
+            kept.append(DocCell(cell.row, cell.col, cell.text, rowspan, colspan, cell.ref))
     return DocTable(number=number, cells=kept, sheet=sheet)
 
 
