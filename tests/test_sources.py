@@ -208,7 +208,7 @@ def test_sniffing_by_content_not_name():
     page = (FIXTURES / "rowspan_22.html").read_bytes()
     assert sniff(page, ".doc") == "html"  # Word "saved as web page", named .doc
     assert read_document(Path("年报.xls"), page, "年报.xls").kind == "html"
-    assert sniff(b"%PDF-1.7\n", ".docx") == "F-NOT-DOCUMENT"
+    assert sniff(b"%PDF-1.7\n", ".docx") == "pdf"
     assert ".docx" in DOCUMENT_SUFFIXES and ".html" in DOCUMENT_SUFFIXES
 
 
@@ -521,7 +521,7 @@ def test_docx_deep_nesting_refused():
     [
         ("empty.html", b"", "F-EMPTY"),
         ("random.docx", random.Random(7).randbytes(4096), "F-NOT-DOCUMENT"),
-        ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\n1 0 obj", "F-NOT-DOCUMENT"),
+        ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\n1 0 obj", "F-CORRUPT"),
         (
             "old.doc",
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le") + bytes(512),

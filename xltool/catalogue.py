@@ -155,6 +155,14 @@ CODES: tuple[Code, ...] = (
         note="读取公布的报告时：PDF、旧版 .doc、纯文本或无法识别的文件",
     ),
     Code(
+        "F-SCANNED",
+        ERROR,
+        "文件",
+        "扫描件，没有文字层",
+        "“{name}”：扫描件，没有文字层：请提供 Word 或网页版本",
+        note="PDF 的各页都没有文字（扫描或拍照所得），其中的数字无法读取，也不去猜",
+    ),
+    Code(
         "F-TOO-LARGE",
         ERROR,
         "文件",

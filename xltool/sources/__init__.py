@@ -7,7 +7,8 @@ zip), its suffix only where the content cannot tell. Whatever cannot be read saf
 
 ===============  ==========================================================================
 F-EMPTY          0 bytes
-F-NOT-DOCUMENT   not a kind of file read here (PDF, old .doc, random bytes, plain text)
+F-NOT-DOCUMENT   not a kind of file read here (old .doc, random bytes)
+F-SCANNED        a PDF without a text layer (a scan), from ``xltool.sources.pdf``
 F-CORRUPT        broken zip, XML that does not parse, a page that cannot be decoded
 F-TOO-LARGE      over the size limit, nesting too deep, too many tables or cells
 F-XML-ENTITY     DOCTYPE / entity declarations (entity bombs, external entities)
@@ -40,7 +41,9 @@ from xltool.sources.limits import (
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".mht", ".mhtml")
 DOCX_SUFFIXES = (".docx", ".docm")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES
+PDF_SUFFIXES = (".pdf",)
+TEXT_SUFFIXES = (".txt",)
+DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES + TEXT_SUFFIXES
 """Files read only as documents (a workbook is first tried as a template: ``WORKBOOK_SUFFIXES``)."""
 SOURCE_SUFFIXES = DOCUMENT_SUFFIXES + WORKBOOK_SUFFIXES
 
@@ -59,6 +62,14 @@ def read_document(path: Path, data: bytes, file: str) -> Document:
         from xltool.sources.docx import read_docx
 
         return read_docx(data, file, name)
+    if kind == "pdf":
+        from xltool.sources.pdf import read_pdf
+
+        return read_pdf(data, file, name)
+    if kind == "text":
+        from xltool.sources.text import read_text
+
+        return read_text(data, file, name)
     if kind == "workbook":
         from xltool.sources.sheets import read_sheets
 
@@ -101,8 +112,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def sniff(data: bytes, suffix: str = "") -> str:
-    """What ``data`` is: "html", "mht", "docx", "workbook", or the code of a refusal
-    ("F-EMPTY", "F-NOT-DOCUMENT", "F-CORRUPT", "F-ENCRYPTED"). Content decides; the suffix only
+    """What ``data`` is: "html", "mht", "docx", "workbook", "pdf", "text" (a .txt that is no page), or
+    the code of a refusal ("F-EMPTY", "F-NOT-DOCUMENT", "F-CORRUPT", "F-ENCRYPTED"). Content decides; the suffix only
     breaks ties (a zip too broken to list its parts)."""
     if not data:
         return "F-EMPTY"
@@ -114,8 +125,8 @@ def sniff(data: bytes, suffix: str = "") -> str:
         if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
             return "workbook"
         return "F-NOT-DOCUMENT"
-    if data.startswith(b"%PDF"):
-        return "F-NOT-DOCUMENT"
+    if data[:1024].lstrip().startswith(b"%PDF"):
+        return "pdf"
     head = _head_text(data[:4096])
     if head is None:
         return "F-NOT-DOCUMENT"
@@ -128,6 +139,8 @@ def sniff(data: bytes, suffix: str = "") -> str:
         return "html"
     if suffix in HTML_SUFFIXES and low.startswith("<"):
         return "html"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
     return "F-NOT-DOCUMENT"
 
 
