@@ -732,7 +732,8 @@ def update_readme(text: str) -> str:
         pattern = re.compile(rf"<!-- codes:{name}:begin -->\n.*?<!-- codes:{name}:end -->", re.S)
         if len(pattern.findall(text)) != 1:
             raise InternalError(f"README: expected one <!-- codes:{name}:begin --> … <!-- codes:{name}:end --> block")
-        text = pattern.sub(lambda _m, n=name, t=table: _block(n, t), text)
+        block = _block(name, table)
+        text = pattern.sub(block.replace("\\", "\\\\"), text)  # the block is literal text, not a pattern
     return text
 
 
