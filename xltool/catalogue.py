@@ -136,7 +136,7 @@ CODES: tuple[Code, ...] = (
         ERROR,
         "文件",
         "设置了打开密码",
-        "“{name}”设置了打开密码，无法读取；请在 Excel/WPS 中去掉打开密码后重新保存",
+        "“{name}”设置了打开密码，无法读取；请在原来的软件（Excel、WPS、Word 或 PDF 阅读器）中去掉打开密码后重新保存",
     ),
     Code(
         "F-NOT-WORKBOOK",
