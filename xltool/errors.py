@@ -21,6 +21,14 @@ class ConsolidationRefused(XltoolError):
     "Consolidation would be wrong (invalid or duplicate returns); nothing was written."
 
 
+class PublishRefused(XltoolError):
+    "A return to publish has errors: nothing was written; ``validation`` holds the findings to show."
+
+    def __init__(self, message: str, validation: object = None):
+        super().__init__(message)
+        self.validation = validation
+
+
 class InvalidArgument(UsageError, ValueError):
     "A library call names something the definition does not have: a cell id, a cover field, a cell kind, an A1 address."
 
