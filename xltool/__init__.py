@@ -38,6 +38,8 @@ _EXPORTS = {
     "validate_paths": "xltool.validate:validate_paths",
     "Validation": "xltool.validate:Validation",
     "consolidate": "xltool.consolidation:consolidate",
+    "publish": "xltool.publish:publish",
+    "Published": "xltool.publish:Published",
     "Consolidation": "xltool.consolidation:Consolidation",
     "catalogue": "xltool.catalogue:catalogue",
     "XltoolError": "xltool.errors:XltoolError",
@@ -47,6 +49,7 @@ __all__ = [
     "Consolidation",
     "Finding",
     "Format",
+    "Published",
     "Report",
     "Unit",
     "Validation",
@@ -55,6 +58,7 @@ __all__ = [
     "consolidate",
     "get_format",
     "load_format",
+    "publish",
     "read_return",
     "read_roster",
     "validate_paths",
@@ -86,6 +90,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from xltool.definition import load as load_format
     from xltool.errors import XltoolError
     from xltool.model import Finding, Report, Unit
+    from xltool.publish import Published, publish
     from xltool.reader import read_return
     from xltool.roster import read_roster
     from xltool.template import write_template, write_templates

@@ -122,6 +122,7 @@ def main() -> None:
       xltool template     生成各单位的填报模板（已锁定，含公式和勾稽校验）
       xltool validate     校验各单位报回的工作簿，指出错误所在单元格
       xltool consolidate  汇总有效报表，生成本级汇总工作簿（可继续上报汇总）
+      xltool publish      把校验通过的报表生成可公开的年度报告（网页、Word）
       xltool demo         用自带样例演示完整流程
     """
 
@@ -465,3 +466,53 @@ def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, do
     for source, why in result.skipped.items():
         notes.print(f"未导入：{source}（{why}）", markup=False)
     sys.exit(EXIT_OK if result.valid else EXIT_FINDINGS)
+
+
+@main.command("publish", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="保存网页和 Word 文件的文件夹。")
+@click.option("--html", "html", is_flag=True, help="只生成网页：整页（可打印在 A4 纸上）和可粘贴到网站编辑器的表格片段。")
+@click.option("--docx", "docx", is_flag=True, help="只生成 Word 文件（.docx）。两个都不给时都生成。")
+@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单：核对单位，按名称找到单位代码。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；年度不同的报表按错误处理。")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@document_options
+@handle_errors
+def publish_command(paths, out_dir, html, docx, roster, year, jobs, blank_as_zero, doc_unit_code, doc_unit_name):
+    """把校验通过的报表（或汇总表）生成可直接公开的年度报告：网页和 Word。
+
+    每份报表生成“<单位><年度>年政府信息公开工作年度报告”的网页（整页和表格片段）与 Word 文件：
+    表二、表三、表四与公布格式的版式一致，数字就是校验过的数字，不必再手工录入；Word 中一、五、六
+    部分的文字留有标黄的占位文字，请替换后再发布。任何报表有错误时不生成任何文件（退出代码 1）；
+    已有的文件不会被覆盖（新文件名加“ (2)”）。退出代码：0 已生成，1 有错误未生成，2 无法运行。
+
+    \b
+    例：
+      xltool publish 汤旺县2024年度汇总.xlsx --out 发布
+      xltool publish 收件箱 --out 发布 --roster 名单.csv --docx
+    """
+    from rich.console import Console
+
+    from xltool.errors import PublishRefused
+    from xltool.publish import publish
+    from xltool.report import print_report
+    from xltool.roster import read_roster
+
+    units = read_roster(roster) if roster else None
+    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    both = not html and not docx
+    console = Console(highlight=False, soft_wrap=True)
+    try:
+        result = publish(
+            paths, out_dir, html=html or both, docx=docx or both, roster=units, options=options, year=year, jobs=jobs
+        )
+    except PublishRefused as exc:
+        print_report(exc.validation.report, console)
+        click.echo(f"未发布：{exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    print_report(result.validation.report, console)
+    for source, written in result.written.items():
+        for path in written:
+            console.print(f"已发布：{source} → {path}", markup=False)
+    if result.paths and any(p.suffix == ".docx" for p in result.paths):
+        console.print("请在 Word 中把标黄的占位文字（一、五、六部分）换成本单位的内容后再发布。", markup=False)
