@@ -27,7 +27,7 @@ def test_demo_runs_the_year_and_rolls_up_the_city(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     out = done.stdout
-    for step in ("1 下发模板", "2 收集", "3 校验", "4 退回修改", "5 汇总", "6 上报"):
+    for step in ("1 下发模板", "2 收集", "3 校验", "4 退回修改", "5 汇总", "6 上报", "7 发布"):
         assert step in out
     assert "住建局" in out or "住房和城乡建设局" in out
     assert "未报送：汤旺县财政局" in out
@@ -67,6 +67,17 @@ def test_demo_runs_the_year_and_rolls_up_the_city(tmp_path):
     assert "230723101" in detail and set(detail["230723101"].values()) == {0}
     assert list(detail) == sorted(detail)  # unit-code order
     assert DETAIL_SHEET in __import__("openpyxl").load_workbook(county, read_only=True).sheetnames
+
+    # 7 发布: the county's and 乌伊岭镇's reports, as a web page, its table fragment and a Word file, with
+    # exactly the figures of the county's consolidated workbook and of the town's return.
+    published = root / "汤旺县" / "7-发布"
+    town = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱" / "乌伊岭镇2024年政务公开统计表.xlsx"
+    for unit, source in (("汤旺县", county), ("乌伊岭镇", town)):
+        title = f"{unit}2024年政府信息公开工作年度报告"
+        files = [published / f"{title}.html", published / f"{title}（表格片段）.html", published / f"{title}.docx"]
+        for path in files:
+            assert path.name in out
+            assert read_return(path).values == read_return(source).values, path.name
 
 
 def test_demo_never_overwrites(tmp_path):

@@ -1,6 +1,6 @@
 """Run a whole reporting year on the bundled samples: what a county does each January.
 
-下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报, into a new folder, never overwriting anything.
+下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报 → 发布, into a new folder, never overwriting anything.
 """
 
 from __future__ import annotations
@@ -44,11 +44,13 @@ def fresh_folder(target: str | Path | None) -> Path:
 
 
 def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
-    """Generate templates, validate the sample inbox, annotate, consolidate two counties, roll up the city."""
+    """Generate templates, validate the sample inbox, annotate, consolidate two counties, roll up the city,
+    publish the county's and a town's reports."""
     from samples import SAMPLES_DIR
     from xltool.annotate import annotate
     from xltool.consolidation import consolidate
     from xltool.definition import get_format
+    from xltool.publish import publish
     from xltool.report import write_report_workbook
     from xltool.roster import read_roster
     from xltool.template import write_templates
@@ -124,6 +126,18 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
         f"行政处罚 {t3['t2_6.penalty.decisions']} 件"
     )
     result.steps.append((f"{CITY.name}：市级汇总表", city_out))
+
+    county_dir = root / "汤旺县"
+    town = county_dir / "2-收件箱" / "乌伊岭镇2024年政务公开统计表.xlsx"
+    published = publish([county_outputs[0], town], county_dir / "7-发布")
+    say(
+        f"\n7 发布：汤旺县的汇总表和乌伊岭镇的报表直接生成年度报告的网页和 Word 文件（表二至表四就是校验过的数字，"
+        f"不必再录入）→ {county_dir / '7-发布'}"
+    )
+    for path in published.paths:
+        say(f"    {path.name}")
+    docx = next(p for p in published.paths if p.suffix == ".docx" and p.name.startswith("汤旺县"))
+    result.steps.append(("汤旺县：可公开的年度报告（Word，一、五、六部分的文字待填写）", docx))
 
     say("\n打开以下文件查看：")
     for what, path in result.steps:
