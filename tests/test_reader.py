@@ -412,9 +412,10 @@ def test_discover_walks_folders_in_order_and_skips_what_is_not_a_return(tmp_path
     ]:
         (root / name).write_bytes(b"")
     files, found = discover([root, root / "b.xlsx"])
-    assert [p.relative_to(root).as_posix() for p in files] == [
+    assert [p.relative_to(root).as_posix() for p in files] == [  # a PDF is read; a folder's .txt is a note
         "A.XLSX",
         "b.xlsx",
+        "f.pdf",
         "乡镇/c.ods",
         "乡镇/d.xls",
         "乡镇/e.xlsm",

@@ -180,6 +180,18 @@ class Table:
     header_rows: tuple[int, ...]  # 0-based
     grids: tuple[Grid, ...]
 
+    @property
+    def printed_labels(self) -> dict[Span, str]:
+        """Every header and row label the table prints (not its title), by where it is drawn."""
+        spans: dict[Span, str] = {}
+        for lab in self.labels:
+            spans.setdefault(lab.span, lab.text)
+        for g in self.grids:
+            for line in g.rows + g.columns:
+                if line.span is not None:
+                    spans.setdefault(line.span, line.label)
+        return spans
+
 
 @dataclass(frozen=True)
 class CoverField:
@@ -368,13 +380,7 @@ class TableLayout:
 
 
 def _table_layout(fmt: Format, t: Table) -> TableLayout:
-    spans: dict[Span, str] = {t.title_span: t.title}
-    for lab in t.labels:
-        spans.setdefault(lab.span, lab.text)
-    for g in t.grids:
-        for line in g.rows + g.columns:
-            if line.span is not None:
-                spans.setdefault(line.span, line.label)
+    spans: dict[Span, str] = {t.title_span: t.title, **t.printed_labels}
     cells = [c for c in fmt.cells.values() if c.table == t.key]
     last = max([s.last_row for s in spans] + [c.row for c in cells])
     return TableLayout(

@@ -10,13 +10,13 @@ the document says, and last year's published reports become the baseline for ``-
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xltool.definition import Format
 from xltool.errors import UsageError
 from xltool.from_document import ReadOptions
-from xltool.model import IMPORTED, Identity, ReturnRecord, Unit
+from xltool.model import IMPORTED, ReturnRecord, Unit
 from xltool.validate import Validation, validate_paths
 
 
@@ -47,7 +47,13 @@ def import_documents(
     as a workbook of kind IMPORTED; files already in xltool's layout are listed as skipped. Never
     overwrites a file: a name in use gets " (2)", " (3)" … Raises UsageError when nothing can be read
     or ``out_dir`` cannot be used."""
-    from xltool.template import DEFAULT_PASSWORD, draw_return, draw_source_findings, write_workbook
+    from xltool.template import (
+        DEFAULT_PASSWORD,
+        draw_return,
+        draw_source_findings,
+        template_identity,
+        write_workbook,
+    )
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -67,16 +73,8 @@ def import_documents(
             result.skipped[rec.file] = "无法读取或无法确定单位、年度，未导入（见校验结果）"
             continue
         fmt, ident = rec.format, rec.identity
-        identity = Identity(
-            format_id=fmt.id,
-            format_version=fmt.version,
-            fingerprint=fmt.fingerprint,
-            unit_code=ident.unit_code,
-            unit_name=ident.unit_name,
-            unit_level=ident.unit_level,
-            year=ident.year,
-            kind=IMPORTED,
-            xltool_version=_version(),
+        identity = replace(
+            template_identity(fmt, ident.unit, ident.year, kind=IMPORTED),
             source_file=rec.path.name,
             source_sha256=rec.sha256,
         )
@@ -118,8 +116,3 @@ def _free_name(folder: Path, name: str) -> Path:
         n += 1
     return path
 
-
-def _version() -> str:
-    import xltool
-
-    return xltool.__version__

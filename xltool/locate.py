@@ -246,13 +246,7 @@ class _Spec:
         return len(self.labels) - 1
 
     def _table(self, fmt: Format, ti: int, t) -> _TableSpec:
-        spans: dict[Span, str] = {}
-        for lab in t.labels:
-            spans.setdefault(lab.span, lab.text)
-        for g in t.grids:
-            for line in g.rows + g.columns:
-                if line.span is not None:
-                    spans.setdefault(line.span, line.label)
+        spans: dict[Span, str] = t.printed_labels
         cells = [c for c in fmt.cells.values() if c.table == t.key]
         at_cell = {(c.row, c.col + k): c for c in cells for k in range(c.width)}
         covering: dict[tuple[int, int], Span] = {}
