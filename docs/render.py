@@ -12,8 +12,10 @@ template-carried-t2.png: a template made with last year's figures (``xltool temp
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -23,11 +25,13 @@ from xltool.annotate import annotate
 from xltool.definition import get_format
 from xltool.model import Unit
 from xltool.previous import read_last_year
+from xltool.publish import publish
 from xltool.template import template_file_name, write_templates
 from xltool.validate import validate_paths
 
 DOCS = Path(__file__).resolve().parent
 RETURN = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱" / "住建局 统计表.xlsx"
+PUBLISHED = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱" / "汤旺河镇统计表(1).xlsx"
 T3_TITLE = "三、收到和处理政府信息公开申请情况"
 T2_TITLE = "二、主动公开政府信息情况"
 LAST_YEAR = SAMPLES_DIR / "汤旺县" / "2023" / "汤旺县2023年度政府信息公开统计汇总.xlsx"
@@ -82,6 +86,56 @@ def carried_template(work: Path) -> Path:
     return filled
 
 
+def pages_with(pdf: Path, text: str) -> list[int]:
+    """Every PDF page showing ``text``, or the line it starts (a table split by a page break)."""
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout.split("\f")
+    first = page_with(pdf, text)
+    return [first] + ([first + 1] if first < len(pages) and pages[first].strip() else [])
+
+
+def _ppm(path: Path) -> tuple[int, int, bytes]:
+    """A binary PPM (P6, what pdftoppm writes without -png): width, height, RGB bytes."""
+    data = path.read_bytes()
+    fields = data.split(maxsplit=4)
+    assert fields[0] == b"P6" and fields[3] == b"255", path
+    return int(fields[1]), int(fields[2]), fields[4]
+
+
+def side_by_side(ppms: list[Path], png: Path, gap: int = 12) -> None:
+    """Pages next to each other on a grey ground, written as PNG with zlib alone (no imaging library)."""
+    pages = [_ppm(p) for p in ppms]
+    height = max(h for _, h, _ in pages)
+    width = sum(w for w, _, _ in pages) + gap * (len(pages) + 1)
+    grey = b"\xd0\xd0\xd0"
+    rows = []
+    for y in range(height):
+        row = grey * gap
+        for w, h, rgb in pages:
+            row += (rgb[y * w * 3 : (y + 1) * w * 3] if y < h else grey * w) + grey * gap
+        rows.append(b"\x00" + row)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    png.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")
+    )
+
+
+def render_report(docx: Path, png: Path, work: Path) -> None:
+    """The Word report's pages holding 表三, at 60 dpi, side by side."""
+    out = work / "pdf"
+    soffice(["--convert-to", "pdf", "--outdir", str(out), str(docx)], work / "profile")
+    pdf = out / (docx.stem + ".pdf")
+    ppms = []
+    for page in pages_with(pdf, T3_TITLE):
+        stem = work / f"page-{page}"
+        subprocess.run(["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)], check=True)
+        ppms.append(stem.with_suffix(".ppm"))
+    side_by_side(ppms, png)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -95,7 +149,12 @@ def main() -> None:
         carried = carried_template(work)
         render(carried, DOCS / "template-carried.png", work, T3_TITLE, crop=(50, 60, 830, 140))
         render(carried, DOCS / "template-carried-t2.png", work, T2_TITLE, crop=(81, 94, 918, 117), dpi=130)
-    print("docs/template-t3.png, docs/annotated-t3.png, docs/template-carried.png, docs/template-carried-t2.png")
+        docx = next(p for p in publish([PUBLISHED], work / "published", html=False).paths)
+        render_report(docx, DOCS / "publish-tables.png", work)
+    print(
+        "docs/template-t3.png, docs/annotated-t3.png, docs/template-carried.png, docs/template-carried-t2.png, "
+        "docs/publish-tables.png"
+    )
 
 
 if __name__ == "__main__":
