@@ -726,7 +726,7 @@ def test_a_folder_without_workbooks(tmp_path):
     folder = tmp_path / "报回"
     folder.mkdir()
     (folder / "说明.txt").write_text("报表见附件", encoding="utf-8")
-    (folder / "报告.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "报告.doc").write_bytes(b"")  # old Word: not read
     for args in (
         ("validate", str(folder)),
         ("consolidate", str(folder), "--out", str(tmp_path / "x.xlsx"), *CONSOLIDATE),
