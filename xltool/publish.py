@@ -92,17 +92,10 @@ class PrintedTable:
 def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -> PrintedTable:
     """Lay ``table`` out from the definition: every label, row and column label and figure at its span."""
     top = table.title_span.last_row + 1
-    spans: dict[Span, tuple[str, str, str]] = {}
     header = set(table.header_rows)
-    for lab in table.labels:
-        spans.setdefault(lab.span, (lab.text, COL if lab.span.first_row in header else ROW, ""))
-    for g in table.grids:
-        for line in g.columns:
-            if line.span is not None:
-                spans.setdefault(line.span, (line.label, COL, ""))
-        for line in g.rows:
-            if line.span is not None:
-                spans.setdefault(line.span, (line.label, ROW, ""))
+    spans: dict[Span, tuple[str, str, str]] = {
+        span: (text, COL if span.first_row in header else ROW, "") for span, text in table.printed_labels.items()
+    }
     for cell in fmt.cells.values():
         if cell.table != table.key:
             continue
