@@ -124,6 +124,7 @@ def main() -> None:
       xltool consolidate  汇总有效报表，生成本级汇总工作簿（可继续上报汇总）
       xltool publish      把校验通过的报表生成可公开的年度报告（网页、Word）
       xltool demo         用自带样例演示完整流程
+      xltool serve        在浏览器中完成以上各步（本机网页，不用命令行）
     """
 
 
@@ -392,6 +393,27 @@ def demo_command(folder):
     from xltool.demo import run_demo
 
     run_demo(folder, say=click.echo)
+
+
+@main.command("serve", context_settings=CONTEXT)
+@click.argument("folder", required=False, default=".", type=click.Path(file_okay=False, exists=True))
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址（默认只有本机能连接；其他地址会给出警告）。")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="端口（0 为自动选择）。")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
+@handle_errors
+def serve_command(folder, host, port, no_browser):
+    """在浏览器中完成一年的工作：名单、下发模板、收件箱、校验、汇总（本机网页）。
+
+    FOLDER 是本年度的工作文件夹（默认当前文件夹），布局与 xltool demo 相同：名单.csv、1-下发模板、
+    2-收件箱、3-校验、4-退回修改、5-汇总。第一行输出带令牌的链接；按 Ctrl-C 停止。
+
+    \b
+    例：
+      xltool serve 汤旺县2024
+    """
+    from xltool.serve import serve
+
+    serve(folder, host=host, port=port, open_browser=not no_browser)
 
 
 @main.command("rules", context_settings=CONTEXT)

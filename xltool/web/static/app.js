@@ -1,0 +1,150 @@
+// xltool serve: drag and drop, uploads with progress, jobs polled until done. No build step.
+"use strict";
+const token = document.querySelector('meta[name="xltool-token"]').content;
+const $ = (sel) => document.querySelector(sel);
+
+function say(text, bad) {
+  const box = $("#message");
+  box.textContent = text;
+  box.className = "message" + (bad ? " bad" : "");
+  box.hidden = !text;
+}
+
+function progress(fraction, text) {
+  const box = $("#progress");
+  box.hidden = fraction === null;
+  if (fraction !== null) {
+    box.querySelector(".bar span").style.width = Math.round(fraction * 100) + "%";
+    box.querySelector(".what").textContent = text || "";
+  }
+}
+
+// POST with the token in a header (the cookie alone does not change anything: CSRF)
+function send(url, body, onUpload) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-Xltool-Token", token);
+    if (body && !(body instanceof FormData)) {
+      xhr.setRequestHeader("Content-Type", "application/json");
+      body = JSON.stringify(body);
+    }
+    if (onUpload) xhr.upload.onprogress = (e) => e.lengthComputable && onUpload(e.loaded / e.total);
+    xhr.onload = () => {
+      let data = {};
+      try { data = JSON.parse(xhr.responseText); } catch (e) { data = { error: xhr.responseText }; }
+      resolve({ status: xhr.status, data });
+    };
+    xhr.onerror = () => resolve({ status: 0, data: { error: "无法连接 xltool serve（已停止？）" } });
+    xhr.send(body || null);
+  });
+}
+
+async function job(url, body, what) {
+  progress(0, what + "……");
+  const started = await send(url, body);
+  if (started.status !== 202) { progress(null); say(started.data.error || "出错了", true); return null; }
+  let state = started.data;
+  while (state.state === "running") {
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await fetch("/api/jobs/" + state.id, { headers: { "X-Xltool-Token": token } });
+    state = await res.json();
+    const frac = state.total ? state.done / state.total : 0;
+    progress(frac, `${what}：${state.done} / ${state.total || "?"} ${state.file || ""}`);
+  }
+  progress(null);
+  if (state.state === "failed") { say(state.message, true); return null; }
+  return state.result;
+}
+
+async function upload(files, overwrite) {
+  const form = new FormData();
+  for (const f of files) form.append("files", f, f.name);
+  const res = await send("/api/upload" + (overwrite ? "?overwrite=1" : ""), form,
+    (f) => progress(f, `上传 ${files.length} 个文件：${Math.round(f * 100)}%`));
+  progress(null);
+  if (res.status === 409) {
+    const again = files.filter((f) => res.data.conflicts.includes(safeName(f.name, res.data.conflicts)));
+    if (again.length && confirm(res.data.error)) return upload(again, true);
+    return true;
+  }
+  if (res.status !== 200) { say(res.data.error || "上传失败", true); return false; }
+  return true;
+}
+
+// the server's name of a file: matched by the end of its name (the server strips folders)
+function safeName(name, conflicts) {
+  return conflicts.find((c) => name === c || name.endsWith(c)) || name;
+}
+
+async function receive(fileList) {
+  const files = Array.from(fileList);
+  if (!files.length) return;
+  if (await upload(files, false)) {
+    const result = await job("/api/check", null, "校验");
+    if (result) location.reload();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const zone = $("#dropzone");
+  if (zone) {
+    ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
+    ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
+    zone.addEventListener("drop", (e) => receive(e.dataTransfer.files));
+    $("#inbox-files").addEventListener("change", (e) => receive(e.target.files));
+  }
+  const check = $("#check-now");
+  if (check) check.addEventListener("click", async () => { if (await job("/api/check", null, "校验")) location.reload(); });
+
+  const roster = $("#roster-form");
+  if (roster) roster.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const file = $("#roster-file").files[0];
+    if (!file) { say("请选择名单文件", true); return; }
+    const form = new FormData();
+    form.append("file", file, file.name);
+    let res = await send("/api/roster", form);
+    if (res.status === 409 && confirm(res.data.error)) res = await send("/api/roster?overwrite=1", form);
+    if (res.status === 200) location.reload(); else if (res.status !== 409) say(res.data.error, true);
+  });
+  $("#roster-file")?.addEventListener("change", () => roster.requestSubmit());
+
+  const templates = $("#templates-form");
+  if (templates) templates.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (await job("/api/templates", { year: $("#templates-year").value }, "生成模板")) location.reload();
+  });
+
+  const cons = $("#consolidate-form");
+  if (cons) cons.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const data = new FormData(cons);
+    const body = {
+      unit_code: data.get("unit_code"), unit_name: data.get("unit_name"), level: data.get("level"),
+      files: data.getAll("files"), exclude_invalid: data.get("exclude_invalid") === "1",
+      use: [...data.keys()].filter((k) => k.startsWith("use:")).map((k) => data.get(k)),
+    };
+    if (!body.files.length) { say("请至少选择一份报表", true); return; }
+    const result = await job("/api/consolidate", body, "汇总");
+    if (!result) return;
+    let text = `已生成汇总表：${result.file}（汇总 ${result.included} 个单位）`;
+    for (const x of result.excluded) text += `\n未汇总：${x.file}（${x.reason}）`;
+    if (result.missing.length) text += `\n名单中未报送：${result.missing.join("、")}`;
+    sessionStorage.setItem("xltool-message", text);
+    location.reload();
+  });
+  const pub = $("#publish-form");
+  if (pub) pub.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const data = new FormData(pub);
+    const body = { files: data.getAll("files"), kinds: data.getAll("kinds") };
+    if (!body.files.length) { say("请至少选择一份汇总表或报表", true); return; }
+    const result = await job("/api/publish", body, "发布");
+    if (!result) return;
+    sessionStorage.setItem("xltool-message", "已发布：\n" + result.files.join("\n"));
+    location.reload();
+  });
+  const kept = sessionStorage.getItem("xltool-message");
+  if (kept) { sessionStorage.removeItem("xltool-message"); say(kept, false); }
+});
