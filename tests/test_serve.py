@@ -3,6 +3,7 @@ subprocess (URL line, Ctrl-C), and the whole year in the system Chromium driven 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -51,7 +52,10 @@ def files_field(*paths: Path, names: list[str] | None = None) -> list:
 def cli_json(cwd: Path, *names: str) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "xltool", "validate", "--format", "json", *names],
-        cwd=cwd, capture_output=True, text=True, encoding="utf-8",
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
     )
     assert out.returncode in (0, 1), out.stderr
     return json.loads(out.stdout)
@@ -162,7 +166,9 @@ def test_upload_limits(tmp_path):
     c = client(tmp_path / "year", limits=small)
     assert c.post("/api/upload", files=files_field(ret)).status_code == 413
     c = client(tmp_path / "year", limits=Limits(files=2))
-    assert c.post("/api/upload", files=files_field(ret, ret, ret, names=["1.xlsx", "2.xlsx", "3.xlsx"])).status_code == 413
+    assert (
+        c.post("/api/upload", files=files_field(ret, ret, ret, names=["1.xlsx", "2.xlsx", "3.xlsx"])).status_code == 413
+    )
     c = client(tmp_path / "year", limits=Limits(request_bytes=1000))
     assert c.post("/api/upload", files=files_field(ret)).status_code == 413
     assert not list((tmp_path / "year").rglob("*.xlsx"))  # refused whole: nothing written
@@ -262,7 +268,7 @@ def test_year_through_the_api(tmp_path):
     assert job["state"] == "done", job
     z = c.get("/download/templates.zip")
     assert z.status_code == 200
-    names = zipfile.ZipFile(__import__("io").BytesIO(z.content)).namelist()
+    names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
     assert len(names) == job["result"]["count"] and all(n.startswith("1-下发模板/") for n in names)
 
     src = tmp_path / "src"
@@ -275,15 +281,17 @@ def test_year_through_the_api(tmp_path):
     assert units["乌伊岭镇"] == "passed" and units["汤旺河镇"] == "errors" and "missing" in units.values()
     assert status["check"]["stale"] is False
     # the page's findings are the CLI's, run in the year's folder
-    shutil.copy(year / "名单.csv", tmp_path / "roster.csv")
     cli = subprocess.run(
         [sys.executable, "-m", "xltool", "validate", "2-收件箱", "--roster", "名单.csv", "--format", "json"],
-        cwd=year, capture_output=True, text=True, encoding="utf-8",
+        cwd=year,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
     )
     assert json.loads(cli.stdout) == json.loads((year / "3-校验" / "校验结果.json").read_text(encoding="utf-8"))
     page = c.get("/check?show=error").text
     assert "T3-R1" in page and "表三" in page
-    zipped = zipfile.ZipFile(__import__("io").BytesIO(c.get("/download/check.zip").content)).namelist()
+    zipped = zipfile.ZipFile(io.BytesIO(c.get("/download/check.zip").content)).namelist()
     assert "3-校验/校验报告.xlsx" in zipped and any(n.startswith("4-退回修改/") for n in zipped)
 
     job = wait(c, c.post("/api/consolidate", json={"unit_code": "230723", "unit_name": "汤旺县"}).json())
@@ -309,7 +317,10 @@ def test_year_through_the_api(tmp_path):
 def test_serve_command_url_token_and_ctrl_c(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "xltool", "serve", "--no-browser", "--port", "0", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
     )
     try:
         line = proc.stdout.readline().rstrip("\n")
@@ -334,7 +345,10 @@ def test_serve_command_url_token_and_ctrl_c(tmp_path):
 def test_serve_warns_off_loopback(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "xltool", "serve", "--no-browser", "--host", "0.0.0.0", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
     )
     try:
         assert proc.stdout.readline().startswith("http://127.0.0.1:")
@@ -366,13 +380,25 @@ def test_the_year_in_chromium(tmp_path):
     downloads.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "xltool", "serve", "--no-browser", str(year)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
     )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM or ""
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
     options.add_experimental_option(
         "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
@@ -400,8 +426,10 @@ def test_the_year_in_chromium(tmp_path):
             assert len(z.namelist()) == len(list((year / "1-下发模板").glob("*.xlsx"))) > 5
 
         filled = tmp_path / "filled"
-        returns = [make_return(filled, TOWN, name="乌伊岭镇 最终版.xlsx"),
-                   make_return(filled, TOWN2, WRONG, name="汤旺河镇.xlsx")]
+        returns = [
+            make_return(filled, TOWN, name="乌伊岭镇 最终版.xlsx"),
+            make_return(filled, TOWN2, WRONG, name="汤旺河镇.xlsx"),
+        ]
         driver.find_element(By.LINK_TEXT, "2 收件箱").click()
         driver.find_element(By.ID, "inbox-files").send_keys("\n".join(map(str, returns)))
         until(lambda d: "有错误" in d.find_element(By.CSS_SELECTOR, "table.status").text)
