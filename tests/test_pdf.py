@@ -259,8 +259,12 @@ def _bounded(path: Path) -> tuple[list[str], float, float]:
         "import resource, sys, time; from pathlib import Path; from xltool.reader import read_return;"
         "t = time.perf_counter(); rec = read_return(Path(sys.argv[1])); s = time.perf_counter() - t;"
         "print(','.join(f.rule for f in rec.findings)); print(s);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "status = Path('/proc/self/status');"
+        "hwm = [l for l in status.read_text().splitlines() if l.startswith('VmHWM:')] if status.exists() else [];"
+        "print(int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
+    # ru_maxrss survives exec on Linux (a child of a large pytest would report the parent's peak);
+    # VmHWM is this program's own high-water mark
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     rules, seconds, peak = proc.stdout.split("\n")[:3]
@@ -275,6 +279,7 @@ def _bounded(path: Path) -> tuple[list[str], float, float]:
         ("扫描件.pdf", image_only, "F-SCANNED"),
     ],
 )
+@pytest.mark.skipif(sys.platform == "win32", reason="peak memory is read from /proc or the resource module")
 def test_hostile_pdf_is_one_finding_within_bounds(tmp_path, name, make, code):
     path = tmp_path / name
     path.write_bytes(make())

@@ -126,7 +126,7 @@ def _inside(folder: Path, path: Path) -> bool:
         return False
 
 
-class Conflict(Exception):
+class Conflict(XltoolError):
     """A file of that name exists and overwriting was not asked for."""
 
 
