@@ -45,6 +45,8 @@ image to a few tens of MB."""
 MAX_TOTAL_INFLATED = 256 * MB
 MAX_CAPTION = 100
 _TOL = 2.0  # points: lines this close are one line (double borders, rounding)
+_MAX_PAD = 6.0  # points: a cell's inner margin (Word's default is 5.4)
+_GAP = 0.6  # characters: white space this wide through a column's cells is a column rule not drawn
 _SPACE = " \t\r\n\u00a0\u3000\ufffe\uffff\x00"
 _PAGE_NUMBER = re.compile(
     r"^[-—–－‒―\s]*(?:\d{1,4}|[ivxlcIVXLC]{1,6})[-—–－‒―\s]*$|^第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$"
@@ -331,10 +333,8 @@ def _covered(segs: list[_Seg], pos: float, at: float) -> bool:
     return any(abs(s.pos - pos) <= _TOL and s.a - _TOL <= at <= s.b + _TOL for s in segs)
 
 
-def _lattice_table(lat: _Lattice, chars: list[_Char], xs: list[float] | None = None) -> DocTable:
-    """The lattice's boxes joined where no line separates them; each cell's characters as text.
-    ``xs``: the column boundaries shared with the pieces of the same table on other pages, so that a
-    figure's column is the same in each piece."""
+def _boxes(lat: _Lattice) -> tuple[_Find, dict[int, list[int]]]:
+    """The lattice's boxes joined where no line separates them: root -> [r0, c0, r1, c1]."""
     nr, nc = len(lat.ys) - 1, len(lat.xs) - 1
     find = _Find(nr * nc)
     by_x: dict[int, list[_Seg]] = {}
@@ -351,11 +351,17 @@ def _lattice_table(lat: _Lattice, chars: list[_Char], xs: list[float] | None = N
                 find.join(i * nc + j, i * nc + j + 1)
             if i + 1 < nr and not _covered(by_y[i + 1], lat.ys[i + 1], xmid):
                 find.join(i * nc + j, (i + 1) * nc + j)
-    boxes: dict[int, list[int]] = {}  # root -> [r0, c0, r1, c1]
+    boxes: dict[int, list[int]] = {}
     for i in range(nr):
         for j in range(nc):
             b = boxes.setdefault(find(i * nc + j), [i, j, i, j])
             b[0], b[1], b[2], b[3] = min(b[0], i), min(b[1], j), max(b[2], i), max(b[3], j)
+    return find, boxes
+
+
+def _place(lat: _Lattice, find: _Find, chars: list[_Char]) -> dict[int, list[_Char]]:
+    """Each cell's characters (by the box their centre falls in)."""
+    nr, nc = len(lat.ys) - 1, len(lat.xs) - 1
     texts: dict[int, list[_Char]] = {}
     neg = [-y for y in lat.ys]
     for c in chars:
@@ -363,6 +369,54 @@ def _lattice_table(lat: _Lattice, chars: list[_Char], xs: list[float] | None = N
         i = bisect.bisect_right(neg, -c.cy) - 1
         if 0 <= i < nr and 0 <= j < nc:
             texts.setdefault(find(i * nc + j), []).append(c)
+    return texts
+
+
+def _split_columns(lat: _Lattice, chars: list[_Char]) -> _Lattice:
+    """Column rules the PDF does not draw, put back (LibreOffice sometimes leaves one out in 表四:
+    “结果维持 | 结果纠正” and “21 | 0” then share a cell). A lattice column is split where a band of white
+    space at least ``_GAP`` characters wide runs through the text of every cell one column wide in
+    it, and at least two of those cells (a header and a figure) print on both sides of the band.
+    The new rule runs through the cells one column wide; wider cells (a header over several
+    columns) stay whole."""
+    find, boxes = _boxes(lat)
+    texts = _place(lat, find, chars)
+    narrow: dict[int, list[tuple[int, list[_Char]]]] = {}  # column -> (root, its characters)
+    for root, (_r0, c0, _r1, c1) in boxes.items():
+        if c0 == c1:
+            narrow.setdefault(c0, []).append((root, texts.get(root, [])))
+    new_xs: list[float] = []
+    new_vs: list[_Seg] = []
+    for cells in narrow.values():
+        spans = sorted((c.x0, c.x1) for _, cs in cells for c in cs)
+        if len(spans) < 2:
+            continue
+        heights = sorted(c.y1 - c.y0 for _, cs in cells for c in cs)
+        gap = _GAP * max(heights[len(heights) // 2], 1.0)
+        splits: list[float] = []
+        end = spans[0][1]
+        for a, b in spans[1:]:
+            if a - end >= gap:
+                x = (a + end) / 2
+                if sum(1 for _, cs in cells if any(c.cx < x for c in cs) and any(c.cx > x for c in cs)) >= 2:
+                    splits.append(x)
+            end = max(end, b)
+        for x in splits:
+            new_xs.append(x)
+            for root, _ in cells:
+                r0, _c0, r1, _c1 = boxes[root]
+                new_vs.append(_Seg(x, lat.ys[r1 + 1], lat.ys[r0]))
+    if not new_xs:
+        return lat
+    return _Lattice(sorted(lat.xs + new_xs), lat.ys, lat.hs, lat.vs + new_vs)
+
+
+def _lattice_table(lat: _Lattice, chars: list[_Char], xs: list[float] | None = None) -> DocTable:
+    """The lattice's boxes joined where no line separates them; each cell's characters as text.
+    ``xs``: the column boundaries shared with the pieces of the same table on other pages, so that a
+    figure's column is the same in each piece."""
+    find, boxes = _boxes(lat)
+    texts = _place(lat, find, chars)
     xs = xs or lat.xs
 
     def col(x: float) -> int:
@@ -371,7 +425,8 @@ def _lattice_table(lat: _Lattice, chars: list[_Char], xs: list[float] | None = N
     cells = []
     for root, (r0, c0, r1, c1) in boxes.items():
         first, last = col(lat.xs[c0]), col(lat.xs[c1 + 1])
-        cells.append(DocCell(r0, first, _text(texts.get(root, [])), r1 - r0 + 1, max(last - first, 1)))
+        text = _cell_text(texts.get(root, []), lat.xs[c0], lat.xs[c1 + 1])
+        cells.append(DocCell(r0, first, text, r1 - r0 + 1, max(last - first, 1)))
     cells.sort(key=lambda c: (c.row, c.col))
     return DocTable(number=0, cells=cells)
 
@@ -403,6 +458,25 @@ def _line_text(line: list[_Char]) -> str:
 
 def _text(chars: list[_Char]) -> str:
     return "\n".join(_line_text(line) for line in _rows_of(chars))
+
+
+def _cell_text(chars: list[_Char], left: float, right: float) -> str:
+    """A cell's text, line by line; a figure too long for its narrow column (Word wraps 5901 as
+    “590” over “1”) is one figure again: every line digits only, each line but the last filling the
+    cell (the next line's first digit would not fit before the right padding, taken as wide as the
+    left one, at most ``_MAX_PAD``) and the next line right under it."""
+    lines = _rows_of(chars)
+    if len(lines) > 1 and all(c.ch.isdigit() for line in lines for c in line):
+        pad = min(line[0].x0 for line in lines) - left
+        wrapped = 0 <= pad <= _MAX_PAD and all(
+            line[-1].x1 + (nxt[0].x1 - nxt[0].x0) > right - pad + 0.5
+            and line[0].cy - nxt[0].cy <= 1.6 * max(line[0].y1 - line[0].y0, 1.0)
+            and _line_text(line) == "".join(c.ch for c in line)
+            for line, nxt in zip(lines, lines[1:], strict=False)
+        )
+        if wrapped:
+            return "".join(c.ch for line in lines for c in line)
+    return "\n".join(_line_text(line) for line in lines)
 
 
 # --------------------------------------------------------------------------- pages without ruling lines
@@ -566,6 +640,8 @@ def _build_lattices(blocks: list[_Block]) -> None:
         else:
             pieces.append([b])
     for group in pieces:
+        for b in group:
+            b.lattice = _split_columns(b.lattice, b.chars)  # type: ignore[arg-type]
         xs = _cluster([x for b in group for x in b.lattice.xs]) if len(group) > 1 else None  # type: ignore[union-attr]
         for b in group:
             built = _lattice_table(b.lattice, b.chars, xs)  # type: ignore[arg-type]
