@@ -46,7 +46,8 @@ MAX_TOTAL_INFLATED = 256 * MB
 MAX_CAPTION = 100
 _TOL = 2.0  # points: lines this close are one line (double borders, rounding)
 _MAX_PAD = 6.0  # points: a cell's inner margin (Word's default is 5.4)
-_GAP = 0.6  # characters: white space this wide through a column's cells is a column rule not drawn
+_GAP = 0.4  # characters: white space this wide through a column's cells is a column rule not drawn
+_BAND = 0.3  # characters: white space around a rule known from elsewhere, or through a wider cell
 _SPACE = " \t\r\n\u00a0\u3000\ufffe\uffff\x00"
 _PAGE_NUMBER = re.compile(
     r"^[-—–－‒―\s]*(?:\d{1,4}|[ivxlcIVXLC]{1,6})[-—–－‒―\s]*$|^第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$"
@@ -372,43 +373,80 @@ def _place(lat: _Lattice, find: _Find, chars: list[_Char]) -> dict[int, list[_Ch
     return texts
 
 
-def _split_columns(lat: _Lattice, chars: list[_Char]) -> _Lattice:
+def _band(chars: list[_Char], x: float) -> float:
+    """The width of white space around ``x`` between the characters left and right of it: 0 when a
+    character lies across ``x`` or none lies on one side."""
+    left = [c.x1 for c in chars if c.cx < x]
+    right = [c.x0 for c in chars if c.cx > x]
+    if not left or not right or any(c.x0 + 0.5 < x < c.x1 - 0.5 for c in chars):
+        return 0.0
+    return max(min(right) - max(left), 0.0)
+
+
+def _height(chars: list[_Char]) -> float:
+    heights = sorted(c.y1 - c.y0 for c in chars)
+    return max(heights[len(heights) // 2], 1.0) if heights else 1.0
+
+
+def _split_columns(lat: _Lattice, chars: list[_Char], known: list[float] | None = None) -> _Lattice:
     """Column rules the PDF does not draw, put back (LibreOffice sometimes leaves one out in 表四:
     “结果维持 | 结果纠正” and “21 | 0” then share a cell). A lattice column is split where a band of white
     space at least ``_GAP`` characters wide runs through the text of every cell one column wide in
-    it, and at least two of those cells (a header and a figure) print on both sides of the band.
-    The new rule runs through the cells one column wide; wider cells (a header over several
-    columns) stay whole."""
+    it, and at least two of those cells (a header and a figure) print on both sides of the band; or
+    at ``known`` (the rules of the same table's piece on another page) where no character lies across
+    and one of those cells prints on both sides with at least ``_BAND`` characters of white between.
+    The new rule runs through the cells one column wide and through wider cells printing on both
+    sides of it with that much white between (two headers that lost the rule between them); other
+    wider cells (a header over several columns) stay whole."""
     find, boxes = _boxes(lat)
     texts = _place(lat, find, chars)
-    narrow: dict[int, list[tuple[int, list[_Char]]]] = {}  # column -> (root, its characters)
+    narrow: dict[int, list[list[_Char]]] = {}  # column -> the characters of each cell one column wide
     for root, (_r0, c0, _r1, c1) in boxes.items():
         if c0 == c1:
-            narrow.setdefault(c0, []).append((root, texts.get(root, [])))
-    new_xs: list[float] = []
-    new_vs: list[_Seg] = []
-    for cells in narrow.values():
-        spans = sorted((c.x0, c.x1) for _, cs in cells for c in cs)
-        if len(spans) < 2:
+            narrow.setdefault(c0, []).append(texts.get(root, []))
+    splits: list[float] = []
+    for j, cells in narrow.items():
+        every = [c for cs in cells for c in cs]
+        if not every:
             continue
-        heights = sorted(c.y1 - c.y0 for _, cs in cells for c in cs)
-        gap = _GAP * max(heights[len(heights) // 2], 1.0)
-        splits: list[float] = []
+        h = _height(every)
+        spans = sorted((c.x0, c.x1) for c in every)
         end = spans[0][1]
         for a, b in spans[1:]:
-            if a - end >= gap:
+            if a - end >= _GAP * h:
                 x = (a + end) / 2
-                if sum(1 for _, cs in cells if any(c.cx < x for c in cs) and any(c.cx > x for c in cs)) >= 2:
+                if sum(1 for cs in cells if _band(cs, x) > 0) >= 2:
                     splits.append(x)
             end = max(end, b)
-        for x in splits:
-            new_xs.append(x)
-            for root, _ in cells:
-                r0, _c0, r1, _c1 = boxes[root]
-                new_vs.append(_Seg(x, lat.ys[r1 + 1], lat.ys[r0]))
-    if not new_xs:
+        for x in known or []:
+            if lat.xs[j] + _TOL < x < lat.xs[j + 1] - _TOL and not any(c.x0 + 0.5 < x < c.x1 - 0.5 for c in every):
+                if any(_band(cs, x) >= _BAND * h for cs in cells):
+                    splits.append(x)
+    if not splits:
         return lat
-    return _Lattice(sorted(lat.xs + new_xs), lat.ys, lat.hs, lat.vs + new_vs)
+    new_vs: list[_Seg] = []
+    for x in splits:
+        for root, (r0, c0, r1, c1) in boxes.items():
+            if not lat.xs[c0] < x < lat.xs[c1 + 1]:
+                continue
+            cs = texts.get(root, [])
+            if c0 == c1 or _band(cs, x) >= _BAND * _height(cs):
+                new_vs.append(_Seg(x, lat.ys[r1 + 1], lat.ys[r0]))
+    out = _Lattice(sorted(lat.xs + splits), lat.ys, lat.hs, lat.vs + new_vs)
+    # a cell that is no rectangle (自然人 over two rows joined to 法人或其他组织 beside it, the rule
+    # between them not drawn on this page) takes the new rule through the rows it spans
+    find, boxes = _boxes(out)
+    nc = len(out.xs) - 1
+    area: dict[int, int] = {}
+    for k in range((len(out.ys) - 1) * nc):
+        area[find(k)] = area.get(find(k), 0) + 1
+    more: list[_Seg] = []
+    for root, (r0, c0, r1, c1) in boxes.items():
+        if area[root] < (r1 - r0 + 1) * (c1 - c0 + 1):
+            more += [_Seg(x, out.ys[r1 + 1], out.ys[r0]) for x in splits if out.xs[c0] < x < out.xs[c1 + 1]]
+    if more:
+        out = _Lattice(out.xs, out.ys, out.hs, out.vs + more)
+    return out
 
 
 def _lattice_table(lat: _Lattice, chars: list[_Char], xs: list[float] | None = None) -> DocTable:
@@ -642,6 +680,10 @@ def _build_lattices(blocks: list[_Block]) -> None:
     for group in pieces:
         for b in group:
             b.lattice = _split_columns(b.lattice, b.chars)  # type: ignore[arg-type]
+        if len(group) > 1:  # a rule drawn on one page and not on the other
+            known = _cluster([x for b in group for x in b.lattice.xs])  # type: ignore[union-attr]
+            for b in group:
+                b.lattice = _split_columns(b.lattice, b.chars, known)  # type: ignore[arg-type]
         xs = _cluster([x for b in group for x in b.lattice.xs]) if len(group) > 1 else None  # type: ignore[union-attr]
         for b in group:
             built = _lattice_table(b.lattice, b.chars, xs)  # type: ignore[arg-type]
