@@ -1,24 +1,30 @@
-"""Benchmark: reading published reports (web pages and Word files) through the whole reading path.
+"""Benchmark: reading published reports (web pages, Word files, PDFs) through the whole reading path.
 
-    python benchmarks/run.py documents                      # 1,000 HTML and 100 .docx reports
-    python benchmarks/run.py documents --html 200 --docx 20 --repeat 1
+    python benchmarks/run.py documents                      # 1,000 HTML, 100 .docx and 100 PDF reports
+    python benchmarks/run.py documents --html 200 --docx 20 --pdf 0 --repeat 1
 
 Reports are generated once (cached under --out, default benchmarks/out) from filled returns with
 random but consistent figures (``generate.figures``, the same as the workbook benchmark): each
 return's tables laid out from the definition as a portal prints them (an HTML page with one
 ``<table>`` per 表, labels with their rowspan/colspan, figures at the definition's cells; a Word
 file built with python-docx with merged cells), named ``<unit>2024年政府信息公开工作年度报告`` so that the
-unit and year come from the file name. Each phase runs in a fresh process, --repeat times, the
+unit and year come from the file name. The PDFs are the first --pdf of those web pages made into
+PDF by LibreOffice (one ``soffice --convert-to pdf`` call for all of them, cached like the rest;
+skipped when soffice is not installed): real PDF tables, 表三 across pages, 表四's narrow columns
+and the column rule Writer/Web sometimes leaves out. Each phase runs in a fresh process, --repeat times, the
 fastest counts:
 
   read html / read docx   ``xltool.reader.read_return`` on every file in turn, one core (imports
                           and the first file read untimed); every file must read back without a
                           finding and with exactly its figures
+  read pdf                the same on every PDF; exactly its figures and no error (a warning such
+                          as a label broken by the PDF, D-LABEL-VARIANT, is allowed and counted)
   cli html / cli docx     ``python -m xltool validate FOLDER --jobs 1 --format json`` end to end
                           (start-up, imports, the batch checks, the JSON output); exit 0 expected
 
-It prints milliseconds per report (wall clock and CPU) and the target line
-"HTML ≤ 20 ms per report on one core: met/over" (the read row).
+It prints milliseconds per report (wall clock and CPU) and the target lines
+"HTML ≤ 20 ms per report on one core: met/over" and "PDF ≤ 300 ms per report on one core: met/over"
+(the read rows).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -45,6 +52,7 @@ for p in (ROOT, HERE):
 SEED = 20240101
 YEAR = 2024
 HTML_TARGET_MS = 20.0
+PDF_TARGET_MS = 300.0
 GENERATOR_VERSION = "1"  # raise when the documents drawn for a unit change
 
 
@@ -171,6 +179,36 @@ def ensure_documents(out: Path, kind: str, n: int, seed: int, say=print) -> Path
     return folder
 
 
+def ensure_pdfs(out: Path, n: int, seed: int, say=print) -> Path | None:
+    """The folder of the first N web pages made into PDF by LibreOffice (one soffice call for all),
+    made only when not cached; None when soffice is not installed."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        say("  soffice (LibreOffice) not found: no PDF reports")
+        return None
+    from xltool.definition import get_format
+
+    fmt = get_format()
+    folder = out / f"documents-pdf-s{seed}-n{n}"
+    manifest = folder / "manifest.json"
+    key = {"seed": seed, "n": n, "fingerprint": fmt.fingerprint, "generator": GENERATOR_VERSION}
+    if manifest.exists() and json.loads(manifest.read_text()) == key and len(list(folder.glob("*.pdf"))) == n:
+        return folder
+    pages = ensure_documents(out, "html", n, seed, say)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.pdf"):
+        old.unlink()
+    say(f"  making {n} PDF reports with LibreOffice into {folder} ...")
+    sources = [str(pages / report_name(expected(fmt, i, seed)[0], ".html")) for i in range(n)]
+    profile = (out / "soffice-profile").resolve()
+    cmd = [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}"]
+    done = subprocess.run([*cmd, "--convert-to", "pdf", "--outdir", str(folder), *sources], capture_output=True)
+    if done.returncode != 0 or len(list(folder.glob("*.pdf"))) != n:
+        raise SystemExit(f"soffice made {len(list(folder.glob('*.pdf')))} of {n} PDFs: {done.stderr.decode()[-500:]}")
+    manifest.write_text(json.dumps(key))
+    return folder
+
+
 # --------------------------------------------------------------------------- the phases
 
 
@@ -201,14 +239,25 @@ def read_phase(folder: Path, kind: str, seed: int) -> dict:
     for i in range(len(files)):
         name, values = expected(fmt, i, seed)
         by_name[report_name(name, f".{kind}")] = values
+    warnings = 0
     for rec in records:
         want = by_name[rec.path.name]
-        if rec.findings or rec.source != kind or any(rec.values.get(c) != want[c] for c in fmt.cells):
+        # a PDF may warn (a label the PDF broke, read by similarity); never an error, never a wrong figure
+        bad = [f for f in rec.findings if kind != "pdf" or f.severity != "warning"]
+        warnings += len(rec.findings) - len(bad)
+        if bad or rec.source != kind or any(rec.values.get(c) != want[c] for c in fmt.cells):
+            wrong = sorted(c for c in fmt.cells if rec.values.get(c) != want[c])[:5]
             raise SystemExit(
-                f"{rec.path.name}: read as {rec.source!r} with {len(rec.findings)} findings or wrong figures"
+                f"{rec.path.name}: read as {rec.source!r} with findings {[f.rule for f in bad]} or wrong figures {wrong}"
             )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "cpu_seconds": cpu, "measured": len(files), "peak_mb": round(peak, 1)}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "measured": len(files),
+        "peak_mb": round(peak, 1),
+        "warnings": warnings,
+    }
 
 
 def cli_phase(folder: Path, kind: str) -> dict:
@@ -245,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--html", type=int, default=1000, help="HTML reports (default 1000)")
     p.add_argument("--docx", type=int, default=100, help="Word reports (default 100)")
+    p.add_argument("--pdf", type=int, default=100, help="PDF reports made by LibreOffice (default 100)")
     p.add_argument("--out", default=str(HERE / "out"), help="cache of reports and results (default benchmarks/out)")
     p.add_argument("--seed", type=int, default=SEED, help=f"seed of the figures (default {SEED})")
     p.add_argument("--repeat", type=int, default=2, help="runs of each phase; the fastest counts (default 2)")
@@ -271,10 +321,18 @@ def main(argv: list[str] | None = None) -> int:
         gen = time.perf_counter()
         folders[kind] = ensure_documents(out, kind, n, args.seed, say)
         say(f"  {n} {kind} reports: {folders[kind]} ready in {time.perf_counter() - gen:.1f} s")
+    if args.pdf > 0:
+        gen = time.perf_counter()
+        pdfs = ensure_pdfs(out, args.pdf, args.seed, say)
+        if pdfs is not None:
+            folders["pdf"] = pdfs
+            plan.append(("pdf", args.pdf))
+            say(f"  {args.pdf} pdf reports: {pdfs} ready in {time.perf_counter() - gen:.1f} s")
     for kind, _n in plan:  # a warm page cache for every phase alike
         for path in _files(folders[kind], kind):
             path.read_bytes()
-    phases = [(name, kind) for kind, _n in plan for name in ("read", "cli")]
+    # PDFs: the reading path only (the CLI adds the same start-up and batch checks as for web pages)
+    phases = [(name, kind) for kind, _n in plan for name in (("read",) if kind == "pdf" else ("read", "cli"))]
     runs: dict[tuple[str, str], list[dict]] = {ph: [] for ph in phases}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     for turn in range(max(args.repeat, 1)):
@@ -294,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_ms_per_report": round(1000 * best["cpu_seconds"] / best["measured"], 3),
                 "peak_mb": max(r["peak_mb"] for r in done),
                 "runs_s": [round(r["seconds"], 3) for r in done],
+                "warnings": best.get("warnings", 0),
             }
         )
     say("")
@@ -314,6 +373,14 @@ def main(argv: list[str] | None = None) -> int:
         say(
             f"HTML ≤ {HTML_TARGET_MS:g} ms per report on one core: {'met' if ok else 'over'} "
             f"({html_row['ms_per_report']:.2f} ms, read_return, {html_row['files']} reports)"
+        )
+    pdf_row = next((r for r in rows if r["kind"] == "pdf"), None)
+    if pdf_row is not None:
+        ok = pdf_row["ms_per_report"] <= PDF_TARGET_MS
+        say(
+            f"PDF ≤ {PDF_TARGET_MS:g} ms per report on one core: {'met' if ok else 'over'} "
+            f"({pdf_row['ms_per_report']:.2f} ms, read_return, {pdf_row['files']} reports, "
+            f"every figure exact, {pdf_row['warnings']} warnings)"
         )
     results = out / "documents-results.json"
     results.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
