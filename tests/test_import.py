@@ -135,3 +135,24 @@ def test_the_import_command(tmp_path):
         timeout=60,
     )
     assert usage.returncode == 2 and "只能用于单个文件" in usage.stderr
+
+
+def test_a_published_page_is_checked_against_last_years_consolidated_workbook_by_name(tmp_path):
+    """No roster: the page names 乌伊岭镇 but carries no code; last year's 明细 names its units too.
+    二、上年结转 that differs from last year's 四、结转下年度 is caught (T3-R5), not skipped."""
+    from samples import SAMPLES_DIR
+    from xltool.detail import read_detail
+    from xltool.publish import publish
+
+    last_year = SAMPLES_DIR / "汤旺县" / "2023" / "汤旺县2023年度政府信息公开统计汇总.xlsx"
+    carried = read_detail(last_year, FMT)[TOWN.code]["t3.carried_out.natural"]
+    ret = make_return(
+        tmp_path / "ret", TOWN, {"t3.carried_in.natural": carried + 2, "t3.disclosed.natural": carried + 2}
+    )
+    page = next(p for p in publish([ret], tmp_path / "发布", docx=False).paths if not p.stem.endswith("（表格片段）"))
+    v = validate_paths([page], previous=[last_year])
+    assert sorted((f.rule, f.cell_ids) for f in v.report.findings) == [
+        ("T3-R5", ("t3.carried_in.natural",)),
+        ("T3-R5", ("t3.carried_in.total",)),
+    ]
+    assert v.records[0].identity.unit_code == ""  # matched by name, not given a code

@@ -87,6 +87,20 @@ def draw_detail(
     ws.protect(password, {"autofilter": True, "sort": False})
 
 
+def detail_units(path: str | Path) -> dict[str, str]:
+    """Unit code -> unit name of the columns of a consolidated workbook's 明细 sheet ({} without one)."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    if DETAIL_SHEET not in wb.sheet_names:
+        return {}
+    rows = wb.get_sheet_by_name(DETAIL_SHEET).to_python(skip_empty_area=False, nrows=DETAIL_FIRST_ROW)
+    if len(rows) < DETAIL_FIRST_ROW:
+        return {}
+    pairs = zip(rows[1][DETAIL_FIRST_UNIT_COL:], rows[2][DETAIL_FIRST_UNIT_COL:], strict=False)
+    return {str(c).strip(): str(n).strip() for c, n in pairs if str(c).strip() and str(c).strip() != "合计"}
+
+
 def read_detail(path: str | Path, fmt: Format) -> dict[str, dict[str, int]]:
     """Per-unit figures from a consolidated workbook's 明细 sheet (for last year's checks).
 

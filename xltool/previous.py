@@ -10,7 +10,7 @@ from typing import Any
 from xltool.batch import read_all
 from xltool.catalogue import finding_fields
 from xltool.definition import Format, known_formats
-from xltool.detail import read_detail
+from xltool.detail import detail_units, read_detail
 from xltool.from_document import ReadOptions
 from xltool.model import CONSOLIDATED, ERROR, Finding, LastYear, Unit
 from xltool.reader import ReturnRecord, discover, record_finding
@@ -79,12 +79,41 @@ def read_previous(
     for rec in records:
         ident = rec.identity
         if ident and ident.kind == CONSOLIDATED and source.get(ident.unit_code) == rec.file:
+            detail_names = _detail_names(rec)
             for code, unit_values in _detail(rec).items():
                 if code not in source:
                     values[code] = dict(unit_values)
                     source[code] = rec.file
                     records_by_unit[code] = rec
+                    names[code] = detail_names.get(code, "")
     return values, findings, names
+
+
+def _detail_names(rec: ReturnRecord) -> dict[str, str]:
+    try:
+        return detail_units(rec.path)
+    except Exception:  # as for the figures: a damaged 明细 sheet loses only what it would have said
+        return {}
+
+
+def by_name(
+    records: Sequence[ReturnRecord], prev_values: dict[str, dict[str, int | None]], prev_names: dict[str, str]
+) -> dict[str, dict[str, int | None]]:
+    """A document names its unit but carries no code (no roster given): last year's figures of the
+    unit of that name, as the roster would match it (a parent prefix, 人民政府/政府/办公室 tolerated)."""
+    from xltool.identify import match_roster
+
+    units = [Unit(key, name, "") for key, name in prev_names.items() if name and key in prev_values]
+    out = dict(prev_values)
+    for rec in records:
+        ident = rec.ident
+        key = unit_key(ident)
+        if ident.unit_code or key in out:
+            continue
+        unit = match_roster(ident.unit_name, units)
+        if unit is not None:
+            out[key] = prev_values[unit.code]
+    return out
 
 
 def _detail(rec: ReturnRecord) -> dict[str, dict[str, int]]:

@@ -34,7 +34,7 @@ from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
 from xltool.from_document import ReadOptions
 from xltool.model import ERROR, Finding, Report, Unit, WorkbookResult
-from xltool.previous import carried_findings, carried_previous, no_previous_findings, read_previous, said_once
+from xltool.previous import by_name, carried_findings, carried_previous, no_previous_findings, read_previous, said_once
 from xltool.reader import ReturnRecord, discover, record_finding
 from xltool.roster import assign_units, unit_key
 from xltool.text import normalize_label
@@ -147,7 +147,7 @@ def validate_records(
             # one file checked against one file of last year: the same unit, whatever each calls itself
             prev_values, same = one_to_one(readable[0], prev_values, prev_names)
             findings += same
-        prev_values = {**carried, **prev_values}
+        prev_values = by_name(readable, {**carried, **prev_values}, prev_names)
         findings += no_previous_findings(readable, prev_values, batch_year)
     else:
         prev_values = carried
