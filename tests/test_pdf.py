@@ -26,10 +26,20 @@ from docx.oxml import OxmlElement
 from docx.shared import Cm, Mm
 from test_documents import FMT, UNITS, figure_box, html_page, lay_out, random_fill, report_name, write_html
 
+from xltool.document import DocCell, DocTable
 from xltool.model import ERROR
 from xltool.reader import read_return
 from xltool.sources import read_path
-from xltool.sources.pdf import _cell_text, _Char, _Lattice, _lattice_table, _Seg, _split_columns, read_pdf
+from xltool.sources.pdf import (
+    _cell_text,
+    _Char,
+    _Lattice,
+    _lattice_table,
+    _Seg,
+    _split_columns,
+    join_broken_row,
+    read_pdf,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOFFICE = shutil.which("soffice")
@@ -375,6 +385,78 @@ def test_page_limit_follows_the_environment(tmp_path, monkeypatch):
     assert [f.rule for f in read_return(path).findings] == ["F-TOO-LARGE"]
     monkeypatch.setenv("XLTOOL_MAX_PDF_PAGES", "200")
     assert [f.rule for f in read_return(path).findings] == ["F-SCANNED"]
+
+
+# --------------------------------------------------------------------------- a row cut by the page break
+
+
+def table(rows: list[list[str | tuple[str, int]]]) -> DocTable:
+    """Rows of cell texts; (text, rowspan) for a cell over several rows; None-free, left to right."""
+    cells = []
+    taken: set[tuple[int, int]] = set()
+    for r, row in enumerate(rows):
+        k = 0
+        for item in row:
+            while (r, k) in taken:
+                k += 1
+            text, span = item if isinstance(item, tuple) else (item, 1)
+            cells.append(DocCell(r, k, text, span, 1))
+            taken |= {(r + d, k) for d in range(span)}
+            k += 1
+    return DocTable(0, cells)
+
+
+def texts(t: DocTable) -> list[list[str]]:
+    return [[c.text if c else "-" for c in row] for row in t.grid()]
+
+
+def test_a_row_cut_by_the_page_break_is_one_row_again():
+    """“4.无正当理由大量反” on one page, “复申请” (no figure) on the next: one row; a cell over several rows
+    going on (“三、本年度办理结果”) loses the cut row only."""
+    before = table(
+        [[("三、本年\n度办理结\n果", 2), "3.要求提供公开出版物", "1", "2"], ["4.无正当理由大量反", "0", "6"]]
+    )
+    after = table([[("", 2), "复申请", "", ""], ["5.其他", "1", "2"]])
+    assert join_broken_row(before, after)
+    assert texts(before)[-1] == ["三、本年\n度办理结\n果", "4.无正当理由大量反\n复申请", "0", "6"]
+    assert texts(after) == [["", "5.其他", "1", "2"]]
+
+
+def test_a_header_cut_by_the_page_break_is_one_header_again():
+    before = table([["", "自然人", "社会\n公益", "其他"]])
+    after = table([["", "", "组织", ""], ["一、本年新收政府信息公开申请数量", "1", "2", "3"]])
+    assert join_broken_row(before, after)
+    assert texts(before) == [["", "自然人", "社会\n公益\n组织", "其他"]]
+    assert texts(after) == [["一、本年新收政府信息公开申请数量", "1", "2", "3"]]
+
+
+def test_a_cell_over_several_rows_cut_by_the_page_break_gets_its_text_back():
+    before = table([[("（五\n）不\n予处", 2), "1.信访举报投诉类申请", "16"], ["2.重复申请", "0"]])
+    after = table([[("理", 2), "3.要求提供公开出版物", "0"], ["4.无正当理由大量反复申请", "6"]])
+    assert join_broken_row(before, after)
+    assert texts(before)[0][0] == "（五\n）不\n予处\n理"
+    assert texts(after) == [["", "3.要求提供公开出版物", "0"], ["", "4.无正当理由大量反复申请", "6"]]
+
+
+@pytest.mark.parametrize(
+    "last, first",
+    [
+        (["3.要求提供公开出版物", "", ""], ["4.无正当理由大量反复申请", "1", "2"]),  # a blank row, then the next
+        (["（四）无法提供", "1", "2"], ["（五）不予处理", "", ""]),  # a new item
+        (["自然人", "商业企业", "其他"], ["自然人", "商业企业", "其他"]),  # a header printed again
+        (["2.重复申请", "0", "7"], ["3.要求提供公开出版物", "0", "18"]),  # rows whole on each page
+    ],
+)
+def test_rows_whole_on_each_page_are_not_joined(last, first):
+    before, after = table([last]), table([first, ["5.其他", "1", "2"]])
+    assert not join_broken_row(before, after)
+    assert texts(before) == [last] and texts(after)[0] == first
+
+
+def test_nothing_is_joined_when_the_columns_differ():
+    before = table([["4.无正当理由大量反", "0", "6"]])
+    after = DocTable(0, [DocCell(0, 0, "复申请", 1, 2), DocCell(0, 2, "")])
+    assert not join_broken_row(before, after)
 
 
 # --------------------------------------------------------------------------- text extracted from a PDF

@@ -54,6 +54,7 @@ _PAGE_NUMBER = re.compile(
     r"|^\d{1,4}\s*/\s*\d{1,4}$"
 )
 _FIGURE = re.compile(r"^[-−]?[0-9Oo〇][0-9Oo〇.,，]*%?$")
+_ITEM = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|[一二三四五六七八九十]+\s*[、.．]|\d+\s*[.．、])")
 
 
 def max_pages() -> int:
@@ -688,6 +689,73 @@ def _build_lattices(blocks: list[_Block]) -> None:
         for b in group:
             built = _lattice_table(b.lattice, b.chars, xs)  # type: ignore[arg-type]
             b.table.cells = built.cells  # type: ignore[union-attr]
+        for k in range(1, len(group)):
+            join_broken_row(group[k - 1].table, group[k].table)  # type: ignore[arg-type]
+
+
+def join_broken_row(before: DocTable, after: DocTable) -> bool:
+    """A row the page break cut in two, made one again: ``after`` continues ``before`` on the next page.
+
+    * The first row of ``after`` is the rest of the last row of ``before``: it prints no figure, or
+      figures only under cells of that last row left empty (figures printed lower in their cells),
+      no text of it starts with an item number (“（五）”, “4.”, “二、”: a new row) and it is no repeated
+      header. Each of its texts (“社会\n公益” / “组织”, “4.无正当理由大量反” / “复申请”) is added to the
+      cell of the last row over the same columns and the row is dropped.
+    * Otherwise a cell over several rows cut by the break (“（五\n）不\n予处” / “理”): a cell of the first
+      row spanning rows whose text starts with no item number gives its text to the cell with text over
+      the same columns above it.
+
+    Nothing is joined when a cell of the first row has no cell over exactly the same columns above it.
+    True when something was joined."""
+    if not before.cells or not after.cells:
+        return False
+    last = before.nrows - 1
+    grid = before.grid()
+    first = [c for c in after.cells if c.row == 0]
+    above: dict[int, DocCell] = {}
+    for c in first:
+        over = grid[last][c.col] if c.col < len(grid[last]) else None
+        if over is None or over.col != c.col or over.colspan != c.colspan:
+            return False
+        above[c.col] = over
+    texts = [c for c in first if c.text.strip()]
+    if not texts:
+        return False
+    figures = [c for c in texts if _FIGURE.match("".join(c.text.split()))]
+    words = [c for c in texts if c not in figures]
+    header = {c.text.strip() for c in before.cells if c.text.strip()}
+    whole_row = (
+        bool(words)
+        and all(not above[c.col].text.strip() for c in figures)
+        and not any(_ITEM.match(c.text) for c in words)
+        and not all(c.text.strip() in header for c in texts)
+    )
+    if whole_row:
+        moved = texts
+    else:
+        moved = [c for c in words if c.rowspan > 1 and above[c.col].text.strip() and not _ITEM.match(c.text)]
+        if not moved:
+            return False
+    joined = {above[c.col]: _joined(above[c.col].text, c.text) for c in moved}
+    before.cells = [
+        DocCell(c.row, c.col, joined[c], c.rowspan, c.colspan, c.ref) if c in joined else c for c in before.cells
+    ]
+    if not whole_row:
+        after.cells = [DocCell(c.row, c.col, "", c.rowspan, c.colspan, c.ref) if c in moved else c for c in after.cells]
+        return True
+    rest: list[DocCell] = []
+    for c in after.cells:
+        if c.row > 0:
+            rest.append(DocCell(c.row - 1, c.col, c.text, c.rowspan, c.colspan, c.ref))
+        elif c.rowspan > 1:  # a cell over more rows than the cut one goes on, its text given away
+            rest.append(DocCell(0, c.col, "", c.rowspan - 1, c.colspan, c.ref))
+    after.cells = rest
+    return True
+
+
+def _joined(a: str, b: str) -> str:
+    a, b = a.rstrip(), b.strip()
+    return f"{a}\n{b}" if a and b else a or b
 
 
 def _document(blocks: list[_Block], file: str, name: str) -> Document:
