@@ -531,7 +531,8 @@ def _views(spec: _Spec, singles: list[_View]) -> tuple[_Ctx, list[_View]]:
     """Views of the document's tables, merging a table's continuation into the table before it.
 
     A continuation starts with rows of the table the previous labelled table ended with, and either has
-    no header of its own or repeats the header (Word's repeated header rows) over rows not seen before.
+    no header of its own or repeats the header (Word's repeated header rows) over rows not seen before;
+    or, marked ``continues`` by its source, goes on with the header of a piece that printed no figure.
     Untagged tables in between (a page footer) stay apart.
     """
     ctx = _Ctx(spec, singles)
@@ -567,7 +568,16 @@ def _continues(ctx: _Ctx, before: _View, v: _View, ti: int) -> bool:
         for i in ctx.best(e)
     )
     mine = row_labels(v)
-    return bool(mine) and (not has_header or not (mine & row_labels(before)))
+    if mine:
+        return not has_header or not (mine & row_labels(before))
+    # the page broke right under the header (表四, whose figure row has no label): the source says
+    # nothing is printed between, the piece before holds no figure and this one goes on with the header
+    return (
+        v.parts[0].continues
+        and has_header
+        and not any(e.kind == _FIG for e in before.entries)
+        and not row_labels(before)
+    )
 
 
 def _regions(ctx: _Ctx) -> dict[int, list[_Region]]:

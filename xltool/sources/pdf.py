@@ -266,14 +266,24 @@ def _cluster(values: list[float], tol: float = _TOL) -> list[float]:
 
 
 def _merge(segs: list[_Seg]) -> list[_Seg]:
-    """Collinear pieces joined: Word and LibreOffice draw a border cell by cell."""
-    out: list[_Seg] = []
-    for s in sorted(segs, key=lambda s: (round(s.pos / _TOL), s.a)):
-        last = out[-1] if out else None
-        if last is not None and abs(last.pos - s.pos) <= _TOL and s.a <= last.b + _TOL:
-            last.b = max(last.b, s.b)
+    """Collinear pieces joined: Word and LibreOffice draw a border cell by cell. Lines within ``_TOL``
+    of each other are one line (grouped by position first: rounding ``pos`` could split such a group,
+    and a short piece sorted after a long one would be swallowed by it)."""
+    groups: list[list[_Seg]] = []
+    for s in sorted(segs, key=lambda s: s.pos):
+        if groups and s.pos - groups[-1][-1].pos <= _TOL:
+            groups[-1].append(s)
         else:
-            out.append(_Seg(s.pos, s.a, s.b))
+            groups.append([s])
+    out: list[_Seg] = []
+    for group in groups:
+        start = len(out)
+        for s in sorted(group, key=lambda s: s.a):
+            last = out[-1] if len(out) > start else None
+            if last is not None and abs(last.pos - s.pos) <= _TOL and s.a <= last.b + _TOL:
+                last.b = max(last.b, s.b)
+            else:
+                out.append(_Seg(s.pos, s.a, s.b))
     return out
 
 
@@ -705,7 +715,8 @@ def join_broken_row(before: DocTable, after: DocTable) -> bool:
       row spanning rows whose text starts with no item number gives its text to the cell with text over
       the same columns above it.
 
-    Nothing is joined when a cell of the first row has no cell over exactly the same columns above it.
+    A first row printing nothing is dropped. Nothing is joined when a cell of the first row has no cell
+    over exactly the same columns above it.
     True when something was joined."""
     if not before.cells or not after.cells:
         return False
@@ -719,8 +730,9 @@ def join_broken_row(before: DocTable, after: DocTable) -> bool:
             return False
         above[c.col] = over
     texts = [c for c in first if c.text.strip()]
-    if not texts:
-        return False
+    if not texts:  # the cut row's rest printed nothing (表四's header over two rows, cut under them)
+        after.cells = _drop_first_row(after.cells)
+        return True
     figures = [c for c in texts if _FIGURE.match("".join(c.text.split()))]
     words = [c for c in texts if c not in figures]
     header = {c.text.strip() for c in before.cells if c.text.strip()}
@@ -743,14 +755,19 @@ def join_broken_row(before: DocTable, after: DocTable) -> bool:
     if not whole_row:
         after.cells = [DocCell(c.row, c.col, "", c.rowspan, c.colspan, c.ref) if c in moved else c for c in after.cells]
         return True
+    after.cells = _drop_first_row(after.cells)
+    return True
+
+
+def _drop_first_row(cells: list[DocCell]) -> list[DocCell]:
+    """The cells without the first row: a cell over more rows than it goes on, its text given away."""
     rest: list[DocCell] = []
-    for c in after.cells:
+    for c in cells:
         if c.row > 0:
             rest.append(DocCell(c.row - 1, c.col, c.text, c.rowspan, c.colspan, c.ref))
-        elif c.rowspan > 1:  # a cell over more rows than the cut one goes on, its text given away
+        elif c.rowspan > 1:
             rest.append(DocCell(0, c.col, "", c.rowspan - 1, c.colspan, c.ref))
-    after.cells = rest
-    return True
+    return rest
 
 
 def _joined(a: str, b: str) -> str:
