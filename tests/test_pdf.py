@@ -52,6 +52,7 @@ from xltool.sources.pdf import (
     join_broken_row,
     read_pdf,
 )
+from xltool.sources.text import vertical_header
 
 ROOT = Path(__file__).resolve().parent.parent
 SOFFICE = shutil.which("soffice")
@@ -534,8 +535,46 @@ def test_seed_text_every_row_placed_or_named():
     assert rec.values["t2_6.penalty.decisions"] == 0
     assert any(f.rule == "V-LETTER-O" for f in rec.findings)
     assert rec.values["t2_8.fees.amount"] == 0  # F政事业性收费: a label typo, matched by similarity
+    t4 = [cid for cid in rec.values if cid.startswith("t4")]
+    assert len(t4) == 15 and all(rec.values[cid] == 0 for cid in t4)  # 表四, its headers one character a line
     named = {c for f in rec.findings for c in f.cell_ids}
     assert {cid for cid, v in rec.values.items() if v is None} <= named
+
+
+T4_LINES = [
+    "行政复议\t\t\t\t行政诉讼" + "\t" * 10,
+    "结\t结\t其\t尚\t\t未经复议直接起诉\t\t\t\t复议后起诉" + "\t" * 5,
+    "果\t果\t他\t未\t总\t结\t结\t其\t尚\t.,\t结\t结\t其\t尚\t.,",
+    "维\t纠\t结\t审\t计\t果\t果\t他\t未\t总\t果\t果\t他\t未、、\t总",
+    "持\t正\t果\t结\t\t维\t纠\t结\t审\t计\t维\t纠\t结\t审\t计",
+    "\t\t\t\t\t持\t正\t果\t结\t\t持\t正\t果\t结\t",
+    "\t".join(str(k) for k in range(1, 16)),
+]
+
+
+def test_table_four_with_headers_one_character_a_line_is_rebuilt():
+    cells = vertical_header(T4_LINES)
+    assert cells is not None
+    t = DocTable(1, cells)
+    rows = texts(t)
+    assert rows[0] == ["行政复议"] * 5 + ["行政诉讼"] * 10
+    assert rows[1] == ["行政复议"] * 5 + ["未经复议直接起诉"] * 5 + ["复议后起诉"] * 5
+    assert rows[2] == ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3
+    assert rows[3] == [str(k) for k in range(1, 16)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (1, "结\t结\t其\t尚\t\t\t\t未经复议直接起诉\t\t复议后起诉" + "\t" * 5),  # a group word two fields off
+        (6, "\t".join(str(k) for k in range(1, 15))),  # 14 figures under 15 columns
+        (3, "维\t纠\t结\t审\t计\t果\t果\t他\t未\t总\t果\t果\t他\t未\t"),  # a column header lost: no runs
+    ],
+)
+def test_table_four_headers_not_certain_stay_as_read(change):
+    lines = list(T4_LINES)
+    lines[change[0]] = change[1]
+    assert vertical_header(lines) is None
 
 
 def test_seed_text_imports_as_a_workbook(tmp_path):
