@@ -147,7 +147,7 @@ def vertical_header(lines: list[str]) -> list[DocCell] | None:
     levels = len(words)
     spans: list[list[tuple[int, int, str]]] = []  # per level: (first run, last run, word)
     for mine in words:
-        starts = []
+        starts: list[tuple[int, str]] = []
         for k, w in mine:
             run = round(k / period)
             if abs(k - run * period) > 1 or run >= runs or (starts and run <= starts[-1][0]):
