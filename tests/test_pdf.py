@@ -29,17 +29,21 @@ from test_documents import (
     FMT,
     UNITS,
     assert_same_figures,
+    brief,
     consistent,
     figure_box,
     html_page,
+    inputs_of,
     lay_out,
+    one_row_other,
     random_fill,
     report_name,
+    two_years,
     write_html,
 )
 
 from xltool.document import DocCell, DocTable
-from xltool.model import ERROR
+from xltool.model import ERROR, WARNING
 from xltool.reader import read_return
 from xltool.sources import read_path
 from xltool.sources.pdf import (
@@ -53,6 +57,8 @@ from xltool.sources.pdf import (
     read_pdf,
 )
 from xltool.sources.text import vertical_header
+from xltool.totals import recompute_totals
+from xltool.validate import validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 SOFFICE = shutil.which("soffice")
@@ -591,3 +597,42 @@ def test_seed_text_imports_as_a_workbook(tmp_path):
     assert "乌伊岭镇" in book.name
     wb = openpyxl.load_workbook(book)
     assert any("表三" in s for s in wb.sheetnames)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_published_reports_as_pdf_are_checked_like_pages(tmp_path):
+    """What the issue asks of official PDFs, on PDFs LibreOffice makes from published pages: （六）其他处理
+    printed as one row is read (a warning, R4 still holds), a 表四 总计 printed as 0 under 10 and 1 is
+    an error at that block's total, and two consecutive years' reports are checked across years."""
+    if not SOFFICE:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    src = tmp_path / "src"
+    src.mkdir()
+    six = random_fill(51)
+    one_row = src / report_name("某乡（六）一行")
+    one_row.write_text(html_page(one_row_other(six), one_row.stem), encoding="utf-8")
+    zero = recompute_totals(
+        {**inputs_of(random_fill(52)), "t4_review.cases.upheld": 10, "t4_review.cases.corrected": 1}, FMT
+    )
+    tables = lay_out(zero)
+    figure_box(tables["t4"], "t4_review.cases.total").text = "0"
+    total_zero = src / report_name("某镇总计印为零")
+    total_zero.write_text(html_page(tables, total_zero.stem), encoding="utf-8")
+    prev, cur, _last, _this = two_years(tmp_path / "years", "research")
+    pdfs = soffice(tmp_path / "profile", "pdf", tmp_path / "pdf", [one_row, total_zero, prev, cur])
+    by_stem = {p.stem: p for p in pdfs}
+
+    v = validate_paths([by_stem[one_row.stem]])
+    assert brief(v.report.findings) == [("D-T3-OTHER-ONE-ROW", WARNING)]
+    assert v.records[0].values["t3.total.total"] == six["t3.total.total"]
+
+    v = validate_paths([by_stem[total_zero.stem]])
+    [f] = v.report.findings
+    assert (f.rule, f.severity, f.table) == ("T4-R6", ERROR, "表四") and "t4_review.cases.total" in f.cell_ids
+
+    v = validate_paths([by_stem[cur.stem]], previous=[by_stem[prev.stem]])
+    assert sorted((f.rule, f.check) for f in v.report.findings) == [
+        ("T3-R5", "T3-R5.research"),
+        ("T3-R5", "T3-R5.total"),
+    ]
