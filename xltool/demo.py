@@ -139,6 +139,25 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
     docx = next(p for p in published.paths if p.suffix == ".docx" and p.name.startswith("汤旺县"))
     result.steps.append(("汤旺县：可公开的年度报告（Word，一、五、六部分的文字待填写）", docx))
 
+    # what a unit published is read with the same rules: 乌伊岭镇's report, as text extracted from its PDF
+    from xltool.importer import import_documents
+
+    seed = data / "汤旺县乌伊岭镇2024年政府信息公开工作年度报告（PDF提取文本）.txt"
+    imported = import_documents([seed], county_dir / "8-导入", roster=read_roster(county_dir / "名单.csv"))
+    rec = imported.validation.records[0]
+    sent = validate_paths([town]).records[0]
+    placed = [cid for cid in fmt.cells if cid in rec.positions and rec.values[cid] is not None]
+    same = all(rec.values[cid] == sent.values[cid] for cid in placed)
+    unread = len([f for f in imported.validation.report.findings if f.rule.startswith("D-")])
+    say(
+        f"\n8 读取已公开的报告：乌伊岭镇公开的 2024 年度报告（PDF 提取的文本）导入为工作簿，读出 {len(placed)} 个数，"
+        + ("与报回的报表一致" if same else "与报回的报表不一致")
+        + (f"；{unread} 处无法按行名定位，已逐条列出" if unread else "")
+        + f" → {county_dir / '8-导入'}"
+    )
+    for path in imported.written.values():
+        result.steps.append(("乌伊岭镇：从公开报告导入的工作簿", path))
+
     say("\n打开以下文件查看：")
     for what, path in result.steps:
         say(f"  {what}：{path}")
