@@ -636,3 +636,19 @@ def test_published_reports_as_pdf_are_checked_like_pages(tmp_path):
         ("T3-R5", "T3-R5.research"),
         ("T3-R5", "T3-R5.total"),
     ]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_a_filled_template_printed_to_pdf_by_calc_reads_back(tmp_path):
+    """A unit that prints its filled template to PDF (calc) and publishes that: every figure read back."""
+    if not SOFFICE:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    from conftest import make_return
+
+    values = random_fill(61)
+    src = make_return(tmp_path / "src" / report_name(suffix=".xlsx"), UNITS[0], inputs_of(values))
+    (pdf,) = soffice(tmp_path / "profile", "pdf", tmp_path / "pdf", [src])
+    rec = read_return(pdf)
+    assert rec.source == "pdf" and rec.findings == []
+    assert_same_figures(rec, values)
