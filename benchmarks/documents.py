@@ -66,7 +66,7 @@ def _boxes(fmt, key: str, values: dict[str, int]) -> list[tuple[int, int, str, i
 
     t = fmt.table(key)
     top = t.title_span.last_row + 1
-    out, seen = [], set()
+    out = []
 
     def put(span, text):
         out.append(
@@ -79,14 +79,8 @@ def _boxes(fmt, key: str, values: dict[str, int]) -> list[tuple[int, int, str, i
             )
         )
 
-    for lab in t.labels:
-        seen.add(lab.span)
-        put(lab.span, lab.text)
-    for g in t.grids:
-        for line in g.rows + g.columns:
-            if line.span is not None and line.span not in seen:
-                seen.add(line.span)
-                put(line.span, line.label)
+    for span, text in t.printed_labels.items():
+        put(span, text)
     for c in fmt.cells.values():
         if c.table == key:
             v = values[c.id]

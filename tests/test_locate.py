@@ -53,15 +53,8 @@ def lay_table(fmt: Format, key: str, figures: dict[str, str], title: bool = True
 
     if title:
         put(t.title_span, t.title)
-    seen = set()
-    for lab in t.labels:
-        seen.add(lab.span)
-        put(lab.span, lab.text)
-    for g in t.grids:
-        for line in g.rows + g.columns:
-            if line.span is not None and line.span not in seen:
-                seen.add(line.span)
-                put(line.span, line.label)
+    for span, text in t.printed_labels.items():
+        put(span, text)
     for c in fmt.cells.values():
         if c.table == key:
             put(c.span, figures.get(c.id, "0"))

@@ -40,7 +40,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 MB = 1024 * 1024
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
+    """An integer setting from the environment (XLTOOL_MAX_*), the default when unset or not a number."""
     try:
         return int(os.environ.get(name, default))
     except ValueError:
@@ -57,10 +58,10 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         return cls(
-            max_file_bytes=_env_int("XLTOOL_MAX_FILE_MB", 50) * MB,
-            max_entries=_env_int("XLTOOL_MAX_ENTRIES", 2000),
-            max_uncompressed_bytes=_env_int("XLTOOL_MAX_UNCOMPRESSED_MB", 200) * MB,
-            max_ratio=_env_int("XLTOOL_MAX_RATIO", 200),
+            max_file_bytes=env_int("XLTOOL_MAX_FILE_MB", 50) * MB,
+            max_entries=env_int("XLTOOL_MAX_ENTRIES", 2000),
+            max_uncompressed_bytes=env_int("XLTOOL_MAX_UNCOMPRESSED_MB", 200) * MB,
+            max_ratio=env_int("XLTOOL_MAX_RATIO", 200),
         )
 
 

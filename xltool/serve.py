@@ -42,6 +42,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xltool.errors import XltoolError
+from xltool.safety import env_int
 
 WEB = Path(__file__).parent / "web"
 
@@ -65,13 +66,6 @@ SAFE_METHODS = ("GET", "HEAD")
 PAGES = ("/", "/roster", "/inbox", "/check", "/consolidate", "/publish")
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 @dataclass(frozen=True)
 class Limits:
     """Upload bounds; ``XLTOOL_SERVE_MAX_FILE_MB``, ``XLTOOL_SERVE_MAX_FILES`` and
@@ -85,9 +79,9 @@ class Limits:
     def from_env(cls) -> Limits:
         mb = 1024 * 1024
         return cls(
-            file_bytes=_env_int("XLTOOL_SERVE_MAX_FILE_MB", 50) * mb,
-            files=_env_int("XLTOOL_SERVE_MAX_FILES", 500),
-            request_bytes=_env_int("XLTOOL_SERVE_MAX_REQUEST_MB", 1024) * mb,
+            file_bytes=env_int("XLTOOL_SERVE_MAX_FILE_MB", 50) * mb,
+            files=env_int("XLTOOL_SERVE_MAX_FILES", 500),
+            request_bytes=env_int("XLTOOL_SERVE_MAX_REQUEST_MB", 1024) * mb,
         )
 
 
