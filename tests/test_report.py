@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from conftest import CONSISTENT as OK
 from conftest import make_return
 from rich.console import Console
@@ -161,6 +163,18 @@ def test_help_lists_every_option():
     )
     for option in ("--roster", "--previous", "--year", "--format", "--report", "--annotate", "--jobs"):
         assert option in proc.stdout
+
+
+def test_chinese_help_is_printed_as_written():
+    """click would join a paragraph's lines with spaces and break option names at hyphens."""
+    from xltool.cli import main
+
+    for command in ("validate", "consolidate", "template", "import", "publish", "serve", "demo"):
+        out = CliRunner().invoke(main, [command, "--help"]).output
+        assert "-\n" not in out, command
+        assert not re.search(r"[\u4e00-\u9fff，。）] [\u4e00-\u9fff（]", out.split("Options:")[0]), command
+    out = CliRunner().invoke(main, ["consolidate", "--help"]).output
+    assert "（代码 1），除非加 --exclude-invalid。" in out
 
 
 # --------------------------------------------------------------------------- terminal

@@ -6,6 +6,8 @@ not run (bad arguments, unreadable roster, nothing to read).
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -95,8 +97,48 @@ def usage_message(exc: click.UsageError) -> str:
     return f"参数有误（{exc.format_message()}）"
 
 
+_WIDE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef“”‘’…—]")
+
+
+def chinese_paragraphs(text: str) -> list[list[str]]:
+    """A docstring's paragraphs as the lines to print. click rewraps a paragraph by joining its lines
+    with spaces and breaking at spaces and hyphens, which puts stray spaces into Chinese and splits
+    option names (--exclude-/invalid); here a line break between Chinese characters joins without a
+    space, and a paragraph marked with \\b keeps its lines as written."""
+    out: list[list[str]] = []
+    for block in inspect.cleandoc(text).split("\n\n"):
+        lines = block.splitlines()
+        if lines and lines[0].strip() == "\b":
+            out.append(lines[1:])
+            continue
+        joined = ""
+        for line in (x.strip() for x in lines):
+            if joined and not (_WIDE.match(joined[-1]) or _WIDE.match(line[:1])):
+                joined += " "
+            joined += line
+        out.append([joined])
+    return out
+
+
+class ChineseCommand(click.Command):
+    """A command whose Chinese help is printed as written: paragraphs not rewrapped by click."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if not self.help:
+            return
+        formatter.write_paragraph()
+        with formatter.indentation():
+            for i, lines in enumerate(chinese_paragraphs(self.help)):
+                if i:
+                    formatter.write("\n")
+                for line in lines:
+                    formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+
+
 class ChineseGroup(click.Group):
     """The command group, with click's usage errors turned into one Chinese line and exit code 2."""
+
+    command_class = ChineseCommand
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
