@@ -76,13 +76,14 @@ def fill_from_document(
     fmt = located.format
     rec.source = doc.kind
     rec.format = fmt
-    name, year = _unit_and_year(rec, doc, fmt, options)
+    cover = _cover_fields(doc, fmt)
+    name, year = _unit_and_year(rec, doc, fmt, options, cover)
     if name and year is not None:
         rec.identity = Identity(
             format_id=fmt.id,
             format_version=fmt.version,
             fingerprint=fmt.fingerprint,
-            unit_code=options.unit_code or _cover_fields(doc, fmt).get("unit_code", ""),
+            unit_code=options.unit_code or cover.get("unit_code", ""),
             unit_name=name,
             unit_level="",
             year=year,
@@ -146,12 +147,13 @@ def _position(placed: Placed) -> Position:
     return Position(placed.sheet, placed.ref, placed.where)
 
 
-def _unit_and_year(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions) -> tuple[str, int | None]:
+def _unit_and_year(
+    rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions, cover: dict[str, str]
+) -> tuple[str, int | None]:
     """The unit and year the command line gives, else what the texts that can name them say: the
     title, the first lines of the text, the sheet names, the file name. A text that names both wins;
     else the year from any of them and the unit only from the title or the file name (a heading such
     as 二、主动公开政府信息情况 names no unit). The tables' own titles are never taken for one."""
-    cover = _cover_fields(doc, fmt)
     if cover.get("unit_name") and cover.get("year", "").isdigit():  # the cover of a template, identification lost
         on_cover = int(cover["year"])
         return options.unit_name or cover["unit_name"], options.year if options.year is not None else on_cover
