@@ -90,6 +90,36 @@ def floor(folder: Path, limit: int) -> dict:
     return clock.result(len(files))
 
 
+def necessary(folder: Path, limit: int) -> dict:
+    """What ``xltool validate`` cannot do without, per file: the container check (``read_container``:
+    sizes, entities, every part inflated against its declared size and CRC, far-away cells) and
+    calamine reading the five sheets the reader reads, as the reader asks for them. No reading
+    logic, no validation, no start-up: a lower bound of the command's cost per workbook."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from xltool.definition import get_format
+    from xltool.model import IDENT_SHEET
+    from xltool.safety import read_container
+
+    fmt = get_format()
+    sheets = [(fmt.cover.sheet, max(f.value_span.first_row for f in fmt.cover.fields) + 1)]
+    sheets += [(tl.sheet, tl.nrows) for tl in fmt.layout] + [(IDENT_SHEET, 64)]
+    files = _sample(_files(folder), limit)
+    total = 0
+    with _Clock() as clock:
+        for path in files:
+            problem, data, _size, _sha = read_container(path)
+            if problem is not None:
+                raise SystemExit(f"necessary: {path}: {problem.code}")
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            for sheet, nrows in sheets:
+                total += len(wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows))
+    assert total > 0
+    return clock.result(len(files))
+
+
 def baseline(folder: Path, limit: int) -> dict:
     """What a county IT person writes: openpyxl.load_workbook (default mode), read each cell."""
     import openpyxl
@@ -132,6 +162,26 @@ def validate_cli(folder: Path, jobs: int) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"xltool validate exited {done.returncode}: {done.stderr.decode()[-500:]}")
     return clock.result(len(_files(folder)), output_bytes=len(done.stdout))
+
+
+def validate_one(folder: Path, repeat: int = 5) -> dict:
+    """``python -m xltool validate`` on a folder holding only the first return: the command's fixed
+    cost (start-up, imports, one file), the median of a few runs."""
+    import shutil
+    import tempfile
+
+    first = _files(folder)[0]
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy2(first, Path(tmp) / first.name)
+        cmd = [sys.executable, "-m", "xltool", "validate", tmp, "--jobs", "1"]
+        for _ in range(repeat):
+            start = time.perf_counter()
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True)
+            times.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise SystemExit(f"xltool validate exited {done.returncode}: {done.stderr.decode()[-500:]}")
+    return {"seconds": sorted(times)[len(times) // 2], "cpu_seconds": 0.0, "measured": 1, "peak_mb": 0, "child_peak_mb": 0}
 
 
 def consolidate_lib(folder: Path, jobs: int, out: Path) -> dict:
@@ -183,6 +233,10 @@ def run_phase(name: str, folder: str, jobs: int, limit: int, out: str) -> None:
         result = floor(folder_path, limit)
     elif name == "baseline":
         result = baseline(folder_path, limit)
+    elif name == "validate-one":
+        result = validate_one(folder_path)
+    elif name == "necessary":
+        result = necessary(folder_path, limit)
     elif name == "validate":
         result = validate_lib(folder_path, jobs)
     elif name == "validate-cli":

@@ -11,6 +11,8 @@ page cache for every phase alike), then times, each phase in a fresh process and
 in turn (floor, ..., floor, ...), so that other work on the machine falls on all of them alike:
 
   floor          python-calamine reading the 200 statutory cells of every file (values only)
+  necessary      at N = 1,000: the container check and calamine reading the five sheets the
+                 reader reads, nothing else: what the command cannot do without, per file
   baseline       openpyxl.load_workbook (default mode) + reading the same cells; at most
                  --baseline-max files, every k-th, reported per workbook
   validate j1    xltool.validate.validate_paths(folder, jobs=1), the library call
@@ -87,7 +89,9 @@ def phase(name: str, folder: Path | str = "", jobs: int = 1, limit: int = 0, out
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(n: int, folder: Path, jobs: int, baseline_max: int, repeat: int, out: Path, say) -> list[dict]:
+def measure(
+    n: int, folder: Path, jobs: int, baseline_max: int, repeat: int, out: Path, say, command_n: int = COMMAND_N
+) -> list[dict]:
     """Every phase for one N; rows for the table and the CSV. Each phase but the baseline runs
     ``repeat`` times, in rounds over all the phases, and the fastest run counts (peak memory:
     the largest of the runs); ``runs_s`` keeps every run's seconds, round by round."""
@@ -98,10 +102,12 @@ def measure(n: int, folder: Path, jobs: int, baseline_max: int, repeat: int, out
     ]
     if jobs > 1:
         plan.append(("validate", "xltool validate", jobs, 0))
-    if jobs == 1 or n == COMMAND_N:  # the command's target is on one core
+    if jobs == 1 or n == command_n:  # the command's target is on one core
         plan.append(("validate-cli", "xltool validate (CLI)", 1, 0))
     if jobs > 1:
         plan.append(("validate-cli", "xltool validate (CLI)", jobs, 0))
+    if n == command_n:
+        plan.append(("necessary", "container check + calamine", 1, 0))
     plan.append(("consolidate", "xltool consolidate", jobs, 0))
     phase("warm", folder)
     runs: list[list[dict]] = [[] for _ in plan]
@@ -145,15 +151,15 @@ def measure(n: int, folder: Path, jobs: int, baseline_max: int, repeat: int, out
     return rows
 
 
-def command_target(rows: list[dict], say) -> None:
+def command_target(rows: list[dict], say, one_file_s: float | None = None, command_n: int = COMMAND_N) -> None:
     """The command's target: ``xltool validate --jobs 1`` end to end (start-up and imports
-    included) at N = COMMAND_N within COMMAND_TIMES the floor, fastest run against fastest run;
+    included) at N = command_n within COMMAND_TIMES the floor, fastest run against fastest run;
     the ratio of each round (floor and command run one after the other) shows the spread."""
     at = {(r["n"], r["phase"], r["jobs"]): r for r in rows}
-    floor, cli = at.get((COMMAND_N, "floor", 1)), at.get((COMMAND_N, "validate-cli", 1))
-    text = f"`xltool validate` command, --jobs 1, N = {COMMAND_N:,}: <= {COMMAND_TIMES:g}x floor"
+    floor, cli = at.get((command_n, "floor", 1)), at.get((command_n, "validate-cli", 1))
+    text = f"`xltool validate` command, --jobs 1, N = {command_n:,}: <= {COMMAND_TIMES:g}x floor"
     if floor is None or cli is None:
-        say(f"\n{text}: not measured (N = {COMMAND_N:,} is not in this run).")
+        say(f"\n{text}: not measured (N = {command_n:,} is not in this run).")
         return
     ratio = cli["ms_per_workbook"] / floor["ms_per_workbook"]
     rounds = sorted(c / f for f, c in zip(floor["runs_s"], cli["runs_s"], strict=False))
@@ -164,6 +170,23 @@ def command_target(rows: list[dict], say) -> None:
         f"({cli['ms_per_workbook']:.3f} over {floor['ms_per_workbook']:.3f} ms/wb; "
         f"each round {rounds[0]:.2f}-{rounds[-1]:.2f}x, CPU {cpu:.2f}x)"
     )
+    need = at.get((command_n, "necessary", 1))
+    if need is None:
+        return
+    budget = COMMAND_TIMES * floor["ms_per_workbook"]
+    need_ms = need["ms_per_workbook"]
+    say(
+        f"  Where the {budget:.3f} ms/wb of {COMMAND_TIMES:g}x go: the container check and calamine's five sheets alone take "
+        f"{need_ms:.3f} ms/wb ({need_ms / floor['ms_per_workbook']:.2f}x the floor), leaving {budget - need_ms:.3f} ms/wb "
+        "for the reader's checks, validation and start-up"
+    )
+    if one_file_s is not None:
+        fixed = 1000 * one_file_s / command_n
+        say(
+            f"  The command on one file takes {one_file_s:.2f} s (start-up, imports, one return): {fixed:.3f} ms/wb "
+            f"at N = {command_n:,}; the reader's checks and validation take the rest, "
+            f"{cli['ms_per_workbook'] - need_ms - fixed:.3f} ms/wb"
+        )
 
 
 def print_table(rows: list[dict], say) -> None:
@@ -248,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--repeat", type=int, default=2, help="runs of each phase but the baseline; the fastest counts (default 2)"
     )
+    p.add_argument("--command-n", type=int, default=COMMAND_N, help=argparse.SUPPRESS)  # tests: a tiny N
     p.add_argument("--phase", help=argparse.SUPPRESS)
     p.add_argument("--folder", help=argparse.SUPPRESS)
     p.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
@@ -278,9 +302,11 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  N={n}: {folders[n]} ready in {time.perf_counter() - gen:.1f} s")
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     startup_s = phase("startup")["seconds"]
+    command_n = args.command_n
+    one_file_s = phase("validate-one", folders[command_n])["seconds"] if command_n in folders else None
     rows: list[dict] = []
     for n in sizes:
-        rows += measure(n, folders[n], args.jobs, args.baseline_max, args.repeat, out, say)
+        rows += measure(n, folders[n], args.jobs, args.baseline_max, args.repeat, out, say, command_n)
     say("")
     say(
         "ms/wb: wall-clock milliseconds per workbook; cpu ms/wb: CPU time of the phase and its worker processes per workbook;"
@@ -305,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows, say)
     say(f"\nxltool --help start-up: {startup_s * 1000:.0f} ms (median of 7)")
     verdict(rows, args.jobs, startup_s, cores(), say)
-    command_target(rows, say)
+    command_target(rows, say, one_file_s, command_n)
     csv_path = out / "results.csv"
     fields = [
         "n",

@@ -24,6 +24,8 @@ def test_benchmark_runs_at_n5_and_writes_every_phase(tmp_path):
             "1",
             "--out",
             str(tmp_path),
+            "--command-n",
+            "5",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -38,7 +40,9 @@ def test_benchmark_runs_at_n5_and_writes_every_phase(tmp_path):
         ("baseline", "1"),
         ("validate", "1"),
         ("validate", "2"),
+        ("validate-cli", "1"),
         ("validate-cli", "2"),
+        ("necessary", "1"),
         ("consolidate", "2"),
         ("startup", "1"),
     ]
@@ -50,3 +54,7 @@ def test_benchmark_runs_at_n5_and_writes_every_phase(tmp_path):
     assert len(list((tmp_path / "returns-s20240101-n5").glob("*.xlsx"))) == 5
     assert not list(tmp_path.glob("consolidated-*.xlsx"))
     assert "calamine floor" in done.stdout and "openpyxl baseline" in done.stdout
+    # the command's target is checked at --command-n, with what it cannot do without beside it
+    assert "`xltool validate` command, --jobs 1, N = 5" in done.stdout
+    assert "container check and calamine's five sheets alone take" in done.stdout
+    assert "The command on one file takes" in done.stdout
