@@ -2,7 +2,9 @@
 
 One row per readable return, one nullable Int64 column per statutory cell (amounts scaled by
 AMOUNT_SCALE). Every rule instance of the definition becomes one DataFrame-wide check named
-after the instance, so a failure maps back to its rule and cells without guessing.
+after the instance, so a failure maps back to its rule and cells without guessing. The checks'
+columns and coefficients come from ``rulecheck.compiled_rules``, which also answers, without
+pandas, whether a batch with no missing value passes them all (validate skips this module then).
 """
 
 from __future__ import annotations
@@ -16,10 +18,21 @@ import pandas as pd
 import pandera.pandas as pa
 
 from xltool.catalogue import finding_fields
-from xltool.definition import DELTA, Format, RuleInstance, Term, parse_cell
+from xltool.definition import Format, RuleInstance, Term, parse_cell
 from xltool.errors import InternalError
 from xltool.model import Finding
 from xltool.reader import record_finding
+from xltool.rulecheck import (  # noqa: F401 - PREV, is_cross_year: imported from here before rulecheck existed
+    PREV,
+    CompiledRules,
+    Equation,
+    ZeroRule,
+    checked_instances,
+    compiled_rules,
+    format_rows,
+    is_cross_year,
+    prev_column,
+)
 from xltool.text import short_sheet
 from xltool.values import show_value
 
@@ -27,14 +40,8 @@ if TYPE_CHECKING:
     from xltool.reader import ReturnRecord
 
 META = ("file", "unit_code", "unit_name", "unit_level", "year")
-PREV = "prev:"
 RULE_NEGATIVE = "V-NEGATIVE"
 _GE0 = "greater_than_or_equal_to(0)"
-
-
-def prev_column(cell_id: str) -> str:
-    """Name of the column holding last year's value of a cell."""
-    return PREV + cell_id
 
 
 # --------------------------------------------------------------------------- frames
@@ -46,11 +53,9 @@ def frame_from_records(records: Sequence[ReturnRecord], fmt: Format) -> pd.DataF
     Built column by column from one int64 block when every value is usable (the common case, no
     per-cell Python work); a column with unusable values (None) becomes a masked Int64 column.
     """
-    positions, picked = [], []
-    for i, rec in enumerate(records):
-        if rec.readable and rec.format is not None and rec.format.id == fmt.id:
-            positions.append(i)
-            picked.append(rec)
+    rows_of = format_rows(records, fmt)
+    positions = [i for i, _ in rows_of]
+    picked = [rec for _, rec in rows_of]
     cells = list(fmt.cells)
     n = len(picked)
     index = pd.Index(positions, dtype="int64")
@@ -101,19 +106,11 @@ def add_previous(
 # --------------------------------------------------------------------------- schema
 
 
-def _term_column(term: Term) -> str:
-    return prev_column(term.cell) if term.previous else term.cell
-
-
-def _equation_check(inst: RuleInstance):
-    """sum(coef*lhs) == sum(coef*rhs) per row, in exact int64; a row with NA among its terms passes."""
-    coefs: dict[str, int] = {}
-    for t in inst.lhs:
-        coefs[_term_column(t)] = coefs.get(_term_column(t), 0) + t.coef
-    for t in inst.rhs:
-        coefs[_term_column(t)] = coefs.get(_term_column(t), 0) - t.coef
-    columns = list(coefs)
-    vector = np.array([coefs[c] for c in columns], dtype="int64")
+def _equation_check(rules: CompiledRules, eq: Equation):
+    """sum(coef*lhs) == sum(coef*rhs) per row, in exact int64; a row with NA among its terms passes.
+    Columns and coefficients are the compiled rules' (``rulecheck.passes`` uses the same matrix)."""
+    columns = [rules.columns[j] for j in eq.terms]
+    vector = rules.matrix[list(eq.terms), eq.at]
 
     def check(df: pd.DataFrame) -> pd.Series:
         part = df[columns]
@@ -124,29 +121,16 @@ def _equation_check(inst: RuleInstance):
     return check
 
 
-def _zero_check(inst: RuleInstance):
+def _zero_check(rules: CompiledRules, rule: ZeroRule):
     """Rows of a unit whose level is listed must hold 0 (or an unusable value) in every cell."""
-    levels = list(inst.rule.levels)
-    columns = [t.cell for t in inst.lhs]
+    levels = list(rule.levels)
+    columns = [rules.columns[j] for j in rule.columns]
 
     def check(df: pd.DataFrame) -> pd.Series:
         zero = (df[columns].fillna(0).to_numpy(dtype="int64") == 0).all(axis=1)
         return pd.Series(zero, index=df.index) | ~df["unit_level"].isin(levels)
 
     return check
-
-
-def is_cross_year(inst: RuleInstance) -> bool:
-    return any(t.previous for t in inst.lhs + inst.rhs)
-
-
-def checked_instances(fmt: Format, with_previous: bool) -> list[RuleInstance]:
-    """The rule instances a schema checks: cross-year ones only when last year's values are known."""
-    return [
-        i
-        for i in fmt.instances
-        if i.rule.kind in ("sum", "equation", "zero_for_levels") and (with_previous or not is_cross_year(i))
-    ]
 
 
 def build_schema(fmt: Format, with_previous: bool = False) -> pa.DataFrameSchema:
@@ -163,16 +147,17 @@ def _schema_with_previous(fmt: Format) -> pa.DataFrameSchema:
 
 
 def _build_schema(fmt: Format, with_previous: bool) -> pa.DataFrameSchema:
+    rules = compiled_rules(fmt, with_previous)
     columns: dict[str, pa.Column] = {  # a DELTA cell (本年增/减) may be negative
-        cid: pa.Column("Int64", None if c.kind == DELTA else pa.Check.ge(0), nullable=True, coerce=False)
-        for cid, c in fmt.cells.items()
+        cid: pa.Column("Int64", pa.Check.ge(0) if rules.nonnegative[j] else None, nullable=True, coerce=False)
+        for j, cid in enumerate(rules.cells)
     }
     if with_previous:
         columns.update({prev_column(cid): pa.Column("Int64", nullable=True) for cid in fmt.cells})
     checks = []
-    for inst in checked_instances(fmt, with_previous):
-        fn = _zero_check(inst) if inst.rule.kind == "zero_for_levels" else _equation_check(inst)
-        checks.append(pa.Check(fn, name=inst.name, ignore_na=False))
+    for check in rules.checks:
+        fn = _zero_check(rules, check) if isinstance(check, ZeroRule) else _equation_check(rules, check)
+        checks.append(pa.Check(fn, name=check.inst.name, ignore_na=False))
     return pa.DataFrameSchema(columns, checks=checks, name=fmt.id)
 
 
