@@ -1,5 +1,9 @@
 """Validate a batch of returns: read every file, check the batch (roster, duplicates, year,
-last year's figures), run the format's schema over one DataFrame, and report findings at cells.
+last year's figures), check the format's rules, and report findings at cells.
+
+The rules are checked in one numpy product (rulecheck); only a batch with a missing value or a
+failing rule is given to the format's pandera schema over one DataFrame, which says what failed
+where. A clean batch never imports pandas.
 
 Rule codes introduced here (the definition's rules are T*-*, the reader's F-*, L-*, V-*):
 
@@ -22,7 +26,7 @@ X-CARRIED-CHANGED error  a figure a template carried from last year was typed ov
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,10 +41,38 @@ from xltool.model import ERROR, Finding, Report, Unit, WorkbookResult
 from xltool.previous import by_name, carried_findings, carried_previous, no_previous_findings, read_previous, said_once
 from xltool.reader import ReturnRecord, discover, record_finding
 from xltool.roster import assign_units, unit_key
+from xltool.rulecheck import batch_matrix, compiled_rules, format_rows, passes
 from xltool.text import normalize_label
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+class Frames(Mapping[str, "pd.DataFrame"]):
+    """format id -> frame, a frame the checks did not need built on first access: a clean batch is
+    checked without pandas, and only a caller that asks for its frames pays for them."""
+
+    def __init__(self) -> None:
+        self._frames: dict[str, pd.DataFrame | None] = {}
+        self._builders: dict[str, Callable[[], pd.DataFrame]] = {}
+
+    def add(self, key: str, build: Callable[[], pd.DataFrame], frame: pd.DataFrame | None = None) -> None:
+        """How the frame is built, and the frame when it already is."""
+        self._frames[key] = frame
+        if frame is None:
+            self._builders[key] = build
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        frame = self._frames[key]
+        if frame is None:
+            frame = self._frames[key] = self._builders.pop(key)()
+        return frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
 
 
 @dataclass
@@ -49,8 +81,9 @@ class Validation:
 
     report: Report
     records: list[ReturnRecord]
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
-    """format id -> one row per readable record; the index is the record's position in ``records``."""
+    frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    """format id -> one row per readable record; the index is the record's position in ``records``
+    (``validate_records`` gives ``Frames``: built from the records on first access)."""
     statuses: dict[str, str] = field(default_factory=dict)
     """file -> "passed" | "warnings" | "errors"."""
     previous: dict[str, dict[str, int | None]] = field(default_factory=dict)
@@ -113,9 +146,10 @@ def validate_records(
     jobs: int = 1,
     options: ReadOptions | None = None,
 ) -> Validation:
-    """Validate records already read (``extra``: findings from finding the files)."""
-    from xltool.schema import add_previous, frame_from_records, schema_findings
+    """Validate records already read (``extra``: findings from finding the files).
 
+    A format whose rows have every value (and every figure of last year a rule reads) and pass the
+    compiled rules cannot have a schema finding: it is not given to pandas and pandera at all."""
     if roster is not None:
         assign_units(records, roster)  # documents name their unit; the roster gives its code
     findings: list[Finding] = list(extra)
@@ -152,23 +186,63 @@ def validate_records(
     else:
         prev_values = carried
 
-    frames = {}
+    frames = Frames()
+    with_previous = bool(previous) or bool(carried)
     for fmt in formats.values():
-        df = frame_from_records(records, fmt)
-        if roster_levels:
-            df["unit_level"] = [
-                roster_levels.get(c, lv) for c, lv in zip(df["unit_code"], df["unit_level"], strict=True)
-            ]
-        with_previous = bool(previous) or bool(carried)
-        if with_previous:
-            df = add_previous(df, fmt, prev_values, [unit_key(records[i].ident) for i in df.index])
+        build = _frame_builder(records, fmt, roster_levels, prev_values if with_previous else None)
+        if _passes(records, fmt, roster_levels, prev_values if with_previous else None):
+            frames.add(fmt.id, build)
+            continue
+        from xltool.schema import schema_findings
+
+        df = build()
         findings += schema_findings(df, fmt, records, with_previous=with_previous)
-        frames[fmt.id] = df
+        frames.add(fmt.id, build, df)
 
     findings = sort_findings(said_once(findings, formats.values()), records)
     report = Report(workbooks=workbook_results(records, findings), findings=findings)
     statuses = {w.file: w.status for w in report.workbooks}
     return Validation(report, records, frames, statuses, prev_values)
+
+
+def _passes(
+    records: Sequence[ReturnRecord],
+    fmt: Format,
+    roster_levels: Mapping[str, str],
+    prev_values: Mapping[str, Mapping[str, int | None]] | None,
+) -> bool:
+    """The format's rows have every value the rules read, and every rule holds (rulecheck)."""
+    rules = compiled_rules(fmt, prev_values is not None)
+    rows = [rec for _, rec in format_rows(records, fmt)]
+    idents = [rec.ident for rec in rows]
+    last = [prev_values.get(unit_key(i)) for i in idents] if prev_values is not None else []
+    batch = batch_matrix(rules, [rec.values for rec in rows], last)
+    if batch is None:
+        return False
+    return passes(rules, batch, [roster_levels.get(i.unit_code, i.unit_level) for i in idents])
+
+
+def _frame_builder(
+    records: Sequence[ReturnRecord],
+    fmt: Format,
+    roster_levels: Mapping[str, str],
+    prev_values: dict[str, dict[str, int | None]] | None,
+) -> Callable[[], pd.DataFrame]:
+    """How the format's frame is built (units' levels from the roster; last year's values when given)."""
+
+    def build() -> pd.DataFrame:
+        from xltool.schema import add_previous, frame_from_records
+
+        df = frame_from_records(records, fmt)
+        if roster_levels:
+            df["unit_level"] = [
+                roster_levels.get(c, lv) for c, lv in zip(df["unit_code"], df["unit_level"], strict=True)
+            ]
+        if prev_values is not None:
+            df = add_previous(df, fmt, prev_values, [unit_key(records[i].ident) for i in df.index])
+        return df
+
+    return build
 
 
 def one_to_one(
