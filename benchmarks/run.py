@@ -79,11 +79,16 @@ def versions() -> str:
     return ", ".join(f"{p} {version(p)}" for p in ("python-calamine", "openpyxl", "pandas", "pandera", "xlsxwriter"))
 
 
+PHASE_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""The phases run as Python runs on a clerk's PC, writing its bytecode cache (some sandboxes and CI
+images set PYTHONDONTWRITEBYTECODE, which makes every run compile xltool's sources again)."""
+
+
 def phase(name: str, folder: Path | str = "", jobs: int = 1, limit: int = 0, out: Path | str = "") -> dict:
     """Run one phase in a fresh process and return its JSON figures."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", name, "--folder", str(folder)]
     cmd += ["--jobs", str(jobs), "--limit", str(limit), "--phase-out", str(out)]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=PHASE_ENV)
     if done.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{done.stderr[-2000:]}{done.stdout[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
