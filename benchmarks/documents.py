@@ -219,7 +219,7 @@ def _files(folder: Path, kind: str) -> list[Path]:
 def read_phase(folder: Path, kind: str, seed: int) -> dict:
     """read_return on every file, one core; checked afterwards: no finding, exactly the figures."""
     from xltool.definition import get_format
-    from xltool.reader import read_return
+    from xltool.read.dispatch import read_return
 
     fmt = get_format()
     files = _files(folder, kind)

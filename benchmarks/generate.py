@@ -1,6 +1,6 @@
 """Filled returns for the benchmark: random but consistent figures, drawn by the real template code.
 
-Each unit's file is written by ``xltool.template.draw_return(values=...)`` through
+Each unit's file is written by ``xltool.write.template.draw_return(values=...)`` through
 ``write_workbook``: the same drawing code as ``xltool template``, with the unit's figures typed
 into the input cells and the totals cached beside their formulas, as a spreadsheet saves them.
 That is what a township sends back, minus the detour of opening the template in Excel.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from xltool.definition import Format, get_format
 from xltool.model import Unit
-from xltool.template import draw_return, template_identity, write_workbook
+from xltool.write.template import draw_return, template_identity, write_workbook
 
 YEAR = 2024
 GENERATOR_VERSION = "1"  # raise when the figures drawn for a unit change
@@ -105,9 +105,9 @@ def write_return(fmt: Format, i: int, seed: int, path: Path) -> Path:
 
 def drawing_hash() -> str:
     """Changes when the template drawing code or the definition changes: the cache is then stale."""
-    import xltool.template
+    import xltool.write.template
 
-    h = hashlib.sha256(Path(xltool.template.__file__).read_bytes())
+    h = hashlib.sha256(Path(xltool.write.template.__file__).read_bytes())
     h.update(get_format().fingerprint.encode())
     return h.hexdigest()[:16]
 

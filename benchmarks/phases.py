@@ -101,7 +101,7 @@ def necessary(folder: Path, limit: int) -> dict:
 
     from xltool.definition import get_format
     from xltool.model import IDENT_SHEET
-    from xltool.safety import read_container
+    from xltool.read.safety import read_container
 
     fmt = get_format()
     sheets = [(fmt.cover.sheet, max(f.value_span.first_row for f in fmt.cover.fields) + 1)]
@@ -181,21 +181,27 @@ def validate_one(folder: Path, repeat: int = 5) -> dict:
             times.append(time.perf_counter() - start)
             if done.returncode != 0:
                 raise SystemExit(f"xltool validate exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return {"seconds": sorted(times)[len(times) // 2], "cpu_seconds": 0.0, "measured": 1, "peak_mb": 0, "child_peak_mb": 0}
+    return {
+        "seconds": sorted(times)[len(times) // 2],
+        "cpu_seconds": 0.0,
+        "measured": 1,
+        "peak_mb": 0,
+        "child_peak_mb": 0,
+    }
 
 
 def consolidate_lib(folder: Path, jobs: int, out: Path) -> dict:
-    """xltool.consolidation.consolidate of the folder into one province workbook (written and renamed)."""
+    """xltool.write.consolidation.consolidate of the folder into one province workbook (written and renamed)."""
     with _Clock() as clock:
-        from xltool.consolidation import consolidate
         from xltool.model import Unit
+        from xltool.write.consolidation import consolidate
 
         result = consolidate([folder], out, Unit("230000", "基准省", "省"), jobs=jobs)
     n = len(_files(folder))
     if len(result.included) != n:
         raise SystemExit(f"consolidate: {len(result.included)} of {n} returns included")
     # the output is a valid return one level up (checked after the figures were taken)
-    from xltool.reader import read_return
+    from xltool.read.dispatch import read_return
 
     rec = read_return(out)
     if not rec.readable or rec.findings or rec.identity.kind != "consolidated":
@@ -209,8 +215,8 @@ def warm(folder: Path) -> dict:
     and run the command once, so that Python's bytecode cache is written (as on a clerk's PC
     after the first run) and no phase pays for compiling xltool's sources."""
     total = sum(len(p.read_bytes()) for p in _files(folder))
-    import xltool.consolidation  # noqa: F401  (writes the bytecode cache of every module it imports)
     import xltool.validate  # noqa: F401
+    import xltool.write.consolidation  # noqa: F401  (writes the bytecode cache of every module it imports)
 
     subprocess.run([sys.executable, "-m", "xltool", "--help"], cwd=ROOT, capture_output=True, check=True)
     return {"seconds": 0.0, "cpu_seconds": 0.0, "measured": 0, "peak_mb": 0, "child_peak_mb": 0, "bytes": total}

@@ -21,12 +21,12 @@ from pathlib import Path
 import openpyxl
 
 from samples import SAMPLES_DIR
-from xltool.annotate import annotate
+from xltool.write.annotate import annotate
 from xltool.definition import get_format
 from xltool.model import Unit
 from xltool.previous import read_last_year
-from xltool.publish import publish
-from xltool.template import template_file_name, write_templates
+from xltool.write.publish import publish
+from xltool.write.template import template_file_name, write_templates
 from xltool.validate import validate_paths
 
 DOCS = Path(__file__).resolve().parent

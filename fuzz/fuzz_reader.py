@@ -105,7 +105,7 @@ def build_corpus(folder: Path) -> list[tuple[str, bytes]]:
 
     from xltool.definition import get_format
     from xltool.model import Unit
-    from xltool.template import draw_return, template_identity, write_template, write_workbook
+    from xltool.write.template import draw_return, template_identity, write_template, write_workbook
 
     fmt = get_format()
     unit = Unit("230723101", "乌伊岭镇", "乡镇")
@@ -272,7 +272,7 @@ def scratch_err(path: Path) -> str:
 
 
 def _check(path: Path) -> str | None:
-    from xltool.reader import read_return
+    from xltool.read.dispatch import read_return
     from xltool.validate import validate_records
 
     rec = read_return(path)
@@ -306,8 +306,8 @@ def main() -> int:
     parser.add_argument("--found", type=Path, default=HERE / "found")
     args = parser.parse_args()
 
-    import xltool.schema  # noqa: F401 - warm the parent: children fork from it
-    from xltool.reader import read_return
+    import xltool.rules.schema  # noqa: F401 - warm the parent: children fork from it
+    from xltool.read.dispatch import read_return
 
     corpus = build_corpus(args.corpus)
     for name, data in corpus:

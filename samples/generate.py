@@ -104,7 +104,7 @@ def fill_return(fmt: Format, sample: SampleReturn, year: int, path: Path) -> Pat
     """The unit's template, filled with openpyxl as a script or a clerk would type it."""
     import openpyxl
 
-    from xltool.template import write_template
+    from xltool.write.template import write_template
 
     write_template(fmt, sample.unit, year, path)
     wb = openpyxl.load_workbook(path)
@@ -154,7 +154,7 @@ def save_with_libreoffice(path: Path) -> None:
 
 def generate(sample: SampleYear, fmt: Format | None = None, root: Path | None = None) -> list[Path]:
     """Write one county-year's workbooks under ``root`` (default: the samples folder)."""
-    from xltool.consolidation import consolidate
+    from xltool.write.consolidation import consolidate
 
     fmt = fmt or get_format()
     folder = (root or HERE) / sample.unit.name / str(sample.year)

@@ -36,8 +36,8 @@ import pytest
 
 from xltool.definition import Format, get_format
 from xltool.model import Unit
-from xltool.template import draw_return, template_identity, write_template, write_workbook
 from xltool.values import AMOUNT_SCALE
+from xltool.write.template import draw_return, template_identity, write_template, write_workbook
 
 SOFFICE = shutil.which("soffice")
 LIBREOFFICE_TIMEOUT = 120  # seconds per conversion; the first start of a fresh profile is the slowest

@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from tests.conftest import make_return
 from xltool.model import Unit
-from xltool.safety import cells_only, read_container
+from xltool.read.safety import cells_only, read_container
 
 ROOT = Path(__file__).resolve().parent.parent
 TOWN = Unit("230100001", "示例镇", "乡镇")

@@ -14,13 +14,13 @@ import openpyxl
 import pytest
 
 from xltool.definition import get_format, loads
-from xltool.detail import read_detail
 from xltool.errors import DefinitionError
 from xltool.model import IDENT_SHEET, LastYear, Unit
 from xltool.previous import read_last_year
+from xltool.read.detail import read_detail
 from xltool.roster import read_roster
-from xltool.template import CHECK_OK, CHECK_WARN, template_file_name, write_template, write_templates
 from xltool.validate import validate_paths
+from xltool.write.template import CHECK_OK, CHECK_WARN, template_file_name, write_template, write_templates
 
 REPO = Path(__file__).parents[1]
 LAST_YEAR = REPO / "samples" / "汤旺县" / "2023" / "汤旺县2023年度政府信息公开统计汇总.xlsx"

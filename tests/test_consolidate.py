@@ -38,14 +38,14 @@ from printed_labels import (
 )
 
 import xltool
-import xltool.consolidation as consolidate_module
-from xltool.cli import main
-from xltool.consolidation import consolidate
+import xltool.write.consolidation as consolidate_module
+from xltool.app.cli import main
 from xltool.definition import get_format
 from xltool.errors import ConsolidationRefused
 from xltool.model import IDENT_SHEET, Unit
-from xltool.template import write_template
 from xltool.validate import validate_paths
+from xltool.write.consolidation import consolidate
+from xltool.write.template import write_template
 
 FMT = get_format()
 REPO = Path(__file__).resolve().parents[1]

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xltool.consolidation import sum_values
 from xltool.definition import get_format
 from xltool.errors import ConsolidationRefused
 from xltool.totals import recompute_totals
 from xltool.values import workbook_number as amount
+from xltool.write.consolidation import sum_values
 
 FMT = get_format()
 INPUTS = [c.id for c in FMT.input_cells]
@@ -75,9 +75,9 @@ def test_more_units_than_excel_has_columns_is_refused_not_truncated(tmp_path, mo
     """明细 has one column per unit: past Excel's 16,384 columns xlsxwriter would drop cells silently."""
     import pytest
 
-    from xltool import consolidation as c
     from xltool.errors import ConsolidationRefused
     from xltool.model import Unit
+    from xltool.write import consolidation as c
 
     monkeypatch.setattr(c, "MAX_DETAIL_UNITS", 2)
     zero = recompute_totals({cid: 0 for cid in FMT.cells}, FMT)

@@ -80,9 +80,11 @@ def test_fingerprint_is_stable_and_layout_sensitive():
         (lambda s: s.replace('at = "C9" }', 'at = "C99x" }'), r"tables\[1\]\.grids\[0\]\.rows\[4\]\.at"),
         (lambda s: s.replace('target = "total"', 'target = "totl"', 1), r"rules\[2\]\.target"),
         (
-            lambda s: s.replace('rhs = ["prev:carried_out"]', 'rhs = ["carried_out"]')
-            .replace('cross_year = true\ntitle = "本年', 'title = "本年')
-            .replace("carry = true\n", "", 1),  # a same-year equation carries nothing
+            lambda s: (
+                s.replace('rhs = ["prev:carried_out"]', 'rhs = ["carried_out"]')
+                .replace('cross_year = true\ntitle = "本年', 'title = "本年')
+                .replace("carry = true\n", "", 1)
+            ),  # a same-year equation carries nothing
             None,
         ),
         (lambda s: s.replace('sheet = "表三 依申请公开"', 'sheet = "表三:依申请"'), r"tables\[1\]\.sheet"),

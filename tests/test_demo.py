@@ -10,8 +10,8 @@ import pytest
 
 from samples import SAMPLES_DIR
 from xltool.definition import get_format
-from xltool.detail import DETAIL_SHEET, read_detail
-from xltool.reader import read_return
+from xltool.read.detail import DETAIL_SHEET, read_detail
+from xltool.read.dispatch import read_return
 from xltool.validate import validate_paths
 
 FMT = get_format()

@@ -34,9 +34,9 @@ from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
 from xltool.definition import Span, get_format
-from xltool.from_document import ReadOptions
 from xltool.model import ERROR, IDENT_SHEET, WARNING, Unit
-from xltool.reader import read_return
+from xltool.read.dispatch import read_return
+from xltool.read.from_document import ReadOptions
 from xltool.totals import recompute_totals
 from xltool.validate import validate_paths
 from xltool.values import AMOUNT_SCALE

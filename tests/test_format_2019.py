@@ -15,16 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_template import assert_structure
 
-from xltool.cli import main
-from xltool.consolidation import consolidate
+from xltool.app.cli import main
 from xltool.definition import builtin_formats, get_format
 from xltool.errors import ConsolidationRefused
 from xltool.model import ERROR, IDENT_SHEET, Identity, Unit
-from xltool.reader import read_return
-from xltool.schema import frame_from_records, schema_findings
-from xltool.template import template_identity, write_template
+from xltool.read.dispatch import read_return
+from xltool.rules.schema import frame_from_records, schema_findings
 from xltool.validate import validate_paths
 from xltool.values import AMOUNT_SCALE, parse_value
+from xltool.write.consolidation import consolidate
+from xltool.write.template import template_identity, write_template
 
 ID_2019, ID_2021 = "gov-info-disclosure-2019", "gov-info-disclosure-2021"
 FMT = get_format(ID_2019)

@@ -34,7 +34,7 @@ import pytest
 import xltool
 from xltool.definition import get_format
 from xltool.model import Unit
-from xltool.template import write_template
+from xltool.write.template import write_template
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_ENV = "XLTOOL_UPDATE_GOLDEN"

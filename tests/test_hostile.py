@@ -494,7 +494,7 @@ def batch(tmp_path_factory) -> dict[str, Path]:
 
 PROBE = r"""
 import json, os, sys, time
-from xltool.cli import main
+from xltool.app.cli import main
 
 def validate(args, out, err):
     pid = os.fork()
@@ -528,7 +528,7 @@ jobs, scratch = json.loads(sys.argv[1]), sys.argv[2]
 out, err = os.path.join(scratch, "out"), os.path.join(scratch, "err")
 # warm up here, before the forks: the command imports pandas, pandera and rich when it runs, and
 # the format, layout and schema are built on first use; a child then pays only for its file
-import rich.console, xltool.report, xltool.roster
+import rich.console, xltool.write.report, xltool.roster
 from xltool.validate import validate_paths
 validate_paths([jobs[0][1][0]], year=int(jobs[0][1][2]))
 print(json.dumps({name: validate(args, out, err) for name, args in jobs}))
@@ -677,7 +677,7 @@ def test_consolidate_excluding_invalid_returns_sums_the_good_ones_and_lists_the_
         assert [line for line in listed if batch[name].name in line], name
     assert f"汇总 {len(GOOD) + len(HARMLESS)} 个单位" in out
 
-    from xltool.reader import read_return
+    from xltool.read.dispatch import read_return
 
     rec = read_return(target)
     assert rec.readable and rec.identity.kind == "consolidated"
@@ -702,7 +702,7 @@ def good(tmp_path) -> Path:
 def cli(*args: str):
     from click.testing import CliRunner
 
-    from xltool.cli import main
+    from xltool.app.cli import main
 
     result = CliRunner().invoke(main, list(args), prog_name="xltool")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from xltool.document import DocTable, Document
-from xltool.identify import Identified, identify, identify_any, identify_document, match_roster
 from xltool.model import Unit
+from xltool.read.document import DocTable, Document
+from xltool.read.identify import Identified, identify, identify_any, identify_document, match_roster
 
 
 @pytest.mark.parametrize(

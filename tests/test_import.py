@@ -13,11 +13,11 @@ import pytest
 from conftest import CONSISTENT, make_return
 
 from xltool.definition import get_format
-from xltool.importer import import_documents
 from xltool.model import IDENT_SHEET, IMPORTED, Unit
-from xltool.reader import read_return
+from xltool.read.dispatch import read_return
 from xltool.totals import recompute_totals
 from xltool.validate import validate_paths
+from xltool.write.importer import import_documents
 
 FMT = get_format()
 TOWN = Unit("230723101", "乌伊岭镇", "乡镇")
@@ -141,8 +141,8 @@ def test_a_published_page_is_checked_against_last_years_consolidated_workbook_by
     """No roster: the page names 乌伊岭镇 but carries no code; last year's 明细 names its units too.
     二、上年结转 that differs from last year's 四、结转下年度 is caught (T3-R5), not skipped."""
     from samples import SAMPLES_DIR
-    from xltool.detail import read_detail
-    from xltool.publish import publish
+    from xltool.read.detail import read_detail
+    from xltool.write.publish import publish
 
     last_year = SAMPLES_DIR / "汤旺县" / "2023" / "汤旺县2023年度政府信息公开统计汇总.xlsx"
     carried = read_detail(last_year, FMT)[TOWN.code]["t3.carried_out.natural"]

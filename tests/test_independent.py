@@ -14,8 +14,8 @@ import pytest
 
 from xltool.definition import get_format
 from xltool.model import Unit
-from xltool.template import write_template
 from xltool.validate import validate_paths
+from xltool.write.template import write_template
 
 T3_ROWS = list(printed_labels.T3_ROWS)
 T3_COLUMNS = [*printed_labels.T3_APPLICANTS, printed_labels.TOTAL]

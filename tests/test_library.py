@@ -47,7 +47,7 @@ def _imports(path: Path) -> set[str]:
             continue
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("xltool"):
             out.add(node.module)
-            for alias in node.names:  # "from xltool import consolidation as c" names a module
+            for alias in node.names:  # "from xltool.write import consolidation as c" names a module
                 if importlib.util.find_spec(f"{node.module}.{alias.name}") if node.module == "xltool" else False:
                     out.add(f"{node.module}.{alias.name}")
         elif isinstance(node, ast.Import):
@@ -88,24 +88,79 @@ def test_the_import_graph_has_no_cycle():
     assert find_cycle(graph) == [], " → ".join(find_cycle(graph))
 
 
+BASE_MODULES = {
+    "xltool.catalogue",
+    "xltool.definition",
+    "xltool.errors",
+    "xltool.findings",
+    "xltool.model",
+    "xltool.text",
+    "xltool.totals",
+    "xltool.values",
+}
+STAGES = ("base", "xltool.read", "xltool.rules", "validate", "xltool.write", "xltool.app")
+"""The stages in order; a module imports only its own stage or earlier ones."""
+
+
+def stage_of(module: str) -> int:
+    if module in BASE_MODULES:
+        return 0
+    if module in ("xltool.validate", "xltool.previous", "xltool.roster"):
+        return 3
+    if module == "xltool.__main__":
+        return STAGES.index("xltool.app")
+    for i, folder in enumerate(STAGES):
+        if module == folder or module.startswith(folder + "."):
+            return i
+    raise AssertionError(f"{module} belongs to no stage: place it in a stage's folder or the base")
+
+
+def reaches(graph: dict[str, set[str]], a: str, b: str) -> bool:
+    seen, todo = set(), [a]
+    while todo:
+        node = todo.pop()
+        if node == b:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph[node])
+    return False
+
+
+def test_every_module_imports_only_its_own_stage_or_earlier_ones():
+    graph = import_graph()
+    late = [
+        f"{m}（{STAGES[stage_of(m)]}）→ {d}（{STAGES[stage_of(d)]}）"
+        for m, deps in sorted(graph.items())
+        if m != "xltool"
+        for d in sorted(deps)
+        if stage_of(d) > stage_of(m)
+    ]
+    assert late == []
+
+
+def test_each_stage_folder_says_what_it_owns():
+    for folder in ("read", "rules", "write", "app"):
+        init = PACKAGE / folder / "__init__.py"
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and len(doc) > 80, f"{init} has no docstring saying what the stage owns"
+
+
 def test_imports_run_one_way_from_consolidate_to_the_definition():
     graph = import_graph()
-
-    def reaches(a: str, b: str) -> bool:
-        seen, todo = set(), [a]
-        while todo:
-            node = todo.pop()
-            if node == b:
-                return True
-            if node not in seen:
-                seen.add(node)
-                todo.extend(graph[node])
-        return False
-
-    chain = ["xltool.consolidation", "xltool.validate", "xltool.schema", "xltool.reader", "xltool.definition"]
+    chain = [
+        "xltool.write.consolidation",
+        "xltool.validate",
+        "xltool.rules.schema",
+        "xltool.findings",
+        "xltool.definition",
+    ]
     for upper, lower in zip(chain, chain[1:], strict=False):
-        assert reaches(upper, lower), f"{upper} should build on {lower}"
-        assert not reaches(lower, upper), f"{lower} must not import {upper}"
+        assert reaches(graph, upper, lower), f"{upper} should build on {lower}"
+        assert not reaches(graph, lower, upper), f"{lower} must not import {upper}"
+    # the schema needs no document reader, validate no template writer
+    assert not reaches(graph, "xltool.rules.schema", "xltool.read.sources.pdf")
+    assert not reaches(graph, "xltool.validate", "xltool.write.template")
     # the definition knows no workbook library and no later step
     assert graph["xltool.definition"] <= {"xltool.errors", "xltool.text"}
 
@@ -156,7 +211,11 @@ def test_a_definition_loaded_from_a_file_runs_the_whole_loop(tmp_path):
 def test_a_definition_with_a_cycle_among_totals_is_refused_when_loaded(tmp_path):
     text = DEFINITION_2021.read_text(encoding="utf-8")
     # 总计 of 表四 summed into 结果维持 too: each total needs the other
-    text = text.replace('parts = ["upheld", "corrected", "other", "pending"]', 'parts = ["upheld", "corrected", "other", "pending"]\n\n[[rules]]\ncode = "T4-LOOP"\nkind = "sum"\nseverity = "error"\ntitle = "循环"\ndescription = "循环"\ngrids = ["t4_review"]\nper = "row"\ntarget = "upheld"\nparts = ["total"]', 1)
+    text = text.replace(
+        'parts = ["upheld", "corrected", "other", "pending"]',
+        'parts = ["upheld", "corrected", "other", "pending"]\n\n[[rules]]\ncode = "T4-LOOP"\nkind = "sum"\nseverity = "error"\ntitle = "循环"\ndescription = "循环"\ngrids = ["t4_review"]\nper = "row"\ntarget = "upheld"\nparts = ["total"]',
+        1,
+    )
     path = tmp_path / "loop.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(XltoolError, match="互相引用"):
@@ -197,7 +256,7 @@ def test_the_public_api_is_listed_and_importable():
         assert name in xltool.__all__
         assert getattr(xltool, name) is not None
     assert set(xltool.__all__) <= set(dir(xltool))
-    importlib.import_module("xltool.consolidation")  # importing a module must not shadow a public function
+    importlib.import_module("xltool.write.consolidation")  # importing a module must not shadow a public function
     assert callable(xltool.consolidate) and not isinstance(xltool.consolidate, type(xltool))
     assert (PACKAGE / "py.typed").exists()
     with pytest.raises(AttributeError):
@@ -239,21 +298,21 @@ def test_every_deliberate_raise_is_an_xltool_error():
 
 
 def test_an_unexpected_failure_keeps_its_traceback_with_xltool_debug(tmp_path, monkeypatch, capsys):
-    from xltool import reader
+    from xltool.read import dispatch
 
     path = make_return(tmp_path, Unit("230723101", "乌伊岭镇", "乡镇"))
 
     def broken(rec, formats, options=None):
         raise KeyError("内部错误")
 
-    monkeypatch.setattr(reader, "_read", broken)
+    monkeypatch.setitem(dispatch.READERS, "workbook", broken)
     monkeypatch.delenv("XLTOOL_DEBUG", raising=False)
-    rec = reader.read_return(path)
+    rec = dispatch.read_return(path)
     assert [(f.rule, f.severity) for f in rec.findings] == [("F-UNREADABLE", ERROR)]
     assert "Traceback" not in capsys.readouterr().err
 
     monkeypatch.setenv("XLTOOL_DEBUG", "1")
-    rec = reader.read_return(path)
+    rec = dispatch.read_return(path)
     assert [(f.rule, f.severity) for f in rec.findings] == [("F-UNREADABLE", ERROR)]  # still one finding
     err = capsys.readouterr().err
     assert "Traceback" in err and "KeyError" in err and os.fspath(path) in err

@@ -15,8 +15,8 @@ from openpyxl.utils.protection import hash_password
 
 from xltool.definition import Format, get_format
 from xltool.model import IDENT_SHEET, Identity, Unit
-from xltool.template import CHECK_OK, DEFAULT_PASSWORD, template_identity, write_template
 from xltool.values import AMOUNT_SCALE
+from xltool.write.template import CHECK_OK, DEFAULT_PASSWORD, template_identity, write_template
 
 pytestmark = pytest.mark.libreoffice
 
@@ -113,7 +113,10 @@ def test_amount_checks_round_and_negative_terms_subtract(tmp_path, libreoffice_r
     ok = {"m.a.v": 11000, "m.b.v": 2000, "m.c.v": 9000, "g.p.x": 7, "g.q.x": 2, "g.r.x": 5}
     bad = {"m.a.v": 11000, "m.b.v": 2000, "m.c.v": 5000, "g.p.x": 7, "g.q.x": 2, "g.r.x": 9, "g.p.y": 1}
     for name, inputs in (("ok", ok), ("bad", bad)):
-        out = libreoffice_recalc(type_values(template, inputs, fmt=fmt, save_as=tmp_path / name / "f.xlsx", scaled=True), tmp_path / name / "lo")
+        out = libreoffice_recalc(
+            type_values(template, inputs, fmt=fmt, save_as=tmp_path / name / "f.xlsx", scaled=True),
+            tmp_path / name / "lo",
+        )
         _assert_computed(fmt, out, inputs)
     ws = openpyxl.load_workbook(out, data_only=True)["甲表"]
     assert ws["B11"].value == "不符（差-0.4）"

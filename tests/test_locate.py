@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xltool.definition import AMOUNT, Format, a1, builtin_formats, get_format
-from xltool.document import DocCell, DocTable, Document
-from xltool.locate import SIMILARITY, locate, normalize
+from xltool.read.document import DocCell, DocTable, Document
+from xltool.read.locate import SIMILARITY, locate, normalize
 from xltool.values import parse_value
 
 F2021 = get_format("gov-info-disclosure-2021")

@@ -42,11 +42,11 @@ from test_documents import (
     write_html,
 )
 
-from xltool.document import DocCell, DocTable
 from xltool.model import ERROR, WARNING
-from xltool.reader import read_return
-from xltool.sources import read_path
-from xltool.sources.pdf import (
+from xltool.read.dispatch import read_return
+from xltool.read.document import DocCell, DocTable
+from xltool.read.sources import read_path
+from xltool.read.sources.pdf import (
     _cell_text,
     _Char,
     _Lattice,
@@ -56,7 +56,7 @@ from xltool.sources.pdf import (
     join_broken_row,
     read_pdf,
 )
-from xltool.sources.text import vertical_header
+from xltool.read.sources.text import vertical_header
 from xltool.totals import recompute_totals
 from xltool.validate import validate_paths
 
@@ -398,7 +398,7 @@ def bomb(inflated_mb: int = 1024) -> bytes:
 def _bounded(path: Path) -> tuple[list[str], float, float]:
     """read_return of ``path`` in a child: its finding codes, seconds, and peak memory (MB)."""
     code = (
-        "import resource, sys, time; from pathlib import Path; from xltool.reader import read_return;"
+        "import resource, sys, time; from pathlib import Path; from xltool.read.dispatch import read_return;"
         "t = time.perf_counter(); rec = read_return(Path(sys.argv[1])); s = time.perf_counter() - t;"
         "print(','.join(f.rule for f in rec.findings)); print(s);"
         "status = Path('/proc/self/status');"

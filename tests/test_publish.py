@@ -25,10 +25,10 @@ from printed_labels import T2, T2_GRID, T3, T3_APPLICANTS, T3_ROWS, T3_TOTAL_ROW
 from xltool.definition import get_format
 from xltool.errors import PublishRefused, UsageError
 from xltool.model import Unit
-from xltool.publish import FRAGMENT_SUFFIX, printed_table, publish
-from xltool.reader import read_return
+from xltool.read.dispatch import read_return
 from xltool.totals import recompute_totals
 from xltool.values import AMOUNT_SCALE
+from xltool.write.publish import FRAGMENT_SUFFIX, printed_table, publish
 
 FMT = get_format()
 UNIT = Unit("230723101", "乌伊岭镇", "乡镇")
@@ -185,7 +185,9 @@ def test_a_return_with_errors_is_refused_and_nothing_written(tmp_path):
 
     cli = subprocess.run(
         [sys.executable, "-m", "xltool", "publish", str(tmp_path / "in"), "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert cli.returncode == 1 and "未发布" in cli.stderr and "T3-R1" in cli.stdout, cli.stderr
     assert "Traceback" not in cli.stderr and list(out.iterdir()) == []
@@ -208,7 +210,9 @@ def test_cli_exit_codes(tmp_path):
     src = make_return(tmp_path / "in", UNIT)
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "xltool", "publish", *args], capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "xltool", "publish", *args], capture_output=True, text=True, timeout=120
+        )
 
     ok = run(str(src), "--out", str(tmp_path / "out"), "--html")
     assert ok.returncode == 0, ok.stderr
@@ -232,13 +236,15 @@ def test_fragment_markup_is_the_format_layout(tmp_path):
     [_, fragment, _] = publish([src], tmp_path / "out", docx=False).paths + [None]
     text = fragment.read_text(encoding="utf-8")
     assert text.startswith(f"<h2>{T2}</h2>") and f"<h2>{T3}</h2>" in text and f"<h2>{T4}</h2>" in text
-    assert "<html" not in text and "mso" not in text and "class=\"Mso" not in text and "<td style" not in text
+    assert "<html" not in text and "mso" not in text and 'class="Mso' not in text and "<td style" not in text
     assert "24252.311" in text  # the amount with the decimals given
     widths = [printed_table(FMT, t, values).ncols for t in FMT.tables]
     assert widths == [4, 10, 15]
     spans = {
         (_norm(c.text_content()), int(c.get("rowspan", 1)), int(c.get("colspan", 1)))
-        for i in range(3) for c in _cells(text, i) if c.tag == "th"
+        for i in range(3)
+        for c in _cells(text, i)
+        if c.tag == "th"
     }
     assert {
         ("第二十条第（一）项", 1, 4),
@@ -301,9 +307,20 @@ def test_libreoffice_renders_the_word_report(tmp_path):
     [path] = publish([src], tmp_path / "out", html=False).paths
     profile = tmp_path / "profile"
     subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(path)],
-        check=True, capture_output=True, timeout=180,
+        [
+            SOFFICE,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "pdf"),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     pdf = tmp_path / "pdf" / f"{path.stem}.pdf"
     data = pdf.read_bytes()

@@ -14,13 +14,14 @@ import xlsxwriter
 from conftest import make_return
 from conftest import type_values as fill  # by cell id; openpyxl saves formulas without their results
 
-from xltool import reader
 from xltool.definition import get_format
 from xltool.errors import UsageError
 from xltool.model import ERROR, IDENT_SHEET, WARNING, Unit
-from xltool.reader import discover, read_return
-from xltool.template import write_template
+from xltool.read import workbook as reader
+from xltool.read.discover import discover
+from xltool.read.dispatch import read_return
 from xltool.totals import recompute_totals
+from xltool.write.template import write_template
 
 FMT = get_format()
 UNIT = Unit("230723101", "乌伊岭镇", "乡镇")

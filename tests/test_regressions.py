@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from xltool import reader
 from xltool.definition import get_format
 from xltool.model import ERROR, Unit
-from xltool.reader import read_return
-from xltool.safety import bounded_sheet
-from xltool.template import write_template
+from xltool.read import workbook as reader
+from xltool.read.dispatch import read_return
+from xltool.read.safety import bounded_sheet
+from xltool.write.template import write_template
 
 FMT = get_format()
 UNIT = Unit("230723101", "乌伊岭镇", "乡镇")
@@ -150,8 +150,8 @@ def test_far_away_cell_does_not_change_the_recorded_hash(tmp_path):
 
     from xltool.definition import get_format
     from xltool.model import Unit
-    from xltool.reader import read_return
-    from xltool.template import write_template
+    from xltool.read.dispatch import read_return
+    from xltool.write.template import write_template
 
     fmt = get_format()
     path = write_template(fmt, Unit("230723101", "乌伊岭镇", "乡镇"), 2024, tmp_path / "far.xlsx")

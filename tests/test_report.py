@@ -18,10 +18,10 @@ from conftest import CONSISTENT as OK
 from conftest import make_return
 from rich.console import Console
 
-from xltool.annotate import ERROR_FILL, RESULT_SHEET, WARNING_FILL, annotate
 from xltool.model import Finding, Report, Unit
-from xltool.report import ReadProgress, print_report, report_to_json, write_report_workbook
 from xltool.validate import validate_paths
+from xltool.write.annotate import ERROR_FILL, RESULT_SHEET, WARNING_FILL, annotate
+from xltool.write.report import ReadProgress, print_report, report_to_json, write_report_workbook
 
 REPO = Path(__file__).parents[1]
 TOWN = Unit("230723101", "乌伊岭镇", "乡镇")
@@ -46,7 +46,7 @@ def invoke(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The same command in this process (faster), with stdout and stderr apart."""
     from click.testing import CliRunner
 
-    from xltool.cli import main
+    from xltool.app.cli import main
 
     old = Path.cwd()
     os.chdir(cwd)
@@ -167,7 +167,7 @@ def test_help_lists_every_option():
 
 def test_chinese_help_is_printed_as_written():
     """click would join a paragraph's lines with spaces and break option names at hyphens."""
-    from xltool.cli import main
+    from xltool.app.cli import main
 
     for command in ("validate", "consolidate", "template", "import", "publish", "serve", "demo"):
         out = CliRunner().invoke(main, [command, "--help"]).output
@@ -297,8 +297,8 @@ def test_annotate_never_overwrites_an_input_and_skips_other_formats(tmp_path):
 
 
 def test_large_batch_summary_lists_only_what_needs_attention(monkeypatch):
-    from xltool import report as rp
     from xltool.model import Report, WorkbookResult
+    from xltool.write import report as rp
 
     monkeypatch.setattr(rp, "FULL_SUMMARY_MAX", 3)
     rep = Report(

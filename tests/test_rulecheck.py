@@ -1,4 +1,4 @@
-"""The compiled rules (xltool.rulecheck) pass a batch exactly when the pandera schema finds nothing,
+"""The compiled rules (xltool.rules.rulecheck) pass a batch exactly when the pandera schema finds nothing,
 and a clean batch is validated without importing pandas or pandera."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from test_schema import FMT, Rec, consistent, findings_of, previous_for, with_to
 from xltool import validate as validate_module
 from xltool.definition import DELTA, get_format
 from xltool.model import Unit
-from xltool.rulecheck import batch_matrix, checked_instances, compiled_rules, passes, prev_column
-from xltool.schema import build_schema
+from xltool.rules.rulecheck import batch_matrix, checked_instances, compiled_rules, passes, prev_column
+from xltool.rules.schema import build_schema
 from xltool.validate import validate_paths
 
 TOWN = Unit("230723101", "乌伊岭镇", "乡镇")
@@ -162,14 +162,14 @@ def test_delta_cells_may_be_negative():
 
 def test_rulecheck_imports_neither_the_schema_nor_pandas():
     graph = import_graph()
-    seen, todo = set(), ["xltool.rulecheck"]
+    seen, todo = set(), ["xltool.rules.rulecheck"]
     while todo:
         node = todo.pop()
         if node not in seen:
             seen.add(node)
             todo.extend(graph[node])
-    assert "xltool.schema" not in seen
-    code = "import sys, xltool.rulecheck; print(sorted(m for m in ('pandas', 'pandera') if m in sys.modules))"
+    assert "xltool.rules.schema" not in seen
+    code = "import sys, xltool.rules.rulecheck; print(sorted(m for m in ('pandas', 'pandera') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -9,9 +9,9 @@ import pytest
 
 from samples import SAMPLES_DIR
 from samples.generate import generate, sample_years
-from xltool.consolidation import SOURCES_SHEET
 from xltool.definition import get_format
-from xltool.reader import read_return
+from xltool.read.dispatch import read_return
+from xltool.write.consolidation import SOURCES_SHEET
 
 COMMITTED = sorted(SAMPLES_DIR.glob("*/*/**/*.xlsx"))
 
@@ -47,7 +47,9 @@ def test_committed_workbooks_are_what_the_script_makes(tmp_path):
     made = sorted(tmp_path.glob("*/*/**/*.xlsx"))
     assert [p.relative_to(tmp_path) for p in made] == [p.relative_to(SAMPLES_DIR) for p in COMMITTED]
     for new, old in zip(made, COMMITTED, strict=True):
-        assert cell_values(new) == cell_values(old), f"{old.relative_to(SAMPLES_DIR)} 与生成脚本的结果不同：请运行 python -m samples.generate"
+        assert cell_values(new) == cell_values(old), (
+            f"{old.relative_to(SAMPLES_DIR)} 与生成脚本的结果不同：请运行 python -m samples.generate"
+        )
 
 
 def test_wuyiling_return_carries_its_published_figures():
@@ -68,4 +70,3 @@ def test_the_libreoffice_sample_was_really_saved_by_libreoffice():
         app = zf.read("docProps/app.xml").decode()
     assert "LibreOffice" in app
     assert not read_return(path).findings
-

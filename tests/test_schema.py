@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from xltool.definition import get_format
 from xltool.model import Identity
-from xltool.schema import (
+from xltool.rules.schema import (
     add_previous,
     build_schema,
     checked_instances,

@@ -23,8 +23,8 @@ from starlette.testclient import TestClient
 from test_hostile import random_bytes, zip_bomb
 
 from samples import SAMPLES_DIR
+from xltool.app.serve import Limits, create_app, safe_name
 from xltool.model import Unit
-from xltool.serve import Limits, create_app, safe_name
 from xltool.validate import validate_paths
 
 TOKEN = "test-token-0123456789"

@@ -19,13 +19,13 @@ import openpyxl
 import pytest
 
 from xltool.definition import get_format
-from xltool.document import DocTable, Document
 from xltool.model import Unit
-from xltool.safety import read_container
-from xltool.sources import DOCUMENT_SUFFIXES, SourceError, read_document, read_path, sniff
-from xltool.sources.html import decode
-from xltool.template import complete_values, draw_return, template_identity, write_workbook
+from xltool.read.document import DocTable, Document
+from xltool.read.safety import read_container
+from xltool.read.sources import DOCUMENT_SUFFIXES, SourceError, read_document, read_path, sniff
+from xltool.read.sources.html import decode
 from xltool.values import AMOUNT_SCALE
+from xltool.write.template import complete_values, draw_return, template_identity, write_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
 FMT = get_format()
@@ -324,7 +324,7 @@ def test_docx_grid_before_content_controls_nested_tables_and_breaks():
 
 
 def test_docx_title_rules():
-    from xltool.sources.docx import _title
+    from xltool.read.sources.docx import _title
 
     assert (
         _title(["汤旺县乌伊岭镇", "2024年政府信息公开工作年度报告", "一、总体情况"])

@@ -22,7 +22,8 @@ from xltool.definition import Format, Span, a1, get_format, loads
 from xltool.errors import DefinitionError, UsageError
 from xltool.model import IDENT_KEYS, IDENT_SHEET, Identity, Unit
 from xltool.roster import read_roster
-from xltool.template import (
+from xltool.values import AMOUNT_SCALE
+from xltool.write.template import (
     CHECK_OK,
     DEFAULT_PASSWORD,
     WORKBOOK_OPTIONS,
@@ -33,7 +34,6 @@ from xltool.template import (
     write_templates,
     write_workbook,
 )
-from xltool.values import AMOUNT_SCALE
 
 REPO = Path(__file__).parents[1]
 FMT = get_format()
@@ -418,9 +418,25 @@ def test_output_under_a_regular_file_is_a_clean_error(tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("x", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "xltool", "template", "--unit-code", "1", "--unit-name", "x", "--level", "乡镇",
-         "--year", "2024", "--out", str(blocker / "x.xlsx")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "xltool",
+            "template",
+            "--unit-code",
+            "1",
+            "--unit-name",
+            "x",
+            "--level",
+            "乡镇",
+            "--year",
+            "2024",
+            "--out",
+            str(blocker / "x.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

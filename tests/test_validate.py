@@ -186,7 +186,7 @@ def test_previous_of_the_wrong_year_is_not_used(tmp_path):
 
 
 def test_previous_consolidated_workbook_gives_each_units_figures(tmp_path):
-    from xltool.consolidation import consolidate
+    from xltool.write.consolidation import consolidate
 
     this, last = tmp_path / "2024", tmp_path / "2023"
     this.mkdir(), last.mkdir()

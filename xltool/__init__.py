@@ -32,15 +32,15 @@ _EXPORTS = {
     "Finding": "xltool.model:Finding",
     "Report": "xltool.model:Report",
     "read_roster": "xltool.roster:read_roster",
-    "write_template": "xltool.template:write_template",
-    "write_templates": "xltool.template:write_templates",
-    "read_return": "xltool.reader:read_return",
+    "write_template": "xltool.write.template:write_template",
+    "write_templates": "xltool.write.template:write_templates",
+    "read_return": "xltool.read.dispatch:read_return",
     "validate_paths": "xltool.validate:validate_paths",
     "Validation": "xltool.validate:Validation",
-    "consolidate": "xltool.consolidation:consolidate",
-    "publish": "xltool.publish:publish",
-    "Published": "xltool.publish:Published",
-    "Consolidation": "xltool.consolidation:Consolidation",
+    "consolidate": "xltool.write.consolidation:consolidate",
+    "publish": "xltool.write.publish:publish",
+    "Published": "xltool.write.publish:Published",
+    "Consolidation": "xltool.write.consolidation:Consolidation",
     "catalogue": "xltool.catalogue:catalogue",
     "XltoolError": "xltool.errors:XltoolError",
 }
@@ -85,13 +85,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from xltool.catalogue import catalogue
-    from xltool.consolidation import Consolidation, consolidate
     from xltool.definition import Format, get_format
     from xltool.definition import load as load_format
     from xltool.errors import XltoolError
     from xltool.model import Finding, Report, Unit
-    from xltool.publish import Published, publish
-    from xltool.reader import read_return
+    from xltool.read.dispatch import read_return
     from xltool.roster import read_roster
-    from xltool.template import write_template, write_templates
     from xltool.validate import Validation, validate_paths
+    from xltool.write.consolidation import Consolidation, consolidate
+    from xltool.write.publish import Published, publish
+    from xltool.write.template import write_template, write_templates

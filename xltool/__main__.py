@@ -1,5 +1,5 @@
 """Allow ``python -m xltool``."""
 
-from xltool.cli import main
+from xltool.app.cli import main
 
 main()

@@ -5,7 +5,7 @@ Both must mean the same thing everywhere, so the README's code tables, ``xltool 
 emission sites all take their wording from here: a site calls ``message(code, **fields)`` or
 ``finding_fields(code, **fields)`` (severity and message; ``severity=`` only to pick a variant),
 ``xltool.values`` calls ``cell_message`` (the reader puts the sheet and cell before it), and
-``xltool.safety.Problem`` / ``xltool.sources.limits.refuse`` keep the fields until the file's name
+``xltool.read.safety.Problem`` / ``xltool.read.sources.limits.refuse`` keep the fields until the file's name
 is known. ``tests/test_catalogue.py`` fails on a message typed at an emission site.
 
 - ``CODES`` holds the codes typed here: F-* (文件), L-* (版式), V-* (数值), R-* (名单),
@@ -20,7 +20,7 @@ is known. ``tests/test_catalogue.py`` fails on a message typed at an emission si
 - Message templates name their fields (``{name}`` the file name, ``{sheet} {cell}`` where in a
   sheet, ...). Where one code is reported for several causes, the varying part is one field
   (``{what}``, ``{reason}``, ``{detail}``) inside the fixed wording.
-- ``xltool.locate`` appends where in the document a D-* finding is (（表 2 第 3 行）) when it knows
+- ``xltool.read.locate`` appends where in the document a D-* finding is (（表 2 第 3 行）) when it knows
   the cell; that suffix is not part of the templates.
 - T3-R2 (区分处理) is printed in the format but cannot be checked arithmetically: ``checked`` is
   False and tables show it as 说明.
@@ -556,7 +556,7 @@ CODES: tuple[Code, ...] = (
 
 
 _KIND_MESSAGES = {
-    # as xltool.schema words a failed instance of each rule kind
+    # as xltool.rules.schema words a failed instance of each rule kind
     "equation": "{sheet} {lhs_ref} ≠ {rhs_ref}（{scope}：{lhs_label}={lhs}，{rhs_label}={rhs}，差 {diff}）",
     "sum": "{sheet} {scope}{label} {cell} 显示 {shown}，{parts_ref} 之和为 {computed}，差 {diff}{formula_note}",
     "zero_for_levels": "{sheet} {scope}：{values}（单位层级：{level}）。",

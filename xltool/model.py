@@ -127,7 +127,9 @@ class Identity:
     def from_mapping(cls, values: dict[str, Any]) -> Identity:
         """Build from the hidden sheet's key/value pairs; ValueError names the bad key."""
         # a document imported without a roster may name no unit code or level
-        optional = {"xltool_version"} | ({"unit_code", "unit_level"} if _text(values.get("kind")) == IMPORTED else set())
+        optional = {"xltool_version"} | (
+            {"unit_code", "unit_level"} if _text(values.get("kind")) == IMPORTED else set()
+        )
         missing = [k for k in IDENT_KEYS if k not in optional and not _text(values.get(k))]
         if missing:
             raise IdentityError(f"隐藏标识缺少：{', '.join(missing)}")

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from xltool.batch import read_all
 from xltool.catalogue import finding_fields
 from xltool.definition import Format, known_formats
-from xltool.detail import detail_units, read_detail
-from xltool.from_document import ReadOptions
-from xltool.model import CONSOLIDATED, ERROR, Finding, LastYear, Unit
-from xltool.reader import ReturnRecord, discover, record_finding
+from xltool.findings import record_finding
+from xltool.model import CONSOLIDATED, ERROR, Finding, LastYear, ReturnRecord, Unit
+from xltool.read.batch import read_all
+from xltool.read.detail import detail_units, read_detail
+from xltool.read.discover import discover
+from xltool.read.from_document import ReadOptions
 from xltool.roster import assign_units, unit_key
 from xltool.text import short_sheet
 from xltool.values import show_value
@@ -101,7 +102,7 @@ def by_name(
 ) -> dict[str, dict[str, int | None]]:
     """A document names its unit but carries no code (no roster given): last year's figures of the
     unit of that name, as the roster would match it (a parent prefix, 人民政府/政府/办公室 tolerated)."""
-    from xltool.identify import match_roster
+    from xltool.read.identify import match_roster
 
     units = [Unit(key, name, "") for key, name in prev_names.items() if name and key in prev_values]
     out = dict(prev_values)

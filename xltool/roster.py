@@ -101,7 +101,7 @@ def assign_units(records: Iterable[ReturnRecord], roster: Sequence[Unit]) -> Non
     """Give a document's unit (named in its title, without a code) the roster's code, name and level,
     when the roster names it unambiguously (a parent prefix such as 汤旺县, an ending such as
     人民政府 tolerated). Returns of xltool templates carry their code and are left as they are."""
-    from xltool.identify import match_roster
+    from xltool.read.identify import match_roster
 
     units = list(roster)
     for rec in records:

@@ -31,17 +31,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xltool.batch import Progress, gc_paused, read_all
 from xltool.catalogue import finding_fields, message
 from xltool.catalogue import get as get_code
 from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
-from xltool.from_document import ReadOptions
-from xltool.model import ERROR, Finding, Report, Unit, WorkbookResult
+from xltool.findings import record_finding
+from xltool.model import ERROR, Finding, Report, ReturnRecord, Unit, WorkbookResult
 from xltool.previous import by_name, carried_findings, carried_previous, no_previous_findings, read_previous, said_once
-from xltool.reader import ReturnRecord, discover, record_finding
+from xltool.read.batch import Progress, gc_paused, read_all
+from xltool.read.discover import discover
+from xltool.read.from_document import ReadOptions
 from xltool.roster import assign_units, unit_key
-from xltool.rulecheck import batch_matrix, compiled_rules, format_rows, passes
+from xltool.rules.rulecheck import batch_matrix, compiled_rules, format_rows, passes
 from xltool.text import normalize_label
 
 if TYPE_CHECKING:
@@ -168,9 +169,7 @@ def validate_records(
     prev_values: dict[str, dict[str, int | None]] = {}
     formats = {r.fmt.id: r.fmt for r in readable}
     # a template made with last year's figures carries them: they serve where no file of last year does
-    carried: dict[str, dict[str, int | None]] = {
-        unit_key(r.ident): v for r in readable if (v := carried_previous(r))
-    }
+    carried: dict[str, dict[str, int | None]] = {unit_key(r.ident): v for r in readable if (v := carried_previous(r))}
     findings += [f for r in readable for f in carried_findings(r)]
     if previous:
         prev_values, prev_findings, prev_names = read_previous(
@@ -193,7 +192,7 @@ def validate_records(
         if _passes(records, fmt, roster_levels, prev_values if with_previous else None):
             frames.add(fmt.id, build)
             continue
-        from xltool.schema import schema_findings
+        from xltool.rules.schema import schema_findings
 
         df = build()
         findings += schema_findings(df, fmt, records, with_previous=with_previous)
@@ -231,7 +230,7 @@ def _frame_builder(
     """How the format's frame is built (units' levels from the roster; last year's values when given)."""
 
     def build() -> pd.DataFrame:
-        from xltool.schema import add_previous, frame_from_records
+        from xltool.rules.schema import add_previous, frame_from_records
 
         df = frame_from_records(records, fmt)
         if roster_levels:

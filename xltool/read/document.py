@@ -2,7 +2,7 @@
 
 A workbook sheet, a Word table and an HTML ``<table>`` all turn into a ``DocTable``: the cells as
 printed (text, position, row and column spans) and where a person finds each one again (sheet and
-A1 cell in a workbook, table number elsewhere). ``xltool.locate`` then places every statutory cell
+A1 cell in a workbook, table number elsewhere). ``xltool.read.locate`` then places every statutory cell
 by the definition's printed labels; no source knows the statutory tables.
 """
 
@@ -31,7 +31,9 @@ class DocTable:
     cells: list[DocCell] = field(default_factory=list)
     sheet: str = ""  # the workbook sheet it came from; "" in documents
     caption: str = ""  # text printed just before the table (e.g. "三、收到和处理政府信息公开申请情况")
-    continues: bool = False  # follows the previous table with nothing printed between (a Word table split by a page break)
+    continues: bool = (
+        False  # follows the previous table with nothing printed between (a Word table split by a page break)
+    )
 
     @property
     def nrows(self) -> int:

@@ -1,8 +1,8 @@
 """A return read from a document: a web page, a Word file, or a workbook a unit made itself.
 
-The source becomes tables of cell texts (``xltool.sources``), the locator places every statutory
-cell by the definition's printed labels (``xltool.locate``), the unit and year come from the title
-(``xltool.identify``), and each placed text is read like a typed cell (``xltool.values``). The
+The source becomes tables of cell texts (``xltool.read.sources``), the locator places every statutory
+cell by the definition's printed labels (``xltool.read.locate``), the unit and year come from the title
+(``xltool.read.identify``), and each placed text is read like a typed cell (``xltool.values``). The
 result is an ordinary ``ReturnRecord``, so the schema, the batch checks and the consolidator treat
 it like a template's; every deviation of the document is a finding at the place it was printed.
 """
@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from xltool.catalogue import finding_fields
 from xltool.definition import Format, a1
-from xltool.document import Document
-from xltool.identify import identify
-from xltool.locate import Located, LocateFinding, Placed, locate
 from xltool.model import DOCUMENT, ERROR, Finding, Identity, Position, ReturnRecord
+from xltool.read.document import Document
+from xltool.read.identify import identify
+from xltool.read.locate import Located, LocateFinding, Placed, locate
 from xltool.text import normalize_label, short_sheet
 from xltool.values import Parsed, parse_value
 

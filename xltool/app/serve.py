@@ -42,7 +42,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xltool.errors import XltoolError
-from xltool.safety import env_int
+from xltool.read.safety import env_int
 
 WEB = Path(__file__).parent / "web"
 
@@ -188,7 +188,7 @@ class Year:
         )
 
     def inbox(self) -> list[Path]:
-        from xltool.sources import SOURCE_SUFFIXES
+        from xltool.read.sources import SOURCE_SUFFIXES
 
         return [p for p in self.files(INBOX) if p.suffix.lower() in SOURCE_SUFFIXES]
 
@@ -257,10 +257,11 @@ def validate_in(
 ) -> Any:
     """``validate_paths`` with every file named relative to ``base``, as the CLI names them when run
     in ``base``: the JSON of the page and of ``xltool validate --format json`` are then the same."""
-    from xltool.batch import gc_paused
     from xltool.definition import known_formats
-    from xltool.from_document import ReadOptions
-    from xltool.reader import discover, read_return
+    from xltool.read.batch import gc_paused
+    from xltool.read.discover import discover
+    from xltool.read.dispatch import read_return
+    from xltool.read.from_document import ReadOptions
     from xltool.validate import validate_records
 
     files, found = discover(paths)
@@ -590,7 +591,7 @@ def create_app(
 
         def work(job: Job) -> dict[str, Any]:
             from xltool.definition import get_format
-            from xltool.template import template_file_name, write_template
+            from xltool.write.template import template_file_name, write_template
 
             units, why = year.roster()
             if units is None:
@@ -642,8 +643,8 @@ def create_app(
 
     async def api_check(request: Request) -> Response:
         def work(job: Job) -> dict[str, Any]:
-            from xltool.annotate import annotate
-            from xltool.report import report_to_json, write_report_workbook
+            from xltool.write.annotate import annotate
+            from xltool.write.report import report_to_json, write_report_workbook
 
             units, why = year.roster()
             if why:
@@ -686,9 +687,9 @@ def create_app(
         exclude_invalid = bool(form.get("exclude_invalid"))
 
         def work(job: Job) -> dict[str, Any]:
-            from xltool.consolidation import consolidate
             from xltool.errors import ConsolidationRefused
             from xltool.model import Unit
+            from xltool.write.consolidation import consolidate
 
             units, why = year.roster()
             if why:
@@ -734,7 +735,7 @@ def create_app(
 
         def work(job: Job) -> dict[str, Any]:
             from xltool.errors import PublishRefused
-            from xltool.publish import publish
+            from xltool.write.publish import publish
 
             units, why = year.roster()
             if why:
@@ -770,7 +771,7 @@ def create_app(
             return _error("请用字段 files 上传要校验的文件", 400)
 
         def run() -> Response:
-            from xltool.report import report_to_json
+            from xltool.write.report import report_to_json
 
             with tempfile.TemporaryDirectory(prefix="xltool-validate-") as tmp:
                 base = Path(tmp)

@@ -57,8 +57,8 @@ from functools import lru_cache
 
 from xltool.catalogue import finding_fields
 from xltool.definition import Format, Span, builtin_formats
-from xltool.document import DocCell, DocTable, Document
 from xltool.model import ERROR
+from xltool.read.document import DocCell, DocTable, Document
 from xltool.values import COUNT, parse_value
 
 SIMILARITY = 0.8

@@ -31,8 +31,8 @@ import time
 import zlib
 from dataclasses import dataclass, field
 
-from xltool.document import DocCell, DocTable, Document
-from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, MB, NOT_A_REPORT, SourceError, refuse
+from xltool.read.document import DocCell, DocTable, Document
+from xltool.read.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, MB, NOT_A_REPORT, SourceError, refuse
 
 MAX_PAGES = 200
 """A report is 5–20 pages; a yearbook of reports is split before it is sent."""
@@ -776,7 +776,7 @@ def _joined(a: str, b: str) -> str:
 
 
 def _document(blocks: list[_Block], file: str, name: str) -> Document:
-    from xltool.sources.docx import _title
+    from xltool.read.sources.docx import _title
 
     doc = Document(file=file, kind="pdf")
     lines: list[str] = []

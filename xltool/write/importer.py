@@ -15,8 +15,8 @@ from pathlib import Path
 
 from xltool.definition import Format
 from xltool.errors import UsageError
-from xltool.from_document import ReadOptions
 from xltool.model import IMPORTED, ReturnRecord, Unit
+from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
 
 
@@ -47,7 +47,7 @@ def import_documents(
     as a workbook of kind IMPORTED; files already in xltool's layout are listed as skipped. Never
     overwrites a file: a name in use gets " (2)", " (3)" … Raises UsageError when nothing can be read
     or ``out_dir`` cannot be used."""
-    from xltool.template import (
+    from xltool.write.template import (
         DEFAULT_PASSWORD,
         draw_return,
         draw_source_findings,
@@ -115,4 +115,3 @@ def _free_name(folder: Path, name: str) -> Path:
         path = folder / f"{Path(name).stem} ({n}).xlsx"
         n += 1
     return path
-

@@ -186,7 +186,10 @@ class _Styles:
         "row_label": {"align": "left", "border": 1},
         "check_label": {"align": "left", "border": 1, "italic": True},
         "check": {"align": "center", "border": 1},
-        **{f"input_{k}": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": n} for k, n in NUMBER_FORMATS.items()},
+        **{
+            f"input_{k}": {"locked": False, "bg_color": _INPUT_FILL, "border": 1, "num_format": n}
+            for k, n in NUMBER_FORMATS.items()
+        },
         **{f"total_{k}": {"bg_color": _TOTAL_FILL, "border": 1, "num_format": n} for k, n in NUMBER_FORMATS.items()},
         "cover_label": {"bold": True, "border": 1, "align": "left"},
         "cover_value": {"border": 1, "align": "left", "num_format": "@"},

@@ -47,14 +47,14 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
     """Generate templates, validate the sample inbox, annotate, consolidate two counties, roll up the city,
     publish the county's and a town's reports."""
     from samples import SAMPLES_DIR
-    from xltool.annotate import annotate
-    from xltool.consolidation import consolidate
     from xltool.definition import get_format
-    from xltool.publish import publish
-    from xltool.report import write_report_workbook
     from xltool.roster import read_roster
-    from xltool.template import write_templates
     from xltool.validate import validate_paths
+    from xltool.write.annotate import annotate
+    from xltool.write.consolidation import consolidate
+    from xltool.write.publish import publish
+    from xltool.write.report import write_report_workbook
+    from xltool.write.template import write_templates
 
     fmt = get_format()
     root = fresh_folder(target)
@@ -101,13 +101,19 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
 
         annotated = annotate(report, validation.records, folder / "4-退回修改")
         if annotated:
-            say(f"4 退回修改：为有问题的报表生成了 {len(annotated)} 份批注副本（问题单元格标红并附说明），发回单位改正 → {folder / '4-退回修改'}")
+            say(
+                f"4 退回修改：为有问题的报表生成了 {len(annotated)} 份批注副本（问题单元格标红并附说明），发回单位改正 → {folder / '4-退回修改'}"
+            )
             result.steps.append((f"{county.name}：发回单位的批注副本", annotated[0]))
 
         out = folder / "5-汇总" / f"{county.name}{YEAR}年度政府信息公开统计汇总.xlsx"
         out.parent.mkdir()
         done = consolidate([inbox], out, county, roster=roster, previous=prev, exclude_invalid=True, year=YEAR)
-        say(f"5 汇总：汇总了 {len(done.included)} 份有效报表" + (f"，排除 {len(done.excluded)} 份有错误的报表" if done.excluded else "") + f" → {out}")
+        say(
+            f"5 汇总：汇总了 {len(done.included)} 份有效报表"
+            + (f"，排除 {len(done.excluded)} 份有错误的报表" if done.excluded else "")
+            + f" → {out}"
+        )
         if done.missing:
             say(f"    名单中未报送：{'、'.join(u.name for u in done.missing)}")
         if county.code == "230723":
@@ -140,7 +146,7 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
     result.steps.append(("汤旺县：可公开的年度报告（Word，一、五、六部分的文字待填写）", docx))
 
     # what a unit published is read with the same rules: 乌伊岭镇's report, as text extracted from its PDF
-    from xltool.importer import import_documents
+    from xltool.write.importer import import_documents
 
     seed = data / "汤旺县乌伊岭镇2024年政府信息公开工作年度报告（PDF提取文本）.txt"
     imported = import_documents([seed], county_dir / "8-导入", roster=read_roster(county_dir / "名单.csv"))

@@ -16,12 +16,13 @@ from typing import Any
 
 from xltool import __version__
 from xltool.definition import Format, known_formats
-from xltool.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS, draw_detail, sheet_styles
 from xltool.errors import ConsolidationRefused, UsageError
-from xltool.from_document import ReadOptions
 from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Report, Unit, check_unit
+from xltool.read.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS
+from xltool.read.from_document import ReadOptions
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
+from xltool.write.detail import draw_detail, sheet_styles
 
 SOURCES_SHEET = "来源"
 
@@ -87,7 +88,7 @@ def write_consolidated(
     made_at: datetime | None = None,
 ) -> Path:
     """Write the consolidated workbook atomically; an interrupted write leaves ``out`` untouched."""
-    from xltool.template import DEFAULT_PASSWORD, draw_return, template_identity, write_workbook
+    from xltool.write.template import DEFAULT_PASSWORD, draw_return, template_identity, write_workbook
 
     if len(details) > MAX_DETAIL_UNITS:
         raise ConsolidationRefused(
@@ -204,8 +205,9 @@ def consolidate(
     ``exclude_invalid`` is not set, or when a unit has two returns and ``use`` names neither.
     ``formats``: definitions loaded from files whose templates the inputs may be drawn from.
     """
-    from xltool.batch import read_all
-    from xltool.reader import ReturnRecord, discover
+    from xltool.model import ReturnRecord
+    from xltool.read.batch import read_all
+    from xltool.read.discover import discover
     from xltool.validate import duplicate_groups, validate_records
 
     out = Path(out)

@@ -109,7 +109,9 @@ def print_report(report: Report, console: Console) -> None:
         )
     console.print(summary)
     if passed_hidden:
-        console.print(f"另有 {passed_hidden} 个文件通过，未逐一列出（完整清单见 --report 校验报告.xlsx 或 --format json）。")
+        console.print(
+            f"另有 {passed_hidden} 个文件通过，未逐一列出（完整清单见 --report 校验报告.xlsx 或 --format json）。"
+        )
 
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:
@@ -214,7 +216,7 @@ _FINDING_HEADERS = (
 
 def write_report_workbook(report: Report, path: str | Path) -> Path:
     """单位汇总 (one row per unit) and 问题清单 (one row per finding), filterable, header frozen."""
-    from xltool.template import write_workbook
+    from xltool.write.template import write_workbook
 
     def draw(wb: Any) -> None:
         header = wb.add_format(
@@ -248,7 +250,16 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
         ws = wb.add_worksheet(FINDINGS_SHEET)
         _header(ws, _FINDING_HEADERS, header)
         for r, f in enumerate(report.findings, start=1):
-            values = (f.file, f.unit_code, f.unit_name, f.sheet or f.table, "、".join(f.cells) or f.location, f.row_label, f.col_label, f.rule)
+            values = (
+                f.file,
+                f.unit_code,
+                f.unit_name,
+                f.sheet or f.table,
+                "、".join(f.cells) or f.location,
+                f.row_label,
+                f.col_label,
+                f.rule,
+            )
             for c, value in enumerate(values):
                 _text(ws, r, c, value, text)
             ws.write_string(r, 8, SEVERITY_ZH[f.severity], red if f.severity == ERROR else yellow)

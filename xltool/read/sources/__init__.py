@@ -1,5 +1,5 @@
 """Turn any file a unit sends (a web page, a Word file, a workbook that is not an xltool template)
-into a ``xltool.document.Document``: its tables as grids of cell texts, nothing else decided.
+into a ``xltool.read.document.Document``: its tables as grids of cell texts, nothing else decided.
 
 What a file is comes from its content first (a .doc that is really a web page, an .xls that is a
 zip), its suffix only where the content cannot tell. Whatever cannot be read safely becomes one
@@ -8,11 +8,11 @@ zip), its suffix only where the content cannot tell. Whatever cannot be read saf
 ===============  ==========================================================================
 F-EMPTY          0 bytes
 F-NOT-DOCUMENT   not a kind of file read here (old .doc, random bytes)
-F-SCANNED        a PDF without a text layer (a scan), from ``xltool.sources.pdf``
+F-SCANNED        a PDF without a text layer (a scan), from ``xltool.read.sources.pdf``
 F-CORRUPT        broken zip, XML that does not parse, a page that cannot be decoded
 F-TOO-LARGE      over the size limit, nesting too deep, too many tables or cells
 F-XML-ENTITY     DOCTYPE / entity declarations (entity bombs, external entities)
-F-BOMB           zip bomb (entries, declared sizes, ratio), from ``xltool.safety``
+F-BOMB           zip bomb (entries, declared sizes, ratio), from ``xltool.read.safety``
 F-ENCRYPTED      a password-protected Office file
 F-UNREADABLE     the file cannot be read from disk (``read_path``)
 ===============  ==========================================================================
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xltool.document import Document
-from xltool.sources.limits import (
+from xltool.read.document import Document
+from xltool.read.sources.limits import (
     MAX_CELLS,
     MAX_TABLES,
     MAX_TEXT,
@@ -47,31 +47,32 @@ DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES + TEXT_SUFFIXES
 """Files read only as documents (a workbook is first tried as a template: ``WORKBOOK_SUFFIXES``)."""
 SOURCE_SUFFIXES = DOCUMENT_SUFFIXES + WORKBOOK_SUFFIXES
 
+
 def read_document(path: Path, data: bytes, file: str) -> Document:
     """Read ``data`` (the bytes of ``path``, shown as ``file`` in messages) into a Document.
 
-    A workbook's bytes must have passed ``xltool.safety.read_container`` (as reader.py does); a
+    A workbook's bytes must have passed ``xltool.read.safety.read_container`` (as reader.py does); a
     Word file's zip is checked here. Raises SourceError for anything that cannot be read."""
     name = Path(path).name
     kind = sniff(data, Path(path).suffix.lower())
     if kind in ("html", "mht"):
-        from xltool.sources.html import read_html, read_mht
+        from xltool.read.sources.html import read_html, read_mht
 
         return read_html(data, file, name) if kind == "html" else read_mht(data, file, name)
     if kind == "docx":
-        from xltool.sources.docx import read_docx
+        from xltool.read.sources.docx import read_docx
 
         return read_docx(data, file, name)
     if kind == "pdf":
-        from xltool.sources.pdf import read_pdf
+        from xltool.read.sources.pdf import read_pdf
 
         return read_pdf(data, file, name)
     if kind == "text":
-        from xltool.sources.text import read_text
+        from xltool.read.sources.text import read_text
 
         return read_text(data, file, name)
     if kind == "workbook":
-        from xltool.sources.sheets import read_sheets
+        from xltool.read.sources.sheets import read_sheets
 
         return read_sheets(data, file, name)
     raise _refusal(kind, name, data)
@@ -79,8 +80,8 @@ def read_document(path: Path, data: bytes, file: str) -> Document:
 
 def read_path(path: Path, file: str | None = None) -> Document:
     """Read the file at ``path`` (shown as ``file``): its size is checked before it is read, a
-    workbook goes through ``xltool.safety.read_container`` first. Raises SourceError."""
-    from xltool.safety import read_container
+    workbook goes through ``xltool.read.safety.read_container`` first. Raises SourceError."""
+    from xltool.read.safety import read_container
 
     path = Path(path)
     file = file if file is not None else str(path)

@@ -66,7 +66,7 @@ def read_options(paths: Any, blank_as_zero: bool, unit_code: str | None, unit_na
     from pathlib import Path
 
     from xltool.errors import UsageError
-    from xltool.from_document import ReadOptions
+    from xltool.read.from_document import ReadOptions
 
     if (unit_code or unit_name) and (len(paths) != 1 or Path(paths[0]).is_dir()):
         raise UsageError("--unit-code、--unit-name 只能用于单个文件（文档中没有单位代码或名称时指明）")
@@ -182,7 +182,9 @@ def main() -> None:
 @click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单（CSV 或 .xlsx）：列出未报送的单位。")
 @click.option("--previous", multiple=True, type=click.Path(), help="上年度的报表或汇总表，用于跨年度校验；可多次给出。")
 @click.option("--exclude-invalid", is_flag=True, help="排除有错误的报表，只汇总有效报表（被排除的文件会列出）。")
-@click.option("--use", "use", multiple=True, type=click.Path(), help="同一单位有多份报表时，指定以哪个文件为准；可多次给出。")
+@click.option(
+    "--use", "use", multiple=True, type=click.Path(), help="同一单位有多份报表时，指定以哪个文件为准；可多次给出。"
+)
 @click.option("--year", type=int, help="只接受该年度的报表。")
 @click.option("--password", default=None, help="汇总表的工作表保护密码（默认与模板相同）。")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
@@ -205,11 +207,11 @@ def consolidate_command(
     from rich.console import Console
     from rich.markup import escape
 
-    from xltool.consolidation import consolidate
     from xltool.errors import ConsolidationRefused, UsageError
-    from xltool.from_document import ReadOptions
     from xltool.model import Unit
+    from xltool.read.from_document import ReadOptions
     from xltool.roster import read_roster
+    from xltool.write.consolidation import consolidate
 
     if not paths:
         raise UsageError("请给出要汇总的报表文件或文件夹")
@@ -223,8 +225,16 @@ def consolidate_command(
     console = Console(highlight=False, soft_wrap=True)  # a long path is not broken across lines
     try:
         result = consolidate(
-            paths, out, Unit(unit_code.strip(), unit_name.strip(), level), roster=units, previous=list(previous),
-            exclude_invalid=exclude_invalid, use=use, year=year, password=password, jobs=jobs,
+            paths,
+            out,
+            Unit(unit_code.strip(), unit_name.strip(), level),
+            roster=units,
+            previous=list(previous),
+            exclude_invalid=exclude_invalid,
+            use=use,
+            year=year,
+            password=password,
+            jobs=jobs,
             options=ReadOptions(blank_as_zero=blank_as_zero),
         )
     except ConsolidationRefused as exc:
@@ -233,12 +243,16 @@ def consolidate_command(
     # file names, unit names and messages are the user's text: never rich markup
     console.print(f"[bold green]已生成汇总表[/]：{escape(str(result.out))}")
     console.print(
-        escape(f"  {result.unit.name}（{result.unit.code}）{result.year} 年度，汇总 {len(result.included)} 个单位的报表。")
+        escape(
+            f"  {result.unit.name}（{result.unit.code}）{result.year} 年度，汇总 {len(result.included)} 个单位的报表。"
+        )
     )
     for s in result.excluded:
         console.print(f"  [yellow]未汇总[/]：{escape(f'{s.file}（{s.reason}）')}")
     if result.missing:
-        console.print(f"  [yellow]名单中未报送[/]：{escape('、'.join(f'{u.name}（{u.code}）' for u in result.missing))}")
+        console.print(
+            f"  [yellow]名单中未报送[/]：{escape('、'.join(f'{u.name}（{u.code}）' for u in result.missing))}"
+        )
     for w in result.warnings:
         console.print(f"  [yellow]注意[/]：{escape(w)}")
 
@@ -283,7 +297,7 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
     from xltool.errors import UsageError
     from xltool.model import Unit
     from xltool.roster import read_roster
-    from xltool.template import DEFAULT_PASSWORD, write_template, write_templates
+    from xltool.write.template import DEFAULT_PASSWORD, write_template, write_templates
 
     single = {"--unit-code": unit_code, "--unit-name": unit_name, "--level": level}
     given = [name for name, value in single.items() if value is not None]
@@ -352,12 +366,40 @@ def _say_carried(carried, without, year):
 
 @main.command("validate", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单（CSV 或 .xlsx）：核对未报送、名单外和重复报送的单位。")
-@click.option("--previous", multiple=True, type=click.Path(), help="上年度的报表或汇总表（文件或文件夹），用于跨年度校验；可多次给出。")
-@click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；年度不同的报表按错误处理（默认取多数报表的年度）。")
-@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="结果的输出形式。")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="另存校验报告：.xlsx 工作簿（单位汇总、问题清单），或 .json。")
-@click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False), help="为有问题的报表生成批注副本（标出单元格并附说明），保存到该文件夹。")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False),
+    help="报送单位名单（CSV 或 .xlsx）：核对未报送、名单外和重复报送的单位。",
+)
+@click.option(
+    "--previous",
+    multiple=True,
+    type=click.Path(),
+    help="上年度的报表或汇总表（文件或文件夹），用于跨年度校验；可多次给出。",
+)
+@click.option(
+    "--year", type=click.IntRange(2000, 2100), help="报告年度；年度不同的报表按错误处理（默认取多数报表的年度）。"
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="结果的输出形式。",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="另存校验报告：.xlsx 工作簿（单位汇总、问题清单），或 .json。",
+)
+@click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False),
+    help="为有问题的报表生成批注副本（标出单元格并附说明），保存到该文件夹。",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
@@ -379,9 +421,9 @@ def validate_command(
     from rich.console import Console
 
     from xltool.errors import UsageError
-    from xltool.report import ReadProgress, print_report, report_to_json, write_report_workbook
     from xltool.roster import read_roster
     from xltool.validate import validate_paths
+    from xltool.write.report import ReadProgress, print_report, report_to_json, write_report_workbook
 
     folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
     for option, out in (("--report", report_path), ("--annotate", annotate_dir)):
@@ -414,7 +456,7 @@ def validate_command(
             write_report_workbook(report, report_path)
         notes.print(f"校验报告已保存：{report_path}", markup=False)
     if annotate_dir:
-        from xltool.annotate import annotate
+        from xltool.write.annotate import annotate
 
         written = annotate(report, validation.records, annotate_dir)
         notes.print(f"已生成 {len(written)} 个批注副本，保存在：{annotate_dir}", markup=False)
@@ -432,14 +474,16 @@ def demo_command(folder):
     下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报（伊春市）。结果写入新文件夹
     FOLDER（默认在当前文件夹下新建“xltool-演示”），不会覆盖任何已有文件。
     """
-    from xltool.demo import run_demo
+    from xltool.app.demo import run_demo
 
     run_demo(folder, say=click.echo)
 
 
 @main.command("serve", context_settings=CONTEXT)
 @click.argument("folder", required=False, default=".", type=click.Path(file_okay=False, exists=True))
-@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址（默认只有本机能连接；其他地址会给出警告）。")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="监听的地址（默认只有本机能连接；其他地址会给出警告）。"
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="端口（0 为自动选择）。")
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
 @handle_errors
@@ -453,13 +497,15 @@ def serve_command(folder, host, port, no_browser):
     例：
       xltool serve 汤旺县2024
     """
-    from xltool.serve import serve
+    from xltool.app.serve import serve
 
     serve(folder, host=host, port=port, open_browser=not no_browser)
 
 
 @main.command("rules", context_settings=CONTEXT)
-@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出形式。")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出形式。"
+)
 @handle_errors
 def rules_command(output):
     """列出 xltool 报告的全部代码：级别、类别、标题（JSON 另含提示文字的模板）。
@@ -494,7 +540,14 @@ def rules_command(output):
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="保存导入工作簿的文件夹。")
 @click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单：按名称找到单位代码。")
 @click.option("--year", type=click.IntRange(2000, 2100), help="报告年度（标题和文件名中没有年度时使用）。")
-@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="结果的输出形式。")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="结果的输出形式。",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
@@ -512,9 +565,9 @@ def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, do
     """
     from rich.console import Console
 
-    from xltool.importer import import_documents
-    from xltool.report import print_report, report_to_json
     from xltool.roster import read_roster
+    from xltool.write.importer import import_documents
+    from xltool.write.report import print_report, report_to_json
 
     units = read_roster(roster) if roster else None
     options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
@@ -534,8 +587,12 @@ def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, do
 
 @main.command("publish", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="保存网页和 Word 文件的文件夹。")
-@click.option("--html", "html", is_flag=True, help="只生成网页：整页（可打印在 A4 纸上）和可粘贴到网站编辑器的表格片段。")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="保存网页和 Word 文件的文件夹。"
+)
+@click.option(
+    "--html", "html", is_flag=True, help="只生成网页：整页（可打印在 A4 纸上）和可粘贴到网站编辑器的表格片段。"
+)
 @click.option("--docx", "docx", is_flag=True, help="只生成 Word 文件（.docx）。两个都不给时都生成。")
 @click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单：核对单位，按名称找到单位代码。")
 @click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；年度不同的报表按错误处理。")
@@ -558,9 +615,9 @@ def publish_command(paths, out_dir, html, docx, roster, year, jobs, blank_as_zer
     from rich.console import Console
 
     from xltool.errors import PublishRefused
-    from xltool.publish import publish
-    from xltool.report import print_report
     from xltool.roster import read_roster
+    from xltool.write.publish import publish
+    from xltool.write.report import print_report
 
     units = read_roster(roster) if roster else None
     options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)

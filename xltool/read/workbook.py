@@ -1,4 +1,4 @@
-"""Read returned workbooks: recognise them by the hidden identification, check the layout, and
+"""Read an xltool workbook (a template as filled in, a consolidated or imported workbook): recognise them by the hidden identification, check the layout, and
 turn every statutory cell into a number or a finding.
 
 The main path is one pass of python-calamine over the bounded rows the definition needs. Only
@@ -13,7 +13,7 @@ Finding codes (the definition's rules are T*-*, the value codes V-* are listed i
 
 =================  ========  ===================================================================
 F-EMPTY, F-CORRUPT, F-ENCRYPTED, F-NOT-WORKBOOK, F-TOO-LARGE, F-BOMB, F-XML-ENTITY
-                   error     from ``xltool.safety.read_container``, before the file is opened
+                   error     from ``xltool.read.safety.read_container``, before the file is opened
 F-UNREADABLE       error     calamine cannot open it, or any unexpected failure while reading
 F-NOT-WORKBOOK     error     (also) a file named on the command line that is not a workbook
 F-NOT-TEMPLATE     error     no hidden identification: not filled in on an xltool template
@@ -39,27 +39,21 @@ rules T3-R3/T3-R4/T4-R6 do, and their message can say the formula was typed over
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
 import operator
-import os
 import posixpath
 import re
-import sys
-import traceback
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from xltool.catalogue import cell_message, finding_fields
-from xltool.catalogue import get as get_code
-from xltool.definition import Format, TableLayout, a1, known_formats
-from xltool.errors import UsageError, XltoolError
-from xltool.from_document import ReadOptions, fill_from_document
+from xltool.definition import Format, TableLayout, a1
+from xltool.errors import XltoolError
+from xltool.findings import about_file, file_finding, record_finding
 from xltool.model import (
     ERROR,
     IDENT_SHEET,
@@ -72,75 +66,16 @@ from xltool.model import (
     Finding,
     Identity,
     ReturnRecord,
-    display_path,
 )
-from xltool.safety import MB, Limits, read_container
-from xltool.sources import DOCUMENT_SUFFIXES, SOURCE_SUFFIXES, TEXT_SUFFIXES
+from xltool.read.from_document import ReadOptions, fill_from_document
+from xltool.read.safety import read_container
 from xltool.text import clean_text, normalize_label, short_sheet
 from xltool.values import COUNT, Formula, Parsed, parse_value
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 COVER = "cover"
 
 
-# --------------------------------------------------------------------------- discover
-
-
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
-    """Workbooks and documents (web pages, Word files) named or found (recursively) in folders, sorted;
-    findings for named files of other kinds."""
-    found: dict[Path, Path] = {}
-    findings: list[Finding] = []
-    folders: dict[Path, Path] = {}
-    for given in paths:
-        p = Path(given)
-        if not p.exists():
-            raise UsageError(f"路径不存在：{given}")
-        if p.is_dir():
-            for child in p.rglob("*"):
-                rel = child.relative_to(p).parts
-                if any(part.startswith(".") for part in rel) or child.name.startswith("~$") or not child.is_file():
-                    continue
-                if child.suffix.lower() in FOUND_IN_FOLDERS:
-                    found.setdefault(_resolved(child, folders), child)
-        elif p.name.startswith("~$"):
-            continue  # Office lock file, matched by a shell glob such as *.xlsx
-        elif p.suffix.lower() in SOURCE_SUFFIXES:
-            found.setdefault(p.resolve(), p)
-        else:
-            findings.append(_about_file(display_path(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
-    return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
-
-
-FOUND_IN_FOLDERS = tuple(s for s in SOURCE_SUFFIXES if s not in TEXT_SUFFIXES)
-"""A folder's .txt files are notes (说明.txt), not reports: text extracted from a PDF is read when named."""
-
-
-def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
-    """``path.resolve()`` with each folder resolved once: a file that is not a symlink resolves to
-    its folder's real path plus its name (one lstat, not one per component of a long path)."""
-    if path.is_symlink():
-        return path.resolve()
-    folder = folders.get(path.parent)
-    if folder is None:
-        folder = folders[path.parent] = path.parent.resolve()
-    return folder / path.name
-
-
-def _not_workbook_fields(p: Path) -> dict[str, Any]:
-    """F-NOT-WORKBOOK of a file given by name whose extension xltool does not read: what it is, what to do."""
-    what, hint = {
-        ".et": ("是 WPS 表格文件", "请在 WPS 中另存为 .xlsx"),
-        ".csv": ("是 CSV 文本文件", "请使用下发的 .xlsx 模板填报"),
-        ".doc": ("是旧版 Word 文档", "请在 Word 中另存为 .docx，或使用下发的 .xlsx 模板填报统计表"),
-    }.get(p.suffix.lower(), ("的类型无法读取", "请使用下发的 .xlsx 模板填报"))
-    return {"what": what + "（可读取的是工作簿、Word .docx、网页 .html、PDF 和 .txt 文本）", "hint": hint}
-
-
-# --------------------------------------------------------------------------- read_return
-
-
-class _Unreadable(XltoolError):
+class Unreadable(XltoolError):
     """Stops reading one file; becomes an F-UNREADABLE finding saying ``reason`` and ``hint``."""
 
     def __init__(self, reason: str, hint: str):
@@ -148,95 +83,15 @@ class _Unreadable(XltoolError):
         self.reason, self.hint = reason, hint
 
 
-def read_return(
-    path: Path,
-    file: str | None = None,
-    formats: Mapping[str, Format] | None = None,
-    options: ReadOptions | None = None,
-) -> ReturnRecord:
-    """Read one returned file: an xltool workbook, or any source whose tables carry the format's
-    labels (a workbook a unit made itself, a Word file, a web page). Never raises for a bad file:
-    problems become findings.
-
-    ``formats``: the definitions a file may be in, by id (default: the builtin ones); a definition
-    loaded from a file is passed here to read the templates drawn from it. ``options``: how
-    documents are read (``ReadOptions``)."""
-    path = Path(path)
-    rec = ReturnRecord(path=path, file=file if file is not None else display_path(path))
-    formats = known_formats() if formats is None else formats
-    try:
-        if path.suffix.lower() in DOCUMENT_SUFFIXES:
-            _read_document(rec, formats, options)
-        else:
-            _read(rec, formats, options)
-    except BaseException as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
-            raise  # KeyboardInterrupt and the like; a PanicException is calamine failing on the file
-        if not isinstance(exc, _Unreadable) and os.environ.get("XLTOOL_DEBUG") == "1":
-            # for the developer: the whole traceback on stderr; the clerk still gets one finding
-            print(f"XLTOOL_DEBUG：读取“{path}”时出错：", file=sys.stderr)
-            traceback.print_exception(exc, file=sys.stderr)
-        hint = "请在 Excel 中打开并另存为 .xlsx 后重新报送"
-        if isinstance(exc, _Unreadable):
-            reason, hint = exc.reason, exc.hint
-        elif type(exc).__module__ in ("python_calamine", "pyo3_runtime"):  # a part calamine cannot parse
-            reason = f"已损坏，有部分内容无法解析：{_short(exc)}"
-        else:
-            reason = f"读取失败，{type(exc).__name__}：{_short(exc)}"
-        rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}
-        rec.formula_lost = set()
-        rec.findings.append(
-            _about_file(rec.file, "F-UNREADABLE", rec.identity, name=path.name, reason=reason, hint=hint)
-        )
-    return rec
-
-
-def _read_document(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None) -> None:
-    """A web page or a Word file: its size bounded before it is read, its tables placed by label."""
-    from xltool.sources import SourceError, max_document_bytes, read_document
-
-    name = rec.path.name
-    limit = min(max_document_bytes(), Limits.from_env().max_file_bytes)
-    rec.size = rec.path.stat().st_size
-    if rec.size > limit:
-        rec.findings.append(
-            _about_file(
-                rec.file,
-                "F-TOO-LARGE",
-                name=name,
-                what=f"有 {rec.size / MB:.1f} MB",
-                limit=f"{limit / MB:.0f} MB",
-                hint="请删去图片等多余内容后重新保存",
-            )
-        )
-        return
-    data = rec.path.read_bytes()
-    rec.size, rec.sha256 = len(data), hashlib.sha256(data).hexdigest()
-    try:
-        doc = read_document(rec.path, data, rec.file)
-    except SourceError as exc:
-        rec.findings.append(_file_finding(rec.file, exc.code, exc.message))
-        return
-    if not fill_from_document(rec, doc, formats, options):
-        rec.findings.append(
-            _about_file(
-                rec.file,
-                "D-TABLE-MISSING",
-                document=f"“{name}”",
-                table="统计表",
-                title="表二、表三、表四的表头和行名",
-                hint="；请提供含有统计表的年度报告",
-            )
-        )
-
-
-def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None = None) -> None:
+def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None = None) -> None:
+    """An .xlsx/.xlsm/.xls/.ods: checked as a container first, then read as an xltool workbook or, without
+    the hidden identification, as a sheet a unit made itself."""
     name = rec.path.name
     # the container is checked before any library decompresses or parses it; the bytes read for
     # that check are the ones opened below (one read of the file)
     problem, data, rec.size, rec.sha256 = read_container(rec.path)
     if problem is not None:
-        rec.findings.append(_file_finding(rec.file, problem.code, problem.about(name)))
+        rec.findings.append(file_finding(rec.file, problem.code, problem.about(name)))
         return
 
     from python_calamine import CalamineWorkbook, PasswordError
@@ -245,29 +100,30 @@ def _read(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         metas = wb.sheets_metadata
     except PasswordError:
-        raise _Unreadable("设有打开密码", "请在 Excel/WPS 中去掉打开密码后重新保存") from None
+        raise Unreadable("设有打开密码", "请在 Excel/WPS 中去掉打开密码后重新保存") from None
     except Exception as exc:
-        raise _Unreadable(
-            f"不是有效的工作簿或文件已损坏：{_short(exc)}", "请在 Excel 中打开确认后另存为 .xlsx"
+        raise Unreadable(
+            f"不是有效的工作簿或文件已损坏：{short_reason(exc)}", "请在 Excel 中打开确认后另存为 .xlsx"
         ) from None
     book = _Book(wb, {m.name: m for m in metas}, data if data.startswith(b"PK") else None)
 
     if IDENT_SHEET not in book.metas:
         # not drawn from a template: a sheet a unit made itself, last year's file, a platform export
-        from xltool.sources import SourceError
-        from xltool.sources.sheets import read_sheets
+        from xltool.read.sources import SourceError
+        from xltool.read.sources.sheets import read_sheets
 
         try:
             doc = read_sheets(data, rec.file, name)
         except SourceError as exc:
-            rec.findings.append(_file_finding(rec.file, exc.code, exc.message))
+            rec.findings.append(file_finding(rec.file, exc.code, exc.message))
             return
+
         def formula_at(sheet: str, ref: str) -> bool:
             xml = book.sheet_xml(sheet)
             return xml is not None and ref in xml.formula_refs
 
         if not fill_from_document(rec, doc, formats, options, formula_at):
-            rec.findings.append(_about_file(rec.file, "F-NOT-TEMPLATE", name=name))
+            rec.findings.append(about_file(rec.file, "F-NOT-TEMPLATE", name=name))
         return
     if not _identify(rec, book, formats):
         return
@@ -463,24 +319,24 @@ def _identify(rec: ReturnRecord, book: _Book, formats: Mapping[str, Format]) -> 
     try:
         identity = Identity.from_mapping(mapping)
     except ValueError as exc:
-        rec.findings.append(_about_file(rec.file, "F-IDENT", name=name, problem=f"已损坏（{exc}）"))
+        rec.findings.append(about_file(rec.file, "F-IDENT", name=name, problem=f"已损坏（{exc}）"))
         return False
     if identity.template_id != TEMPLATE_ID:
         rec.findings.append(
-            _about_file(rec.file, "F-IDENT", name=name, problem=f"不是本工具的（{identity.template_id}）")
+            about_file(rec.file, "F-IDENT", name=name, problem=f"不是本工具的（{identity.template_id}）")
         )
         return False
     rec.identity = identity
     fmt = formats.get(identity.format_id)
     if fmt is None:
         what = f"使用未知的报表格式“{identity.format_id}”（本工具支持：{'、'.join(formats)}）"
-        rec.findings.append(_about_file(rec.file, "F-FORMAT", identity, name=name, what=what))
+        rec.findings.append(about_file(rec.file, "F-FORMAT", identity, name=name, what=what))
         return False
     rec.format = fmt
     if identity.fingerprint != fmt.fingerprint:
         rec.values = dict.fromkeys(fmt.cells)
         rec.findings.append(
-            _about_file(
+            about_file(
                 rec.file,
                 "F-FORMAT",
                 identity,
@@ -557,7 +413,9 @@ def _read_cover(rec: ReturnRecord, book: _Book, fmt: Format) -> None:
         rec.cover[f.key] = clean_text(_text(_cell(rows, f.value_span.first_row, f.value_span.first_col))).strip()
 
 
-def _locate_sheets(rec: ReturnRecord, book: _Book, fmt: Format, layout: tuple[TableLayout, ...]) -> dict[str, list[list[Any]]]:
+def _locate_sheets(
+    rec: ReturnRecord, book: _Book, fmt: Format, layout: tuple[TableLayout, ...]
+) -> dict[str, list[list[Any]]]:
     """Rows of each table sheet found, by table key; a renamed sheet is found by its title.
     A sheet missing or renamed is an L-SHEET-MISSING error."""
     out: dict[str, list[list[Any]]] = {}
@@ -786,59 +644,10 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
             rec.findings.append(_value_finding(rec, fmt, c.id, p))
 
 
-# --------------------------------------------------------------------------- findings
-
-
-def _short(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     """The first line of an exception's text: enough to act on, never a traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
-
-
-def record_finding(
-    rec: ReturnRecord,
-    sheet: str,
-    cells: tuple[str, ...],
-    rule: str,
-    severity: str,
-    message: str,
-    row_label: str = "",
-    col_label: str = "",
-    cell_ids: tuple[str, ...] = (),
-    check: str = "",
-    location: str = "",
-) -> Finding:
-    """A finding at cells of a record's workbook or document (used by the reader, the schema and
-    validate); the statutory table (表二/表三/表四) follows from the cells' ids."""
-    table = ""
-    if cell_ids and rec.format is not None and cell_ids[0] in rec.format.cells:
-        table = short_sheet(rec.format.table(rec.format.cells[cell_ids[0]].table).sheet)
-    return Finding.about(
-        rec.file,
-        rec.identity,
-        rule,
-        severity,
-        message,
-        sheet,
-        cells,
-        row_label,
-        col_label,
-        cell_ids,
-        check,
-        table,
-        location,
-    )
-
-
-def _file_finding(file: str, rule: str, message: str, identity: Identity | None = None) -> Finding:
-    """A finding about a whole file whose message was worded from the catalogue elsewhere (a
-    ``SourceError``, a ``Problem``); its severity is the catalogue's."""
-    return Finding.about(file, identity, rule, get_code(rule).severity, message)
-
-
-def _about_file(file: str, rule: str, identity: Identity | None = None, **fields: Any) -> Finding:
-    """A finding about a whole file: severity and wording from the catalogue."""
-    return Finding.about(file, identity, rule, *finding_fields(rule, **fields))
 
 
 def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:

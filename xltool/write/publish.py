@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from xltool.definition import Format, Span, Table
 from xltool.errors import InternalError, PublishRefused, UsageError
-from xltool.from_document import ReadOptions
 from xltool.model import ReturnRecord, Unit
+from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
 from xltool.values import show_value
 
@@ -110,7 +110,15 @@ def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -
     for span, (text, role, cid) in spans.items():
         r0 = span.first_row - top
         cells.append(
-            Printed(r0, span.first_col, span.last_row - span.first_row + 1, span.last_col - span.first_col + 1, text, role, cid)
+            Printed(
+                r0,
+                span.first_col,
+                span.last_row - span.first_row + 1,
+                span.last_col - span.first_col + 1,
+                text,
+                role,
+                cid,
+            )
         )
         covered |= {(r, c) for r in range(r0, r0 + cells[-1].rowspan) for c in range(span.first_col, span.last_col + 1)}
     cells += [Printed(r, c, 1, 1, "", "") for r in range(nrows) for c in range(ncols) if (r, c) not in covered]
@@ -162,8 +170,10 @@ def table_html(pt: PrintedTable, indent: str = "") -> str:
     """One ``<table>``: the leading header rows in ``<thead>``, each later block of rows in a ``<tbody>``
     (表二 starts a new block at each 第二十条 heading); row labels ``th scope="row"``, figures ``td``."""
     wide = " wide" if pt.ncols > 4 else ""
-    out = [f'{indent}<table class="xltool-{pt.key}{wide}" border="1" cellspacing="0" cellpadding="4" '
-           'style="border-collapse:collapse">']
+    out = [
+        f'{indent}<table class="xltool-{pt.key}{wide}" border="1" cellspacing="0" cellpadding="4" '
+        'style="border-collapse:collapse">'
+    ]
     head = pt.leading_header_rows
     group = ""
     for r, cells in enumerate(pt.rows()):
@@ -177,7 +187,9 @@ def table_html(pt: PrintedTable, indent: str = "") -> str:
             group = "tbody" if want == "tbody-new" else want
         out.append(f"{indent}    <tr>")
         for c in cells:
-            span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (f' colspan="{c.colspan}"' if c.colspan > 1 else "")
+            span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
+                f' colspan="{c.colspan}"' if c.colspan > 1 else ""
+            )
             if c.role == VALUE:
                 out.append(f"{indent}      <td{span}>{_E(c.text)}</td>")
             elif c.role:
@@ -379,7 +391,9 @@ def publish(
         raise UsageError(f"--out 应为文件夹：{out_dir} 是文件")
     for given in map(Path, paths):
         if given.is_dir() and out_dir.resolve().is_relative_to(given.resolve()):
-            raise UsageError(f"--out 不能放在被读取的文件夹中（{given}），否则下次读取会把发布的网页和 Word 文件当作报表")
+            raise UsageError(
+                f"--out 不能放在被读取的文件夹中（{given}），否则下次读取会把发布的网页和 Word 文件当作报表"
+            )
     validation = validate_paths(
         list(paths), roster=list(roster) if roster else None, year=year, options=options, jobs=jobs, formats=formats
     )

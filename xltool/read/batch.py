@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from xltool.definition import Format, known_formats
-from xltool.from_document import ReadOptions
-from xltool.model import display_path
-from xltool.reader import ReturnRecord, read_return
+from xltool.model import ReturnRecord, display_path
+from xltool.read.dispatch import read_return
+from xltool.read.from_document import ReadOptions
 
 Progress = Callable[[int, int, str], Any]
 """progress(done, total, file) after each file is read."""
@@ -42,9 +42,7 @@ def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None, t
     return rec, fmt.id, packed
 
 
-def _unpack(
-    formats: Mapping[str, Format], rec: ReturnRecord, fmt_id: str | None, packed: tuple | None
-) -> ReturnRecord:
+def _unpack(formats: Mapping[str, Format], rec: ReturnRecord, fmt_id: str | None, packed: tuple | None) -> ReturnRecord:
     if fmt_id is not None:
         rec.format = formats[fmt_id]
         if packed is not None:
@@ -87,7 +85,9 @@ def read_all(
     if jobs > 1 and total > 1:
         chunk = max(1, total // (jobs * 4))
         workers = min(jobs, total)
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(dict(formats), options)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker, initargs=(dict(formats), options)
+        ) as pool:
             for done, packed in enumerate(pool.map(_read_in_worker, work, chunksize=chunk), start=1):
                 rec = _unpack(formats, *packed)
                 out.append(rec)

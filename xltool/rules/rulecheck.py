@@ -1,6 +1,6 @@
 """A format's checked rules compiled once into numpy arrays: the one place their arithmetic is written.
 
-The pandera schema (xltool.schema) builds its checks from this object and stays the engine that
+The pandera schema (xltool.rules.schema) builds its checks from this object and stays the engine that
 explains a failure. ``passes`` answers the question most batches ask, "would the schema report
 anything?", with one matrix product and without pandas: a clean batch never imports it.
 

@@ -20,9 +20,9 @@ import pandera.pandas as pa
 from xltool.catalogue import finding_fields
 from xltool.definition import Format, RuleInstance, Term, parse_cell
 from xltool.errors import InternalError
+from xltool.findings import record_finding
 from xltool.model import Finding
-from xltool.reader import record_finding
-from xltool.rulecheck import (  # noqa: F401 - PREV, is_cross_year: imported from here before rulecheck existed
+from xltool.rules.rulecheck import (  # noqa: F401 - PREV, is_cross_year: imported from here before rulecheck existed
     PREV,
     CompiledRules,
     Equation,
@@ -37,7 +37,7 @@ from xltool.text import short_sheet
 from xltool.values import show_value
 
 if TYPE_CHECKING:
-    from xltool.reader import ReturnRecord
+    from xltool.model import ReturnRecord
 
 META = ("file", "unit_code", "unit_name", "unit_level", "year")
 RULE_NEGATIVE = "V-NEGATIVE"

@@ -1,6 +1,6 @@
 """Word .docx -> Document: every ``w:tbl`` of the body, in order (nested tables too), as a grid.
 
-The zip goes through the same container checks as a workbook (``xltool.safety``) before any
+The zip goes through the same container checks as a workbook (``xltool.read.safety``) before any
 part is inflated; word/document.xml is then parsed with lxml without entities, DTDs or network.
 Merged cells: ``w:gridSpan`` is a colspan, ``w:vMerge`` restart/continue a rowspan,
 ``w:gridBefore`` skips grid columns. A table that Word split at a page break into two tables
@@ -16,9 +16,9 @@ import zlib
 
 from lxml import etree
 
-from xltool.document import DocCell, DocTable, Document
-from xltool.safety import inspect_document_zip
-from xltool.sources.limits import (
+from xltool.read.document import DocCell, DocTable, Document
+from xltool.read.safety import inspect_document_zip
+from xltool.read.sources.limits import (
     MAX_CELLS,
     MAX_TABLES,
     MAX_TEXT,
@@ -62,7 +62,7 @@ def _child(el: etree._Element | None, name: str) -> etree._Element | None:
 
 
 def read_docx(data: bytes, file: str, name: str) -> Document:
-    """A .docx's bytes -> Document, after the container checks of ``xltool.safety``."""
+    """A .docx's bytes -> Document, after the container checks of ``xltool.read.safety``."""
     problem = inspect_document_zip(data)
     if problem is not None:
         raise SourceError(problem.code, problem.about(name))

@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import re
 
-from xltool.document import DocCell, DocTable, Document
-from xltool.sources.html import decode
-from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, NOT_A_REPORT, max_document_bytes, refuse, too_large
+from xltool.read.document import DocCell, DocTable, Document
+from xltool.read.sources.html import decode
+from xltool.read.sources.limits import (
+    MAX_CELLS,
+    MAX_TABLES,
+    MAX_TEXT,
+    NOT_A_REPORT,
+    max_document_bytes,
+    refuse,
+    too_large,
+)
 
 _FIELDS = re.compile(r"\t+| {2,}|\u3000+")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")

@@ -20,8 +20,16 @@ from typing import Any
 
 from lxml import etree
 
-from xltool.document import DocCell, DocTable, Document
-from xltool.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, NOT_A_REPORT, max_document_bytes, refuse, too_large
+from xltool.read.document import DocCell, DocTable, Document
+from xltool.read.sources.limits import (
+    MAX_CELLS,
+    MAX_TABLES,
+    MAX_TEXT,
+    NOT_A_REPORT,
+    max_document_bytes,
+    refuse,
+    too_large,
+)
 
 MAX_COLSPAN = 1000  # as the HTML table model caps it
 MAX_GRID_COLUMNS = 1000

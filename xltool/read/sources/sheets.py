@@ -2,7 +2,7 @@
 -> Document: one DocTable per visible sheet, cells at their sheet positions (row 0 = sheet row 1),
 merged ranges as spans, numbers as a person reads them.
 
-The bytes must already have passed ``xltool.safety.read_container`` (far-away cells cut, sizes
+The bytes must already have passed ``xltool.read.safety.read_container`` (far-away cells cut, sizes
 checked); like reader.py only the first NEAR_ROWS rows and NEAR_COLS columns are read.
 """
 
@@ -14,9 +14,9 @@ import zipfile
 from typing import Any
 
 from xltool.definition import a1
-from xltool.document import DocCell, DocTable, Document
-from xltool.safety import NEAR_COLS, NEAR_ROWS
-from xltool.sources.limits import MAX_CELLS, NOT_A_REPORT, refuse
+from xltool.read.document import DocCell, DocTable, Document
+from xltool.read.safety import NEAR_COLS, NEAR_ROWS
+from xltool.read.sources.limits import MAX_CELLS, NOT_A_REPORT, refuse
 
 
 def read_sheets(data: bytes, file: str, name: str) -> Document:

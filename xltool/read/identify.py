@@ -13,8 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from xltool.document import Document
 from xltool.model import Unit
+from xltool.read.document import Document
 
 _WS = re.compile(r"\s+")
 _EXTENSION = re.compile(r"\.(?:xlsx|xlsm|xls|et|ods|docx|doc|wps|pdf|html?|txt|csv)$", re.IGNORECASE)

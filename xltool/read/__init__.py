@@ -1,0 +1,8 @@
+"""Stage 1, reading: which files a run reads (``discover``), the container checked before any parser
+(``safety``), an xltool workbook read cell by cell (``workbook``), every other source turned into a
+``Document`` of grids (``sources``) and its figures placed by label (``locate``, ``from_document``),
+what a document is and whose (``identify``), the 明细 sheet read back (``detail``), many files read in a
+pool (``batch``). ``dispatch.read_return`` is the one entry: a file in, a ``ReturnRecord`` out.
+
+Imports only the base modules (``xltool.definition``, ``catalogue``, ``findings``, ``model``,
+``errors``, ``text``, ``values``, ``totals``) and its own modules."""

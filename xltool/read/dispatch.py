@@ -1,0 +1,111 @@
+"""Read one returned file, whatever it is: an xltool workbook, a workbook a unit made itself, or a
+document (web page, Word file, PDF, text). The kind is told by the file's extension; every path ends
+in a ``ReturnRecord``, never in an exception for a bad file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from xltool.definition import Format, known_formats
+from xltool.findings import about_file, file_finding
+from xltool.model import ReturnRecord, display_path
+from xltool.read.from_document import ReadOptions, fill_from_document
+from xltool.read.safety import MB, Limits
+from xltool.read.sources import DOCUMENT_SUFFIXES
+from xltool.read.workbook import Unreadable, read_workbook, short_reason
+
+
+def read_return(
+    path: Path,
+    file: str | None = None,
+    formats: Mapping[str, Format] | None = None,
+    options: ReadOptions | None = None,
+) -> ReturnRecord:
+    """Read one returned file: an xltool workbook, or any source whose tables carry the format's
+    labels (a workbook a unit made itself, a Word file, a web page). Never raises for a bad file:
+    problems become findings.
+
+    ``formats``: the definitions a file may be in, by id (default: the builtin ones); a definition
+    loaded from a file is passed here to read the templates drawn from it. ``options``: how
+    documents are read (``ReadOptions``)."""
+    path = Path(path)
+    rec = ReturnRecord(path=path, file=file if file is not None else display_path(path))
+    formats = known_formats() if formats is None else formats
+    try:
+        READERS[kind_of(path)](rec, formats, options)
+    except BaseException as exc:  # a bad file must not stop the batch; no traceback reaches the clerk
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise  # KeyboardInterrupt and the like; a PanicException is calamine failing on the file
+        if not isinstance(exc, Unreadable) and os.environ.get("XLTOOL_DEBUG") == "1":
+            # for the developer: the whole traceback on stderr; the clerk still gets one finding
+            print(f"XLTOOL_DEBUG：读取“{path}”时出错：", file=sys.stderr)
+            traceback.print_exception(exc, file=sys.stderr)
+        hint = "请在 Excel 中打开并另存为 .xlsx 后重新报送"
+        if isinstance(exc, Unreadable):
+            reason, hint = exc.reason, exc.hint
+        elif type(exc).__module__ in ("python_calamine", "pyo3_runtime"):  # a part calamine cannot parse
+            reason = f"已损坏，有部分内容无法解析：{short_reason(exc)}"
+        else:
+            reason = f"读取失败，{type(exc).__name__}：{short_reason(exc)}"
+        rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}
+        rec.formula_lost = set()
+        rec.findings.append(
+            about_file(rec.file, "F-UNREADABLE", rec.identity, name=path.name, reason=reason, hint=hint)
+        )
+    return rec
+
+
+def read_document_file(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None = None) -> None:
+    """A web page or a Word file: its size bounded before it is read, its tables placed by label."""
+    from xltool.read.sources import SourceError, max_document_bytes, read_document
+
+    name = rec.path.name
+    limit = min(max_document_bytes(), Limits.from_env().max_file_bytes)
+    rec.size = rec.path.stat().st_size
+    if rec.size > limit:
+        rec.findings.append(
+            about_file(
+                rec.file,
+                "F-TOO-LARGE",
+                name=name,
+                what=f"有 {rec.size / MB:.1f} MB",
+                limit=f"{limit / MB:.0f} MB",
+                hint="请删去图片等多余内容后重新保存",
+            )
+        )
+        return
+    data = rec.path.read_bytes()
+    rec.size, rec.sha256 = len(data), hashlib.sha256(data).hexdigest()
+    try:
+        doc = read_document(rec.path, data, rec.file)
+    except SourceError as exc:
+        rec.findings.append(file_finding(rec.file, exc.code, exc.message))
+        return
+    if not fill_from_document(rec, doc, formats, options):
+        rec.findings.append(
+            about_file(
+                rec.file,
+                "D-TABLE-MISSING",
+                document=f"“{name}”",
+                table="统计表",
+                title="表二、表三、表四的表头和行名",
+                hint="；请提供含有统计表的年度报告",
+            )
+        )
+
+
+Reader = Callable[[ReturnRecord, Mapping[str, Format], "ReadOptions | None"], None]
+
+READERS: dict[str, Reader] = {"document": read_document_file, "workbook": read_workbook}
+"""How each kind of file is read: a plain dict, by the kind ``kind_of`` tells from the extension."""
+
+
+def kind_of(path: Path) -> str:
+    """ "document" for a web page, Word file, PDF or text; "workbook" for everything else (the container
+    check then says what a file that is neither really is)."""
+    return "document" if path.suffix.lower() in DOCUMENT_SUFFIXES else "workbook"
