@@ -42,20 +42,16 @@ from test_documents import (
     write_html,
 )
 
+from xltool.errors import UsageError
 from xltool.model import ERROR, WARNING
 from xltool.read.dispatch import read_return
 from xltool.read.document import DocCell, DocTable
 from xltool.read.sources import read_path
-from xltool.read.sources.pdf import (
-    _cell_text,
-    _Char,
-    _Lattice,
-    _lattice_table,
-    _Seg,
-    _split_columns,
-    join_broken_row,
-    read_pdf,
-)
+from xltool.read.sources.pdf import DEFAULT, PdfSettings, join_broken_row, read_pdf
+from xltool.read.sources.pdf.cells import cell_text, lattice_table
+from xltool.read.sources.pdf.columns import split_columns
+from xltool.read.sources.pdf.extract import Char, Seg
+from xltool.read.sources.pdf.rulings import Lattice, lattices
 from xltool.read.sources.text import vertical_header
 from xltool.totals import recompute_totals
 from xltool.validate import validate_paths
@@ -266,18 +262,18 @@ def test_any_consistent_fill_reads_back_from_a_libreoffice_pdf(fills_as_pdf):
 # --------------------------------------------------------------------------- cells from characters and lines
 
 
-def chars_of(text: str, x: float, y: float, w: float = 7.0, h: float = 10.0) -> list[_Char]:
+def chars_of(text: str, x: float, y: float, w: float = 7.0, h: float = 10.0) -> list[Char]:
     """``text`` printed from (x, y) (bottom left), one ``w`` wide character after another; spaces skipped."""
-    return [_Char(ch, x + k * w, x + (k + 1) * w, y, y + h) for k, ch in enumerate(text) if ch != " "]
+    return [Char(ch, x + k * w, x + (k + 1) * w, y, y + h) for k, ch in enumerate(text) if ch != " "]
 
 
-def grid(xs: list[float], ys: list[float], skip: tuple[float, ...] = (), head: bool = False) -> _Lattice:
+def grid(xs: list[float], ys: list[float], skip: tuple[float, ...] = (), head: bool = False) -> Lattice:
     """The rules of a grid (``ys`` top to bottom), but the column rules at ``skip``; ``head``: the
     first row one cell over all columns."""
-    hs = [_Seg(y, xs[0], xs[-1]) for y in ys]
+    hs = [Seg(y, xs[0], xs[-1]) for y in ys]
     top = ys[1] if head else ys[0]
-    vs = [_Seg(x, ys[-1], ys[0] if x in (xs[0], xs[-1]) else top) for x in xs if x not in skip]
-    return _Lattice([x for x in xs if x not in skip], ys, hs, vs)
+    vs = [Seg(x, ys[-1], ys[0] if x in (xs[0], xs[-1]) else top) for x in xs if x not in skip]
+    return Lattice([x for x in xs if x not in skip], ys, hs, vs)
 
 
 def test_a_column_rule_not_drawn_is_put_back_where_white_space_runs_through_the_column():
@@ -287,7 +283,7 @@ def test_a_column_rule_not_drawn_is_put_back_where_white_space_runs_through_the_
     chars = chars_of("未经复议直接起诉", 10, 85)
     chars += chars_of("结果", 5, 67) + chars_of("维持", 5, 55) + chars_of("结果", 65, 67) + chars_of("纠正", 65, 55)
     chars += chars_of("其他", 125, 60) + chars_of("21", 5, 35) + chars_of("0", 65, 35) + chars_of("4", 130, 35)
-    table = _lattice_table(_split_columns(lat, chars), chars)
+    table = lattice_table(split_columns(lat, chars), chars)
     cells = {(c.row, c.col): (c.text, c.colspan) for c in table.cells}
     assert cells[(0, 0)] == ("未经复议直接起诉", 3)
     assert cells[(1, 0)] == ("结果\n维持", 1) and cells[(1, 1)] == ("结果\n纠正", 1)
@@ -299,8 +295,8 @@ def test_a_single_spaced_cell_is_not_split():
     is not a column: it takes two cells printing on both sides of the band."""
     lat = grid([0, 60, 120], [100, 70, 40])
     chars = chars_of("总计", 20, 80) + chars_of("21   0", 5, 50) + chars_of("（五   ）不", 65, 80)
-    assert _split_columns(lat, chars) is lat
-    texts = {(c.row, c.col): c.text for c in _lattice_table(lat, chars).cells}
+    assert split_columns(lat, chars) is lat
+    texts = {(c.row, c.col): c.text for c in lattice_table(lat, chars).cells}
     assert texts[(1, 0)] == "21 0"
 
 
@@ -308,11 +304,11 @@ def test_a_figure_wrapped_in_a_narrow_column_is_one_figure():
     """Word wraps 5901 in a 32 pt column (5.5 pt padding) as “590” over “1”: one figure. Two figures
     stacked with room to spare, or far apart, stay two lines (then V-TEXT names the cell)."""
     wrapped = chars_of("590", 217.6, 215.6) + chars_of("1", 217.6, 202.8)
-    assert _cell_text(wrapped, 212.1, 244.2) == "5901"
+    assert cell_text(wrapped, 212.1, 244.2) == "5901"
     roomy = chars_of("21", 217.6, 215.6) + chars_of("0", 217.6, 202.8)
-    assert _cell_text(roomy, 212.1, 244.2) == "21\n0"
+    assert cell_text(roomy, 212.1, 244.2) == "21\n0"
     apart = chars_of("590", 217.6, 215.6) + chars_of("1", 217.6, 180.0)
-    assert _cell_text(apart, 212.1, 244.2) == "590\n1"
+    assert cell_text(apart, 212.1, 244.2) == "590\n1"
 
 
 def test_two_figures_in_one_cell_are_named_not_lost(tmp_path):
@@ -652,3 +648,31 @@ def test_a_filled_template_printed_to_pdf_by_calc_reads_back(tmp_path):
     rec = read_return(pdf)
     assert rec.source == "pdf" and rec.findings == []
     assert_same_figures(rec, values)
+
+
+# --------------------------------------------------------------------------- the tolerances
+
+
+def test_pdf_settings_refuse_nonsense_with_a_message_naming_the_setting():
+    """A tolerance of zero, below zero, not a number or a fraction where a count of lines is meant is
+    refused when the settings are made, not found out as a table read wrong."""
+    assert PdfSettings() == DEFAULT and DEFAULT.snap == 2.0
+    with pytest.raises(UsageError, match="snap 应大于 0"):
+        PdfSettings(snap=0)
+    with pytest.raises(UsageError, match="gap 应大于 0"):
+        PdfSettings(gap=-0.4)
+    with pytest.raises(UsageError, match="band 应为有限的数"):
+        PdfSettings(band=float("nan"))
+    with pytest.raises(UsageError, match="header_lines 应为整数"):
+        PdfSettings(header_lines=2.5)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="max_pad 应为有限的数"):
+        PdfSettings(max_pad="6")  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):  # frozen: one default instance shared by every reader
+        DEFAULT.snap = 3.0  # type: ignore[misc]
+
+
+def test_settings_reach_the_stages():
+    """The settings given are the ones used: a wider snap joins two column rules 3 points apart."""
+    lat = grid([0, 60, 63, 120], [100, 70, 40])
+    assert len(lattices(lat.hs, lat.vs)[0].xs) == 4
+    assert len(lattices(lat.hs, lat.vs, PdfSettings(snap=4.0))[0].xs) == 3

@@ -1,0 +1,248 @@
+"""Stage 1, what a page holds: the raw file checked for bombs, then PDFium's characters and rules.
+
+Owns the security bounds of reading a PDF (pages, seconds, characters and objects per page, inflated
+bytes) and every call into PDFium but opening the file: ``page_chars`` gives each character with its
+box, ``page_rulings`` the horizontal and vertical ruling lines as ``Seg``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from xltool.read.sources.limits import MB, NOT_A_REPORT, SourceError, refuse
+from xltool.read.sources.pdf.settings import DEFAULT, PdfSettings
+
+MAX_PAGES = 200
+"""A report is 5–20 pages; a yearbook of reports is split before it is sent."""
+MAX_SECONDS = 5.0
+MAX_CHARS_PER_PAGE = 50_000
+MAX_OBJECTS_PER_PAGE = 50_000
+MAX_STREAM_INFLATED = 64 * MB
+"""One stream of a report (a page's content, a font) inflates to well under 1 MB; a scanned page's
+image to a few tens of MB."""
+MAX_TOTAL_INFLATED = 256 * MB
+
+
+def max_pages() -> int:
+    try:
+        return int(os.environ.get("XLTOOL_MAX_PDF_PAGES", MAX_PAGES))
+    except ValueError:
+        return MAX_PAGES
+
+
+def too_slow(name: str) -> SourceError:
+    return refuse("F-TOO-LARGE", name, what="的内容过多，读取时间", limit=f"{MAX_SECONDS:.0f} 秒", hint=NOT_A_REPORT)
+
+
+# --------------------------------------------------------------------------- safety before PDFium
+
+_STREAM = re.compile(rb"stream\r?\n")
+
+
+def check_streams(data: bytes, name: str) -> None:
+    """Inflate every Flate stream of the raw file in bounded steps, counting, keeping nothing: a
+    stream over MAX_STREAM_INFLATED or all of them over MAX_TOTAL_INFLATED is a bomb (PDFium would
+    inflate it whole when the page is drawn). Streams of an encrypted file do not inflate: skipped."""
+    total = 0
+    deadline = time.monotonic() + MAX_SECONDS
+    for chunk in _flate_streams(data):
+        total = _inflate(chunk, total, deadline, name)
+
+
+def _flate_streams(data: bytes) -> Iterator[bytes]:
+    """The raw bytes of each stream that starts with a zlib header (0x78: only those are Flate here)."""
+    pos = 0
+    while True:
+        m = _STREAM.search(data, pos)
+        if m is None:
+            return
+        start = m.end()
+        end = data.find(b"endstream", start)
+        end = len(data) if end < 0 else end
+        pos = max(end, start)
+        if data[start : start + 1] == b"x":
+            yield data[start:end]
+
+
+def _inflate(chunk: bytes, total: int, deadline: float, name: str) -> int:
+    """``total`` plus what ``chunk`` inflates to, 4 MB at a time; a stream that is no Flate adds what
+    it gave before failing."""
+    d = zlib.decompressobj()
+    size = 0
+    try:
+        while chunk:
+            out = d.decompress(chunk, 4 * MB)
+            size += len(out)
+            total += len(out)
+            if size > MAX_STREAM_INFLATED or total > MAX_TOTAL_INFLATED:
+                raise _bomb(name, size, total)
+            if time.monotonic() > deadline:
+                raise too_slow(name)
+            chunk = d.unconsumed_tail
+            if not out and not chunk:
+                break
+    except zlib.error:
+        pass
+    return total
+
+
+def _bomb(name: str, size: int, total: int) -> SourceError:
+    return refuse(
+        "F-BOMB",
+        name,
+        what=f"的一个数据流解压后超过 {(size if size > MAX_STREAM_INFLATED else total) // MB} MB",
+        limit=f"{MAX_STREAM_INFLATED // MB} MB（全部数据流 {MAX_TOTAL_INFLATED // MB} MB）",
+    )
+
+
+# --------------------------------------------------------------------------- what a page holds
+
+
+@dataclass(slots=True)
+class Char:
+    """One printed character and its loose box, in PDF space."""
+
+    ch: str
+    x0: float
+    x1: float
+    y0: float  # bottom (PDF space: y grows upwards)
+    y1: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(slots=True)
+class Seg:
+    """A straight piece of a ruling line."""
+
+    pos: float  # y of a horizontal line, x of a vertical one
+    a: float  # from (x0 or y0)
+    b: float  # to
+
+
+def page_chars(textpage: Any, name: str) -> list[Char]:
+    """The printed characters of a PDFium text page (blanks and surrogates left out)."""
+    import pypdfium2.raw as R
+
+    n = R.FPDFText_CountChars(textpage)
+    if n > MAX_CHARS_PER_PAGE:
+        raise refuse(
+            "F-TOO-LARGE", name, what=f"的一页有 {n:,} 个字符", limit=f"{MAX_CHARS_PER_PAGE:,} 个", hint=NOT_A_REPORT
+        )
+    box = R.FS_RECTF()
+    out: list[Char] = []
+    for i in range(n):
+        code = R.FPDFText_GetUnicode(textpage, i)
+        if code < 33 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF) or 0xD800 <= code <= 0xDFFF:
+            continue
+        # the loose box (the font's height, not the glyph's): 、 and ， stay on their line
+        if not R.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(box)):
+            continue
+        out.append(Char(chr(code), box.left, box.right, box.bottom, box.top))
+    return out
+
+
+class _Buffers:
+    """The ctypes out-parameters of one page's walk, made once (a page has thousands of paths)."""
+
+    def __init__(self) -> None:
+        self.box = [ctypes.c_float() for _ in range(4)]
+        self.x, self.y = ctypes.c_float(), ctypes.c_float()
+        self.fill, self.stroke = ctypes.c_int(), ctypes.c_int()
+
+
+def page_rulings(page: Any, name: str, settings: PdfSettings = DEFAULT) -> tuple[list[Seg], list[Seg]]:
+    """Ruling lines: thin path objects (Word, WPS, LibreOffice draw each border so), and the straight
+    edges of stroked paths (a whole grid drawn as one path)."""
+    import pypdfium2.raw as R
+
+    n = R.FPDFPage_CountObjects(page)
+    if n > MAX_OBJECTS_PER_PAGE:
+        raise refuse(
+            "F-TOO-LARGE", name, what=f"的一页有 {n:,} 个对象", limit=f"{MAX_OBJECTS_PER_PAGE:,} 个", hint=NOT_A_REPORT
+        )
+    hs: list[Seg] = []
+    vs: list[Seg] = []
+    buf = _Buffers()
+    segments = 0
+    for i in range(n):
+        obj = R.FPDFPage_GetObject(page, i)
+        if R.FPDFPageObj_GetType(obj) != R.FPDF_PAGEOBJ_PATH:
+            continue
+        if not R.FPDFPageObj_GetBounds(obj, *(ctypes.byref(v) for v in buf.box)):
+            continue
+        left, bottom, right, top = (v.value for v in buf.box)
+        if _thin_rule(left, bottom, right, top, hs, vs, settings):
+            continue
+        R.FPDFPath_GetDrawMode(obj, ctypes.byref(buf.fill), ctypes.byref(buf.stroke))
+        count = R.FPDFPath_CountSegments(obj)
+        segments += max(count, 0)
+        if buf.stroke.value and count > 1 and segments <= MAX_OBJECTS_PER_PAGE:
+            _path_edges(obj, count, buf, hs, vs, settings)
+    return hs, vs
+
+
+def _thin_rule(
+    left: float, bottom: float, right: float, top: float, hs: list[Seg], vs: list[Seg], settings: PdfSettings
+) -> bool:
+    """A path object whose bounds are a thin long box is one rule: added, True."""
+    w, h = right - left, top - bottom
+    if h <= settings.snap and w > 2 * settings.snap:
+        hs.append(Seg((bottom + top) / 2, left, right))
+        return True
+    if w <= settings.snap and h > 2 * settings.snap:
+        vs.append(Seg((left + right) / 2, bottom, top))
+        return True
+    return False
+
+
+def _path_edges(obj: Any, count: int, buf: _Buffers, hs: list[Seg], vs: list[Seg], settings: PdfSettings) -> None:
+    """The straight edges of a stroked path's ``count`` segments, in page space, closing edges too."""
+    import pypdfium2.raw as R
+
+    m = _matrix(obj)
+    prev = None
+    first = None
+    x, y = buf.x, buf.y
+    for k in range(count):
+        seg = R.FPDFPath_GetPathSegment(obj, k)
+        if not R.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y)):
+            continue
+        px, py = m[0] * x.value + m[2] * y.value + m[4], m[1] * x.value + m[3] * y.value + m[5]
+        kind = R.FPDFPathSegment_GetType(seg)
+        if kind == R.FPDF_SEGMENT_MOVETO or prev is None:
+            first = prev = (px, py)
+            continue
+        _edge(prev, (px, py), hs, vs, settings)
+        if R.FPDFPathSegment_GetClose(seg) and first is not None:
+            _edge((px, py), first, hs, vs, settings)
+        prev = (px, py)
+
+
+def _matrix(obj: Any) -> tuple[float, ...]:
+    import pypdfium2.raw as R
+
+    fm = R.FS_MATRIX()
+    if not R.FPDFPageObj_GetMatrix(obj, ctypes.byref(fm)):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (fm.a, fm.b, fm.c, fm.d, fm.e, fm.f)
+
+
+def _edge(p: tuple[float, float], q: tuple[float, float], hs: list[Seg], vs: list[Seg], settings: PdfSettings) -> None:
+    if abs(p[1] - q[1]) <= settings.level and abs(p[0] - q[0]) > 2 * settings.snap:
+        hs.append(Seg((p[1] + q[1]) / 2, min(p[0], q[0]), max(p[0], q[0])))
+    elif abs(p[0] - q[0]) <= settings.level and abs(p[1] - q[1]) > 2 * settings.snap:
+        vs.append(Seg((p[0] + q[0]) / 2, min(p[1], q[1]), max(p[1], q[1])))
