@@ -243,6 +243,13 @@ def test_validate_nothing_readable(tmp_path):
     assert r.status_code == 400
 
 
+def test_validate_names_uploads_as_uploaded(tmp_path):
+    """The check names an upload as uploaded, never by the temporary folder it was copied to."""
+    r = client(tmp_path).post("/api/validate", files=[("files", ("名单.csv", b"a,b", "text/csv"))])
+    assert r.status_code == 400
+    assert r.json()["error"] == "没有找到可校验的工作簿（.xlsx、.xlsm、.xls、.ods）：名单.csv"
+
+
 # --------------------------------------------------------------------------- the year through the API
 
 

@@ -293,3 +293,29 @@ def test_process_pool_works_with_spawn_as_on_windows(tmp_path):
     finally:
         multiprocessing.set_start_method(previous, force=True)
     assert two.report.to_dict() == validate_paths([tmp_path], jobs=1).report.to_dict()
+
+
+def test_files_are_named_as_the_caller_names_them(tmp_path):
+    """``name``: how each file is called in findings, messages and progress (the page names uploads
+    as uploaded, not by the temporary folder they were copied to); in the pool too."""
+    folder = tmp_path / "拷贝"
+    make_return(folder, TOWN, values={"t3.new.natural": 5}, name="a.xlsx")
+    make_return(folder, TOWN, name="b.xlsx")  # the same unit twice: R-DUPLICATE names both files
+    (folder / "说明.doc").write_bytes(b"\xd0\xcf\x11\xe0 not a workbook")
+
+    def name(p: Path) -> str:
+        return "报回/" + p.relative_to(folder).as_posix()
+
+    for jobs in (1, 2):
+        calls: list[str] = []
+        progress = lambda done, total, file, seen=calls: seen.append(file)  # noqa: E731
+        v = validate_paths([folder, folder / "说明.doc"], jobs=jobs, progress=progress, name=name)
+        files = {f.file for f in v.report.findings}
+        assert files == {"报回/a.xlsx", "报回/b.xlsx", "报回/说明.doc"}
+        assert [w.file for w in v.report.workbooks] == ["报回/a.xlsx", "报回/b.xlsx", "报回/说明.doc"]
+        assert calls == ["报回/a.xlsx", "报回/b.xlsx"]
+        duplicates = [f.message for f in v.report.findings if f.rule == "R-DUPLICATE"]
+        assert len(duplicates) == 2 and all("报回/a.xlsx、报回/b.xlsx" in m for m in duplicates)
+        assert not any(str(tmp_path) in f.message for f in v.report.findings)
+    with pytest.raises(UsageError, match="没有找到可校验的工作簿.*：报回/说明.doc$"):
+        validate_paths([folder / "说明.doc"], name=name)

@@ -36,7 +36,7 @@ from xltool.catalogue import get as get_code
 from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
 from xltool.findings import record_finding
-from xltool.model import ERROR, Finding, Report, ReturnRecord, Unit, WorkbookResult
+from xltool.model import ERROR, Finding, Report, ReturnRecord, Unit, WorkbookResult, display_path
 from xltool.previous import by_name, carried_findings, carried_previous, no_previous_findings, read_previous, said_once
 from xltool.read.batch import Progress, gc_paused, read_all
 from xltool.read.discover import discover
@@ -122,16 +122,22 @@ def validate_paths(
     jobs: int = 1,
     formats: Iterable[Format] = (),
     options: ReadOptions | None = None,
+    *,
+    name: Callable[[Path], str] | None = None,
 ) -> Validation:
     """Validate files and folders of returns; raises UsageError only when nothing can be read.
 
     ``formats``: definitions loaded from files (``load_format``) whose templates the returns may be
     drawn from, besides the builtin ones. ``options``: how documents are read (blanks as zeros; the
-    unit and year of a single file whose title does not say them)."""
-    files, found = discover([Path(p) for p in paths])
+    unit and year of a single file whose title does not say them). ``name``: how each file (and
+    each path given) is named in findings, messages and progress, e.g. relative to a folder the
+    user knows rather than where it was copied to; by default as given (``display_path``)."""
+    named = name or display_path
+    files, found = discover([Path(p) for p in paths], name=named)
     if not files:
-        raise UsageError("没有找到可校验的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(str(p) for p in paths))
-    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats), options=options)
+        given = (str(p) if name is None else name(Path(p)) for p in paths)
+        raise UsageError("没有找到可校验的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(given))
+    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats), options=options, name=named)
     return validate_records(
         records, roster=roster, previous=previous, year=year, extra=found, jobs=jobs, options=options
     )

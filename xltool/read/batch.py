@@ -75,11 +75,14 @@ def read_all(
     progress: Progress | None = None,
     formats: Mapping[str, Format] | None = None,
     options: ReadOptions | None = None,
+    *,
+    name: Callable[[Path], str] = display_path,
 ) -> list[ReturnRecord]:
     """Read every file, in order; with jobs > 1 in a process pool. ``formats``: the definitions the
-    files may be in, by id (default: the builtin ones); ``options``: how documents are read."""
+    files may be in, by id (default: the builtin ones); ``options``: how documents are read;
+    ``name``: how each file is named in its findings."""
     formats = known_formats() if formats is None else formats
-    work = [(p, display_path(p)) for p in paths]
+    work = [(p, name(p)) for p in paths]
     total = len(work)
     out: list[ReturnRecord] = []
     if jobs > 1 and total > 1:

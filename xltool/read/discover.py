@@ -3,7 +3,7 @@ each named file of a kind xltool does not read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,11 @@ from xltool.read.sources import SOURCE_SUFFIXES, TEXT_SUFFIXES
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
+def discover(
+    paths: Iterable[str | Path], *, name: Callable[[Path], str] = display_path
+) -> tuple[list[Path], list[Finding]]:
     """Workbooks and documents (web pages, Word files) named or found (recursively) in folders, sorted;
-    findings for named files of other kinds."""
+    findings for named files of other kinds (``name``: how a file is named in them)."""
     found: dict[Path, Path] = {}
     findings: list[Finding] = []
     folders: dict[Path, Path] = {}
@@ -37,7 +39,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
         elif p.suffix.lower() in SOURCE_SUFFIXES:
             found.setdefault(p.resolve(), p)
         else:
-            findings.append(about_file(display_path(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
+            findings.append(about_file(name(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
     return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
 
 

@@ -1,0 +1,212 @@
+"""The year's working folder as ``xltool demo`` lays it out: what is in it, read from disk on every
+request, and how uploads are named and written into it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from xltool.errors import XltoolError
+
+# The year's folder, as ``xltool demo`` lays it out
+ROSTER_STEM = "名单"
+ROSTER_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".ods")
+TEMPLATES = "1-下发模板"
+INBOX = "2-收件箱"
+CHECK = "3-校验"
+RETURNED = "4-退回修改"
+CONSOLIDATED = "5-汇总"
+PUBLISHED = "7-发布"
+REPORT_XLSX = "校验报告.xlsx"
+REPORT_JSON = "校验结果.json"
+ANNOTATED_SUFFIX = "_校验意见"
+
+
+# --------------------------------------------------------------------------- file names
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_ILLEGAL = re.compile(r'[<>:"/\\|?*]')
+MAX_NAME_BYTES = 200
+
+
+def safe_name(name: str, default: str = "未命名") -> str:
+    """A file name that is safe on Windows and Linux and stays inside its folder: the last path part
+    only, no control or invisible format characters (bidi overrides), no reserved Windows names, no
+    leading dots (hidden, ``..``) nor ``~$`` (read as an Office lock file); Chinese is kept."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = _ILLEGAL.sub("_", name).strip(" .")
+    if name.startswith("~$"):
+        name = "_" + name[2:]
+    stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    if not stem:
+        stem = default
+    suffix = suffix[:16]
+    while len((stem + dot + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + dot + suffix
+
+
+def inside(folder: Path, path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+class Conflict(XltoolError):
+    """A file of that name exists and overwriting was not asked for."""
+
+
+def write_atomically(target: Path, data: Iterable[bytes], overwrite: bool) -> None:
+    """Write beside the target under a hidden temporary name, then give it the name in one step: a reader
+    never sees half a file; without ``overwrite`` the name is claimed with a hard link, which fails if
+    another request took it meanwhile (Conflict), so concurrent uploads never overwrite each other."""
+    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in data:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if overwrite:
+            os.replace(tmp, target)
+            return
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise Conflict(target.name) from None
+        except OSError:  # no hard links here (some USB sticks): claim the name, then replace it
+            try:
+                os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                raise Conflict(target.name) from None
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class Year:
+    """What is in the year's working folder; everything is read from disk each time, so what the CLI
+    wrote meanwhile shows."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder.resolve()
+
+    def sub(self, name: str) -> Path:
+        return self.folder / name
+
+    @property
+    def roster_path(self) -> Path | None:
+        for suffix in ROSTER_SUFFIXES:
+            p = self.folder / (ROSTER_STEM + suffix)
+            if p.is_file():
+                return p
+        return None
+
+    def files(self, name: str, suffixes: Sequence[str] = ()) -> list[Path]:
+        folder = self.sub(name)
+        if not folder.is_dir():
+            return []
+        return sorted(
+            (
+                p
+                for p in folder.iterdir()
+                if p.is_file() and not p.name.startswith((".", "~$")) and (not suffixes or p.suffix.lower() in suffixes)
+            ),
+            key=lambda p: p.name.casefold(),
+        )
+
+    def inbox(self) -> list[Path]:
+        from xltool.read.sources import SOURCE_SUFFIXES
+
+        return [p for p in self.files(INBOX) if p.suffix.lower() in SOURCE_SUFFIXES]
+
+    def rel(self, path: Path) -> str:
+        return path.resolve().relative_to(self.folder).as_posix()
+
+    def roster(self) -> tuple[list[Any] | None, str]:
+        """The roster's units, or None and why not."""
+        from xltool.roster import read_roster
+
+        path = self.roster_path
+        if path is None:
+            return None, ""
+        try:
+            return read_roster(path), ""
+        except XltoolError as exc:
+            return None, str(exc).replace(str(self.folder) + os.sep, "")
+
+    def year(self) -> int:
+        """The report year: the templates', else the checked returns', else last year (January's work)."""
+        for p in self.files(TEMPLATES, (".xlsx",)):
+            m = re.search(r"_(\d{4})年", p.name)
+            if m:
+                return int(m.group(1))
+        check = self.check_result()
+        years = [w.get("year") for w in (check or {}).get("workbooks", []) if w.get("year")]
+        if years:
+            return max(set(years), key=years.count)
+        return dt.date.today().year - 1
+
+    def check_result(self) -> dict[str, Any] | None:
+        path = self.sub(CHECK) / REPORT_JSON
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def check_stale(self) -> bool:
+        """The inbox changed since the last check."""
+        check = self.check_result()
+        if check is None:
+            return True
+        checked = {w["file"] for w in check.get("workbooks", [])}
+        current = {self.rel(p) for p in self.inbox()}
+        if checked != current:
+            return True
+        stamp = (self.sub(CHECK) / REPORT_JSON).stat().st_mtime
+        return any(p.stat().st_mtime > stamp for p in self.inbox())
+
+    def county(self) -> dict[str, str]:
+        """Defaults for the consolidated unit: the folder's name, the roster codes' common prefix."""
+        units, _ = self.roster()
+        code = os.path.commonprefix([u.code for u in units]) if units else ""
+        if len(code) > 6:
+            code = code[:6]
+        return {"code": code, "name": self.folder.name, "level": "县"}
+
+
+def relative_to(base: Path) -> Callable[[Path], str]:
+    """How a file is named when the CLI is run in ``base``: relative to it when inside it."""
+
+    def name(p: Path) -> str:
+        return p.relative_to(base).as_posix() if p.is_relative_to(base) else str(p)
+
+    return name
+
+
+def validate_in(
+    base: Path,
+    paths: Sequence[Path],
+    roster: list[Any] | None = None,
+    year: int | None = None,
+    progress: Callable[[int, int, str], Any] | None = None,
+) -> Any:
+    """``validate_paths`` with every file named relative to ``base``, as the CLI names them when run
+    in ``base``: the JSON of the page and of ``xltool validate --format json`` are then the same."""
+    from xltool.validate import validate_paths
+
+    return validate_paths(paths, roster=roster, year=year, progress=progress, name=relative_to(base))
