@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import html as _html
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from xltool.model import ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
 from xltool.values import show_value
+from xltool.write.files import free_name, output_folder, write_bytes
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -370,7 +369,7 @@ class Published:
 
 
 def publish(
-    paths: Sequence[str | Path],
+    source: Validation | Sequence[str | Path],
     out_dir: str | Path,
     html: bool = True,
     docx: bool = True,
@@ -380,39 +379,23 @@ def publish(
     year: int | None = None,
     jobs: int = 1,
 ) -> Published:
-    """Validate the returns in ``paths`` and write, for each, the report's web page, its table fragment
-    and its Word file into ``out_dir`` (created). Raises PublishRefused, writing nothing, when any input
-    has errors; UsageError when nothing can be read or ``out_dir`` cannot be used. Never overwrites: a
-    name in use gets " (2)", " (3)" …; each file is written whole (a temporary file renamed)."""
+    """Write, for each return validated, the report's web page, its table fragment and its Word file
+    into ``out_dir`` (created). ``source``: a ``Validation`` already made (nothing is read again), or
+    the paths to validate (with ``roster``, ``formats``, ``options``, ``year``, ``jobs``). Raises
+    PublishRefused, writing nothing, when any input has errors; UsageError when nothing can be read or
+    ``out_dir`` cannot be used. Never overwrites: a name in use gets " (2)", " (3)" …; each file is
+    written whole (a temporary file renamed)."""
     if not html and not docx:
         raise UsageError("请至少选择一种发布形式：--html 或 --docx")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out 应为文件夹：{out_dir} 是文件")
-    for given in map(Path, paths):
-        if given.is_dir() and out_dir.resolve().is_relative_to(given.resolve()):
-            raise UsageError(
-                f"--out 不能放在被读取的文件夹中（{given}），否则下次读取会把发布的网页和 Word 文件当作报表"
-            )
-    validation = validate_paths(
-        list(paths), roster=list(roster) if roster else None, year=year, options=options, jobs=jobs, formats=formats
-    )
-    if not validation.valid:
-        bad = [w.file for w in validation.report.workbooks if w.status == "errors"]
-        what = f"{len(bad)} 份报表有错误（{'、'.join(bad[:5])}{'等' if len(bad) > 5 else ''}）" if bad else "校验有错误"
-        raise PublishRefused(f"{what}，未发布任何文件；请改正后再发布", validation)
-    rendered: list[tuple[ReturnRecord, list[tuple[str, bytes]]]] = []
-    for rec in validation.records:
-        if rec.identity is None or rec.format is None:
-            raise InternalError(f"{rec.file}：校验通过却没有单位或格式")
-        title = report_title(rec.format, rec.identity.unit_name, rec.identity.year)
-        files: list[tuple[str, bytes]] = []
-        if html:
-            files.append((f"{title}.html", page_html(rec.format, rec.values, title).encode("utf-8")))
-            files.append((f"{title}{FRAGMENT_SUFFIX}.html", fragment_html(rec.format, rec.values).encode("utf-8")))
-        if docx:
-            files.append((f"{title}.docx", docx_bytes(rec.format, rec.values, title)))
-        rendered.append((rec, files))
+    given = () if isinstance(source, Validation) else source
+    out_dir = output_folder(out_dir, given, "发布的网页和 Word 文件")
+    if isinstance(source, Validation):
+        validation = source
+    else:
+        units = list(roster) if roster else None
+        validation = validate_paths(list(source), roster=units, year=year, options=options, jobs=jobs, formats=formats)
+    _refuse_errors(validation)
+    rendered = [(rec, _rendered(rec, html, docx)) for rec in validation.records]
     result = Published(validation)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -425,27 +408,35 @@ def publish(
     return result
 
 
+def _refuse_errors(validation: Validation) -> None:
+    """Nothing is published while any return has errors."""
+    if validation.valid:
+        return
+    bad = [w.file for w in validation.report.workbooks if w.status == "errors"]
+    what = f"{len(bad)} 份报表有错误（{'、'.join(bad[:5])}{'等' if len(bad) > 5 else ''}）" if bad else "校验有错误"
+    raise PublishRefused(f"{what}，未发布任何文件；请改正后再发布", validation)
+
+
+def _rendered(rec: ReturnRecord, html: bool, docx: bool) -> list[tuple[str, bytes]]:
+    """The files of one valid return: (name, bytes), the name not yet made safe nor free."""
+    if rec.identity is None or rec.format is None:
+        raise InternalError(f"{rec.file}：校验通过却没有单位或格式")
+    title = report_title(rec.format, rec.identity.unit_name, rec.identity.year)
+    files: list[tuple[str, bytes]] = []
+    if html:
+        files.append((f"{title}.html", page_html(rec.format, rec.values, title).encode("utf-8")))
+        files.append((f"{title}{FRAGMENT_SUFFIX}.html", fragment_html(rec.format, rec.values).encode("utf-8")))
+    if docx:
+        files.append((f"{title}.docx", docx_bytes(rec.format, rec.values, title)))
+    return files
+
+
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def _write_new(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` under a free name in ``folder`` (" (2)" … when taken), via a temporary file
-    renamed into place, so a reader never sees half a file."""
-    name = _UNSAFE.sub("_", name)
-    stem, suffix = name.rsplit(".", 1)
-    path, n = folder / name, 2
-    while path.exists():
-        path = folder / f"{stem} ({n}).{suffix}"
-        n += 1
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".xltool-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` under a free name in ``folder``, whole: a reader never sees half a file."""
+    return write_bytes(free_name(folder, _UNSAFE.sub("_", name)), data)
 
 
 __all__ = [
