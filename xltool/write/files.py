@@ -18,16 +18,19 @@ from xltool.errors import UsageError
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Create ``path`` whole: ``write(tmp)`` fills a temporary file in the same folder (so the rename
     is atomic), which then replaces ``path``. On any failure the temporary file is removed and ``path``
-    is left as it was; the exception is raised as it came."""
+    is left as it was; the exception is raised as it came, an OSError naming ``path`` where it named
+    the temporary file (the clerk never saw that one)."""
     path = Path(path)
     # hidden (a leading dot), so a folder read meanwhile skips it; the suffix kept for writers that look
     tmp = path.with_name(f".~{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):  # its folder may not even exist
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (tmp, str(tmp)) and exc.filename2 is None:
+            exc.filename = str(path)
         raise
     return path
 
