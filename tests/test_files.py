@@ -10,8 +10,8 @@ import pytest
 from xltool.write.files import (
     atomic_write,
     free_name,
-    inside,
     input_folder_holding,
+    inside,
     output_folder,
     same_file,
     write_bytes,

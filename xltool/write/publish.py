@@ -92,6 +92,24 @@ def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -
     """Lay ``table`` out from the definition: every label, row and column label and figure at its span."""
     top = table.title_span.last_row + 1
     header = set(table.header_rows)
+    spans = _spans(fmt, table, values)
+    nrows = max(s.last_row for s in spans) + 1 - top
+    ncols = max(s.last_col for s in spans) + 1
+    widths = tuple(float(table.widths[c]) if c < len(table.widths) else 10.0 for c in range(ncols))
+    return PrintedTable(
+        key=table.key,
+        title=table.title,
+        nrows=nrows,
+        ncols=ncols,
+        cells=_grid(spans, top, nrows, ncols),
+        header_rows=frozenset(r - top for r in header if r >= top),
+        widths=widths,
+    )
+
+
+def _spans(fmt: Format, table: Table, values: Mapping[str, int | None]) -> dict[Span, tuple[str, str, str]]:
+    """What each span of the table prints: (text, role, cell id)."""
+    header = set(table.header_rows)
     spans: dict[Span, tuple[str, str, str]] = {
         span: (text, COL if span.first_row in header else ROW, "") for span, text in table.printed_labels.items()
     }
@@ -102,8 +120,11 @@ def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -
         if value is None:
             raise InternalError(f"发布时缺少 {cell.id} 的数值（校验通过的报表应有全部数值）")
         spans[cell.span] = (show_value(value, cell.kind), VALUE, cell.id)
-    nrows = max(s.last_row for s in spans) + 1 - top
-    ncols = max(s.last_col for s in spans) + 1
+    return spans
+
+
+def _grid(spans: Mapping[Span, tuple[str, str, str]], top: int, nrows: int, ncols: int) -> tuple[Printed, ...]:
+    """Every grid position covered once, in row, then column order: the spans, blanks between."""
     covered: set[tuple[int, int]] = set()
     cells: list[Printed] = []
     for span, (text, role, cid) in spans.items():
@@ -121,16 +142,7 @@ def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -
         )
         covered |= {(r, c) for r in range(r0, r0 + cells[-1].rowspan) for c in range(span.first_col, span.last_col + 1)}
     cells += [Printed(r, c, 1, 1, "", "") for r in range(nrows) for c in range(ncols) if (r, c) not in covered]
-    widths = tuple(float(table.widths[c]) if c < len(table.widths) else 10.0 for c in range(ncols))
-    return PrintedTable(
-        key=table.key,
-        title=table.title,
-        nrows=nrows,
-        ncols=ncols,
-        cells=tuple(sorted(cells, key=lambda c: (c.row, c.col))),
-        header_rows=frozenset(r - top for r in header if r >= top),
-        widths=widths,
-    )
+    return tuple(sorted(cells, key=lambda c: (c.row, c.col)))
 
 
 def report_title(fmt: Format, unit_name: str, year: int) -> str:
@@ -185,20 +197,21 @@ def table_html(pt: PrintedTable, indent: str = "") -> str:
             out.append(f"{indent}  <{want.removesuffix('-new')}>")
             group = "tbody" if want == "tbody-new" else want
         out.append(f"{indent}    <tr>")
-        for c in cells:
-            span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
-                f' colspan="{c.colspan}"' if c.colspan > 1 else ""
-            )
-            if c.role == VALUE:
-                out.append(f"{indent}      <td{span}>{_E(c.text)}</td>")
-            elif c.role:
-                out.append(f'{indent}      <th scope="{c.role}"{span}>{_E(c.text)}</th>')
-            else:
-                out.append(f"{indent}      <td{span}></td>")
+        out += [f"{indent}      {_cell_html(c)}" for c in cells]
         out.append(f"{indent}    </tr>")
     out.append(f"{indent}  </{group}>")
     out.append(f"{indent}</table>")
     return "\n".join(out)
+
+
+def _cell_html(c: Printed) -> str:
+    """A figure as ``td``, a label as ``th`` with its scope, a blank position as an empty ``td``."""
+    span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (f' colspan="{c.colspan}"' if c.colspan > 1 else "")
+    if c.role == VALUE:
+        return f"<td{span}>{_E(c.text)}</td>"
+    if c.role:
+        return f'<th scope="{c.role}"{span}>{_E(c.text)}</th>'
+    return f"<td{span}></td>"
 
 
 def fragment_html(fmt: Format, values: Mapping[str, int | None]) -> str:
@@ -310,6 +323,19 @@ def _fallback_fonts(doc: DocxDocument) -> None:
     part._blob = part.blob.replace(b"</w:fonts>", entries.encode() + b"</w:fonts>")
 
 
+def _docx_widths(table: DocxTable, pt: PrintedTable, section: Any) -> list[int]:
+    """The template's relative column widths over the page's usable width (EMU), set on each cell."""
+    usable = section.page_width - section.left_margin - section.right_margin
+    total = sum(pt.widths)
+    widths = [int(usable * w / total) for w in pt.widths]
+    for col, w in zip(table.columns, widths, strict=True):
+        col.width = w
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths, strict=True):
+            cell.width = w
+    return widths
+
+
 def _docx_table(doc: DocxDocument, pt: PrintedTable, section: Any) -> DocxTable:
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -321,14 +347,7 @@ def _docx_table(doc: DocxDocument, pt: PrintedTable, section: Any) -> DocxTable:
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    usable = section.page_width - section.left_margin - section.right_margin
-    total = sum(pt.widths)
-    widths = [int(usable * w / total) for w in pt.widths]
-    for col, w in zip(table.columns, widths, strict=True):
-        col.width = w
-    for row in table.rows:
-        for cell, w in zip(row.cells, widths, strict=True):
-            cell.width = w
+    widths = _docx_widths(table, pt, section)
     size = Pt(10.5) if pt.ncols <= 4 else Pt(9)  # 五号; 小五 for the wide tables
     for i, row in enumerate(table.rows):
         trpr = row._tr.get_or_add_trPr()
