@@ -592,18 +592,85 @@ def test_same_inputs_give_the_same_workbook_in_any_order(tmp_path):
         p.write_bytes(data[p])
     outs.append(consolidate([folder], tmp_path / "run3" / "county.xlsx", COUNTY).out)
 
-    def content(path: Path) -> dict:
-        cells = {}
-        for data_only in (False, True):
-            for k, v in all_cells(path, data_only).items():
-                if not (k[0] == "来源" and isinstance(v, str) and v.startswith("生成时间：")):
-                    cells[(*k, data_only)] = v
-        return cells
-
     first = content(outs[0])
     assert detail_table(outs[0])[0] == [TOWN.code, TOWN2.code, DEPT.code]
     for out in outs[1:]:
         assert content(out) == first
+
+
+def content(path: Path) -> dict:
+    """Every cell, formulas and values, but the time of making."""
+    cells = {}
+    for data_only in (False, True):
+        for k, v in all_cells(path, data_only).items():
+            if not (k[0] == "来源" and isinstance(v, str) and v.startswith("生成时间：")):
+                cells[(*k, data_only)] = v
+    return cells
+
+
+def no_reading(monkeypatch) -> None:
+    """Reading a return fails from now on."""
+    import xltool.read.batch
+    import xltool.read.dispatch
+    import xltool.validate
+
+    def read(*args, **kwargs):
+        raise AssertionError("read again")
+
+    for module, name in (
+        (xltool.read.batch, "read_all"),
+        (xltool.read.batch, "read_return"),
+        (xltool.read.dispatch, "read_return"),
+        (xltool.validate, "read_all"),
+    ):
+        monkeypatch.setattr(module, name, read)
+
+
+def test_a_validation_is_consolidated_as_its_paths_are_without_reading_again(tmp_path, monkeypatch):
+    folder = tmp_path / "in"
+    make_return(folder, DEPT, balanced(30), name="1.xlsx")
+    make_return(folder, TOWN, balanced(31), name="a.xlsx")
+    chosen = make_return(folder, TOWN, balanced(32), name="b.xlsx")
+    broken_values = balanced(33)
+    broken_values["t3.new.natural"] += 1
+    make_return(folder, TOWN2, broken_values, name="2.xlsx")
+    note = tmp_path / "说明.docx"
+    note.write_bytes(b"not a workbook")
+    roster = [TOWN, TOWN2, DEPT, ABSENT]
+    inputs = [folder, note]
+    given = {"roster": roster, "exclude_invalid": True}
+
+    for use in ((), (chosen,)):
+        if not use:  # two returns of 乌伊岭镇: refused either way, before anything is written
+            validation = validate_paths(inputs, roster=roster)
+            for source in (inputs, validation):
+                with pytest.raises(ConsolidationRefused, match="请用 --use 文件"):
+                    consolidate(source, tmp_path / "x.xlsx", COUNTY, **given)
+            continue
+        by_paths = consolidate(inputs, tmp_path / "paths" / "county.xlsx", COUNTY, use=use, **given)
+        validation = validate_paths(inputs, roster=roster)
+        with monkeypatch.context() as m:
+            no_reading(m)
+            by_validation = consolidate(validation, tmp_path / "given" / "county.xlsx", COUNTY, use=use, **given)
+        assert content(by_validation.out) == content(by_paths.out)
+        assert detail_table(by_validation.out)[0] == [TOWN.code, DEPT.code]
+        for field in ("year", "totals", "included", "excluded", "missing", "warnings"):
+            assert getattr(by_validation, field) == getattr(by_paths, field), field
+        assert by_validation.report.findings == by_paths.report.findings
+        assert [s.file for s in by_validation.excluded] == ["说明.docx", "in/a.xlsx", "in/2.xlsx"]
+
+    # without duplicates the validation given is the one reported
+    chosen.unlink()
+    by_paths = consolidate(inputs, tmp_path / "p2" / "county.xlsx", COUNTY, **given)
+    validation = validate_paths(inputs, roster=roster)
+    with monkeypatch.context() as m:
+        no_reading(m)
+        by_validation = consolidate(validation, tmp_path / "g2" / "county.xlsx", COUNTY, **given)
+        with pytest.raises(AssertionError, match="read again"):  # the paths would be read
+            consolidate(inputs, tmp_path / "g3" / "county.xlsx", COUNTY, **given)
+    assert by_validation.report is validation.report
+    assert content(by_validation.out) == content(by_paths.out)
+    assert by_validation.report.findings == by_paths.report.findings
 
 
 # --------------------------------------------------------------------------- text stays text

@@ -104,6 +104,33 @@ def test_import_never_overwrites_and_skips_workbooks_already_in_xltool_layout(tm
     assert list(first.skipped) == [str(src / "模板.xlsx")]
 
 
+def test_a_validation_is_imported_as_its_paths_are_without_reading_again(tmp_path, monkeypatch):
+    import xltool.read.batch
+    import xltool.read.dispatch
+    import xltool.validate
+
+    src = tmp_path / "src"
+    doc = hand_made(src / "乌伊岭镇2024年度报告.xlsx", {"t3.new.natural": "十二"}, drop_rows=("carried_out",))
+    make_return(src / "模板.xlsx", TOWN)
+    by_paths = import_documents([src], tmp_path / "paths")
+    validation = validate_paths([src])
+
+    def read(*args, **kwargs):
+        raise AssertionError("read again")
+
+    with monkeypatch.context() as m:
+        for module in (xltool.read.batch, xltool.read.dispatch, xltool.validate):
+            m.setattr(module, "read_return" if module is xltool.read.dispatch else "read_all", read)
+        by_validation = import_documents(validation, tmp_path / "given")
+        with pytest.raises(AssertionError, match="read again"):
+            import_documents([src], tmp_path / "again")
+    assert by_validation.validation is validation and by_validation.skipped == by_paths.skipped
+    assert {k: p.name for k, p in by_validation.written.items()} == {k: p.name for k, p in by_paths.written.items()}
+    given, made = read_return(by_validation.written[str(doc)]), read_return(by_paths.written[str(doc)])
+    assert given.values == made.values and given.printed == made.printed
+    assert rule_cells(given.findings) == rule_cells(made.findings) != []
+
+
 def test_import_refuses_an_output_folder_inside_an_input_folder(tmp_path):
     from xltool.errors import UsageError
 

@@ -206,6 +206,38 @@ def test_never_overwrites_and_writes_what_is_asked(tmp_path):
         publish([src], tmp_path / "o", html=False, docx=False)
 
 
+def test_a_validation_is_published_as_its_paths_are_without_reading_again(tmp_path, monkeypatch):
+    import xltool.read.batch
+    import xltool.read.dispatch
+    import xltool.validate
+    from xltool.validate import validate_paths
+
+    src = make_return(tmp_path / "in", UNIT)
+    by_paths = publish([tmp_path / "in"], tmp_path / "paths")
+    validation = validate_paths([tmp_path / "in"])
+
+    def read(*args, **kwargs):
+        raise AssertionError("read again")
+
+    with monkeypatch.context() as m:
+        for module in (xltool.read.batch, xltool.read.dispatch, xltool.validate):
+            m.setattr(module, "read_return" if module is xltool.read.dispatch else "read_all", read)
+        by_validation = publish(validation, tmp_path / "given")
+        with pytest.raises(AssertionError, match="read again"):
+            publish([src], tmp_path / "again")
+    assert by_validation.validation is validation
+    assert [p.name for p in by_validation.paths] == [p.name for p in by_paths.paths] == list(NAMES)
+    for ours, made in zip(by_validation.paths, by_paths.paths, strict=True):
+        if ours.suffix == ".html":
+            assert ours.read_bytes() == made.read_bytes()
+        else:
+            assert docx_grids(ours) == docx_grids(made)
+
+    bad = make_return(tmp_path / "bad", UNIT, {"t3.new.natural": 3, "t3.disclosed.natural": 2})
+    with pytest.raises(PublishRefused, match="1 份报表有错误"):
+        publish(validate_paths([bad]), tmp_path / "given")
+
+
 def test_cli_exit_codes(tmp_path):
     src = make_return(tmp_path / "in", UNIT)
 

@@ -202,8 +202,6 @@ def consolidate_command(
     例：
       xltool consolidate 报回 --out 汤旺县2024汇总.xlsx --unit-code 230723 --unit-name 汤旺县 --roster 名单.csv
     """
-    from pathlib import Path
-
     from rich.console import Console
     from rich.markup import escape
 
@@ -212,6 +210,7 @@ def consolidate_command(
     from xltool.read.from_document import ReadOptions
     from xltool.roster import read_roster
     from xltool.write.consolidation import consolidate
+    from xltool.write.files import same_file
 
     if not paths:
         raise UsageError("请给出要汇总的报表文件或文件夹")
@@ -219,7 +218,7 @@ def consolidate_command(
     missing = [name for name, value in needed.items() if not (value or "").strip()]
     if missing:
         raise UsageError(f"缺少 {'、'.join(missing)}（汇总表的保存路径、本级单位代码和名称）")
-    if roster and Path(roster).resolve() == Path(out).resolve():
+    if roster and same_file(roster, out):
         raise UsageError(f"输出文件不能是名单文件：{out}")
     units = read_roster(roster) if roster else None
     console = Console(highlight=False, soft_wrap=True)  # a long path is not broken across lines
@@ -423,13 +422,15 @@ def validate_command(
     from xltool.errors import UsageError
     from xltool.roster import read_roster
     from xltool.validate import validate_paths
+    from xltool.write.files import atomic_write, file_key, input_folder_holding
     from xltool.write.report import ReadProgress, print_report, report_to_json, write_report_workbook
 
-    folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
     for option, out in (("--report", report_path), ("--annotate", annotate_dir)):
-        inside = [f for f in folders if out and Path(out).resolve().is_relative_to(f)]
-        if inside and (option == "--annotate" or Path(out).suffix.lower() in (".xlsx", ".xlsm")):
-            raise UsageError(f"{option} 的输出不能放在被校验的文件夹中（{inside[0]}），否则下次校验会把它当作报表读取")
+        folder = input_folder_holding(out, paths) if out else None
+        if folder and (option == "--annotate" or Path(out).suffix.lower() in (".xlsx", ".xlsm")):
+            raise UsageError(
+                f"{option} 的输出不能放在被校验的文件夹中（{folder.resolve()}），否则下次校验会把它当作报表读取"
+            )
     units = read_roster(roster) if roster else None
     options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
     with ReadProgress() as progress:
@@ -437,8 +438,8 @@ def validate_command(
             paths, roster=units, previous=list(previous), year=year, progress=progress, jobs=jobs, options=options
         )
     report = validation.report
-    inputs = {Path(r.path).resolve() for r in validation.records}
-    if report_path and Path(report_path).resolve() in inputs:
+    inputs = {file_key(r.path) for r in validation.records}
+    if report_path and file_key(report_path) in inputs:
         raise UsageError(f"报告文件不能是输入文件之一：{report_path}")
     # in JSON mode stdout carries the JSON only; notes go to stderr
     notes = Console(stderr=output == "json", highlight=False)
@@ -449,7 +450,8 @@ def validate_command(
     if report_path:
         if report_path.lower().endswith(".json"):
             try:
-                Path(report_path).write_text(report_to_json(report) + "\n", encoding="utf-8")
+                text = report_to_json(report) + "\n"
+                atomic_write(report_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
             except OSError as exc:
                 raise UsageError(f"{report_path}: 无法写入：{exc}") from None
         else:

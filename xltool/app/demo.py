@@ -108,7 +108,7 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
 
         out = folder / "5-汇总" / f"{county.name}{YEAR}年度政府信息公开统计汇总.xlsx"
         out.parent.mkdir()
-        done = consolidate([inbox], out, county, roster=roster, previous=prev, exclude_invalid=True, year=YEAR)
+        done = consolidate(validation, out, county, roster=roster, previous=prev, exclude_invalid=True, year=YEAR)
         say(
             f"5 汇总：汇总了 {len(done.included)} 份有效报表"
             + (f"，排除 {len(done.excluded)} 份有错误的报表" if done.excluded else "")

@@ -5,7 +5,6 @@ written to; only .xlsx/.xlsm can be copied this way (openpyxl cannot write .xls 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from xltool.errors import UsageError
 from xltool.model import ERROR, SEVERITY_ZH, Finding, Report
 from xltool.text import clean_text
+from xltool.write.files import atomic_write, file_key, same_file
 
 RESULT_SHEET = "校验结果"
 SUFFIX = "_校验意见"
@@ -36,7 +36,7 @@ def annotate(report: Report, records: Sequence[Any], out_dir: str | Path) -> Ann
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: 已存在同名文件，批注输出位置应为文件夹")
     out_dir.mkdir(parents=True, exist_ok=True)
-    inputs = {_key(r.path) for r in records}
+    inputs = {file_key(r.path) for r in records}
     by_file: dict[str, list[Finding]] = {}
     for f in report.findings:
         if f.file:
@@ -81,10 +81,6 @@ def _inflated_size(path: Path) -> int:
         return 0  # not a zip: openpyxl will say so
 
 
-def _key(path: Path) -> str:
-    return os.path.normcase(str(Path(path).resolve()))
-
-
 def _target(out_dir: Path, src: Path, inputs: set[str], taken: set[str]) -> Path:
     """``<stem>_校验意见.xlsx`` in out_dir; numbered when that would be an input or already used."""
     ext = ".xlsm" if src.suffix.lower() == ".xlsm" else ".xlsx"
@@ -92,8 +88,8 @@ def _target(out_dir: Path, src: Path, inputs: set[str], taken: set[str]) -> Path
     while True:
         name = f"{src.stem}{SUFFIX}{ext}" if n == 1 else f"{src.stem}{SUFFIX}({n}){ext}"
         target = out_dir / name
-        if _key(target) not in inputs and _key(target) not in taken:
-            taken.add(_key(target))
+        if file_key(target) not in inputs and file_key(target) not in taken:
+            taken.add(file_key(target))
             return target
         n += 1
 
@@ -104,7 +100,7 @@ def annotate_file(src: Path, findings: Sequence[Finding], target: Path) -> Path:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
-    if _key(target) == _key(src):
+    if same_file(target, src):
         raise UsageError(f"批注副本不能覆盖原文件：{src}")
     keep_vba = src.suffix.lower() == ".xlsm"
     wb = load_workbook(src, keep_vba=keep_vba, rich_text=False)
@@ -134,12 +130,9 @@ def annotate_file(src: Path, findings: Sequence[Finding], target: Path) -> Path:
 
     _add_result_sheet(wb, findings)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".~{target.stem}.tmp{target.suffix}")
     try:
-        wb.save(tmp)
-        os.replace(tmp, target)
+        atomic_write(target, wb.save)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"{target}: 无法写入：{exc}") from None
     return target
 

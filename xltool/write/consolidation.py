@@ -12,17 +12,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from xltool import __version__
 from xltool.definition import Format, known_formats
 from xltool.errors import ConsolidationRefused, UsageError
-from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Report, Unit, check_unit
+from xltool.model import CONSOLIDATED, ERROR, WARNING, Finding, Report, ReturnRecord, Unit, check_unit
 from xltool.read.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS
 from xltool.read.from_document import ReadOptions
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
+from xltool.validate import Validation, duplicate_groups, validate_records
 from xltool.write.detail import draw_detail, sheet_styles
+from xltool.write.files import file_key, inside, same_file
 
 SOURCES_SHEET = "来源"
 
@@ -145,20 +147,7 @@ def _draw_sources(
         ws.write_string(3, c, h, f["head"])
     row = 4
     for s in sources:
-        cells = (
-            s.file,
-            s.size,
-            s.sha256,
-            s.unit_code,
-            s.unit_name,
-            "" if s.year is None else s.year,
-            s.format_id,
-            s.xltool_version,
-            "已汇总" if s.included else "未汇总",
-            s.reason,
-            *(s.contact.get(k, "") for k in contact),
-        )
-        for c, v in enumerate(cells):
+        for c, v in enumerate(_source_row(s, contact)):
             if isinstance(v, int):
                 ws.write_number(row, c, v, f["count"])
             else:
@@ -181,11 +170,28 @@ def _draw_sources(
     ws.protect(password)
 
 
+def _source_row(s: Source, contact: Sequence[str]) -> tuple[str | int, ...]:
+    """One file's row of 来源, in the order of its heads."""
+    return (
+        s.file,
+        s.size,
+        s.sha256,
+        s.unit_code,
+        s.unit_name,
+        "" if s.year is None else s.year,
+        s.format_id,
+        s.xltool_version,
+        "已汇总" if s.included else "未汇总",
+        s.reason,
+        *(s.contact.get(k, "") for k in contact),
+    )
+
+
 # --------------------------------------------------------------------------- the whole step
 
 
 def consolidate(
-    paths: Iterable[str | Path],
+    source: Validation | Iterable[str | Path],
     out: str | Path,
     unit: Unit,
     roster: Sequence[Unit] | None = None,
@@ -199,36 +205,113 @@ def consolidate(
     formats: Iterable[Format] = (),
     options: ReadOptions | None = None,
 ) -> Consolidation:
-    """Validate every input with the validate engine, then write the consolidated workbook.
+    """Consolidate the valid returns of a batch into one workbook at ``out``.
 
-    Raises ConsolidationRefused (and writes nothing) when any input has errors and
-    ``exclude_invalid`` is not set, or when a unit has two returns and ``use`` names neither.
+    ``source``: a ``Validation`` already made (nothing is read again; ``roster`` still names the units
+    that did not submit, and a unit's second return dropped by ``use`` has the rest checked again in
+    memory, with ``roster``, ``previous`` and ``year``), or the files and folders to read and validate
+    with the validate engine. Raises ConsolidationRefused (and writes nothing) when any input has
+    errors and ``exclude_invalid`` is not set, or when a unit has two returns and ``use`` names neither.
     ``formats``: definitions loaded from files whose templates the inputs may be drawn from.
     """
-    from xltool.model import ReturnRecord
+    out = Path(out)
+    check_unit(unit)
+    again = {"roster": roster, "previous": previous, "year": year, "jobs": jobs, "options": options}
+    if isinstance(source, Validation):
+        _refuse_output_among_inputs(out, [r.path for r in source.records], previous or ())
+        _check_output(out)
+        validation, records, dropped = _validated(source, use, again)
+    else:
+        inputs = [Path(p) for p in source]
+        _refuse_output_among_inputs(out, inputs, previous or ())
+        _check_output(out)
+        validation, records, dropped = _read_and_validate(inputs, use, again, progress, formats)
+    batch = _batch(validation, records, dropped, roster, exclude_invalid)
+    # every record (its values, cover, findings) is summarised in the batch: free them before the
+    # writer builds the workbook in memory, so that the two do not add up (a province: 10,000 returns)
+    del records, validation
+    b = batch
+    write_consolidated(out, b.fmt, unit, b.year, b.totals, b.details, b.sources, b.missing, password=password)
+    return Consolidation(
+        out=out,
+        unit=unit,
+        year=b.year,
+        totals=b.totals,
+        included=[s for s in b.sources if s.included],
+        excluded=[s for s in b.sources if not s.included],
+        missing=b.missing,
+        report=b.report,
+        warnings=b.warnings,
+    )
+
+
+@dataclass
+class _Batch:
+    """What the workbook is written from: no record, only what each contributes."""
+
+    fmt: Format
+    year: int
+    totals: dict[str, int]
+    details: list[tuple[Unit, dict[str, int]]]
+    sources: list[Source]
+    missing: list[Unit]
+    report: Report
+    warnings: list[str]
+
+
+def _order(rec: ReturnRecord) -> tuple[str, str, str]:
+    """The order of the 明细 columns: by unit code, then content, then file."""
+    return (rec.ident.unit_code if rec.identity else "~", rec.sha256, rec.file)
+
+
+def _read_and_validate(
+    inputs: list[Path],
+    use: Sequence[str | Path],
+    again: dict[str, Any],
+    progress: Callable | None,
+    formats: Iterable[Format],
+) -> tuple[Validation, list[ReturnRecord], dict[str, str]]:
+    """Read the inputs, drop the returns ``use`` sets aside, validate the rest (read once)."""
     from xltool.read.batch import read_all
     from xltool.read.discover import discover
-    from xltool.validate import duplicate_groups, validate_records
 
-    out = Path(out)
-    inputs = [Path(p) for p in paths]
-    check_unit(unit)
-    _refuse_output_among_inputs(out, inputs, previous or ())
-    _check_output(out)
     files, found = discover(inputs)
     if not files:
         raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, inputs)))
-    records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats), options=options)
-    records.sort(key=lambda r: (r.ident.unit_code if r.identity else "~", r.sha256, r.file))
+    records = read_all(
+        files, jobs=again["jobs"], progress=progress, formats=known_formats(formats), options=again["options"]
+    )
+    records.sort(key=_order)
+    dropped = _dropped(records, use)
+    validation = validate_records([r for r in records if r.file not in dropped], extra=found, **again)
+    return validation, records, dropped
 
-    # Two returns from one unit: refused until the user says which one counts.
-    chosen = {_key(p) for p in use}
-    unknown = [str(p) for p in use if _key(p) not in {_key(r.path) for r in records}]
+
+def _validated(
+    given: Validation, use: Sequence[str | Path], again: dict[str, Any]
+) -> tuple[Validation, list[ReturnRecord], dict[str, str]]:
+    """A validation made by the caller; checked again in memory only when ``use`` drops a return."""
+    records = sorted(given.records, key=_order)
+    dropped = _dropped(records, use)
+    if not dropped:
+        return given, records, dropped
+    read = {r.file for r in records}
+    # the findings of files named but not read (F-NOT-WORKBOOK), as workbook_results tells them
+    extra = [f for f in given.report.findings if f.file and f.file not in read and not f.rule.startswith("X-PREV")]
+    validation = validate_records([r for r in records if r.file not in dropped], extra=extra, **again)
+    return validation, records, dropped
+
+
+def _dropped(records: Sequence[ReturnRecord], use: Sequence[str | Path]) -> dict[str, str]:
+    """Two returns from one unit: refused until the user says which one counts (``use``); the
+    others, file -> why not consolidated."""
+    chosen = {file_key(p) for p in use}
+    unknown = [str(p) for p in use if file_key(p) not in {file_key(r.path) for r in records}]
     if unknown:
         raise UsageError(f"--use 指定的文件不在要汇总的文件中：{'、'.join(unknown)}")
     dropped: dict[str, str] = {}
     for (code, yr), group in sorted(duplicate_groups(records).items()):
-        picked = [r for r in group if _key(r.path) in chosen]
+        picked = [r for r in group if file_key(r.path) in chosen]
         if len(picked) != 1:
             names = "、".join(sorted(r.file for r in group))
             raise ConsolidationRefused(
@@ -238,27 +321,65 @@ def consolidate(
         for r in group:
             if r is not picked[0]:
                 dropped[r.file] = f"同一单位另有指定报表：{picked[0].file}"
-    kept = [r for r in records if r.file not in dropped]
-    validation = validate_records(
-        kept, roster=roster, previous=previous, year=year, extra=found, jobs=jobs, options=options
-    )
-    report = validation.report
+    return dropped
 
+
+def _batch(
+    validation: Validation,
+    records: Sequence[ReturnRecord],
+    dropped: dict[str, str],
+    roster: Sequence[Unit] | None,
+    exclude_invalid: bool,
+) -> _Batch:
+    """What the validation allows to be consolidated, or ConsolidationRefused saying why nothing is."""
+    report = validation.report
+    blocking = _blocking(report)
+    if blocking and not exclude_invalid:
+        raise ConsolidationRefused(_refusal(blocking))
+    included = sorted(validation.valid_records, key=_order)
+    fmt, the_year = _format_and_year(included)
+    # typed as the values are summed: sum_values refuses a missing one
+    details = [
+        (r.ident.unit, recompute_totals(cast(dict[str, int], {c: r.values[c] for c in fmt.cells}), fmt))
+        for r in included
+    ]
+    totals = sum_values((v for _u, v in details), fmt)
+    included_files = {r.file for r in included}
+    sources = _sources(records, included_files, blocking, dropped)
+    missing = _missing(records, roster)
+    warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in included_files]
+    return _Batch(fmt, the_year, totals, details, sources, missing, report, warnings)
+
+
+def _missing(records: Sequence[ReturnRecord], roster: Sequence[Unit] | None) -> list[Unit]:
+    """The units of the roster that sent nothing (a file that cannot be used was still sent)."""
+    submitted = {r.ident.unit_code for r in records if r.identity is not None}
+    return [u for u in (roster or ()) if u.code not in submitted]
+
+
+def _blocking(report: Report) -> dict[str, list[Finding]]:
+    """file -> its errors."""
     blocking: dict[str, list[Finding]] = {}
     for f in report.findings:
         if f.severity == ERROR and f.file:
             blocking.setdefault(f.file, []).append(f)
-    if blocking and not exclude_invalid:
-        lines = [
-            f"{file}：{errs[0].message}" + (f"（另有 {len(errs) - 1} 处错误）" if len(errs) > 1 else "")
-            for file, errs in sorted(blocking.items())
-        ]
-        raise ConsolidationRefused(
-            f"{len(blocking)} 个文件有错误，未生成汇总表。请先改正，或加 --exclude-invalid 排除有错误的文件：\n  "
-            + "\n  ".join(lines)
-        )
+    return blocking
 
-    included = validation.valid_records
+
+def _refusal(blocking: Mapping[str, list[Finding]]) -> str:
+    """Which files have errors, the first of each."""
+    lines = [
+        f"{file}：{errs[0].message}" + (f"（另有 {len(errs) - 1} 处错误）" if len(errs) > 1 else "")
+        for file, errs in sorted(blocking.items())
+    ]
+    return (
+        f"{len(blocking)} 个文件有错误，未生成汇总表。请先改正，或加 --exclude-invalid 排除有错误的文件：\n  "
+        + "\n  ".join(lines)
+    )
+
+
+def _format_and_year(included: Sequence[ReturnRecord]) -> tuple[Format, int]:
+    """The one format and year of the returns: cells of two formats or years are not added."""
     if not included:
         raise ConsolidationRefused("没有可以汇总的有效报表，未生成汇总表。")
     formats = {r.fmt.id for r in included}
@@ -267,57 +388,49 @@ def consolidate(
         raise ConsolidationRefused(_mixed_formats(included))
     if len(years) > 1:
         raise ConsolidationRefused(f"报表的年度不一致（年度：{sorted(years)}），不能汇总。")
-    fmt = included[0].fmt
-    the_year = years.pop()
+    return included[0].fmt, years.pop()
 
-    details = [(r.ident.unit, recompute_totals({c: r.values[c] for c in fmt.cells}, fmt)) for r in included]
-    totals = sum_values((v for _u, v in details), fmt)
 
+def _sources(
+    records: Sequence[ReturnRecord],
+    included_files: set[str],
+    blocking: Mapping[str, list[Finding]],
+    dropped: Mapping[str, str],
+) -> list[Source]:
+    """Every input, read or not, as 来源 lists it: included first, by unit code and file."""
     read = {r.file for r in records}
     unread = [f for f in sorted(blocking) if f not in read]  # named files that are not workbooks
     shown = source_names([*records, *(ReturnRecord(Path(f), f) for f in unread)])
-    sources: list[Source] = []
-    included_files = {r.file for r in included}
-    for r in records:
-        ident = r.identity
-        reason = dropped.get(r.file) or "；".join(f.message for f in blocking.get(r.file, [])[:3])
-        sources.append(
-            Source(
-                file=shown.get(r.file, r.file),
-                size=r.size,
-                sha256=r.sha256,
-                unit_code=ident.unit_code if ident else "",
-                unit_name=ident.unit_name if ident else "",
-                year=ident.year if ident else None,
-                format_id=ident.format_id if ident else "",
-                xltool_version=ident.xltool_version if ident else "",
-                included=r.file in included_files,
-                reason=reason if r.file not in included_files else "",
-                contact={f.key: r.cover.get(f.key, "") for f in r.fmt.cover.fields if f.contact} if r.format else {},
-            )
-        )
+    sources = [_source(r, shown.get(r.file, r.file), r.file in included_files, blocking, dropped) for r in records]
     for file in unread:
         size, digest = _digest(Path(file))
         sources.append(Source(shown[file], size, digest, "", "", None, "", "", False, blocking[file][0].message))
     sources.sort(key=lambda s: (not s.included, s.unit_code, s.file))
-    submitted = {r.ident.unit_code for r in records if r.identity is not None}
-    missing = [u for u in (roster or ()) if u.code not in submitted]
-    warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in included_files]
+    return sources
 
-    # every record (its values, cover, findings) is summarised above: free them before the writer
-    # builds the workbook in memory, so that the two do not add up (a province: 10,000 returns)
-    del records, kept, included, validation
-    write_consolidated(out, fmt, unit, the_year, totals, details, sources, missing, password=password)
-    return Consolidation(
-        out=out,
-        unit=unit,
-        year=the_year,
-        totals=totals,
-        included=[s for s in sources if s.included],
-        excluded=[s for s in sources if not s.included],
-        missing=missing,
-        report=report,
-        warnings=warnings,
+
+def _source(
+    r: ReturnRecord,
+    shown: str,
+    included: bool,
+    blocking: Mapping[str, list[Finding]],
+    dropped: Mapping[str, str],
+) -> Source:
+    """One read file: its fingerprint, identity, contact and why it was not consolidated."""
+    ident = r.identity
+    reason = dropped.get(r.file) or "；".join(f.message for f in blocking.get(r.file, [])[:3])
+    return Source(
+        file=shown,
+        size=r.size,
+        sha256=r.sha256,
+        unit_code=ident.unit_code if ident else "",
+        unit_name=ident.unit_name if ident else "",
+        year=ident.year if ident else None,
+        format_id=ident.format_id if ident else "",
+        xltool_version=ident.xltool_version if ident else "",
+        included=included,
+        reason=reason if not included else "",
+        contact={f.key: r.cover.get(f.key, "") for f in r.fmt.cover.fields if f.contact} if r.format else {},
     )
 
 
@@ -348,10 +461,6 @@ def source_names(records) -> dict[str, str]:
     return {file: p.relative_to(common).as_posix() for file, p in resolved.items()}
 
 
-def _key(path: str | Path) -> str:
-    return os.path.normcase(str(Path(path).resolve()))
-
-
 def _digest(path: Path) -> tuple[int, str]:
     """Size and SHA-256 of a file the reader did not open (a named non-workbook)."""
     import hashlib
@@ -380,11 +489,10 @@ def _check_output(out: Path) -> None:
 
 def _refuse_output_among_inputs(out: Path, paths: Sequence[Path], previous: Sequence[str | Path]) -> None:
     """The output may never overwrite an input, nor sit inside an input folder that is read."""
-    target = _key(out)
     for p in [*paths, *map(Path, previous)]:
-        if _key(p) == target:
+        if same_file(p, out):
             raise UsageError(f"输出文件不能是输入文件之一：{out}")
-        if p.is_dir() and Path(target).is_relative_to(_key(p)) and out.suffix.lower() in (".xlsx", ".xlsm"):
+        if p.is_dir() and inside(out, p) and out.suffix.lower() in (".xlsx", ".xlsm"):
             raise UsageError(f"输出文件不能放在被读取的输入文件夹中：{out}（位于 {p}）")
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xltool.definition import Format
-from xltool.errors import UsageError
 from xltool.model import IMPORTED, ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
+from xltool.write.files import free_name, output_folder
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Imported:
 
 
 def import_documents(
-    paths: Sequence[str | Path],
+    source: Validation | Sequence[str | Path],
     out_dir: str | Path,
     roster: Sequence[Unit] | None = None,
     year: int | None = None,
@@ -43,53 +43,62 @@ def import_documents(
     password: str | None = None,
     jobs: int = 1,
 ) -> Imported:
-    """Validate the documents found in ``paths`` and write each readable one into ``out_dir`` (created)
-    as a workbook of kind IMPORTED; files already in xltool's layout are listed as skipped. Never
-    overwrites a file: a name in use gets " (2)", " (3)" … Raises UsageError when nothing can be read
-    or ``out_dir`` cannot be used."""
-    from xltool.write.template import (
-        DEFAULT_PASSWORD,
-        draw_return,
-        draw_source_findings,
-        template_identity,
-        write_workbook,
-    )
+    """Write each readable document validated into ``out_dir`` (created) as a workbook of kind
+    IMPORTED; files already in xltool's layout are listed as skipped. ``source``: a ``Validation``
+    already made (nothing is read again), or the paths to validate (with ``roster``, ``year``,
+    ``options``, ``formats``, ``jobs``). Never overwrites a file: a name in use gets " (2)", " (3)" …
+    Raises UsageError when nothing can be read or ``out_dir`` cannot be used."""
+    from xltool.write.template import DEFAULT_PASSWORD
 
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out 应为文件夹：{out_dir} 是文件")
-    for given in map(Path, paths):
-        if given.is_dir() and out_dir.resolve().is_relative_to(given.resolve()):
-            raise UsageError(f"--out 不能放在被读取的文件夹中（{given}），否则下次读取会把导入的工作簿当作报表")
-    units = list(roster) if roster else None
-    validation = validate_paths(list(paths), roster=units, year=year, options=options, jobs=jobs, formats=formats)
+    given = () if isinstance(source, Validation) else source
+    out_dir = output_folder(out_dir, given, "导入的工作簿")
+    if isinstance(source, Validation):
+        validation = source
+    else:
+        units = list(roster) if roster else None
+        validation = validate_paths(list(source), roster=units, year=year, options=options, jobs=jobs, formats=formats)
     result = Imported(validation)
     password = DEFAULT_PASSWORD if password is None else password
     for rec in validation.records:
-        if not rec.is_document:
-            result.skipped[rec.file] = "已是 xltool 工作簿，无需导入"
+        why = _not_imported(rec)
+        if why:
+            result.skipped[rec.file] = why
             continue
-        if rec.identity is None or rec.format is None or not rec.readable:
-            result.skipped[rec.file] = "无法读取或无法确定单位、年度，未导入（见校验结果）"
-            continue
-        fmt, ident = rec.format, rec.identity
-        identity = replace(
-            template_identity(fmt, ident.unit, ident.year, kind=IMPORTED),
-            source_file=rec.path.name,
-            source_sha256=rec.sha256,
-        )
-        printed = printed_values(rec)
-        layout = [f for f in rec.findings if f.rule.startswith("D-")]
-        unplaced = [cid for cid in fmt.cells if cid not in rec.positions]
-
-        def draw(wb, fmt=fmt, identity=identity, printed=printed, layout=layout, unplaced=unplaced) -> None:
-            wb.set_properties({"title": f"{identity.unit_name}{identity.year}年度（导入自 {identity.source_file}）"})
-            draw_return(wb, fmt, identity, printed=printed, password=password)
-            draw_source_findings(wb, layout, unplaced, password)
-
         out_dir.mkdir(parents=True, exist_ok=True)
-        result.written[rec.file] = write_workbook(_free_name(out_dir, f"{rec.path.stem}（导入）.xlsx"), draw)
+        result.written[rec.file] = _write_imported(rec, free_name(out_dir, f"{rec.path.stem}（导入）.xlsx"), password)
     return result
+
+
+def _not_imported(rec: ReturnRecord) -> str:
+    """Why a file gets no workbook ("" when it does)."""
+    if not rec.is_document:
+        return "已是 xltool 工作簿，无需导入"
+    if rec.identity is None or rec.format is None or not rec.readable:
+        return "无法读取或无法确定单位、年度，未导入（见校验结果）"
+    return ""
+
+
+def _write_imported(rec: ReturnRecord, path: Path, password: str) -> Path:
+    """One document as a workbook in the template's layout, with what reading found about its layout."""
+    from xltool.write.template import draw_return, draw_source_findings, template_identity, write_workbook
+
+    assert rec.format is not None and rec.identity is not None
+    fmt, ident = rec.format, rec.identity
+    identity = replace(
+        template_identity(fmt, ident.unit, ident.year, kind=IMPORTED),
+        source_file=rec.path.name,
+        source_sha256=rec.sha256,
+    )
+    printed = printed_values(rec)
+    layout = [f for f in rec.findings if f.rule.startswith("D-")]
+    unplaced = [cid for cid in fmt.cells if cid not in rec.positions]
+
+    def draw(wb) -> None:
+        wb.set_properties({"title": f"{identity.unit_name}{identity.year}年度（导入自 {identity.source_file}）"})
+        draw_return(wb, fmt, identity, printed=printed, password=password)
+        draw_source_findings(wb, layout, unplaced, password)
+
+    return write_workbook(path, draw)
 
 
 def printed_values(rec: ReturnRecord) -> dict[str, int | str | None]:
@@ -106,12 +115,3 @@ def printed_values(rec: ReturnRecord) -> dict[str, int | str | None]:
         else:
             out[cid] = text.strip() if text and text.strip() else None
     return out
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    path = folder / name
-    n = 2
-    while path.exists():
-        path = folder / f"{Path(name).stem} ({n}).xlsx"
-        n += 1
-    return path

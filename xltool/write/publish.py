@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import html as _html
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from xltool.model import ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
 from xltool.values import show_value
+from xltool.write.files import free_name, output_folder, write_bytes
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -93,6 +92,24 @@ def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -
     """Lay ``table`` out from the definition: every label, row and column label and figure at its span."""
     top = table.title_span.last_row + 1
     header = set(table.header_rows)
+    spans = _spans(fmt, table, values)
+    nrows = max(s.last_row for s in spans) + 1 - top
+    ncols = max(s.last_col for s in spans) + 1
+    widths = tuple(float(table.widths[c]) if c < len(table.widths) else 10.0 for c in range(ncols))
+    return PrintedTable(
+        key=table.key,
+        title=table.title,
+        nrows=nrows,
+        ncols=ncols,
+        cells=_grid(spans, top, nrows, ncols),
+        header_rows=frozenset(r - top for r in header if r >= top),
+        widths=widths,
+    )
+
+
+def _spans(fmt: Format, table: Table, values: Mapping[str, int | None]) -> dict[Span, tuple[str, str, str]]:
+    """What each span of the table prints: (text, role, cell id)."""
+    header = set(table.header_rows)
     spans: dict[Span, tuple[str, str, str]] = {
         span: (text, COL if span.first_row in header else ROW, "") for span, text in table.printed_labels.items()
     }
@@ -103,8 +120,11 @@ def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -
         if value is None:
             raise InternalError(f"发布时缺少 {cell.id} 的数值（校验通过的报表应有全部数值）")
         spans[cell.span] = (show_value(value, cell.kind), VALUE, cell.id)
-    nrows = max(s.last_row for s in spans) + 1 - top
-    ncols = max(s.last_col for s in spans) + 1
+    return spans
+
+
+def _grid(spans: Mapping[Span, tuple[str, str, str]], top: int, nrows: int, ncols: int) -> tuple[Printed, ...]:
+    """Every grid position covered once, in row, then column order: the spans, blanks between."""
     covered: set[tuple[int, int]] = set()
     cells: list[Printed] = []
     for span, (text, role, cid) in spans.items():
@@ -122,16 +142,7 @@ def printed_table(fmt: Format, table: Table, values: Mapping[str, int | None]) -
         )
         covered |= {(r, c) for r in range(r0, r0 + cells[-1].rowspan) for c in range(span.first_col, span.last_col + 1)}
     cells += [Printed(r, c, 1, 1, "", "") for r in range(nrows) for c in range(ncols) if (r, c) not in covered]
-    widths = tuple(float(table.widths[c]) if c < len(table.widths) else 10.0 for c in range(ncols))
-    return PrintedTable(
-        key=table.key,
-        title=table.title,
-        nrows=nrows,
-        ncols=ncols,
-        cells=tuple(sorted(cells, key=lambda c: (c.row, c.col))),
-        header_rows=frozenset(r - top for r in header if r >= top),
-        widths=widths,
-    )
+    return tuple(sorted(cells, key=lambda c: (c.row, c.col)))
 
 
 def report_title(fmt: Format, unit_name: str, year: int) -> str:
@@ -186,20 +197,21 @@ def table_html(pt: PrintedTable, indent: str = "") -> str:
             out.append(f"{indent}  <{want.removesuffix('-new')}>")
             group = "tbody" if want == "tbody-new" else want
         out.append(f"{indent}    <tr>")
-        for c in cells:
-            span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
-                f' colspan="{c.colspan}"' if c.colspan > 1 else ""
-            )
-            if c.role == VALUE:
-                out.append(f"{indent}      <td{span}>{_E(c.text)}</td>")
-            elif c.role:
-                out.append(f'{indent}      <th scope="{c.role}"{span}>{_E(c.text)}</th>')
-            else:
-                out.append(f"{indent}      <td{span}></td>")
+        out += [f"{indent}      {_cell_html(c)}" for c in cells]
         out.append(f"{indent}    </tr>")
     out.append(f"{indent}  </{group}>")
     out.append(f"{indent}</table>")
     return "\n".join(out)
+
+
+def _cell_html(c: Printed) -> str:
+    """A figure as ``td``, a label as ``th`` with its scope, a blank position as an empty ``td``."""
+    span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (f' colspan="{c.colspan}"' if c.colspan > 1 else "")
+    if c.role == VALUE:
+        return f"<td{span}>{_E(c.text)}</td>"
+    if c.role:
+        return f'<th scope="{c.role}"{span}>{_E(c.text)}</th>'
+    return f"<td{span}></td>"
 
 
 def fragment_html(fmt: Format, values: Mapping[str, int | None]) -> str:
@@ -311,6 +323,19 @@ def _fallback_fonts(doc: DocxDocument) -> None:
     part._blob = part.blob.replace(b"</w:fonts>", entries.encode() + b"</w:fonts>")
 
 
+def _docx_widths(table: DocxTable, pt: PrintedTable, section: Any) -> list[int]:
+    """The template's relative column widths over the page's usable width (EMU), set on each cell."""
+    usable = section.page_width - section.left_margin - section.right_margin
+    total = sum(pt.widths)
+    widths = [int(usable * w / total) for w in pt.widths]
+    for col, w in zip(table.columns, widths, strict=True):
+        col.width = w
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths, strict=True):
+            cell.width = w
+    return widths
+
+
 def _docx_table(doc: DocxDocument, pt: PrintedTable, section: Any) -> DocxTable:
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -322,14 +347,7 @@ def _docx_table(doc: DocxDocument, pt: PrintedTable, section: Any) -> DocxTable:
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    usable = section.page_width - section.left_margin - section.right_margin
-    total = sum(pt.widths)
-    widths = [int(usable * w / total) for w in pt.widths]
-    for col, w in zip(table.columns, widths, strict=True):
-        col.width = w
-    for row in table.rows:
-        for cell, w in zip(row.cells, widths, strict=True):
-            cell.width = w
+    widths = _docx_widths(table, pt, section)
     size = Pt(10.5) if pt.ncols <= 4 else Pt(9)  # 五号; 小五 for the wide tables
     for i, row in enumerate(table.rows):
         trpr = row._tr.get_or_add_trPr()
@@ -370,7 +388,7 @@ class Published:
 
 
 def publish(
-    paths: Sequence[str | Path],
+    source: Validation | Sequence[str | Path],
     out_dir: str | Path,
     html: bool = True,
     docx: bool = True,
@@ -380,39 +398,23 @@ def publish(
     year: int | None = None,
     jobs: int = 1,
 ) -> Published:
-    """Validate the returns in ``paths`` and write, for each, the report's web page, its table fragment
-    and its Word file into ``out_dir`` (created). Raises PublishRefused, writing nothing, when any input
-    has errors; UsageError when nothing can be read or ``out_dir`` cannot be used. Never overwrites: a
-    name in use gets " (2)", " (3)" …; each file is written whole (a temporary file renamed)."""
+    """Write, for each return validated, the report's web page, its table fragment and its Word file
+    into ``out_dir`` (created). ``source``: a ``Validation`` already made (nothing is read again), or
+    the paths to validate (with ``roster``, ``formats``, ``options``, ``year``, ``jobs``). Raises
+    PublishRefused, writing nothing, when any input has errors; UsageError when nothing can be read or
+    ``out_dir`` cannot be used. Never overwrites: a name in use gets " (2)", " (3)" …; each file is
+    written whole (a temporary file renamed)."""
     if not html and not docx:
         raise UsageError("请至少选择一种发布形式：--html 或 --docx")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out 应为文件夹：{out_dir} 是文件")
-    for given in map(Path, paths):
-        if given.is_dir() and out_dir.resolve().is_relative_to(given.resolve()):
-            raise UsageError(
-                f"--out 不能放在被读取的文件夹中（{given}），否则下次读取会把发布的网页和 Word 文件当作报表"
-            )
-    validation = validate_paths(
-        list(paths), roster=list(roster) if roster else None, year=year, options=options, jobs=jobs, formats=formats
-    )
-    if not validation.valid:
-        bad = [w.file for w in validation.report.workbooks if w.status == "errors"]
-        what = f"{len(bad)} 份报表有错误（{'、'.join(bad[:5])}{'等' if len(bad) > 5 else ''}）" if bad else "校验有错误"
-        raise PublishRefused(f"{what}，未发布任何文件；请改正后再发布", validation)
-    rendered: list[tuple[ReturnRecord, list[tuple[str, bytes]]]] = []
-    for rec in validation.records:
-        if rec.identity is None or rec.format is None:
-            raise InternalError(f"{rec.file}：校验通过却没有单位或格式")
-        title = report_title(rec.format, rec.identity.unit_name, rec.identity.year)
-        files: list[tuple[str, bytes]] = []
-        if html:
-            files.append((f"{title}.html", page_html(rec.format, rec.values, title).encode("utf-8")))
-            files.append((f"{title}{FRAGMENT_SUFFIX}.html", fragment_html(rec.format, rec.values).encode("utf-8")))
-        if docx:
-            files.append((f"{title}.docx", docx_bytes(rec.format, rec.values, title)))
-        rendered.append((rec, files))
+    given = () if isinstance(source, Validation) else source
+    out_dir = output_folder(out_dir, given, "发布的网页和 Word 文件")
+    if isinstance(source, Validation):
+        validation = source
+    else:
+        units = list(roster) if roster else None
+        validation = validate_paths(list(source), roster=units, year=year, options=options, jobs=jobs, formats=formats)
+    _refuse_errors(validation)
+    rendered = [(rec, _rendered(rec, html, docx)) for rec in validation.records]
     result = Published(validation)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -425,27 +427,35 @@ def publish(
     return result
 
 
+def _refuse_errors(validation: Validation) -> None:
+    """Nothing is published while any return has errors."""
+    if validation.valid:
+        return
+    bad = [w.file for w in validation.report.workbooks if w.status == "errors"]
+    what = f"{len(bad)} 份报表有错误（{'、'.join(bad[:5])}{'等' if len(bad) > 5 else ''}）" if bad else "校验有错误"
+    raise PublishRefused(f"{what}，未发布任何文件；请改正后再发布", validation)
+
+
+def _rendered(rec: ReturnRecord, html: bool, docx: bool) -> list[tuple[str, bytes]]:
+    """The files of one valid return: (name, bytes), the name not yet made safe nor free."""
+    if rec.identity is None or rec.format is None:
+        raise InternalError(f"{rec.file}：校验通过却没有单位或格式")
+    title = report_title(rec.format, rec.identity.unit_name, rec.identity.year)
+    files: list[tuple[str, bytes]] = []
+    if html:
+        files.append((f"{title}.html", page_html(rec.format, rec.values, title).encode("utf-8")))
+        files.append((f"{title}{FRAGMENT_SUFFIX}.html", fragment_html(rec.format, rec.values).encode("utf-8")))
+    if docx:
+        files.append((f"{title}.docx", docx_bytes(rec.format, rec.values, title)))
+    return files
+
+
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def _write_new(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` under a free name in ``folder`` (" (2)" … when taken), via a temporary file
-    renamed into place, so a reader never sees half a file."""
-    name = _UNSAFE.sub("_", name)
-    stem, suffix = name.rsplit(".", 1)
-    path, n = folder / name, 2
-    while path.exists():
-        path = folder / f"{stem} ({n}).{suffix}"
-        n += 1
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".xltool-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` under a free name in ``folder``, whole: a reader never sees half a file."""
+    return write_bytes(free_name(folder, _UNSAFE.sub("_", name)), data)
 
 
 __all__ = [

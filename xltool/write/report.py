@@ -78,6 +78,22 @@ def summary_rows(report: Report) -> list[dict[str, Any]]:
 
 def print_report(report: Report, console: Console) -> None:
     """Summary table per unit, then the findings grouped by file."""
+    _print_summary(report, console)
+    groups: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault(f.file, []).append(f)
+    for file, findings in groups.items():
+        console.print(_file_table(file, findings))
+    n_err = sum(1 for f in report.findings if f.severity == ERROR)
+    n_warn = len(report.findings) - n_err
+    verdict = "[bold green]全部通过[/]" if report.valid else "[bold red]有错误[/]"
+    by_status = {s: sum(1 for w in report.workbooks if w.status == s) for s in STATUS_ZH}
+    files = "，".join(f"{STATUS_ZH[s]} {n} 个" for s, n in by_status.items() if n)
+    console.print(f"{verdict}：校验 {len(report.workbooks)} 个文件（{files}）；错误 {n_err} 处，警告 {n_warn} 处。")
+
+
+def _print_summary(report: Report, console: Console) -> None:
+    """One row per file; a province's batch lists what needs attention and counts the rest."""
     from rich.table import Table
     from rich.text import Text
 
@@ -94,7 +110,7 @@ def print_report(report: Report, console: Console) -> None:
         summary.add_column(name, justify=justify, overflow="fold")
     rows = summary_rows(report)
     passed_hidden = 0
-    if len(rows) > FULL_SUMMARY_MAX:  # a province's batch: list what needs attention, count the rest
+    if len(rows) > FULL_SUMMARY_MAX:
         shown = [r for r in rows if r["status"] != STATUS_ZH["passed"]]
         passed_hidden = len(rows) - len(shown)
         rows = shown
@@ -113,36 +129,31 @@ def print_report(report: Report, console: Console) -> None:
             f"另有 {passed_hidden} 个文件通过，未逐一列出（完整清单见 --report 校验报告.xlsx 或 --format json）。"
         )
 
-    groups: dict[str, list[Finding]] = {}
-    for f in report.findings:
-        groups.setdefault(f.file, []).append(f)
-    for file, findings in groups.items():
-        first = findings[0]
-        who = f"{first.unit_name}（{first.unit_code}）" if first.unit_code else ""
-        title = f"{file}  {who}" if file else "报送名单核对"
-        table = Table(title=Text(title, style="bold"), title_justify="left", show_lines=True)
-        table.add_column("工作表", overflow="fold", max_width=10)
-        table.add_column("单元格", overflow="fold", max_width=16)
-        table.add_column("规则", no_wrap=True)
-        table.add_column("级别", no_wrap=True)
-        table.add_column("说明", overflow="fold", min_width=30, ratio=1)
-        for f in findings:
-            style = "red" if f.severity == ERROR else "yellow"
-            table.add_row(
-                Text(f.sheet or f.table or "—"),  # a web page or Word file: the table, and where in it
-                cells_text(f.cells) or Text(f.location or "—"),
-                Text(f.rule),
-                Text(SEVERITY_ZH[f.severity], style=style),
-                Text(f.message),
-            )
-        console.print(table)
 
-    n_err = sum(1 for f in report.findings if f.severity == ERROR)
-    n_warn = len(report.findings) - n_err
-    verdict = "[bold green]全部通过[/]" if report.valid else "[bold red]有错误[/]"
-    by_status = {s: sum(1 for w in report.workbooks if w.status == s) for s in STATUS_ZH}
-    files = "，".join(f"{STATUS_ZH[s]} {n} 个" for s, n in by_status.items() if n)
-    console.print(f"{verdict}：校验 {len(report.workbooks)} 个文件（{files}）；错误 {n_err} 处，警告 {n_warn} 处。")
+def _file_table(file: str, findings: Sequence[Finding]) -> Any:
+    """The findings of one file (the roster's, without a file), each at its sheet and cells."""
+    from rich.table import Table
+    from rich.text import Text
+
+    first = findings[0]
+    who = f"{first.unit_name}（{first.unit_code}）" if first.unit_code else ""
+    title = f"{file}  {who}" if file else "报送名单核对"
+    table = Table(title=Text(title, style="bold"), title_justify="left", show_lines=True)
+    table.add_column("工作表", overflow="fold", max_width=10)
+    table.add_column("单元格", overflow="fold", max_width=16)
+    table.add_column("规则", no_wrap=True)
+    table.add_column("级别", no_wrap=True)
+    table.add_column("说明", overflow="fold", min_width=30, ratio=1)
+    for f in findings:
+        style = "red" if f.severity == ERROR else "yellow"
+        table.add_row(
+            Text(f.sheet or f.table or "—"),  # a web page or Word file: the table, and where in it
+            cells_text(f.cells) or Text(f.location or "—"),
+            Text(f.rule),
+            Text(SEVERITY_ZH[f.severity], style=style),
+            Text(f.message),
+        )
+    return table
 
 
 class ReadProgress:

@@ -11,12 +11,9 @@ return and append its own sheets; ``write_template(s)`` create the files.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
-import os
 import re
-import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +40,7 @@ from xltool.model import (
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 from xltool.values import show_value, workbook_number
+from xltool.write.files import atomic_write
 
 if TYPE_CHECKING:  # xlsxwriter is imported where a file is written, to keep the CLI start fast
     import xlsxwriter
@@ -732,12 +730,6 @@ def template_identity(fmt: Format, unit: Unit, year: int, kind: str = TEMPLATE) 
     )
 
 
-def _discard(tmp: Path) -> None:
-    """Remove a temporary file if it exists; never raise (its folder may not even exist)."""
-    with contextlib.suppress(OSError):
-        tmp.unlink(missing_ok=True)
-
-
 def _why(exc: BaseException) -> str:
     """The reason a write failed, in the clerk's words where we know them."""
     reasons = {
@@ -760,20 +752,16 @@ def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
-    path = Path(path)
-    tmp = path.with_name(f".~{path.stem}.{secrets.token_hex(4)}.tmp.xlsx")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write(tmp: Path) -> None:
         with xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS) as workbook:
             draw(workbook)
-        os.replace(tmp, path)
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write(path, write)
     except (OSError, FileCreateError) as exc:
-        _discard(tmp)
         raise UsageError(f"{path}: 无法写入：{_why(exc)}") from None
-    except BaseException:
-        _discard(tmp)
-        raise
-    return path
 
 
 def write_template(

@@ -1,0 +1,87 @@
+"""How xltool writes a file, once: whole or not at all, never over another file unless asked, and
+never where the next run would read it as an input.
+
+Each caller keeps its own message; these functions only answer or write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from xltool.errors import UsageError
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Create ``path`` whole: ``write(tmp)`` fills a temporary file in the same folder (so the rename
+    is atomic), which then replaces ``path``. On any failure the temporary file is removed and ``path``
+    is left as it was; the exception is raised as it came, an OSError naming ``path`` where it named
+    the temporary file (the clerk never saw that one)."""
+    path = Path(path)
+    # hidden (a leading dot), so a folder read meanwhile skips it; the suffix kept for writers that look
+    tmp = path.with_name(f".~{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # its folder may not even exist
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (tmp, str(tmp)) and exc.filename2 is None:
+            exc.filename = str(path)
+        raise
+    return path
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """``data`` written to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def free_name(folder: str | Path, name: str) -> Path:
+    """``folder/name``, or ``stem (2).suffix``, ``stem (3).suffix`` … when taken: never overwrite."""
+    folder = Path(folder)
+    path, n = folder / name, 2
+    stem, suffix = Path(name).stem, Path(name).suffix
+    while path.exists():
+        path = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return path
+
+
+def file_key(path: str | Path) -> str:
+    """One spelling per file: symlinks and ``..`` resolved, case folded where the system ignores it."""
+    return os.path.normcase(str(Path(path).resolve()))
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file (``file_key``)."""
+    return file_key(a) == file_key(b)
+
+
+def inside(path: str | Path, folder: str | Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it, once both are resolved (``file_key``)."""
+    return Path(file_key(path)).is_relative_to(file_key(folder))
+
+
+def input_folder_holding(path: str | Path, inputs: Iterable[str | Path]) -> Path | None:
+    """The first of ``inputs`` that is a folder ``path`` would sit in (the next run would read it as
+    an input), else None."""
+    for given in map(Path, inputs):
+        if given.is_dir() and inside(path, given):
+            return given
+    return None
+
+
+def output_folder(out_dir: str | Path, inputs: Iterable[str | Path], what: str) -> Path:
+    """``--out`` of ``publish`` and ``import``: a folder (made when written to) outside every input
+    folder, where the next run would read ``what`` as returns."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out 应为文件夹：{out_dir} 是文件")
+    given = input_folder_holding(out_dir, inputs)
+    if given is not None:
+        raise UsageError(f"--out 不能放在被读取的文件夹中（{given}），否则下次读取会把{what}当作报表")
+    return out_dir
