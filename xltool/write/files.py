@@ -15,24 +15,43 @@ from pathlib import Path
 from xltool.errors import UsageError
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[Path], object], *, exclusive: bool = False) -> Path:
     """Create ``path`` whole: ``write(tmp)`` fills a temporary file in the same folder (so the rename
     is atomic), which then replaces ``path``. On any failure the temporary file is removed and ``path``
     is left as it was; the exception is raised as it came, an OSError naming ``path`` where it named
-    the temporary file (the clerk never saw that one)."""
+    the temporary file (the clerk never saw that one).
+
+    ``exclusive``: never replace a file, not even one another process creates meanwhile: the name is
+    claimed with a hard link (or, where the disk has none, an exclusive create), and FileExistsError is
+    raised when it is taken."""
     path = Path(path)
     # hidden (a leading dot), so a folder read meanwhile skips it; the suffix kept for writers that look
     tmp = path.with_name(f".~{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         write(tmp)
-        os.replace(tmp, path)
+        if exclusive:
+            _claim(tmp, path)
+        else:
+            os.replace(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):  # its folder may not even exist
-            tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.filename in (tmp, str(tmp)) and exc.filename2 is None:
             exc.filename = str(path)
         raise
+    finally:
+        with contextlib.suppress(OSError):  # its folder may not even exist
+            tmp.unlink(missing_ok=True)
     return path
+
+
+def _claim(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` only if nobody has it (FileExistsError otherwise)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some USB sticks): claim the name, then replace it
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.replace(tmp, path)
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -62,8 +81,12 @@ def same_file(a: str | Path, b: str | Path) -> bool:
 
 
 def inside(path: str | Path, folder: str | Path) -> bool:
-    """Whether ``path`` is ``folder`` or lies under it, once both are resolved (``file_key``)."""
-    return Path(file_key(path)).is_relative_to(file_key(folder))
+    """Whether ``path`` is ``folder`` or lies under it, once both are resolved (``file_key``); False
+    when either cannot be resolved (a link loop)."""
+    try:
+        return Path(file_key(path)).is_relative_to(file_key(folder))
+    except OSError:
+        return False
 
 
 def input_folder_holding(path: str | Path, inputs: Iterable[str | Path]) -> Path | None:

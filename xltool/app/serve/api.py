@@ -36,7 +36,6 @@ from xltool.app.serve.folder import (
     TEMPLATES,
     Conflict,
     Year,
-    inside,
     safe_name,
     validate_in,
     write_atomically,
@@ -46,6 +45,7 @@ from xltool.app.serve.pages import check_view, folder_of
 from xltool.app.serve.security import Limits, error, uploads
 from xltool.errors import XltoolError
 from xltool.model import Unit
+from xltool.write.files import inside
 
 
 def _limits(request: Request) -> Limits:
@@ -164,7 +164,7 @@ def _save_uploads(year: Year, files: Sequence[UploadFile], overwrite: bool) -> R
     for upload in files:
         name = safe_name(upload.filename or "")
         target = inbox / name
-        if not inside(inbox, target):
+        if not inside(target, inbox):
             return error(f"文件名无效：{upload.filename}", 400)
         upload.file.seek(0)
         try:
@@ -384,7 +384,7 @@ async def download(request: Request) -> Response:
     if area not in AREAS:
         return error("没有这个文件夹", 404)
     path = year.sub(area) / name
-    if name.startswith(".") or not inside(year.sub(area), path) or not path.is_file():
+    if name.startswith(".") or not inside(path, year.sub(area)) or not path.is_file():
         return error("没有这个文件", 404)
     return FileResponse(path, filename=path.name)
 

@@ -7,13 +7,13 @@ import datetime as dt
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from xltool.errors import XltoolError
+from xltool.write.files import atomic_write
 
 # The year's folder, as ``xltool demo`` lays it out
 ROSTER_STEM = "名单"
@@ -57,44 +57,25 @@ def safe_name(name: str, default: str = "未命名") -> str:
     return stem + dot + suffix
 
 
-def inside(folder: Path, path: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(folder.resolve())
-    except OSError:
-        return False
-
-
 class Conflict(XltoolError):
     """A file of that name exists and overwriting was not asked for."""
 
 
 def write_atomically(target: Path, data: Iterable[bytes], overwrite: bool) -> None:
-    """Write beside the target under a hidden temporary name, then give it the name in one step: a reader
-    never sees half a file; without ``overwrite`` the name is claimed with a hard link, which fails if
-    another request took it meanwhile (Conflict), so concurrent uploads never overwrite each other."""
-    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    """An upload written whole (``files.atomic_write``), flushed to disk; without ``overwrite`` a name
+    another request took meanwhile is a Conflict, so concurrent uploads never overwrite each other."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
             for chunk in data:
                 fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, target)
-            return
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            raise Conflict(target.name) from None
-        except OSError:  # no hard links here (some USB sticks): claim the name, then replace it
-            try:
-                os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            except FileExistsError:
-                raise Conflict(target.name) from None
-            os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    try:
+        atomic_write(target, write, exclusive=not overwrite)
+    except FileExistsError:
+        raise Conflict(target.name) from None
 
 
 class Year:
