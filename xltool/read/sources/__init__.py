@@ -92,10 +92,10 @@ def read_path(path: Path, file: str | None = None) -> Document:
     except OSError as exc:
         raise refuse("F-UNREADABLE", path.name, reason=str(exc.strerror or exc), hint=_CHECK_FILE) from None
     if head.startswith((ZIP_MAGIC, OLE_MAGIC)) or path.suffix.lower() in WORKBOOK_SUFFIXES:
-        problem, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
-        if problem is not None and problem.code != "F-NOT-WORKBOOK":
-            raise SourceError(problem.code, problem.about(path.name))
-        if problem is not None and not data:  # not a workbook: a Word file, or a page named .xls
+        refusal, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
+        if refusal is not None and refusal[0] != "F-NOT-WORKBOOK":
+            raise refuse(refusal[0], path.name, **refusal[1])
+        if refusal is not None and not data:  # not a workbook: a Word file, or a page named .xls
             data = path.read_bytes()
         return read_document(path, data, file)
     limit = max_document_bytes()
