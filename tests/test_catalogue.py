@@ -314,7 +314,7 @@ def _inline_wording(node: ast.AST) -> bool:
 
 def test_emission_sites_take_their_wording_from_the_catalogue():
     """A call that names a finding code passes the template's fields by keyword, never a message typed
-    in place: ``f(rec, "R-NAME", WARNING, f"报表中的……")`` or ``Problem("F-EMPTY", "文件是空的")`` would
+    in place: ``f(rec, "R-NAME", WARNING, f"报表中的……")`` or ``SourceError("F-EMPTY", "文件是空的")`` would
     say in other words what the catalogue says."""
     inline = []
     for path in _sources():
@@ -327,7 +327,9 @@ def test_emission_sites_take_their_wording_from_the_catalogue():
             typed += [k.value for k in call.keywords if k.arg == "message" and _inline_wording(k.value)]
             if typed:
                 inline.append(f"{path.relative_to(PACKAGE.parent)}:{call.lineno}")
-    assert not inline, f"messages typed at the emission site (use catalogue.message/finding_fields): {inline}"
+    assert not inline, (
+        f"messages typed at the emission site (pass the fields to Finding.for_file/at_cells, or catalogue.message): {inline}"
+    )
 
 
 # --------------------------------------------------------------------------- one list of codes
