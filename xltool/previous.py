@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from xltool.definition import Format, known_formats
-from xltool.findings import Finding
-from xltool.model import CONSOLIDATED, ERROR, LastYear, ReturnRecord, Unit
+from xltool.findings import ERROR, Finding
+from xltool.model import CONSOLIDATED, LastYear, ReturnRecord, Unit
 from xltool.read.batch import read_all
 from xltool.read.detail import detail_units, read_detail
 from xltool.read.discover import discover

@@ -37,16 +37,14 @@ from typing import Any
 from xltool.catalogue import cell_message
 from xltool.definition import Format, TableLayout, a1
 from xltool.errors import XltoolError
-from xltool.findings import Finding
+from xltool.findings import ERROR, WARNING, Finding
 from xltool.model import (
-    ERROR,
     IDENT_SHEET,
     IMPORTED,
     SOURCE_FINDING_FIELDS,
     SOURCE_FINDINGS_SHEET,
     TEMPLATE_ID,
     UNPLACED,
-    WARNING,
     Identity,
     ReturnRecord,
 )

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 import xltool
 from xltool.definition import AMOUNT, COUNT, DELTA, Cell, Format, RuleInstance, Span, Table, Term
 from xltool.errors import DefinitionError, InvalidArgument, UsageError
+from xltool.findings import Finding
 from xltool.model import (
     IDENT_SHEET,
     SOURCE_FINDING_FIELDS,
     SOURCE_FINDINGS_SHEET,
     TEMPLATE,
     UNPLACED,
-    Finding,
     Identity,
     LastYear,
     Unit,
