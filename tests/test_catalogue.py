@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import inspect
 import json
 import re
 import subprocess
@@ -23,10 +24,15 @@ from xltool.catalogue import (
     WARNING,
     catalogue,
     get,
+    group_of,
+    is_layout,
     message,
     update_readme,
 )
-from xltool.definition import DEFAULT_FORMAT, builtin_formats
+from xltool.definition import DEFAULT_FORMAT, builtin_formats, get_format
+from xltool.errors import InternalError, MessageFieldsError
+from xltool.findings import Finding
+from xltool.model import Identity, Position, ReturnRecord, Unit
 from xltool.values import AMOUNT, COUNT, Formula, parse_value
 
 PACKAGE = Path(__file__).parents[1] / "xltool"
@@ -36,11 +42,11 @@ PACKAGE = Path(__file__).parents[1] / "xltool"
 NOT_YET_EMITTED: frozenset[str] = frozenset()
 
 IMPLIED_SEVERITY = {
-    "Problem": ERROR,
     "SourceError": ERROR,
 }
-"""Helpers that, called without a severity, imply it (safety.py, sources). Other sites call helpers
-that take the severity from the catalogue, and name one only to pick a variant."""
+"""Helpers that, called without a severity, imply it (sources). Other sites build findings with
+``Finding``'s constructors, which take the severity from the catalogue, and name one only to pick a
+variant."""
 
 
 # --------------------------------------------------------------------------- scanning the package
@@ -308,7 +314,7 @@ def _inline_wording(node: ast.AST) -> bool:
 
 def test_emission_sites_take_their_wording_from_the_catalogue():
     """A call that names a finding code passes the template's fields by keyword, never a message typed
-    in place: ``f(rec, "R-NAME", WARNING, f"报表中的……")`` or ``Problem("F-EMPTY", "文件是空的")`` would
+    in place: ``f(rec, "R-NAME", WARNING, f"报表中的……")`` or ``SourceError("F-EMPTY", "文件是空的")`` would
     say in other words what the catalogue says."""
     inline = []
     for path in _sources():
@@ -321,7 +327,180 @@ def test_emission_sites_take_their_wording_from_the_catalogue():
             typed += [k.value for k in call.keywords if k.arg == "message" and _inline_wording(k.value)]
             if typed:
                 inline.append(f"{path.relative_to(PACKAGE.parent)}:{call.lineno}")
-    assert not inline, f"messages typed at the emission site (use catalogue.message/finding_fields): {inline}"
+    assert not inline, (
+        f"messages typed at the emission site (pass the fields to Finding.for_file/at_cells, or catalogue.message): {inline}"
+    )
+
+
+# --------------------------------------------------------------------------- one list of codes
+
+DOCSTRING_TABLES_LEFT = frozenset({"read/locate.py"})
+"""Modules whose docstrings still list codes, in files being split by others at the time: the lead
+rewrites them after merging (test_no_docstring_lists_codes then says to empty this set)."""
+
+
+def _docstrings_naming_codes(limit: int) -> dict[str, list[str]]:
+    """Docstrings (module, class, function) naming more than ``limit`` distinct catalogued codes."""
+    known = {c.code for c in catalogue()}
+    out: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            codes = {m.group(0) for m in CODE_PATTERN.finditer(ast.get_docstring(node) or "")} & known
+            if len(codes) > limit:
+                where = f"{path.relative_to(PACKAGE).as_posix()}"
+                out.setdefault(where, []).append(f"{getattr(node, 'name', '(module)')}: {sorted(codes)}")
+    return out
+
+
+def test_no_docstring_lists_codes():
+    """The catalogue and ``xltool rules`` are the one list of codes: a docstring that tables them
+    (what a code means, its severity) says again what the catalogue says, and drifts from it."""
+    found = _docstrings_naming_codes(3)
+    tables = {where: what for where, what in found.items() if where not in DOCSTRING_TABLES_LEFT}
+    assert not tables, f"docstrings listing finding codes (point to xltool.catalogue instead): {tables}"
+    fixed = sorted(DOCSTRING_TABLES_LEFT - found.keys())
+    assert not fixed, f"no longer list codes: remove them from DOCSTRING_TABLES_LEFT: {fixed}"
+
+
+PREFIX_READS_LEFT: frozenset[str] = frozenset()
+"""Modules that still tell a code's group by its prefix, in files others were changing at the time:
+the lead switches them to ``catalogue.group_of`` after merging."""
+
+
+def test_no_code_meaning_read_from_a_prefix():
+    """What a code means comes from its catalogue entry (``group_of``, ``is_layout``), not from its
+    first letter: no ``rule[:2]``, no ``rule.startswith("D-")`` (a code family such as "X-PREV" is
+    a name, not a group, and stays allowed)."""
+    prefix = re.compile(r"\brule\[:\d\]|\brule\.startswith\(\s*(\(\s*)?\"[A-Z][0-9]?-\"")
+    found = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if prefix.search(path.read_text(encoding="utf-8"))
+    }
+    assert not found - PREFIX_READS_LEFT, f"a code's group read from its prefix: {sorted(found - PREFIX_READS_LEFT)}"
+    fixed = sorted(PREFIX_READS_LEFT - found)
+    assert not fixed, f"no longer read a prefix: remove them from PREFIX_READS_LEFT: {fixed}"
+
+
+def test_groups_come_from_the_catalogue():
+    assert all(group_of(c.code) == c.group for c in catalogue())
+    assert group_of("Z-NOPE") == ""
+    layout = {c.code for c in catalogue() if is_layout(c.code)}
+    assert layout == {c.code for c in catalogue() if c.group in ("文件", "版式")}
+    assert {"F-EMPTY", "L-LABEL"} <= layout and not layout & {"V-BLANK", "D-ROW-MISSING", "T3-R1"}
+    assert not is_layout("Z-NOPE")
+
+
+# --------------------------------------------------------------------------- Finding's constructors
+
+
+def _record(fmt_id: str = DEFAULT_FORMAT) -> ReturnRecord:
+    fmt = get_format(fmt_id)
+    identity = Identity(fmt.id, fmt.version, fmt.fingerprint, "001", "甲镇", "乡镇", 2024)
+    return ReturnRecord(path=Path("甲镇.xlsx"), file="收件箱/甲镇.xlsx", identity=identity, format=fmt)
+
+
+def test_constructors_take_keywords_only():
+    for name in ("for_file", "at_cells", "in_document"):
+        params = list(inspect.signature(getattr(Finding, name)).parameters.values())
+        assert [p.kind for p in params[:2]] == [inspect.Parameter.POSITIONAL_ONLY] * 2, name
+        assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in params[2:]), name
+    assert not hasattr(Finding, "about")
+    with pytest.raises(TypeError):
+        Finding.for_file("a.xlsx", "F-EMPTY", None)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Finding.at_cells(_record(), "L-LABEL", "表二", ("A1",))  # type: ignore[misc]
+
+
+def test_for_file_takes_severity_and_wording_from_the_catalogue():
+    f = Finding.for_file("收件箱/a.xlsx", "F-EMPTY", name="a.xlsx")
+    assert (f.file, f.rule, f.severity, f.sheet, f.cells) == ("收件箱/a.xlsx", "F-EMPTY", ERROR, "", ())
+    assert f.message == message("F-EMPTY", name="a.xlsx")
+    assert (f.unit_code, f.unit_name) == ("", "")
+    rec = _record()
+    f = Finding.for_file(rec.file, "Y-YEAR", identity=rec.identity, year=2023, which="本批报表多数为 2024 年度")
+    assert (f.unit_code, f.unit_name, f.severity) == ("001", "甲镇", get("Y-YEAR").severity)
+    # a variant's severity picks its wording
+    cover = Finding.for_file(rec.file, "L-SHEET-MISSING", severity=WARNING, sheet="封面")
+    assert (cover.severity, cover.message) == (WARNING, message("L-SHEET-MISSING", severity=WARNING, sheet="封面"))
+    # a unit that sent no file
+    f = Finding.for_file(
+        "", "R-MISSING", unit=Unit("002", "乙镇", "乡镇"), unit_name="乙镇", unit_code="002", when="本年度"
+    )
+    assert (f.file, f.unit_code, f.unit_name, f.severity) == ("", "002", "乙镇", get("R-MISSING").severity)
+    # a message worded elsewhere from the catalogue (a refused document) keeps the catalogue's severity
+    f = Finding.for_file("a.docx", "F-ENCRYPTED", message="已加密")
+    assert (f.severity, f.message) == (get("F-ENCRYPTED").severity, "已加密")
+    with pytest.raises(MessageFieldsError):
+        Finding.for_file("a.xlsx", "F-EMPTY", nmae="a.xlsx")
+    with pytest.raises(InternalError):
+        Finding.for_file("a.xlsx", "F-EMPTY", message="空", name="a.xlsx")
+
+
+def test_at_cells_and_in_document():
+    rec = _record()
+    cid, cell = next((c.id, c) for c in rec.fmt.cells.values() if c.table != "cover")
+    f = Finding.at_cells(
+        rec,
+        "L-LABEL",
+        sheet="表三（改）",
+        cells=("B4",),
+        fields={"sheet": "表三", "what": "B4 应为“甲”"},
+        cell_ids=(cid,),
+        check="x",
+    )
+    assert (f.sheet, f.cells, f.cell_ids, f.check, f.unit_code) == ("表三（改）", ("B4",), (cid,), "x", "001")
+    assert (f.severity, f.message) == (get("L-LABEL").severity, message("L-LABEL", sheet="表三", what="B4 应为“甲”"))
+    assert (
+        f.table and f.table == Finding.at_cells(rec, "L-LABEL", sheet="", cells=(), message="m", cell_ids=(cid,)).table
+    )
+    assert Finding.at_cells(rec, "L-LABEL", sheet="", cells=(), message="m").table == ""
+    assert (
+        Finding.at_cells(rec, "L-LABEL", sheet="", cells=(), message="m", cell_ids=(cid,), table="表X").table == "表X"
+    )
+    printed = Finding.in_document(
+        rec,
+        "V-TEXT",
+        at=Position(where="第 2 个表格第 5 行第 4 列"),
+        table="表三",
+        severity=ERROR,
+        message="表三 …：填写了“6件”",
+        row_label=cell.row_label,
+        cell_ids=(cid,),
+    )
+    assert (printed.sheet, printed.cells, printed.location, printed.table) == (
+        "",
+        (),
+        "第 2 个表格第 5 行第 4 列",
+        "表三",
+    )
+    in_sheet = Finding.in_document(
+        rec, "V-TEXT", at=Position("Sheet1", "C7"), table="表三", severity=ERROR, message="m"
+    )
+    assert (in_sheet.sheet, in_sheet.cells, in_sheet.location) == ("Sheet1", ("C7",), "")
+    nowhere = Finding.in_document(rec, "D-ROW-MISSING", at=None, table="表三", message="m")
+    assert (nowhere.sheet, nowhere.cells, nowhere.severity) == ("", (), get("D-ROW-MISSING").severity)
+
+
+def test_readable_reads_the_group_not_the_prefix():
+    rec = _record()
+    assert rec.readable
+    rec.findings.append(Finding.for_file(rec.file, "D-IDENTITY", name="a", what="年度", hint=""))
+    rec.findings.append(
+        Finding.at_cells(
+            rec, "V-BLANK", sheet="表二", cells=("B8",), fields={"sheet": "表二", "cell": "B8", "what": ""}
+        )
+    )
+    assert rec.readable  # a document's and a value's errors leave the figures usable
+    rec.findings.append(Finding.at_cells(rec, "L-LABEL", sheet="表二", cells=("A1",), severity=WARNING, message="m"))
+    assert rec.readable  # not an error
+    rec.findings.append(
+        Finding.at_cells(rec, "L-LABEL", sheet="表二", cells=("A1",), fields={"sheet": "表二", "what": "x"})
+    )
+    assert not rec.readable
 
 
 # --------------------------------------------------------------------------- README and command

@@ -18,7 +18,8 @@ from conftest import make_return
 import xltool
 from xltool.definition import get_format
 from xltool.errors import XltoolError
-from xltool.model import ERROR, Unit
+from xltool.findings import ERROR
+from xltool.model import Unit
 
 PACKAGE = Path(xltool.__file__).parent
 DEFINITION_2021 = Path(__file__).parents[1] / "workbook_templates" / "gov-info-disclosure-2021.toml"
@@ -256,6 +257,9 @@ def test_the_public_api_is_listed_and_importable():
         assert name in xltool.__all__
         assert getattr(xltool, name) is not None
     assert set(xltool.__all__) <= set(dir(xltool))
+    findings, model = importlib.import_module("xltool.findings"), importlib.import_module("xltool.model")
+    assert xltool.Finding is findings.Finding is model.Finding  # model's names: a transitional alias
+    assert xltool.Report is findings.Report is model.Report
     importlib.import_module("xltool.write.consolidation")  # importing a module must not shadow a public function
     assert callable(xltool.consolidate) and not isinstance(xltool.consolidate, type(xltool))
     assert (PACKAGE / "py.typed").exists()

@@ -16,7 +16,8 @@ from conftest import type_values as fill  # by cell id; openpyxl saves formulas 
 
 from xltool.definition import get_format
 from xltool.errors import UsageError
-from xltool.model import ERROR, IDENT_SHEET, WARNING, Unit
+from xltool.findings import ERROR, WARNING
+from xltool.model import IDENT_SHEET, Unit
 from xltool.read import workbook as reader
 from xltool.read.discover import discover
 from xltool.read.dispatch import read_return

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from xltool.definition import get_format
-from xltool.model import ERROR, Unit
+from xltool.findings import ERROR
+from xltool.model import Unit
 from xltool.read import workbook as reader
 from xltool.read.dispatch import read_return
 from xltool.read.safety import bounded_sheet

@@ -29,8 +29,8 @@ _EXPORTS = {
     "get_format": "xltool.definition:get_format",
     "Format": "xltool.definition:Format",
     "Unit": "xltool.model:Unit",
-    "Finding": "xltool.model:Finding",
-    "Report": "xltool.model:Report",
+    "Finding": "xltool.findings:Finding",
+    "Report": "xltool.findings:Report",
     "read_roster": "xltool.roster:read_roster",
     "write_template": "xltool.write.template:write_template",
     "write_templates": "xltool.write.template:write_templates",
@@ -88,7 +88,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from xltool.definition import Format, get_format
     from xltool.definition import load as load_format
     from xltool.errors import XltoolError
-    from xltool.model import Finding, Report, Unit
+    from xltool.findings import Finding, Report
+    from xltool.model import Unit
     from xltool.read.dispatch import read_return
     from xltool.roster import read_roster
     from xltool.validate import Validation, validate_paths

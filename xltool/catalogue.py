@@ -1,29 +1,28 @@
-"""Every finding code xltool reports, with its severity, Chinese title and message template, in one place.
+"""Every finding code xltool reports, with its severity, group, Chinese title and message template, in one place.
 
 Why: a clerk reads the code in a report and looks it up in the README; JSON users switch on it.
 Both must mean the same thing everywhere, so the README's code tables, ``xltool rules`` and the
-emission sites all take their wording from here: a site calls ``message(code, **fields)`` or
-``finding_fields(code, **fields)`` (severity and message; ``severity=`` only to pick a variant),
-``xltool.values`` calls ``cell_message`` (the reader puts the sheet and cell before it), and
-``xltool.read.safety.Problem`` / ``xltool.read.sources.limits.refuse`` keep the fields until the file's name
-is known. ``tests/test_catalogue.py`` fails on a message typed at an emission site.
+emission sites all take their wording from here. A site builds its finding with one of
+``xltool.findings.Finding``'s constructors, which take the severity and message from here
+(``severity=`` only to pick a variant); ``xltool.values`` calls ``cell_message`` (the reader puts the
+sheet and cell before it). What a code means (its group, its severity) is read from its entry, never
+from its prefix: ``group_of``, ``is_layout``. ``tests/test_catalogue.py`` fails on a message typed at
+an emission site, and on a docstring that lists codes: this module and ``xltool rules`` are the list.
 
-- ``CODES`` holds the codes typed here: F-* (文件), L-* (版式), V-* (数值), R-* (名单),
-  Y-* (年度), X-* (跨年度), D-* (读取公布的报告). The rules of the formats (T*-*, 勾稽关系) are
-  not retyped: ``catalogue()`` merges them in from the builtin definitions (code, severity, title
-  and description of each rule; a code in several formats is taken from the current format and
-  the others' differences are noted).
-- A code reported at two severities (L-SHEET-MISSING: error for a table sheet, warning for the
-  cover; V-LETTER-O and V-FORMULA: warning when the number is unambiguous, error otherwise) is
-  one ``Code`` whose ``severity`` is the usual case and whose ``variants`` say when the other
-  severity applies, with their own message. ``message(code, severity=...)`` picks the variant.
+- ``CODES`` holds the codes typed here, one group each (``GROUPS``). The rules of the formats
+  (勾稽关系) are not retyped: ``catalogue()`` merges them in from the builtin definitions (code,
+  severity, title and description of each rule; a code in several formats is taken from the current
+  format and the others' differences are noted).
+- A code reported at two severities is one ``Code`` whose ``severity`` is the usual case and whose
+  ``variants`` say when the other severity applies, with their own message.
+  ``message(code, severity=...)`` picks the variant.
 - Message templates name their fields (``{name}`` the file name, ``{sheet} {cell}`` where in a
   sheet, ...). Where one code is reported for several causes, the varying part is one field
   (``{what}``, ``{reason}``, ``{detail}``) inside the fixed wording.
-- ``xltool.read.locate`` appends where in the document a D-* finding is (（表 2 第 3 行）) when it knows
-  the cell; that suffix is not part of the templates.
-- T3-R2 (区分处理) is printed in the format but cannot be checked arithmetically: ``checked`` is
-  False and tables show it as 说明.
+- ``xltool.read.locate`` appends where in the document a finding of a document is (（表 2 第 3 行）)
+  when it knows the cell; that suffix is not part of the templates.
+- A rule printed in the format that no arithmetic can check has ``checked`` False; tables show it
+  as 说明.
 
 ``python -m xltool.catalogue --readme`` prints the README's code tables; ``--write-readme``
 rewrites them in README.md between their ``<!-- codes:NAME:begin/end -->`` markers.
@@ -46,6 +45,9 @@ SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
 
 GROUPS = ("文件", "版式", "数值", "勾稽关系", "名单", "年度", "跨年度", "文档")
 """The order of ``catalogue()``: how a return is read, first to last."""
+FILE, LAYOUT, VALUES, RULES, ROSTER, YEAR, CROSS_YEAR, DOCUMENTS = GROUPS
+LAYOUT_GROUPS = frozenset({FILE, LAYOUT})
+"""Groups whose errors mean a file's figures cannot be used: it is not readable as its format says."""
 
 CODE_PATTERN = re.compile(r"[A-Z][0-9]?-[A-Z0-9]+(?:-[A-Z0-9]+)*")
 
@@ -109,7 +111,7 @@ class Code:
             "title": self.title,
             "message": self.message,
         }
-        if self.code.startswith("V-"):
+        if self.group == VALUES:
             out["example"], out["read_as"] = self.example, self.read_as
         if self.description:
             out["description"] = self.description
@@ -635,6 +637,20 @@ def get(code: str) -> Code:
         return _TYPED[code] if code in _TYPED else _by_code()[code]
     except KeyError:
         raise UnknownCode(f"unknown finding code {code!r}") from None
+
+
+def group_of(code: str) -> str:
+    """The group of ``code`` (one of ``GROUPS``); "" for a code the catalogue does not know (a rule of a
+    format loaded from a file, a row of an edited workbook)."""
+    try:
+        return get(code).group
+    except KeyError:
+        return ""
+
+
+def is_layout(code: str) -> bool:
+    """Whether an error of ``code`` leaves a file's figures unusable (its group is 文件 or 版式)."""
+    return group_of(code) in LAYOUT_GROUPS
 
 
 def message(code: str, /, *, severity: str | None = None, **fields: Any) -> str:

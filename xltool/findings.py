@@ -1,57 +1,202 @@
-"""Findings: the one place a problem becomes a ``Finding`` (file, unit, sheet, A1 cells, rule code,
-severity, Chinese message), its severity and wording taken from the catalogue."""
+"""Findings are data: every problem with a returned file is a ``Finding`` (file, unit, sheet, A1 cells,
+rule code, severity, Chinese message), never an exception. ``Finding``'s constructors are the one place
+a problem becomes a finding: keyword-only, their severity and wording taken from the catalogue unless
+given, so an emission site names a code and the fields of its message and nothing else."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from xltool.catalogue import finding_fields
+from xltool.catalogue import ERROR, SEVERITY_ZH, WARNING, finding_fields
 from xltool.catalogue import get as get_code
-from xltool.model import Finding, Identity, ReturnRecord
+from xltool.errors import InternalError
 from xltool.text import short_sheet
 
+if TYPE_CHECKING:
+    from xltool.model import Identity, Position, ReturnRecord, Unit
 
-def record_finding(
-    rec: ReturnRecord,
-    sheet: str,
-    cells: tuple[str, ...],
-    rule: str,
-    severity: str,
-    message: str,
-    row_label: str = "",
-    col_label: str = "",
-    cell_ids: tuple[str, ...] = (),
-    check: str = "",
-    location: str = "",
-) -> Finding:
-    """A finding at cells of a record's workbook or document (used by the reader, the schema and
-    validate); the statutory table (表二/表三/表四) follows from the cells' ids."""
-    table = ""
-    if cell_ids and rec.format is not None and cell_ids[0] in rec.format.cells:
-        table = short_sheet(rec.format.table(rec.format.cells[cell_ids[0]].table).sheet)
-    return Finding.about(
-        rec.file,
-        rec.identity,
-        rule,
-        severity,
-        message,
-        sheet,
-        cells,
-        row_label,
-        col_label,
-        cell_ids,
-        check,
-        table,
-        location,
-    )
+__all__ = ["ERROR", "SEVERITY_ZH", "STATUS_ZH", "WARNING", "Finding", "Report", "WorkbookResult"]
 
 
-def file_finding(file: str, rule: str, message: str, identity: Identity | None = None) -> Finding:
-    """A finding about a whole file whose message was worded from the catalogue elsewhere (a
-    ``SourceError``, a ``Problem``); its severity is the catalogue's."""
-    return Finding.about(file, identity, rule, get_code(rule).severity, message)
+@dataclass(frozen=True)
+class Finding:
+    """One problem, at the cells a clerk can find: the unit of every report. Made by ``for_file``,
+    ``at_cells`` or ``in_document``."""
+
+    file: str
+    unit_code: str
+    unit_name: str
+    sheet: str  # the sheet's real title; "" for a finding about the whole file
+    cells: tuple[str, ...]  # A1 addresses on that sheet; at least one when sheet is set
+    rule: str  # stable code, e.g. "T3-R1", "V-TEXT", "F-UNREADABLE"
+    severity: str  # ERROR or WARNING
+    message: str  # Chinese, with the found and expected values
+    row_label: str = ""
+    col_label: str = ""
+    cell_ids: tuple[str, ...] = ()  # the definition's ids of the cells concerned (e.g. "t3.new.natural")
+    check: str = ""  # the rule instance that failed (e.g. "T3-R1.natural"), to join findings to values
+    table: str = ""  # the statutory table, as a clerk names it: 表二, 表三, 表四
+    location: str = ""  # where in a document (web page, Word file): "第 2 个表格第 5 行第 4 列"
+
+    @classmethod
+    def for_file(
+        cls,
+        file: str,
+        rule: str,
+        /,
+        *,
+        identity: Identity | None = None,
+        unit: Unit | None = None,
+        severity: str | None = None,
+        message: str | None = None,
+        **fields: Any,
+    ) -> Finding:
+        """A finding about a whole file, of the unit its identification names (``identity``; blank when
+        unknown), or about a unit that sent no file (``file`` "", ``unit``). ``fields`` fill the
+        catalogue's message; ``message`` is one already worded from it (a refused document's)."""
+        severity, message = _worded(rule, severity, message, fields)
+        if identity is not None:
+            code, name = identity.unit_code, identity.unit_name
+        else:
+            code, name = (unit.code, unit.name) if unit is not None else ("", "")
+        return cls(file, code, name, "", (), rule, severity, message)
+
+    @classmethod
+    def at_cells(
+        cls,
+        rec: ReturnRecord,
+        rule: str,
+        /,
+        *,
+        sheet: str,
+        cells: tuple[str, ...],
+        severity: str | None = None,
+        message: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        row_label: str = "",
+        col_label: str = "",
+        cell_ids: tuple[str, ...] = (),
+        check: str = "",
+        table: str | None = None,
+        location: str = "",
+    ) -> Finding:
+        """A finding at cells of a record's file. The message's fields come as ``fields`` (a template's
+        ``{sheet}`` is how the message names the sheet, not the finding's ``sheet``); the statutory
+        table (表二/表三/表四) follows from the cells' ids unless ``table`` is given."""
+        severity, message = _worded(rule, severity, message, fields or {})
+        if table is None:
+            table = ""
+            fmt = rec.format
+            if cell_ids and fmt is not None and cell_ids[0] in fmt.cells:
+                table = short_sheet(fmt.table(fmt.cells[cell_ids[0]].table).sheet)
+        ident = rec.identity
+        return cls(
+            rec.file,
+            ident.unit_code if ident else "",
+            ident.unit_name if ident else "",
+            sheet,
+            cells,
+            rule,
+            severity,
+            message,
+            row_label,
+            col_label,
+            cell_ids,
+            check,
+            table,
+            location,
+        )
+
+    @classmethod
+    def in_document(
+        cls,
+        rec: ReturnRecord,
+        rule: str,
+        /,
+        *,
+        at: Position | None,
+        table: str,
+        severity: str | None = None,
+        message: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        row_label: str = "",
+        col_label: str = "",
+        cell_ids: tuple[str, ...] = (),
+    ) -> Finding:
+        """A finding at a place in a document: ``at`` is a sheet and cell of a workbook a unit made
+        itself, or a table and grid position of a page (None: not found in the document)."""
+        sheet, ref, where = (at.sheet, at.ref, at.where) if at is not None else ("", "", "")
+        return cls.at_cells(
+            rec,
+            rule,
+            sheet=sheet,
+            cells=(ref,) if ref else (),
+            severity=severity,
+            message=message,
+            fields=fields,
+            row_label=row_label,
+            col_label=col_label,
+            cell_ids=cell_ids,
+            table=table,
+            location=where,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["cells"] = list(self.cells)
+        d["cell_ids"] = list(self.cell_ids)
+        return d
 
 
-def about_file(file: str, rule: str, identity: Identity | None = None, **fields: Any) -> Finding:
-    """A finding about a whole file: severity and wording from the catalogue."""
-    return Finding.about(file, identity, rule, *finding_fields(rule, **fields))
+def _worded(rule: str, severity: str | None, message: str | None, fields: Mapping[str, Any]) -> tuple[str, str]:
+    """(severity, message): the catalogue's, or the ones given (a severity only picks a variant)."""
+    if message is None:
+        return finding_fields(rule, severity=severity, **fields)
+    if fields:
+        raise InternalError(f"{rule}: a finding's message is either worded from the catalogue or given, not both")
+    return severity or get_code(rule).severity, message
+
+
+@dataclass
+class WorkbookResult:
+    """Status of one input file after validation."""
+
+    file: str
+    unit_code: str
+    unit_name: str
+    status: str  # "passed" | "warnings" | "errors"
+    unit_level: str = ""
+    year: int | None = None
+    kind: str = ""
+    errors: int = 0
+    warnings: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+STATUS_ZH = {"passed": "通过", "warnings": "有警告", "errors": "有错误"}
+
+
+@dataclass
+class Report:
+    """The outcome of validating a batch: one result per file plus every finding."""
+
+    workbooks: list[WorkbookResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+    def findings_for(self, file: str) -> list[Finding]:
+        return [f for f in self.findings if f.file == file]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "workbooks": [w.to_dict() for w in self.workbooks],
+            "findings": [f.to_dict() for f in self.findings],
+        }

@@ -1,16 +1,24 @@
-"""Plain records passed between the steps: units, the hidden identification, findings, reports.
+"""Plain records passed between the steps: units, the hidden identification, a file as read.
 
-Findings are data: every problem with a returned workbook becomes a ``Finding`` with the file,
-unit, sheet, A1 cells, a stable rule code, a severity and a Chinese message.
+Findings and reports are in ``xltool.findings``; the names re-exported below keep older imports
+(``from xltool.model import ERROR, Finding, Report``) working while they move there.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xltool.catalogue import is_layout
 from xltool.errors import IdentityError, InternalError, UsageError
+from xltool.findings import ERROR as ERROR
+from xltool.findings import SEVERITY_ZH as SEVERITY_ZH
+from xltool.findings import STATUS_ZH as STATUS_ZH
+from xltool.findings import WARNING as WARNING
+from xltool.findings import Finding as Finding
+from xltool.findings import Report as Report
+from xltool.findings import WorkbookResult as WorkbookResult
 
 if TYPE_CHECKING:
     from xltool.definition import Format
@@ -182,74 +190,6 @@ class LastYear:
         return f"{self.file}（SHA-256 {self.sha256}）" if self.sha256 else self.file
 
 
-# --------------------------------------------------------------------------- findings
-
-ERROR = "error"
-WARNING = "warning"
-SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem, at the cells a clerk can find: the unit of every report."""
-
-    file: str
-    unit_code: str
-    unit_name: str
-    sheet: str  # the sheet's real title; "" for a finding about the whole file
-    cells: tuple[str, ...]  # A1 addresses on that sheet; at least one when sheet is set
-    rule: str  # stable code, e.g. "T3-R1", "V-TEXT", "F-UNREADABLE"
-    severity: str  # ERROR or WARNING
-    message: str  # Chinese, with the found and expected values
-    row_label: str = ""
-    col_label: str = ""
-    cell_ids: tuple[str, ...] = ()  # the definition's ids of the cells concerned (e.g. "t3.new.natural")
-    check: str = ""  # the rule instance that failed (e.g. "T3-R1.natural"), to join findings to values
-    table: str = ""  # the statutory table, as a clerk names it: 表二, 表三, 表四
-    location: str = ""  # where in a document (web page, Word file): "第 2 个表格第 5 行第 4 列"
-
-    @classmethod
-    def about(
-        cls,
-        file: str,
-        identity: Identity | None,
-        rule: str,
-        severity: str,
-        message: str,
-        sheet: str = "",
-        cells: tuple[str, ...] = (),
-        row_label: str = "",
-        col_label: str = "",
-        cell_ids: tuple[str, ...] = (),
-        check: str = "",
-        table: str = "",
-        location: str = "",
-    ) -> Finding:
-        """A finding about ``file``, with the unit its identification names (blank when unknown)."""
-        return cls(
-            file=file,
-            unit_code=identity.unit_code if identity else "",
-            unit_name=identity.unit_name if identity else "",
-            sheet=sheet,
-            cells=cells,
-            rule=rule,
-            severity=severity,
-            message=message,
-            row_label=row_label,
-            col_label=col_label,
-            cell_ids=cell_ids,
-            check=check,
-            table=table,
-            location=location,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["cells"] = list(self.cells)
-        d["cell_ids"] = list(self.cell_ids)
-        return d
-
-
 @dataclass(frozen=True)
 class Position:
     """Where a statutory figure was found in a document: a sheet and A1 cell in a workbook a unit made
@@ -290,7 +230,7 @@ class ReturnRecord:
         return (
             self.identity is not None
             and self.format is not None
-            and not any(f.severity == ERROR and f.rule[:2] in ("F-", "L-") for f in self.findings)
+            and not any(f.severity == ERROR and is_layout(f.rule) for f in self.findings)
         )
 
     @property
@@ -310,49 +250,6 @@ class ReturnRecord:
         if self.format is None:
             raise InternalError(f"{self.file}：没有报表格式（程序错误）")
         return self.format
-
-
-@dataclass
-class WorkbookResult:
-    """Status of one input file after validation."""
-
-    file: str
-    unit_code: str
-    unit_name: str
-    status: str  # "passed" | "warnings" | "errors"
-    unit_level: str = ""
-    year: int | None = None
-    kind: str = ""
-    errors: int = 0
-    warnings: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-STATUS_ZH = {"passed": "通过", "warnings": "有警告", "errors": "有错误"}
-
-
-@dataclass
-class Report:
-    """The outcome of validating a batch: one result per file plus every finding."""
-
-    workbooks: list[WorkbookResult] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def valid(self) -> bool:
-        return not any(f.severity == ERROR for f in self.findings)
-
-    def findings_for(self, file: str) -> list[Finding]:
-        return [f for f in self.findings if f.file == file]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "valid": self.valid,
-            "workbooks": [w.to_dict() for w in self.workbooks],
-            "findings": [f.to_dict() for f in self.findings],
-        }
 
 
 def display_path(path: Path) -> str:

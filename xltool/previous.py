@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from xltool.catalogue import finding_fields
 from xltool.definition import Format, known_formats
-from xltool.findings import record_finding
-from xltool.model import CONSOLIDATED, ERROR, Finding, LastYear, ReturnRecord, Unit
+from xltool.findings import ERROR, Finding
+from xltool.model import CONSOLIDATED, LastYear, ReturnRecord, Unit
 from xltool.read.batch import read_all
 from xltool.read.detail import detail_units, read_detail
 from xltool.read.discover import discover
@@ -18,11 +16,6 @@ from xltool.read.from_document import ReadOptions
 from xltool.roster import assign_units, unit_key
 from xltool.text import short_sheet
 from xltool.values import show_value
-
-
-def _file_finding(rec: ReturnRecord, rule: str, **fields: Any) -> Finding:
-    """A finding about last year's file, severity and wording from the catalogue."""
-    return record_finding(rec, "", (), rule, *finding_fields(rule, **fields))
 
 
 def read_previous(
@@ -55,20 +48,27 @@ def read_previous(
     for rec in records:
         if not (rec.readable and rec.identity and rec.format):
             reason = next((f.message for f in rec.findings if f.severity == ERROR), "无法识别")
-            findings.append(_file_finding(rec, "X-PREV-UNREADABLE", reason=reason))
+            findings.append(Finding.for_file(rec.file, "X-PREV-UNREADABLE", identity=rec.identity, reason=reason))
             continue
         ident = rec.identity
         if want is not None and ident.year != want:
-            findings.append(_file_finding(rec, "X-PREV-YEAR", year=ident.year, want=want))
+            findings.append(Finding.for_file(rec.file, "X-PREV-YEAR", identity=ident, year=ident.year, want=want))
             continue
         if rec.fmt.id not in formats:
-            findings.append(_file_finding(rec, "X-PREV-FORMAT", format=f"{rec.fmt.name} {rec.fmt.version}"))
+            findings.append(
+                Finding.for_file(rec.file, "X-PREV-FORMAT", identity=ident, format=f"{rec.fmt.name} {rec.fmt.version}")
+            )
             continue
         key = unit_key(ident)
         if key in source:
             findings.append(
-                _file_finding(
-                    rec, "X-PREV-DUPLICATE", unit_name=ident.unit_name, unit_code=ident.unit_code, used=source[key]
+                Finding.for_file(
+                    rec.file,
+                    "X-PREV-DUPLICATE",
+                    identity=ident,
+                    unit_name=ident.unit_name,
+                    unit_code=ident.unit_code,
+                    used=source[key],
                 )
             )
             continue
@@ -135,7 +135,7 @@ def no_previous_findings(
             continue
         codes = "、".join(r.code for r in rec.fmt.rules if r.cross_year)
         last = f" {batch_year - 1} 年度" if batch_year is not None else "上一年度"
-        out.append(_file_finding(rec, "X-NO-PREVIOUS", last=last, codes=codes))
+        out.append(Finding.for_file(rec.file, "X-NO-PREVIOUS", identity=rec.identity, last=last, codes=codes))
     return out
 
 
@@ -185,20 +185,19 @@ def carried_findings(rec: ReturnRecord) -> list[Finding]:
         cell = fmt.cells[cid]
         kind = cell.kind
         out.append(
-            record_finding(
+            Finding.at_cells(
                 rec,
-                rec.sheet_titles.get(cell.table, cell.sheet),
-                (cell.address,),
                 "X-CARRIED-CHANGED",
-                *finding_fields(
-                    "X-CARRIED-CHANGED",
-                    sheet=short_sheet(cell.sheet),
-                    cell=cell.address,
-                    label=f"{cell.row_label}／{cell.col_label}",
-                    carried=show_value(given[cid], kind),
-                    found=show_value(found, kind),
-                    source=source,
-                ),
+                sheet=rec.sheet_titles.get(cell.table, cell.sheet),
+                cells=(cell.address,),
+                fields={
+                    "sheet": short_sheet(cell.sheet),
+                    "cell": cell.address,
+                    "label": f"{cell.row_label}／{cell.col_label}",
+                    "carried": show_value(given[cid], kind),
+                    "found": show_value(found, kind),
+                    "source": source,
+                },
                 row_label=cell.row_label,
                 col_label=cell.col_label,
                 cell_ids=(cid,),

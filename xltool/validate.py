@@ -5,22 +5,7 @@ The rules are checked in one numpy product (rulecheck); only a batch with a miss
 failing rule is given to the format's pandera schema over one DataFrame, which says what failed
 where. A clean batch never imports pandas.
 
-Rule codes introduced here (the definition's rules are T*-*, the reader's F-*, L-*, V-*):
-
-==============  ========  ==========================================================
-R-MISSING       warning   a unit on the roster sent no return (file "")
-R-UNKNOWN       error     a return from a unit not on the roster
-R-NAME          warning   the unit name in a return differs from the roster's
-R-DUPLICATE     error     two or more returns from one unit for one year (on each file)
-Y-YEAR          error     a return for another year than the batch's (or --year)
-Y-OLD-FORMAT    warning   a return in a format the definition marks as superseded after its last_year
-X-NO-PREVIOUS   warning   no figures of last year for this unit: cross-year rules skipped
-X-PREV-YEAR     warning   a --previous file is not of the year before; not used
-X-PREV-FORMAT   warning   a --previous file uses another format; not used
-X-PREV-UNREADABLE warning a --previous file cannot be read; not used
-X-PREV-DUPLICATE  warning two --previous files for one unit; the first (by file name) is used
-X-CARRIED-CHANGED error  a figure a template carried from last year was typed over (previous.py)
-==============  ========  ==========================================================
+What each finding code means, its severity and its wording are in ``xltool.catalogue`` (``xltool rules``).
 """
 
 from __future__ import annotations
@@ -31,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xltool.catalogue import finding_fields, message
-from xltool.catalogue import get as get_code
 from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
-from xltool.findings import record_finding
-from xltool.model import ERROR, Finding, Report, ReturnRecord, Unit, WorkbookResult, display_path
+from xltool.findings import Finding
+from xltool.model import ERROR, Report, ReturnRecord, Unit, WorkbookResult, display_path
 from xltool.previous import by_name, carried_findings, carried_previous, no_previous_findings, read_previous, said_once
 from xltool.read.batch import Progress, gc_paused, read_all
 from xltool.read.discover import discover
@@ -272,7 +255,7 @@ def _batch_year(records: Sequence[ReturnRecord]) -> int | None:
 
 def _file_finding(rec: ReturnRecord, rule: str, **fields: Any) -> Finding:
     """A finding about a whole return, severity and wording from the catalogue."""
-    return record_finding(rec, "", (), rule, *finding_fields(rule, **fields))
+    return Finding.for_file(rec.file, rule, identity=rec.identity, **fields)
 
 
 def year_findings(records: Sequence[ReturnRecord], batch_year: int | None, given: bool) -> list[Finding]:
@@ -344,16 +327,7 @@ def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], bat
     for unit in roster:
         if unit.code not in sent:
             out.append(
-                Finding(
-                    file="",
-                    unit_code=unit.code,
-                    unit_name=unit.name,
-                    sheet="",
-                    cells=(),
-                    rule="R-MISSING",
-                    severity=get_code("R-MISSING").severity,
-                    message=message("R-MISSING", unit_name=unit.name, unit_code=unit.code, when=when),
-                )
+                Finding.for_file("", "R-MISSING", unit=unit, unit_name=unit.name, unit_code=unit.code, when=when)
             )
     return out
 

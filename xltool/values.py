@@ -5,29 +5,9 @@ sums stay exact. A blank is never read as 0 and no number is ever silently chang
 accepted with a warning is a value whose number is unambiguous, and the warning tells the clerk
 what to retype.
 
-======================  ==========================================  ========  ===============
-code                    input (examples)                            severity  value read
-======================  ==========================================  ========  ===============
-(none)                  3, 3.0 (count), 1.2345 (amount)             --        the number
-V-TEXT-NUMBER           "3", " 3 ", "3\\n", "3.0" stored as text    warning   3
-V-FULLWIDTH             "３", "１．５" (full-width digits)            warning   3, 1.5
-V-THOUSANDS             "1,234", "1，234"                            warning   1234
-V-LETTER-O              "O", "o", "〇", "Ｏ" alone (meaning zero)     warning   0
-V-LETTER-O              "1O", "O3" (letter O among digits)          error     --
-V-FORMULA               =2+1 typed in an input cell, result 3       warning   3 (the result)
-V-FORMULA               formula with no result or a text result     error     --
-V-BLANK                 empty, None, "", spaces only                error     --
-V-PLACEHOLDER           "/", "／", "—", "-", "_", "无", "空", "N/A"   error     -- (应填 0)
-V-TEXT                  "3件", "5万元", "约3", "三", "1 234"          error     --
-V-DECIMAL               2.5 or "2.5" in a count cell                error     --
-V-NEGATIVE              -3, "-3" in a count or amount cell          error     --
-                        (a "delta" cell, 本年增/减, takes any sign)
-V-PRECISION             amount with more than 4 decimals;           error     --
-                        a number beyond Excel's 15 digits
-V-EXCEL-ERROR           #REF!, #VALUE!, #DIV/0!, #N/A, #NAME? ...   error     --
-V-TYPE                  TRUE/FALSE, a date or time (cell format     error     --
-                        changed to date), NaN
-======================  ==========================================  ========  ===============
+What is accepted with a warning, what is an error, and how each is read are the value codes of
+``xltool.catalogue`` (group 数值; ``xltool rules``, the README's table). A "delta" cell (本年增/减)
+takes any sign.
 
 Whitespace (spaces, full-width spaces, line breaks, tabs, zero-width spaces) around a value is
 ignored; a number typed with a unit or words is an error because the figure may be meant in

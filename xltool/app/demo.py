@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xltool.catalogue import DOCUMENTS, group_of
 from xltool.errors import UsageError
 from xltool.model import Unit
 
@@ -154,7 +155,7 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
     sent = validate_paths([town]).records[0]
     placed = [cid for cid in fmt.cells if cid in rec.positions and rec.values[cid] is not None]
     same = all(rec.values[cid] == sent.values[cid] for cid in placed)
-    unread = len([f for f in imported.validation.report.findings if f.rule.startswith("D-")])
+    unread = len([f for f in imported.validation.report.findings if group_of(f.rule) == DOCUMENTS])
     say(
         f"\n8 读取已公开的报告：乌伊岭镇公开的 2024 年度报告（PDF 提取的文本）导入为工作簿，读出 {len(placed)} 个数，"
         + ("与报回的报表一致" if same else "与报回的报表不一致")

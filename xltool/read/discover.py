@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from xltool.errors import UsageError
-from xltool.findings import about_file
-from xltool.model import Finding, display_path
+from xltool.findings import Finding
+from xltool.model import display_path
 from xltool.read.sources import SOURCE_SUFFIXES, TEXT_SUFFIXES
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -39,7 +39,7 @@ def discover(
         elif p.suffix.lower() in SOURCE_SUFFIXES:
             found.setdefault(p.resolve(), p)
         else:
-            findings.append(about_file(name(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
+            findings.append(Finding.for_file(name(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
     return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
 
 

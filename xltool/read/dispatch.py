@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from xltool.definition import Format, known_formats
-from xltool.findings import about_file, file_finding
+from xltool.findings import Finding
 from xltool.model import ReturnRecord, display_path
 from xltool.read.from_document import ReadOptions, fill_from_document
 from xltool.read.safety import MB, Limits
@@ -55,7 +55,7 @@ def read_return(
         rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}
         rec.formula_lost = set()
         rec.findings.append(
-            about_file(rec.file, "F-UNREADABLE", rec.identity, name=path.name, reason=reason, hint=hint)
+            Finding.for_file(rec.file, "F-UNREADABLE", identity=rec.identity, name=path.name, reason=reason, hint=hint)
         )
     return rec
 
@@ -69,7 +69,7 @@ def read_document_file(rec: ReturnRecord, formats: Mapping[str, Format], options
     rec.size = rec.path.stat().st_size
     if rec.size > limit:
         rec.findings.append(
-            about_file(
+            Finding.for_file(
                 rec.file,
                 "F-TOO-LARGE",
                 name=name,
@@ -84,11 +84,11 @@ def read_document_file(rec: ReturnRecord, formats: Mapping[str, Format], options
     try:
         doc = read_document(rec.path, data, rec.file)
     except SourceError as exc:
-        rec.findings.append(file_finding(rec.file, exc.code, exc.message))
+        rec.findings.append(Finding.for_file(rec.file, exc.code, message=exc.message))
         return
     if not fill_from_document(rec, doc, formats, options):
         rec.findings.append(
-            about_file(
+            Finding.for_file(
                 rec.file,
                 "D-TABLE-MISSING",
                 document=f"“{name}”",

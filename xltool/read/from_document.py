@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xltool.catalogue import finding_fields
 from xltool.definition import Format, a1
 from xltool.model import DOCUMENT, ERROR, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
@@ -92,17 +91,13 @@ def fill_from_document(
     else:
         missing = "、".join(w for w, ok in (("单位名称", name), ("年度", year is not None)) if not ok)
         rec.findings.append(
-            Finding.about(
+            Finding.for_file(
                 rec.file,
-                None,
                 "D-IDENTITY",
-                *finding_fields(
-                    "D-IDENTITY",
-                    name=rec.path.name,
-                    what=missing,
-                    hint="请把文件名改为“单位名称+年度”（如“××镇2024年政府信息公开工作年度报告”），"
-                    "或用 --unit-name、--year 指明",
-                ),
+                name=rec.path.name,
+                what=missing,
+                hint="请把文件名改为“单位名称+年度”（如“××镇2024年政府信息公开工作年度报告”），"
+                "或用 --unit-name、--year 指明",
             )
         )
     for f in located.findings:
@@ -210,20 +205,18 @@ def value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Findin
     cell = fmt.cells[cid]
     sheet, cells, where = where_of(rec, cid)
     table = _table_name(fmt, cell.table)
-    return Finding.about(
-        rec.file,
-        rec.identity,
+    return Finding.at_cells(
+        rec,
         p.code or "",
-        p.severity or ERROR,
-        f"{table} {cell.row_label} / {cell.col_label}（{where}）：{p.message}",
-        sheet,
-        cells,
-        cell.row_label,
-        cell.col_label,
-        (cid,),
-        "",
-        table,
-        where,
+        sheet=sheet,
+        cells=cells,
+        severity=p.severity or ERROR,
+        message=f"{table} {cell.row_label} / {cell.col_label}（{where}）：{p.message}",
+        row_label=cell.row_label,
+        col_label=cell.col_label,
+        cell_ids=(cid,),
+        table=table,
+        location=where,
     )
 
 
@@ -234,18 +227,14 @@ def _located_finding(rec: ReturnRecord, fmt: Format, f: LocateFinding) -> Findin
         where = rec.positions[cell_ids[0]].where
     elif f.doc_table is not None:
         where = f"第 {f.doc_table} 个表格" if not f.sheet else f"工作表“{f.sheet}”"
-    return Finding.about(
-        rec.file,
-        rec.identity,
+    return Finding.in_document(
+        rec,
         f.code,
-        f.severity,
-        f.message,
-        f.sheet,
-        (f.ref,) if f.ref else (),
-        f.row_label,
-        f.col_label,
-        cell_ids,
-        "",
-        f.table,
-        where,
+        at=Position(f.sheet, f.ref, where),
+        table=f.table,
+        severity=f.severity,
+        message=f.message,
+        row_label=f.row_label,
+        col_label=f.col_label,
+        cell_ids=cell_ids,
     )

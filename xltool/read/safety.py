@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from xltool.catalogue import message
-
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MB = 1024 * 1024
@@ -65,28 +63,16 @@ class Limits:
         )
 
 
-@dataclass(frozen=True, init=False)
-class Problem:
-    """Why a file must not be opened: a stable code and the fields of its catalogue message, which
-    ``about(name)`` words for the file ``name``."""
-
-    code: str
-    fields: tuple[tuple[str, Any], ...]
-
-    def __init__(self, code: str, **fields: Any):
-        object.__setattr__(self, "code", code)
-        object.__setattr__(self, "fields", tuple(fields.items()))
-
-    def about(self, name: str) -> str:
-        """The finding's message for the file ``name``."""
-        return message(self.code, name=name, **dict(self.fields))
+Refusal = tuple[str, dict[str, Any]]
+"""Why a file must not be opened: a catalogue code and the fields of its message but the file's name
+(``name``), which the one who knows the name adds when it makes the finding or ``SourceError``."""
 
 
 class Container(NamedTuple):
     """What ``read_container`` found: the problem (None when safe), the bytes to open, and the
     size and SHA-256 of the file as it was sent (``data`` may be a bounded copy of it)."""
 
-    problem: Problem | None
+    problem: Refusal | None
     data: bytes
     size: int = 0
     sha256: str = ""
@@ -100,14 +86,16 @@ def read_container(path: Path, limits: Limits | None = None) -> Container:
     try:
         size = path.stat().st_size
         if size == 0:
-            return Container(Problem("F-EMPTY"), b"")
+            return Container(("F-EMPTY", {}), b"")
         if size > limits.max_file_bytes:
             return Container(
-                Problem(
+                (
                     "F-TOO-LARGE",
-                    what=f"的文件大小 {size / MB:.1f} MB",
-                    limit=f"{limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）",
-                    hint="请删除表中的图片或多余内容后重新保存",
+                    {
+                        "what": f"的文件大小 {size / MB:.1f} MB",
+                        "limit": f"{limits.max_file_bytes / MB:.0f} MB（一份填好的统计表约 20 KB）",
+                        "hint": "请删除表中的图片或多余内容后重新保存",
+                    },
                 ),
                 b"",
                 size,
@@ -115,7 +103,7 @@ def read_container(path: Path, limits: Limits | None = None) -> Container:
         data = path.read_bytes()
     except OSError as exc:
         return Container(
-            Problem("F-UNREADABLE", reason=str(exc.strerror or exc), hint="请确认文件存在、可以打开后重新发送"), b""
+            ("F-UNREADABLE", {"reason": str(exc.strerror or exc), "hint": "请确认文件存在、可以打开后重新发送"}), b""
         )
     sent = (len(data), hashlib.sha256(data).hexdigest())
     if data.startswith(ZIP_MAGIC):
@@ -127,7 +115,7 @@ def read_container(path: Path, limits: Limits | None = None) -> Container:
     if data[:8] == OLE_MAGIC:
         return Container(_inspect_ole(data, path), data, *sent)
     if not data:  # emptied between stat and read
-        return Container(Problem("F-EMPTY"), b"")
+        return Container(("F-EMPTY", {}), b"")
     return Container(_not_a_workbook(data[:4096]), data, *sent)
 
 
@@ -140,25 +128,28 @@ class _Parts:
         self.inflated: dict[int, bytes] = {}
 
 
-def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Problem | None:
+def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Refusal | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if parts is not None:
                 parts.infos = infos
             if len(infos) > limits.max_entries:
-                return Problem("F-BOMB", what=f"压缩包内有 {len(infos)} 个部件", limit=f"{limits.max_entries} 个")
+                return ("F-BOMB", {"what": f"压缩包内有 {len(infos)} 个部件", "limit": f"{limits.max_entries} 个"})
             total = sum(i.file_size for i in infos)
             if total > limits.max_uncompressed_bytes:
-                return Problem(
-                    "F-BOMB", what=f"解压后共 {total / MB:.0f} MB", limit=f"{limits.max_uncompressed_bytes / MB:.0f} MB"
+                return (
+                    "F-BOMB",
+                    {"what": f"解压后共 {total / MB:.0f} MB", "limit": f"{limits.max_uncompressed_bytes / MB:.0f} MB"},
                 )
             for i in infos:
                 if i.file_size > MB and i.file_size > limits.max_ratio * max(i.compress_size, 1):
-                    return Problem(
+                    return (
                         "F-BOMB",
-                        what=f"的部件 {i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1",
-                        limit=f"{limits.max_ratio}:1",
+                        {
+                            "what": f"的部件 {i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1",
+                            "limit": f"{limits.max_ratio}:1",
+                        },
                     )
             names = {i.filename for i in infos}
             if "xl/workbook.xml" not in names and "content.xml" not in names:
@@ -176,16 +167,18 @@ def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Pr
                     if prolog[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: look at it as text
                         prolog = prolog.decode("utf-16", "ignore").encode()
                     if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                        return Problem("F-XML-ENTITY", what=f"部件 {i.filename} 含有 XML 实体声明")
+                        return ("F-XML-ENTITY", {"what": f"部件 {i.filename} 含有 XML 实体声明"})
                     if len(prolog) >= PROLOG_BYTES and not _root_starts(prolog):
-                        return Problem(
+                        return (
                             "F-XML-ENTITY",
-                            what=f"部件 {i.filename} 的根元素之前有 {PROLOG_BYTES} 字节以上的其他内容（可能藏有 XML 实体声明）",
+                            {
+                                "what": f"部件 {i.filename} 的根元素之前有 {PROLOG_BYTES} 字节以上的其他内容（可能藏有 XML 实体声明）"
+                            },
                         )
     except zipfile.BadZipFile:
-        return Problem("F-CORRUPT", reason="压缩结构不完整，可能是没有下载或复制完整", hint="请重新发送")
+        return ("F-CORRUPT", {"reason": "压缩结构不完整，可能是没有下载或复制完整", "hint": "请重新发送"})
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
-        return Problem("F-CORRUPT", reason=f"无法打开：{exc}", hint="请重新发送")
+        return ("F-CORRUPT", {"reason": f"无法打开：{exc}", "hint": "请重新发送"})
     return None
 
 
@@ -262,12 +255,12 @@ def _whole(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     return raw if len(raw) == info.file_size and zlib.crc32(raw) == info.CRC else None
 
 
-def _inspect_ole(data: bytes, path: Path) -> Problem | None:
+def _inspect_ole(data: bytes, path: Path) -> Refusal | None:
     """An OLE container is an old .xls, or an .xlsx encrypted with a password to open."""
     if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
-        return Problem("F-ENCRYPTED")
+        return ("F-ENCRYPTED", {})
     if _cfb_truncated(data):  # calamine panics on some of these instead of returning an error
-        return Problem("F-CORRUPT", reason="内容不完整，可能是没有下载或复制完整", hint="请重新发送")
+        return ("F-CORRUPT", {"reason": "内容不完整，可能是没有下载或复制完整", "hint": "请重新发送"})
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return None  # a legacy .xls workbook: readable
     if "WordDocument".encode("utf-16-le") in data:
@@ -275,11 +268,11 @@ def _inspect_ole(data: bytes, path: Path) -> Problem | None:
     return _not_workbook("是旧版 Office 文件")
 
 
-def _not_workbook(what: str, hint: str = "请发送统计表的 .xlsx 文件") -> Problem:
-    return Problem("F-NOT-WORKBOOK", what=what, hint=hint)
+def _not_workbook(what: str, hint: str = "请发送统计表的 .xlsx 文件") -> Refusal:
+    return ("F-NOT-WORKBOOK", {"what": what, "hint": hint})
 
 
-def _not_a_workbook(sample: bytes) -> Problem:
+def _not_a_workbook(sample: bytes) -> Refusal:
     if b"\x00" not in sample:
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -331,7 +324,7 @@ _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
 _REF = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([A-Za-z]*)([0-9]*)""")
 
 
-def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | None, bytes]:
+def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Refusal | None, bytes]:
     """The zip to hand to calamine: ``data`` itself, or a copy whose sheets have their far-away
     cells cut (see NEAR_ROWS), or a problem when a sheet cannot be bounded. The copy holds the
     parts as checked, uncompressed (``_stored_zip``: calamine does not inflate them a second
@@ -369,11 +362,13 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | Non
             else:
                 cut = xml
             if cut is None:
-                return Problem(
+                return (
                     "F-TOO-LARGE",
-                    what=f"的部件 {i.filename} 的单元格分布范围",
-                    limit=f"{MAX_CELLS:,} 个单元格",
-                    hint="请删除表格以外的内容后重新保存",
+                    {
+                        "what": f"的部件 {i.filename} 的单元格分布范围",
+                        "limit": f"{MAX_CELLS:,} 个单元格",
+                        "hint": "请删除表格以外的内容后重新保存",
+                    },
                 ), data
             if cut is not xml:
                 changed[i.filename] = cut
@@ -391,9 +386,9 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Problem | Non
                 copy.writestr(i.filename, changed.get(i.filename) or zf().read(i))
         return None, out.getvalue()
     except zipfile.BadZipFile:
-        return Problem("F-CORRUPT", reason="压缩结构不完整，可能是没有下载或复制完整", hint="请重新发送"), data
+        return ("F-CORRUPT", {"reason": "压缩结构不完整，可能是没有下载或复制完整", "hint": "请重新发送"}), data
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error, struct.error) as exc:
-        return Problem("F-CORRUPT", reason=f"无法打开：{exc}", hint="请重新发送"), data
+        return ("F-CORRUPT", {"reason": f"无法打开：{exc}", "hint": "请重新发送"}), data
     finally:
         for z in opened:
             z.close()
@@ -587,20 +582,22 @@ def _cfb_truncated(data: bytes) -> bool:
 # --------------------------------------------------------------------------- other Office zips
 
 
-def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Problem | None:
+def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Refusal | None:
     """The container checks of ``read_container`` for a zip that is not a workbook (a Word .docx):
     the file size, entries, declared sizes and ratios as for a workbook, and no DOCTYPE/ENTITY at
     the head of any XML part. None when the zip is safe to open (whatever its parts are)."""
     limits = limits or Limits.from_env()
     if len(data) > limits.max_file_bytes:
-        return Problem(
+        return (
             "F-TOO-LARGE",
-            what=f"的文件大小 {len(data) / MB:.1f} MB",
-            limit=f"{limits.max_file_bytes / MB:.0f} MB",
-            hint="请删去图片等多余内容后重新保存",
+            {
+                "what": f"的文件大小 {len(data) / MB:.1f} MB",
+                "limit": f"{limits.max_file_bytes / MB:.0f} MB",
+                "hint": "请删去图片等多余内容后重新保存",
+            },
         )
     problem = _inspect_zip(data, limits)
-    if problem is None or problem.code != "F-NOT-WORKBOOK":
+    if problem is None or problem[0] != "F-NOT-WORKBOOK":
         return problem  # a workbook's zip, checked in full, or the problem the checks found
     # the sizes passed; _inspect_zip stopped at "not a workbook" before looking at the parts' heads
     try:
@@ -619,9 +616,9 @@ def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Problem |
                     or b"<!ENTITY" in prolog
                     or (len(prolog) >= PROLOG_BYTES and not _root_starts(prolog))
                 ):
-                    return Problem("F-XML-ENTITY", what=f"部件 {i.filename} 含有 XML 实体声明")
+                    return ("F-XML-ENTITY", {"what": f"部件 {i.filename} 含有 XML 实体声明"})
     except zipfile.BadZipFile:
-        return Problem("F-CORRUPT", reason="压缩结构不完整，可能是没有下载或复制完整", hint="请重新发送")
+        return ("F-CORRUPT", {"reason": "压缩结构不完整，可能是没有下载或复制完整", "hint": "请重新发送"})
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
-        return Problem("F-CORRUPT", reason=f"无法打开：{exc}", hint="请重新发送")
+        return ("F-CORRUPT", {"reason": f"无法打开：{exc}", "hint": "请重新发送"})
     return None

@@ -9,32 +9,16 @@ into an input cell, a total whose formula was typed over. .xls and .ods have no 
 there a "" cell is reported as blank-or-error and ``formula_lost`` stays empty. A formula typed
 into an input cell whose result is a clean number is read as that number without a finding.
 
-Finding codes (the definition's rules are T*-*, the value codes V-* are listed in values.py):
+What each finding code means, its severity and its wording are in ``xltool.catalogue`` (``xltool rules``).
 
-=================  ========  ===================================================================
-F-EMPTY, F-CORRUPT, F-ENCRYPTED, F-NOT-WORKBOOK, F-TOO-LARGE, F-BOMB, F-XML-ENTITY
-                   error     from ``xltool.read.safety.read_container``, before the file is opened
-F-UNREADABLE       error     calamine cannot open it, or any unexpected failure while reading
-F-NOT-WORKBOOK     error     (also) a file named on the command line that is not a workbook
-F-NOT-TEMPLATE     error     no hidden identification: not filled in on an xltool template
-F-IDENT            error     the hidden identification is damaged, edited or of another tool
-F-FORMAT           error     unknown format, a 2019-format workbook (with or without an
-                             identification), or the layout fingerprint of another template
-L-SHEET-MISSING    error     a table sheet renamed or deleted (warning for the cover sheet)
-L-SHEET-HIDDEN     warning   a table sheet is hidden
-L-LABEL            error     a title, header or row label is not the template's text; compared
-                             after removing whitespace and line breaks and unifying full-width /
-                             half-width brackets and quotes, so only a real change counts
-=================  ========  ===================================================================
-
-When a layout error (F-* or L-* error) exists, values are not parsed (rows may have moved; the
+When a file or layout error exists (``catalogue.is_layout``), values are not parsed (rows may have moved; the
 numbers would be misread) and every value is None.
 
 Totals hold the number the file shows. With no shown number because the file was saved without
 calculated results (openpyxl does that) the total is recomputed from its parts. A total whose
 formula is gone is recorded in ``formula_lost``; if it then shows no usable number it gets a V-*
-finding like an input. A shown number that differs from the sum is not reported here: the sum
-rules T3-R3/T3-R4/T4-R6 do, and their message can say the formula was typed over.
+finding like an input. A shown number that differs from the sum is not reported here: the format's sum rules
+do, and their message can say the formula was typed over.
 """
 
 from __future__ import annotations
@@ -50,20 +34,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from xltool.catalogue import cell_message, finding_fields
+from xltool.catalogue import cell_message
 from xltool.definition import Format, TableLayout, a1
 from xltool.errors import XltoolError
-from xltool.findings import about_file, file_finding, record_finding
+from xltool.findings import ERROR, WARNING, Finding
 from xltool.model import (
-    ERROR,
     IDENT_SHEET,
     IMPORTED,
     SOURCE_FINDING_FIELDS,
     SOURCE_FINDINGS_SHEET,
     TEMPLATE_ID,
     UNPLACED,
-    WARNING,
-    Finding,
     Identity,
     ReturnRecord,
 )
@@ -89,9 +70,10 @@ def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: Rea
     name = rec.path.name
     # the container is checked before any library decompresses or parses it; the bytes read for
     # that check are the ones opened below (one read of the file)
-    problem, data, rec.size, rec.sha256 = read_container(rec.path)
-    if problem is not None:
-        rec.findings.append(file_finding(rec.file, problem.code, problem.about(name)))
+    refusal, data, rec.size, rec.sha256 = read_container(rec.path)
+    if refusal is not None:
+        code, fields = refusal
+        rec.findings.append(Finding.for_file(rec.file, code, name=name, **fields))
         return
 
     from python_calamine import CalamineWorkbook, PasswordError
@@ -115,7 +97,7 @@ def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: Rea
         try:
             doc = read_sheets(data, rec.file, name)
         except SourceError as exc:
-            rec.findings.append(file_finding(rec.file, exc.code, exc.message))
+            rec.findings.append(Finding.for_file(rec.file, exc.code, message=exc.message))
             return
 
         def formula_at(sheet: str, ref: str) -> bool:
@@ -123,7 +105,7 @@ def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: Rea
             return xml is not None and ref in xml.formula_refs
 
         if not fill_from_document(rec, doc, formats, options, formula_at):
-            rec.findings.append(about_file(rec.file, "F-NOT-TEMPLATE", name=name))
+            rec.findings.append(Finding.for_file(rec.file, "F-NOT-TEMPLATE", name=name))
         return
     if not _identify(rec, book, formats):
         return
@@ -319,27 +301,27 @@ def _identify(rec: ReturnRecord, book: _Book, formats: Mapping[str, Format]) -> 
     try:
         identity = Identity.from_mapping(mapping)
     except ValueError as exc:
-        rec.findings.append(about_file(rec.file, "F-IDENT", name=name, problem=f"已损坏（{exc}）"))
+        rec.findings.append(Finding.for_file(rec.file, "F-IDENT", name=name, problem=f"已损坏（{exc}）"))
         return False
     if identity.template_id != TEMPLATE_ID:
         rec.findings.append(
-            about_file(rec.file, "F-IDENT", name=name, problem=f"不是本工具的（{identity.template_id}）")
+            Finding.for_file(rec.file, "F-IDENT", name=name, problem=f"不是本工具的（{identity.template_id}）")
         )
         return False
     rec.identity = identity
     fmt = formats.get(identity.format_id)
     if fmt is None:
         what = f"使用未知的报表格式“{identity.format_id}”（本工具支持：{'、'.join(formats)}）"
-        rec.findings.append(about_file(rec.file, "F-FORMAT", identity, name=name, what=what))
+        rec.findings.append(Finding.for_file(rec.file, "F-FORMAT", identity=identity, name=name, what=what))
         return False
     rec.format = fmt
     if identity.fingerprint != fmt.fingerprint:
         rec.values = dict.fromkeys(fmt.cells)
         rec.findings.append(
-            about_file(
+            Finding.for_file(
                 rec.file,
                 "F-FORMAT",
-                identity,
+                identity=identity,
                 name=name,
                 what=f"来自另一版本的模板（版式指纹 {identity.fingerprint}，本版为 {fmt.fingerprint}），单元格位置可能不同",
             )
@@ -379,12 +361,13 @@ def _read_source_findings(rec: ReturnRecord, book: _Book) -> None:
         if not f.get("rule") or f.get("severity") not in (ERROR, WARNING):
             continue
         rec.findings.append(
-            Finding.about(
-                rec.file,
-                rec.identity,
+            Finding.at_cells(
+                rec,
                 f["rule"],
-                f["severity"],
-                f.get("message", ""),
+                sheet="",
+                cells=(),
+                severity=f["severity"],
+                message=f.get("message", ""),
                 row_label=f.get("row_label", ""),
                 col_label=f.get("col_label", ""),
                 cell_ids=tuple(c for c in f.get("cell_ids", "").split(",") if c),
@@ -398,13 +381,7 @@ def _read_cover(rec: ReturnRecord, book: _Book, fmt: Format) -> None:
     cover = fmt.cover
     if cover.sheet not in book.metas:
         rec.findings.append(
-            record_finding(
-                rec,
-                "",
-                (),
-                "L-SHEET-MISSING",
-                *finding_fields("L-SHEET-MISSING", severity=WARNING, sheet=cover.sheet),
-            )
+            Finding.for_file(rec.file, "L-SHEET-MISSING", identity=rec.identity, severity=WARNING, sheet=cover.sheet)
         )
         return
     rec.sheet_titles[COVER] = cover.sheet
@@ -427,12 +404,8 @@ def _locate_sheets(
             out[tl.key] = book.rows(tl.sheet, tl.nrows)
             if book.hidden(tl.sheet):
                 rec.findings.append(
-                    record_finding(
-                        rec,
-                        tl.sheet,
-                        (tl.title_cell,),
-                        "L-SHEET-HIDDEN",
-                        *finding_fields("L-SHEET-HIDDEN", sheet=tl.sheet),
+                    Finding.at_cells(
+                        rec, "L-SHEET-HIDDEN", sheet=tl.sheet, cells=(tl.title_cell,), fields={"sheet": tl.sheet}
                     )
                 )
             continue
@@ -441,25 +414,23 @@ def _locate_sheets(
             rec.sheet_titles[tl.key] = renamed
             out[tl.key] = book.rows(renamed, tl.nrows)
             rec.findings.append(
-                record_finding(
+                Finding.at_cells(
                     rec,
-                    renamed,
-                    (tl.title_cell,),
                     "L-SHEET-MISSING",
-                    *finding_fields("L-SHEET-MISSING", sheet=tl.sheet, what=f"被改名为“{renamed}”"),
+                    sheet=renamed,
+                    cells=(tl.title_cell,),
+                    fields={"sheet": tl.sheet, "what": f"被改名为“{renamed}”"},
                 )
             )
         else:
             present = "、".join(n for n in book.metas if n != IDENT_SHEET) or "无"
             rec.findings.append(
-                record_finding(
-                    rec,
-                    "",
-                    (),
+                Finding.for_file(
+                    rec.file,
                     "L-SHEET-MISSING",
-                    *finding_fields(
-                        "L-SHEET-MISSING", sheet=tl.sheet, what=f"不存在（被删除或改名；现有工作表：{present}）"
-                    ),
+                    identity=rec.identity,
+                    sheet=tl.sheet,
+                    what=f"不存在（被删除或改名；现有工作表：{present}）",
                 )
             )
     return out
@@ -490,33 +461,31 @@ def _check_labels(rec: ReturnRecord, tl: TableLayout, rows: list[list[Any]]) -> 
             moved.append((a1(row, col), text, where))
         shown = found_text.replace("\n", "↵") if found_text.strip() else "空白"
         wrong.append(
-            record_finding(
+            Finding.at_cells(
                 rec,
-                sheet,
-                (a1(row, col),),
                 "L-LABEL",
-                *finding_fields(
-                    "L-LABEL",
-                    sheet=short_sheet(sheet),
-                    what=f"{a1(row, col)} 应为“{text}”，实际为“{shown}”"
+                sheet=sheet,
+                cells=(a1(row, col),),
+                fields={
+                    "sheet": short_sheet(sheet),
+                    "what": f"{a1(row, col)} 应为“{text}”，实际为“{shown}”"
                     + (f"；该文字现在位于 {where}，可能插入或删除了行列" if where else ""),
-                ),
+                },
             )
         )
     if len(moved) > 1:  # rows or columns inserted or deleted: one finding, not one per label
         cell, text, where = moved[0]
         wrong = [
-            record_finding(
+            Finding.at_cells(
                 rec,
-                sheet,
-                tuple(c for f in wrong for c in f.cells),
                 "L-LABEL",
-                *finding_fields(
-                    "L-LABEL",
-                    sheet=short_sheet(sheet),
-                    what=f"有 {len(wrong)} 处表头或行名与模板不符，其中 {len(moved)} 处整体移动了位置"
+                sheet=sheet,
+                cells=tuple(c for f in wrong for c in f.cells),
+                fields={
+                    "sheet": short_sheet(sheet),
+                    "what": f"有 {len(wrong)} 处表头或行名与模板不符，其中 {len(moved)} 处整体移动了位置"
                     f"（如 {cell} 的“{text}”现在位于 {where}），可能插入或删除了行列",
-                ),
+                },
             )
         ]
     rec.findings.extend(wrong)
@@ -653,14 +622,14 @@ def short_reason(exc: BaseException) -> str:
 def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:
     c = fmt.cells[cid]
     sheet = rec.sheet_titles.get(c.table, c.sheet)
-    return record_finding(
+    return Finding.at_cells(
         rec,
-        sheet,
-        (c.address,),
         p.code or "",
-        p.severity or ERROR,
-        f"{short_sheet(sheet)} {c.address}：{p.message}",
-        c.row_label,
-        c.col_label,
-        (cid,),
+        sheet=sheet,
+        cells=(c.address,),
+        severity=p.severity or ERROR,
+        message=f"{short_sheet(sheet)} {c.address}：{p.message}",
+        row_label=c.row_label,
+        col_label=c.col_label,
+        cell_ids=(cid,),
     )

@@ -17,11 +17,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from xltool.catalogue import finding_fields
 from xltool.definition import Format, RuleInstance, Term, parse_cell
 from xltool.errors import InternalError
-from xltool.findings import record_finding
-from xltool.model import Finding
+from xltool.findings import Finding
 from xltool.rules.rulecheck import (  # noqa: F401 - PREV, is_cross_year: imported from here before rulecheck existed
     PREV,
     CompiledRules,
@@ -221,32 +219,27 @@ def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Fi
     c = fmt.cells[cid]
     if rec.positions:
         sheet, cells, where = _printed_at(rec, (cid,))
-        return record_finding(
+        return Finding.at_cells(
             rec,
-            sheet,
-            cells,
             RULE_NEGATIVE,
-            *finding_fields(
-                RULE_NEGATIVE,
-                sheet=short_sheet(c.sheet),
-                cell=f"{c.row_label} / {c.col_label}（{where}）",
-                text=show_value(int(value), c.kind),
-            ),
-            c.row_label,
-            c.col_label,
-            (cid,),
+            sheet=sheet,
+            cells=cells,
+            fields={
+                "sheet": short_sheet(c.sheet),
+                "cell": f"{c.row_label} / {c.col_label}（{where}）",
+                "text": show_value(int(value), c.kind),
+            },
+            row_label=c.row_label,
+            col_label=c.col_label,
+            cell_ids=(cid,),
             location=where,
         )
-    severity, text = finding_fields(
-        RULE_NEGATIVE, sheet=short_sheet(c.sheet), cell=c.address, text=show_value(int(value), c.kind)
-    )
-    return record_finding(
+    return Finding.at_cells(
         rec,
+        RULE_NEGATIVE,
         sheet=rec.sheet_titles.get(c.table, c.sheet),
         cells=(c.address,),
-        rule=RULE_NEGATIVE,
-        severity=severity,
-        message=text,
+        fields={"sheet": short_sheet(c.sheet), "cell": c.address, "text": show_value(int(value), c.kind)},
         row_label=c.row_label,
         col_label=c.col_label,
         cell_ids=(cid,),
@@ -279,8 +272,18 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
         message = _equation_message(inst, fmt, row, labels_only=bool(rec.positions))
     if where:
         message = f"{message}（{where}）"
-    return record_finding(
-        rec, sheet, cells, inst.rule.code, inst.rule.severity, message, row_label, col_label, ids, inst.name, where
+    return Finding.at_cells(
+        rec,
+        inst.rule.code,
+        sheet=sheet,
+        cells=cells,
+        severity=inst.rule.severity,
+        message=message,
+        row_label=row_label,
+        col_label=col_label,
+        cell_ids=ids,
+        check=inst.name,
+        location=where,
     )
 
 

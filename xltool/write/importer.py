@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from xltool.catalogue import DOCUMENTS, VALUES, group_of
 from xltool.definition import Format
 from xltool.model import IMPORTED, ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
@@ -90,7 +91,7 @@ def _write_imported(rec: ReturnRecord, path: Path, password: str) -> Path:
         source_sha256=rec.sha256,
     )
     printed = printed_values(rec)
-    layout = [f for f in rec.findings if f.rule.startswith("D-")]
+    layout = [f for f in rec.findings if group_of(f.rule) == DOCUMENTS]
     unplaced = [cid for cid in fmt.cells if cid not in rec.positions]
 
     def draw(wb) -> None:
@@ -106,7 +107,7 @@ def printed_values(rec: ReturnRecord) -> dict[str, int | str | None]:
     else the text itself (so that reading the workbook remarks on it again), None where nothing was
     printed or the cell was not found."""
     assert rec.format is not None
-    remarked = {c for f in rec.findings if f.rule.startswith("V-") for c in f.cell_ids}
+    remarked = {c for f in rec.findings if group_of(f.rule) == VALUES for c in f.cell_ids}
     out: dict[str, int | str | None] = {}
     for cid in rec.format.cells:
         value, text = rec.values.get(cid), rec.printed.get(cid)

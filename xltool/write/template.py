@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 import xltool
 from xltool.definition import AMOUNT, COUNT, DELTA, Cell, Format, RuleInstance, Span, Table, Term
 from xltool.errors import DefinitionError, InvalidArgument, UsageError
+from xltool.findings import Finding
 from xltool.model import (
     IDENT_SHEET,
     SOURCE_FINDING_FIELDS,
     SOURCE_FINDINGS_SHEET,
     TEMPLATE,
     UNPLACED,
-    Finding,
     Identity,
     LastYear,
     Unit,
@@ -693,10 +693,14 @@ def draw_source_findings(
     ws = _add_sheet(workbook, SOURCE_FINDINGS_SHEET)
     for col, key in enumerate(SOURCE_FINDING_FIELDS):
         _check(ws.write_string(0, col, key), f"{SOURCE_FINDINGS_SHEET} 的表头")
-    missing = Finding("", "", "", "", (), UNPLACED, "", "", cell_ids=tuple(unplaced))
-    for row, f in enumerate([*findings, missing], start=1):
-        for col, key in enumerate(SOURCE_FINDING_FIELDS):
-            value = ",".join(f.cell_ids) if key == "cell_ids" else str(getattr(f, key))
+    rows = [
+        [",".join(f.cell_ids) if k == "cell_ids" else str(getattr(f, k)) for k in SOURCE_FINDING_FIELDS]
+        for f in findings
+    ]
+    missing = {"rule": UNPLACED, "cell_ids": ",".join(unplaced)}  # a row, not a finding: see UNPLACED
+    rows.append([missing.get(k, "") for k in SOURCE_FINDING_FIELDS])
+    for row, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
             _check(ws.write_string(row, col, clean_text(value)), f"{SOURCE_FINDINGS_SHEET} 的内容")
     ws.very_hidden()
     _protect(ws, password)

@@ -3,19 +3,8 @@ into a ``xltool.read.document.Document``: its tables as grids of cell texts, not
 
 What a file is comes from its content first (a .doc that is really a web page, an .xls that is a
 zip), its suffix only where the content cannot tell. Whatever cannot be read safely becomes one
-``SourceError`` with a stable code and a Chinese message naming the file, never a traceback:
-
-===============  ==========================================================================
-F-EMPTY          0 bytes
-F-NOT-DOCUMENT   not a kind of file read here (old .doc, random bytes)
-F-SCANNED        a PDF without a text layer (a scan), from ``xltool.read.sources.pdf``
-F-CORRUPT        broken zip, XML that does not parse, a page that cannot be decoded
-F-TOO-LARGE      over the size limit, nesting too deep, too many tables or cells
-F-XML-ENTITY     DOCTYPE / entity declarations (entity bombs, external entities)
-F-BOMB           zip bomb (entries, declared sizes, ratio), from ``xltool.read.safety``
-F-ENCRYPTED      a password-protected Office file
-F-UNREADABLE     the file cannot be read from disk (``read_path``)
-===============  ==========================================================================
+``SourceError`` with a stable code (``xltool.catalogue``, group F) and a Chinese message naming the file,
+never a traceback.
 
 Limits: a web page or a Word document's text part over ``XLTOOL_MAX_DOCUMENT_MB`` (20 MB) is
 refused; the whole file obeys ``XLTOOL_MAX_FILE_MB`` like a workbook; ``MAX_TABLES`` and
@@ -92,10 +81,10 @@ def read_path(path: Path, file: str | None = None) -> Document:
     except OSError as exc:
         raise refuse("F-UNREADABLE", path.name, reason=str(exc.strerror or exc), hint=_CHECK_FILE) from None
     if head.startswith((ZIP_MAGIC, OLE_MAGIC)) or path.suffix.lower() in WORKBOOK_SUFFIXES:
-        problem, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
-        if problem is not None and problem.code != "F-NOT-WORKBOOK":
-            raise SourceError(problem.code, problem.about(path.name))
-        if problem is not None and not data:  # not a workbook: a Word file, or a page named .xls
+        refusal, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
+        if refusal is not None and refusal[0] != "F-NOT-WORKBOOK":
+            raise refuse(refusal[0], path.name, **refusal[1])
+        if refusal is not None and not data:  # not a workbook: a Word file, or a page named .xls
             data = path.read_bytes()
         return read_document(path, data, file)
     limit = max_document_bytes()
@@ -114,8 +103,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 def sniff(data: bytes, suffix: str = "") -> str:
     """What ``data`` is: "html", "mht", "docx", "workbook", "pdf", "text" (a .txt that is no page), or
-    the code of a refusal ("F-EMPTY", "F-NOT-DOCUMENT", "F-CORRUPT", "F-ENCRYPTED"). Content decides; the suffix only
-    breaks ties (a zip too broken to list its parts)."""
+    the catalogue code of its refusal. Content decides; the suffix only breaks ties (a zip too broken to
+    list its parts)."""
     if not data:
         return "F-EMPTY"
     if data.startswith(ZIP_MAGIC):

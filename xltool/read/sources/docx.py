@@ -23,7 +23,6 @@ from xltool.read.sources.limits import (
     MAX_TABLES,
     MAX_TEXT,
     NOT_A_REPORT,
-    SourceError,
     max_document_bytes,
     refuse,
     too_large,
@@ -63,9 +62,9 @@ def _child(el: etree._Element | None, name: str) -> etree._Element | None:
 
 def read_docx(data: bytes, file: str, name: str) -> Document:
     """A .docx's bytes -> Document, after the container checks of ``xltool.read.safety``."""
-    problem = inspect_document_zip(data)
-    if problem is not None:
-        raise SourceError(problem.code, problem.about(name))
+    refusal = inspect_document_zip(data)
+    if refusal is not None:
+        raise refuse(refusal[0], name, **refusal[1])
     xml = _main_part(data, name)
     try:
         parser = etree.XMLParser(

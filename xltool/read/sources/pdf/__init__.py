@@ -16,9 +16,9 @@ placed into cells:
 Page numbers (“- 4 -”, “第 4 页”) are dropped; a table whose page ends and whose next piece starts the
 next page with nothing printed between is marked ``continues`` (the locator joins 表三 again).
 
-Refused, one ``SourceError`` each: a password (F-ENCRYPTED), no text layer (F-SCANNED: a scan), more
-pages than ``XLTOOL_MAX_PDF_PAGES`` (200), a stream that inflates past the bounds (F-BOMB, checked on
-the raw bytes before PDFium parses anything), more than ``MAX_SECONDS`` of work (F-TOO-LARGE).
+Refused, one ``SourceError`` each (the codes are in ``xltool.catalogue``): a password, no text layer
+(a scan), more pages than ``XLTOOL_MAX_PDF_PAGES`` (200), a stream that inflates past the bounds
+(checked on the raw bytes before PDFium parses anything), more than ``MAX_SECONDS`` of work.
 
 The stages, each a module: ``extract`` (the bomb check on the raw bytes, PDFium's characters and
 rules, the security bounds) -> ``rulings`` (rules into lattices) -> ``cells`` and ``columns`` (a
