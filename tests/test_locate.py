@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from xltool.definition import AMOUNT, Format, a1, builtin_formats, get_format
 from xltool.read.document import DocCell, DocTable, Document
-from xltool.read.locate import SIMILARITY, locate, normalize
+from xltool.read.locate import SIMILARITY, locate
+from xltool.text import normalize_label
 from xltool.values import parse_value
 
 F2021 = get_format("gov-info-disclosure-2021")
@@ -276,10 +277,29 @@ def test_typos_other_law_and_administrative_review_are_matched_with_a_warning():
 def test_similarity_threshold_is_documented_and_keeps_short_labels_apart():
     from difflib import SequenceMatcher
 
+    def normalize(text: str) -> str:
+        return normalize_label(text, loose=True)
+
     assert SIMILARITY == 0.8
     assert SequenceMatcher(None, normalize("其他"), normalize("其他结果")).ratio() < SIMILARITY
     assert normalize(" （一）\n予以公开：") == normalize("(一)予以公开")
     assert normalize("1、属于国家秘密") == normalize("1．属于国家秘密") == normalize("1.属于国家秘密")
+
+
+def test_one_label_normaliser_strict_for_the_template_loose_for_the_locator():
+    """``normalize_label`` is the one normaliser: by default what a clerk cannot see (whitespace,
+    full-width forms) goes, as the template's labels and unit names are compared; ``loose`` also drops
+    what differs between printings of a label, which the locator relies on."""
+    strict, loose = normalize_label, lambda t: normalize_label(t, loose=True)
+    assert strict(" （一）\n予以 公开：") == "(一)予以公开:"
+    assert strict("“行政”〔2024〕") == '"行政"[2024]'
+    assert strict("1、属于国家秘密") == "1、属于国家秘密"
+    assert strict("本年(2023)制发件数") == "本年(2023)制发件数"
+    assert loose(" （一）\n予以 公开：") == "(一)予以公开"
+    assert loose("【一】“行政”〔复议〕") == "(一)行政(复议)"
+    assert loose("1、属于国家秘密") == loose("1 ．属于国家秘密") == "1.属于国家秘密"
+    assert loose("本年(2023)制发件数") == loose("2023年制发件数") == loose("2023年度制发件数") == "本年制发件数"
+    assert loose("本年度新制发件数。") == "本年新制发件数"
 
 
 # --------------------------------------------------------------------------- quirks of printed rows

@@ -10,7 +10,7 @@ path and column path are printed, never by position alone, and every deviation i
 Label matching, in tiers (1 and 2 are taken together; otherwise the first tier that matches wins, all
 its matches are kept, and the path chooses among them):
 
-1. exact after ``normalize``: NFKC, no whitespace, one kind of bracket, no quotes, “1、”→“1.”, no
+1. exact after ``normalize_label(loose=True)``: NFKC, no whitespace, one kind of bracket, no quotes, “1、”→“1.”, no
    trailing colon, a year inserted or written in (本年(2023)制发件数, 2023年制发件数) read as 本年;
 2. the same without a list number (属于国家秘密 for 1.属于国家秘密, 其他 for 3.其他) — silent, and kept
    beside an exact match of another label (其他 is also a column of 表三): the path chooses;
@@ -59,6 +59,7 @@ from xltool.catalogue import finding_fields
 from xltool.definition import Format, Span, builtin_formats
 from xltool.model import ERROR
 from xltool.read.document import DocCell, DocTable, Document
+from xltool.text import normalize_label
 from xltool.values import COUNT, parse_value
 
 SIMILARITY = 0.8
@@ -72,28 +73,9 @@ _S_EXACT, _S_BARE, _S_PREFIX = 1.0, 0.99, 0.95  # similarity given to the tiers 
 # --------------------------------------------------------------------------- normalising labels
 
 _WS = re.compile(r"\s+")
-_PUNCT = str.maketrans(
-    {
-        "【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "〖": "(", "〗": ")",
-        "“": "", "”": "", '"': "", "'": "", "‘": "", "’": "", "「": "", "」": "", "『": "", "』": "",
-        "，": ",", "．": ".", "：": ":",
-    }
-)  # fmt: skip
-_NUMBERING = re.compile(r"^(\d+)\s*[、.,，．]")
-_YEAR_PAREN = re.compile(r"\((?:19|20)\d{2}(?:年度?)?\)")
-_YEAR = re.compile(r"(?:19|20)\d{2}年(?:度)?")
 _BARE = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+[、,.])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _FIGURE = re.compile(r"[-−]?[0-9Oo〇][0-9Oo〇.,]*%?")
-
-
-def normalize(text: str) -> str:
-    """A label as compared: what differs only in form between printings of the same label is removed."""
-    s = _WS.sub("", unicodedata.normalize("NFKC", text)).translate(_PUNCT)
-    s = _NUMBERING.sub(r"\1.", s)
-    s = _YEAR_PAREN.sub("", s)
-    s = _YEAR.sub("本年", s).replace("本年度", "本年")
-    return s.rstrip(":.。")
 
 
 _ORDINAL = re.compile(r"\(([一二三四五六七八九十]+)\)|^(\d+)\.|^([一二三四五六七八九十]+)[、,]")
@@ -241,7 +223,7 @@ class _Spec:
             lab.distinctive = all(self.labels[i].table == lab.table for i in self.match(lab.key))
 
     def _add(self, ti: int, text: str, kind: str) -> int:
-        key = normalize(text)
+        key = normalize_label(text, loose=True)
         self.labels.append(_Label(len(self.labels), ti, text, key, _bare(key), kind, _ordinal(key)))
         return len(self.labels) - 1
 
@@ -428,7 +410,7 @@ def _classify(text: str) -> tuple[int, str]:
         return _BLANK, ""
     if _is_figure(text):
         return _FIG, ""
-    return _TEXT, normalize(text)
+    return _TEXT, normalize_label(text, loose=True)
 
 
 def _extent(t: DocTable) -> tuple[int, int]:
@@ -706,7 +688,9 @@ class _Placer:
                 continue
             lab, ti = self.spec.labels, self.reg.table
             joined = {
-                i: s for i, s in self.spec.match(normalize(e.cell.text + x.cell.text)).items() if lab[i].table == ti
+                i: s
+                for i, s in self.spec.match(normalize_label(e.cell.text + x.cell.text, loose=True)).items()
+                if lab[i].table == ti
             }
             if joined and max(joined.values()) > max(self.own(e).values(), default=0.0):
                 self._own[id(e)] = joined
@@ -1145,7 +1129,7 @@ def _caption_bonus(spec: _Spec, reg: _Region) -> float:
     cap = reg.view.parts[0].caption
     if not cap:
         return 0.0
-    titles = {i for i in spec.match(normalize(cap)) if spec.labels[i].kind == "title"}
+    titles = {i for i in spec.match(normalize_label(cap, loose=True)) if spec.labels[i].kind == "title"}
     return 1.0 if any(spec.labels[i].table == reg.table for i in titles) else 0.0
 
 
@@ -1174,4 +1158,4 @@ def locate(doc: Document, fmt: Format | None = None, blank_as_zero: bool = False
     return best
 
 
-__all__ = ["SIMILARITY", "LocateFinding", "Located", "Placed", "locate", "normalize"]
+__all__ = ["SIMILARITY", "LocateFinding", "Located", "Placed", "locate"]
