@@ -9,7 +9,6 @@ it like a template's; every deviation of the document is a finding at the place 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +20,7 @@ from xltool.read.document import Document
 from xltool.read.identify import identify
 from xltool.read.locate import Located, LocateFinding, Placed, locate
 from xltool.text import normalize_label, short_sheet
-from xltool.values import Parsed, parse_value
+from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,11 @@ class ReadOptions:
     year: int | None = None
 
 
-_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-
-
 def parse_printed(text: str, kind: str, unit: str = "") -> Parsed:
     """A printed figure: plain digits are a number (a document holds only text, so that is no
     warning); anything else is read as a typed cell would be ("O", "３", "1,234", "/", "6件")."""
     stripped = text.strip(" \t\r\n\u00a0\u3000")
-    if _PLAIN.fullmatch(stripped):
+    if PLAIN_FIGURE.fullmatch(stripped):
         return parse_value(Decimal(stripped), kind, unit)
     return parse_value(text, kind, unit)
 

@@ -60,7 +60,7 @@ from xltool.definition import Format, Span, builtin_formats
 from xltool.model import ERROR
 from xltool.read.document import DocCell, DocTable, Document
 from xltool.text import normalize_label
-from xltool.values import COUNT, parse_value
+from xltool.values import COUNT, PRINTED_FIGURE, parse_value
 
 SIMILARITY = 0.8
 """Least ``SequenceMatcher.ratio`` for a printed label to be taken for a definition's label (see above)."""
@@ -75,7 +75,6 @@ _S_EXACT, _S_BARE, _S_PREFIX = 1.0, 0.99, 0.95  # similarity given to the tiers 
 _WS = re.compile(r"\s+")
 _BARE = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+[、,.])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_FIGURE = re.compile(r"[-−]?[0-9Oo〇][0-9Oo〇.,]*%?")
 
 
 _ORDINAL = re.compile(r"\(([一二三四五六七八九十]+)\)|^(\d+)\.|^([一二三四五六七八九十]+)[、,]")
@@ -94,7 +93,7 @@ def _bare(key: str) -> str:
 
 def _is_figure(text: str) -> bool:
     s = _WS.sub("", unicodedata.normalize("NFKC", text))
-    return bool(s) and _FIGURE.fullmatch(s) is not None and any(ch.isdigit() or ch in "Oo〇" for ch in s)
+    return bool(s) and PRINTED_FIGURE.fullmatch(s) is not None and any(ch.isdigit() or ch in "Oo〇" for ch in s)
 
 
 def _is_blank(text: str) -> bool:
