@@ -3,17 +3,21 @@ published reports bend it: one test per quirk, named after it."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xltool.definition import AMOUNT, Format, a1, builtin_formats, get_format
+from xltool.model import ReturnRecord
 from xltool.read.document import DocCell, DocTable, Document
-from xltool.read.locate import SIMILARITY, locate
+from xltool.read.from_document import fill_from_document
+from xltool.read.locate import SIMILARITY, choose_format, locate
 from xltool.text import normalize_label
 from xltool.values import parse_value
 
@@ -647,6 +651,26 @@ def test_2019_tables_are_recognised_as_2019():
     other = locate(lay_out(F2019, numbered(F2019)), F2021)
     assert other.score < got.score
     assert "D-COLUMN-MISSING" in codes(other)
+
+
+def test_one_format_chooser_for_locate_and_the_reading_path():
+    """``choose_format`` is the one place a format is chosen: ``locate(doc)`` passes it the builtin
+    formats, reading a document (``fill_from_document``) the formats a run knows. Current formats are
+    tried first whatever the order given; a perfect match ends the search."""
+    old = lay_out(F2019, numbered(F2019))
+    for order in ([F2019, F2021], [F2021, F2019]):
+        got = choose_format(old, order)
+        assert got.format is F2019 and set(got.scores) == {F2019.id, F2021.id}
+        assert texts(got) == texts(locate(old))
+    current = choose_format(lay_out(F2021, numbered(F2021)), [F2019, F2021])
+    assert current.format is F2021 and current.scores == {F2021.id: 1.0}
+    # a tie keeps the current format: the same document read with a copy of 2021 marked superseded
+    superseded = dataclasses.replace(F2021, id="superseded-copy", last_year=2020)
+    tie = choose_format(lay_out(F2021, numbered(F2021)), [superseded, F2021])
+    assert tie.format is F2021
+    rec = ReturnRecord(path=Path("乌伊岭镇2024年政府信息公开工作年度报告.html"), file="x.html")
+    assert fill_from_document(rec, old, {F2021.id: F2021, F2019.id: F2019})
+    assert rec.format is F2019
 
 
 def test_fast_enough():

@@ -18,7 +18,7 @@ from xltool.definition import Format, a1
 from xltool.model import DOCUMENT, ERROR, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
 from xltool.read.identify import identify
-from xltool.read.locate import Located, LocateFinding, Placed, locate
+from xltool.read.locate import LocateFinding, Placed, choose_format
 from xltool.text import normalize_label, short_sheet
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
@@ -43,17 +43,6 @@ def parse_printed(text: str, kind: str, unit: str = "") -> Parsed:
     return parse_value(text, kind, unit)
 
 
-def best_location(doc: Document, formats: Mapping[str, Format], blank_as_zero: bool) -> Located:
-    """The format whose labels the document matches best (a current format wins a tie)."""
-    best: Located | None = None
-    for fmt in formats.values():
-        got = locate(doc, fmt, blank_as_zero=blank_as_zero)
-        if best is None or (got.score, fmt.last_year is None) > (best.score, best.format.last_year is None):
-            best = got
-    assert best is not None, "no format to read with"
-    return best
-
-
 def fill_from_document(
     rec: ReturnRecord,
     doc: Document,
@@ -66,7 +55,7 @@ def fill_from_document(
     tells, for a workbook, whether a cell holds a formula (a blank total that is a formula saved
     without its result, as openpyxl saves, is the sum of its parts, not a blank)."""
     options = options or ReadOptions()
-    located = best_location(doc, formats, options.blank_as_zero)
+    located = choose_format(doc, formats.values(), options.blank_as_zero)
     if not located.tables:
         return False
     fmt = located.format

@@ -28,9 +28,10 @@ Tables are found by their labels, not by sheet or order: rows tagged by labels o
 make a table's region (all three may share one sheet, at any offset; other tables are ignored); a table
 whose rows continue the table before it (表三 across a page break) is read as one with it.
 
-Format recognition: ``locate(doc)`` tries the builtin formats, the current one first, and keeps the one
-with the best score = the sum over the format's printed labels of the best similarity found in the
-table's region, divided by (number of those labels + extra rows and headers); 1.0 is a perfect match.
+Format recognition: ``choose_format(doc, formats)`` (``locate(doc)``: the builtin formats) tries the
+current formats first and keeps the one with the best score = the sum over the format's printed
+labels of the best similarity found in the table's region, divided by (number of those labels + extra
+rows and headers); 1.0 is a perfect match.
 
 Finding codes (severity):
 
@@ -51,6 +52,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -1138,23 +1140,34 @@ def locate(doc: Document, fmt: Format | None = None, blank_as_zero: bool = False
     Values are the texts as printed (totals too, never recomputed); "" where a cell is blank, unless
     ``blank_as_zero``. Every deviation from the format is a ``LocateFinding``.
     """
-    singles = [_View([t]) for t in doc.tables if t.cells]
-    if fmt is not None:
-        return _locate_with(fmt, singles, blank_as_zero)
-    # the current format first: a perfect match there ends the search (a tie would prefer it anyway)
-    formats = sorted(builtin_formats().values(), key=lambda f: (f.last_year is not None, -(f.last_year or 0)))
+    if fmt is None:
+        return choose_format(doc, builtin_formats().values(), blank_as_zero)
+    return _locate_with(fmt, _singles(doc), blank_as_zero)
+
+
+def choose_format(doc: Document, formats: Iterable[Format], blank_as_zero: bool = False) -> Located:
+    """The format whose labels ``doc`` matches best, placed; the one place a format is chosen.
+
+    The current formats are tried first, the others in the order given; the first of the best scores
+    is kept, so a current format wins a tie, and a perfect match ends the search (none after it could
+    do better). ``Located.scores`` holds the score of every format tried."""
+    singles = _singles(doc)
     best: Located | None = None
     scores: dict[str, float] = {}
-    for f in formats:
+    for f in sorted(formats, key=lambda f: f.last_year is not None):
         got = _locate_with(f, singles, blank_as_zero)
         scores[f.id] = got.score
         if best is None or got.score > best.score:
             best = got
         if got.score >= 1.0:
             break
-    assert best is not None
+    assert best is not None, "no format to read with"
     best.scores = scores
     return best
 
 
-__all__ = ["SIMILARITY", "LocateFinding", "Located", "Placed", "locate"]
+def _singles(doc: Document) -> list[_View]:
+    return [_View([t]) for t in doc.tables if t.cells]
+
+
+__all__ = ["SIMILARITY", "LocateFinding", "Located", "Placed", "choose_format", "locate"]
