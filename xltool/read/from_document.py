@@ -17,7 +17,7 @@ from xltool.catalogue import finding_fields
 from xltool.definition import Format, a1
 from xltool.model import DOCUMENT, ERROR, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
-from xltool.read.identify import identify
+from xltool.read.identify import Identified, identify_document
 from xltool.read.locate import LocateFinding, Placed, choose_format
 from xltool.text import normalize_label, short_sheet
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
@@ -135,27 +135,14 @@ def _position(placed: Placed) -> Position:
 def _unit_and_year(
     rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions, cover: dict[str, str]
 ) -> tuple[str, int | None]:
-    """The unit and year the command line gives, else what the texts that can name them say: the
-    title, the first lines of the text, the sheet names, the file name. A text that names both wins;
-    else the year from any of them and the unit only from the title or the file name (a heading such
-    as 二、主动公开政府信息情况 names no unit). The tables' own titles are never taken for one."""
-    if cover.get("unit_name") and cover.get("year", "").isdigit():  # the cover of a template, identification lost
-        on_cover = int(cover["year"])
-        return options.unit_name or cover["unit_name"], options.year if options.year is not None else on_cover
-    sheets = [t.sheet for t in doc.tables if t.sheet]
-    head = doc.text[:400].splitlines()[:8]
-    texts = [
-        t for t in (doc.title, *head, *sheets, rec.path.name) if t and normalize_label(t) not in fmt.printed_labels
-    ]
-    found = [identify(t) for t in texts]
-    both = next((f for f in found if f.unit and f.year is not None), None)
-    year = both.year if both else next((f.year for f in found if f.year is not None), None)
-    unit = (
-        both.unit
-        if both
-        else next((identify(t).unit for t in (doc.title, rec.path.name) if t and identify(t).unit), "")
-    )
-    return options.unit_name or unit, options.year if options.year is not None else year
+    """The unit and year the command line gives, else what a template's cover prints (its
+    identification lost), else what the document's texts say (``identify_document``; the tables'
+    own titles and labels are never taken for one)."""
+    if cover.get("unit_name") and cover.get("year", "").isdigit():
+        found = Identified(cover["unit_name"], int(cover["year"]))
+    else:
+        found = identify_document(doc, rec.path.name, fmt.printed_labels)
+    return options.unit_name or found.unit, options.year if options.year is not None else found.year
 
 
 _IDENTITY_FIELDS = ("unit_name", "unit_code", "year")
