@@ -83,16 +83,20 @@ def identify_document(doc: Document, name: str | None = None, skip: Container[st
     the file name (a heading such as 二、主动公开政府信息情况 names no unit). ``skip``: texts never
     taken for one, as ``normalize_label`` gives them (the format's own table titles and labels)."""
     name = doc.file.replace("\\", "/").rsplit("/", 1)[-1] if name is None else name
-    head = doc.text[:400].splitlines()[:8]
-    sheets = [t.sheet for t in doc.tables if t.sheet]
-    texts = [t for t in (doc.title, *head, *sheets, name) if t and normalize_label(t) not in skip]
-    found = [identify(t) for t in texts]
+    found = [identify(t) for t in _naming_texts(doc, name, skip)]
     both = next((f for f in found if f.unit and f.year is not None), None)
     if both is not None:
         return both
     year = next((f.year for f in found if f.year is not None), None)
     unit = next((u for t in (doc.title, name) if t and (u := identify(t).unit)), "")
     return Identified(unit, year)
+
+
+def _naming_texts(doc: Document, name: str, skip: Container[str]) -> list[str]:
+    """The texts that can name a document's unit and year, in the order they are believed."""
+    head = doc.text[:400].splitlines()[:8]
+    sheets = [t.sheet for t in doc.tables if t.sheet]
+    return [t for t in (doc.title, *head, *sheets, name) if t and normalize_label(t) not in skip]
 
 
 # --------------------------------------------------------------------------- the roster
