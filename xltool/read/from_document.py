@@ -61,35 +61,7 @@ def fill_from_document(
     fmt = located.format
     rec.source = doc.kind
     rec.format = fmt
-    cover = _cover_fields(doc, fmt)
-    name, year = _unit_and_year(rec, doc, fmt, options, cover)
-    if name and year is not None:
-        rec.identity = Identity(
-            format_id=fmt.id,
-            format_version=fmt.version,
-            fingerprint=fmt.fingerprint,
-            unit_code=options.unit_code or cover.get("unit_code", ""),
-            unit_name=name,
-            unit_level="",
-            year=year,
-            kind=DOCUMENT,
-        )
-    else:
-        missing = "、".join(w for w, ok in (("单位名称", name), ("年度", year is not None)) if not ok)
-        rec.findings.append(
-            Finding.about(
-                rec.file,
-                None,
-                "D-IDENTITY",
-                *finding_fields(
-                    "D-IDENTITY",
-                    name=rec.path.name,
-                    what=missing,
-                    hint="请把文件名改为“单位名称+年度”（如“××镇2024年政府信息公开工作年度报告”），"
-                    "或用 --unit-name、--year 指明",
-                ),
-            )
-        )
+    _identify(rec, doc, fmt, options)
     for f in located.findings:
         rec.findings.append(_located_finding(rec, fmt, f))
     rec.values = dict.fromkeys(fmt.cells)
@@ -130,6 +102,39 @@ def _position(placed: Placed) -> Position:
         ref = a1(placed.row, placed.col)
         return Position(placed.sheet, ref, f"工作表“{placed.sheet}” {ref}")
     return Position(placed.sheet, placed.ref, placed.where)
+
+
+def _identify(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions) -> None:
+    """The record's identity, or D-IDENTITY naming what could not be found."""
+    cover = _cover_fields(doc, fmt)
+    name, year = _unit_and_year(rec, doc, fmt, options, cover)
+    if name and year is not None:
+        rec.identity = Identity(
+            format_id=fmt.id,
+            format_version=fmt.version,
+            fingerprint=fmt.fingerprint,
+            unit_code=options.unit_code or cover.get("unit_code", ""),
+            unit_name=name,
+            unit_level="",
+            year=year,
+            kind=DOCUMENT,
+        )
+        return
+    missing = "、".join(w for w, ok in (("单位名称", name), ("年度", year is not None)) if not ok)
+    rec.findings.append(
+        Finding.about(
+            rec.file,
+            None,
+            "D-IDENTITY",
+            *finding_fields(
+                "D-IDENTITY",
+                name=rec.path.name,
+                what=missing,
+                hint="请把文件名改为“单位名称+年度”（如“××镇2024年政府信息公开工作年度报告”），"
+                "或用 --unit-name、--year 指明",
+            ),
+        )
+    )
 
 
 def _unit_and_year(
