@@ -6,7 +6,8 @@ import pytest
 
 from xltool.model import Unit
 from xltool.read.document import DocTable, Document
-from xltool.read.identify import Identified, identify, identify_any, identify_document, match_roster
+from xltool.read.identify import Identified, identify, identify_document, match_roster
+from xltool.text import normalize_label
 
 
 @pytest.mark.parametrize(
@@ -36,9 +37,26 @@ def test_identify_titles_and_file_names(text, unit, year):
     assert identify(text) == Identified(unit, year)
 
 
-def test_identify_any_takes_the_first_unit_and_year_among_sources():
-    got = identify_any("", "2024年度政府信息公开工作年度报告统计表", "乌伊岭镇政务公开统计表.xlsx")
-    assert got == Identified("乌伊岭镇", 2024)
+def test_identify_document_takes_the_year_and_the_unit_from_different_texts():
+    book = Document(
+        "乌伊岭镇政务公开统计表.xlsx", "workbook", tables=[DocTable(1, sheet="2024年度政府信息公开工作年度报告统计表")]
+    )
+    assert identify_document(book) == Identified("乌伊岭镇", 2024)
+
+
+def test_identify_document_as_the_reading_path_uses_it():
+    """The one document identity (``fill_from_document`` calls it): a text naming both wins over an
+    earlier year alone; a unit only from the title or the file name, never from a heading; the file
+    name given wins over ``doc.file``; texts in ``skip`` (the format's labels) are never read."""
+    both_later = Document(
+        "x.html", "html", title="2024年度政府信息公开工作年度报告统计表", text="汤旺河镇2023年政府信息公开工作年度报告"
+    )
+    assert identify_document(both_later) == Identified("汤旺河镇", 2023)
+    heading = Document("统计表.html", "html", text="汤旺县政府信息公开工作年度报告\n2024年度")
+    assert identify_document(heading) == Identified("", 2024)
+    assert identify_document(heading, "乌伊岭镇.html") == Identified("乌伊岭镇", 2024)
+    skipped = normalize_label("汤旺河镇2023年政府信息公开工作年度报告")
+    assert identify_document(both_later, skip={skipped}) == Identified("", 2024)
 
 
 def test_identify_document_from_title_text_sheets_or_file_name():

@@ -3,17 +3,22 @@ published reports bend it: one test per quirk, named after it."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xltool.definition import AMOUNT, Format, a1, builtin_formats, get_format
+from xltool.model import ReturnRecord
 from xltool.read.document import DocCell, DocTable, Document
-from xltool.read.locate import SIMILARITY, locate, normalize
+from xltool.read.from_document import fill_from_document
+from xltool.read.locate import SIMILARITY, choose_format, locate
+from xltool.text import normalize_label
 from xltool.values import parse_value
 
 F2021 = get_format("gov-info-disclosure-2021")
@@ -276,10 +281,29 @@ def test_typos_other_law_and_administrative_review_are_matched_with_a_warning():
 def test_similarity_threshold_is_documented_and_keeps_short_labels_apart():
     from difflib import SequenceMatcher
 
+    def normalize(text: str) -> str:
+        return normalize_label(text, loose=True)
+
     assert SIMILARITY == 0.8
     assert SequenceMatcher(None, normalize("其他"), normalize("其他结果")).ratio() < SIMILARITY
     assert normalize(" （一）\n予以公开：") == normalize("(一)予以公开")
     assert normalize("1、属于国家秘密") == normalize("1．属于国家秘密") == normalize("1.属于国家秘密")
+
+
+def test_one_label_normaliser_strict_for_the_template_loose_for_the_locator():
+    """``normalize_label`` is the one normaliser: by default what a clerk cannot see (whitespace,
+    full-width forms) goes, as the template's labels and unit names are compared; ``loose`` also drops
+    what differs between printings of a label, which the locator relies on."""
+    strict, loose = normalize_label, lambda t: normalize_label(t, loose=True)
+    assert strict(" （一）\n予以 公开：") == "(一)予以公开:"
+    assert strict("“行政”〔2024〕") == '"行政"[2024]'
+    assert strict("1、属于国家秘密") == "1、属于国家秘密"
+    assert strict("本年(2023)制发件数") == "本年(2023)制发件数"
+    assert loose(" （一）\n予以 公开：") == "(一)予以公开"
+    assert loose("【一】“行政”〔复议〕") == "(一)行政(复议)"
+    assert loose("1、属于国家秘密") == loose("1 ．属于国家秘密") == "1.属于国家秘密"
+    assert loose("本年(2023)制发件数") == loose("2023年制发件数") == loose("2023年度制发件数") == "本年制发件数"
+    assert loose("本年度新制发件数。") == "本年新制发件数"
 
 
 # --------------------------------------------------------------------------- quirks of printed rows
@@ -627,6 +651,26 @@ def test_2019_tables_are_recognised_as_2019():
     other = locate(lay_out(F2019, numbered(F2019)), F2021)
     assert other.score < got.score
     assert "D-COLUMN-MISSING" in codes(other)
+
+
+def test_one_format_chooser_for_locate_and_the_reading_path():
+    """``choose_format`` is the one place a format is chosen: ``locate(doc)`` passes it the builtin
+    formats, reading a document (``fill_from_document``) the formats a run knows. Current formats are
+    tried first whatever the order given; a perfect match ends the search."""
+    old = lay_out(F2019, numbered(F2019))
+    for order in ([F2019, F2021], [F2021, F2019]):
+        got = choose_format(old, order)
+        assert got.format is F2019 and set(got.scores) == {F2019.id, F2021.id}
+        assert texts(got) == texts(locate(old))
+    current = choose_format(lay_out(F2021, numbered(F2021)), [F2019, F2021])
+    assert current.format is F2021 and current.scores == {F2021.id: 1.0}
+    # a tie keeps the current format: the same document read with a copy of 2021 marked superseded
+    superseded = dataclasses.replace(F2021, id="superseded-copy", last_year=2020)
+    tie = choose_format(lay_out(F2021, numbered(F2021)), [superseded, F2021])
+    assert tie.format is F2021
+    rec = ReturnRecord(path=Path("乌伊岭镇2024年政府信息公开工作年度报告.html"), file="x.html")
+    assert fill_from_document(rec, old, {F2021.id: F2021, F2019.id: F2019})
+    assert rec.format is F2019
 
 
 def test_fast_enough():

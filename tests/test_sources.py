@@ -24,7 +24,8 @@ from xltool.read.document import DocTable, Document
 from xltool.read.safety import read_container
 from xltool.read.sources import DOCUMENT_SUFFIXES, SourceError, read_document, read_path, sniff
 from xltool.read.sources.html import decode
-from xltool.values import AMOUNT_SCALE
+from xltool.read.sources.text import split_line
+from xltool.values import AMOUNT_SCALE, PLAIN_FIGURE, PRINTED_FIGURE
 from xltool.write.template import complete_values, draw_return, template_identity, write_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
@@ -595,3 +596,24 @@ def test_ods_and_xls_saved_by_libreoffice_keep_positions_and_merges(tmp_path, so
     assert spans == [
         [(c.ref, c.rowspan, c.colspan) for c in t.cells if c.rowspan > 1 or c.colspan > 1] for t in xlsx.tables
     ]
+
+
+# --------------------------------------------------------------------------- one figure pattern
+
+
+def test_one_pattern_tells_a_printed_figure_for_every_source_and_the_locator():
+    """What a printed figure looks like is said once (``values.PRINTED_FIGURE``): a text source splits
+    its lines on it and the locator tells figures from labels by it, so the two cannot disagree."""
+    for figure in ("3", "-2", "−2", "1,234", "1.5", "50%", "O", "〇", "1O"):
+        assert PRINTED_FIGURE.fullmatch(figure), figure
+    for text in ("", "三", "3件", "1 234", "(一)", "a1", "+3"):
+        assert not PRINTED_FIGURE.fullmatch(text), text
+    assert PLAIN_FIGURE.fullmatch("-12.5") and not PLAIN_FIGURE.fullmatch("1,234")
+    root = Path(__file__).resolve().parent.parent / "xltool"
+    again = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if "0-9Oo〇" in p.read_text(encoding="utf-8") and p.name != "values.py" and "sources/pdf" not in p.as_posix()
+    ]
+    assert again == []
+    assert split_line("1.属于国家秘密 3 O 1,2") == ["1.属于国家秘密", "3", "O", "1,2"]

@@ -1,4 +1,5 @@
-"""Text as Excel accepts it: control characters that break an .xlsx are removed, nothing else changes."""
+"""Text as Excel accepts it (control characters that break an .xlsx removed, nothing else changed), and
+label text as compared (``normalize_label``)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,33 @@ _QUOTES = str.maketrans(
 _SPACE = re.compile(r"\s+")
 
 
-def normalize_label(text: str) -> str:
-    """Label text compared as a clerk sees it: no whitespace or line breaks, half-width forms."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
+# what differs only in form between printings of one label, for ``normalize_label(loose=True)``
+_PRINTINGS = str.maketrans(
+    {
+        "【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "〖": "(", "〗": ")",
+        "“": "", "”": "", '"': "", "'": "", "‘": "", "’": "", "「": "", "」": "", "『": "", "』": "",
+        "，": ",", "．": ".", "：": ":",
+    }
+)  # fmt: skip
+_NUMBERING = re.compile(r"^(\d+)\s*[、.,，．]")
+_YEAR_PAREN = re.compile(r"\((?:19|20)\d{2}(?:年度?)?\)")
+_YEAR = re.compile(r"(?:19|20)\d{2}年(?:度)?")
+
+
+def normalize_label(text: str, *, loose: bool = False) -> str:
+    """Label text compared as a clerk sees it: no whitespace or line breaks, half-width forms.
+
+    ``loose`` (how the locator finds a label in a published report): also nothing that differs only
+    in form between printings of the same label: one kind of bracket, no quotes, “1、”→“1.”, no
+    trailing colon or full stop, a year inserted or written in (本年(2023)制发件数, 2023年制发件数)
+    read as 本年. One function, so that the two comparisons cannot drift apart where they agree."""
+    s = _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    if not loose:
+        return s.translate(_QUOTES)
+    s = _NUMBERING.sub(r"\1.", s.translate(_PRINTINGS))
+    s = _YEAR_PAREN.sub("", s)
+    s = _YEAR.sub("本年", s).replace("本年度", "本年")
+    return s.rstrip(":.。")
 
 
 def short_sheet(sheet: str) -> str:

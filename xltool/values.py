@@ -47,6 +47,16 @@ _PLACEHOLDER_WORDS = frozenset({"无", "空", "没有", "暂无", "无数据", "
 _LETTER_O = frozenset("Oo〇")  # after NFKC, which maps Ｏ/ｏ to O/o
 _STRIP = " \t\r\n\v\f\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+PRINTED_FIGURE = re.compile(r"[-−]?[0-9Oo〇][0-9Oo〇.,]*%?")
+"""What a figure printed in a document looks like, well or badly typed (3, -2, 1,234, 1.5, 50%, O,
+〇): digits and the letters taken for zero, with separators. A cell or word that matches it whole is a
+figure, not a label; whether it is a clean number is ``parse_value``'s to say. The one pattern for
+every source and the locator."""
+
+PLAIN_FIGURE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""A printed figure in plain digits (with a sign or decimals): read as the number it is, since a
+document holds only text (where a workbook's cell would say V-TEXT-NUMBER)."""
 _GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 

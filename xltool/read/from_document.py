@@ -9,7 +9,6 @@ it like a template's; every deviation of the document is a finding at the place 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,10 +16,10 @@ from decimal import Decimal
 from xltool.definition import Format, a1
 from xltool.model import DOCUMENT, ERROR, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
-from xltool.read.identify import identify
-from xltool.read.locate import Located, LocateFinding, Placed, locate
+from xltool.read.identify import Identified, identify_document
+from xltool.read.locate import LocateFinding, Placed, choose_format
 from xltool.text import normalize_label, short_sheet
-from xltool.values import Parsed, parse_value
+from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
 
 @dataclass(frozen=True)
@@ -34,27 +33,13 @@ class ReadOptions:
     year: int | None = None
 
 
-_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-
-
 def parse_printed(text: str, kind: str, unit: str = "") -> Parsed:
     """A printed figure: plain digits are a number (a document holds only text, so that is no
     warning); anything else is read as a typed cell would be ("O", "３", "1,234", "/", "6件")."""
     stripped = text.strip(" \t\r\n\u00a0\u3000")
-    if _PLAIN.fullmatch(stripped):
+    if PLAIN_FIGURE.fullmatch(stripped):
         return parse_value(Decimal(stripped), kind, unit)
     return parse_value(text, kind, unit)
-
-
-def best_location(doc: Document, formats: Mapping[str, Format], blank_as_zero: bool) -> Located:
-    """The format whose labels the document matches best (a current format wins a tie)."""
-    best: Located | None = None
-    for fmt in formats.values():
-        got = locate(doc, fmt, blank_as_zero=blank_as_zero)
-        if best is None or (got.score, fmt.last_year is None) > (best.score, best.format.last_year is None):
-            best = got
-    assert best is not None, "no format to read with"
-    return best
 
 
 def fill_from_document(
@@ -69,37 +54,13 @@ def fill_from_document(
     tells, for a workbook, whether a cell holds a formula (a blank total that is a formula saved
     without its result, as openpyxl saves, is the sum of its parts, not a blank)."""
     options = options or ReadOptions()
-    located = best_location(doc, formats, options.blank_as_zero)
+    located = choose_format(doc, formats.values(), options.blank_as_zero)
     if not located.tables:
         return False
     fmt = located.format
     rec.source = doc.kind
     rec.format = fmt
-    cover = _cover_fields(doc, fmt)
-    name, year = _unit_and_year(rec, doc, fmt, options, cover)
-    if name and year is not None:
-        rec.identity = Identity(
-            format_id=fmt.id,
-            format_version=fmt.version,
-            fingerprint=fmt.fingerprint,
-            unit_code=options.unit_code or cover.get("unit_code", ""),
-            unit_name=name,
-            unit_level="",
-            year=year,
-            kind=DOCUMENT,
-        )
-    else:
-        missing = "、".join(w for w, ok in (("单位名称", name), ("年度", year is not None)) if not ok)
-        rec.findings.append(
-            Finding.for_file(
-                rec.file,
-                "D-IDENTITY",
-                name=rec.path.name,
-                what=missing,
-                hint="请把文件名改为“单位名称+年度”（如“××镇2024年政府信息公开工作年度报告”），"
-                "或用 --unit-name、--year 指明",
-            )
-        )
+    _identify(rec, doc, fmt, options)
     for f in located.findings:
         rec.findings.append(_located_finding(rec, fmt, f))
     rec.values = dict.fromkeys(fmt.cells)
@@ -142,30 +103,46 @@ def _position(placed: Placed) -> Position:
     return Position(placed.sheet, placed.ref, placed.where)
 
 
+def _identify(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions) -> None:
+    """The record's identity, or D-IDENTITY naming what could not be found."""
+    cover = _cover_fields(doc, fmt)
+    name, year = _unit_and_year(rec, doc, fmt, options, cover)
+    if name and year is not None:
+        rec.identity = Identity(
+            format_id=fmt.id,
+            format_version=fmt.version,
+            fingerprint=fmt.fingerprint,
+            unit_code=options.unit_code or cover.get("unit_code", ""),
+            unit_name=name,
+            unit_level="",
+            year=year,
+            kind=DOCUMENT,
+        )
+        return
+    missing = "、".join(w for w, ok in (("单位名称", name), ("年度", year is not None)) if not ok)
+    rec.findings.append(
+        Finding.for_file(
+            rec.file,
+            "D-IDENTITY",
+            name=rec.path.name,
+            what=missing,
+            hint="请把文件名改为“单位名称+年度”（如“××镇2024年政府信息公开工作年度报告”），"
+            "或用 --unit-name、--year 指明",
+        )
+    )
+
+
 def _unit_and_year(
     rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions, cover: dict[str, str]
 ) -> tuple[str, int | None]:
-    """The unit and year the command line gives, else what the texts that can name them say: the
-    title, the first lines of the text, the sheet names, the file name. A text that names both wins;
-    else the year from any of them and the unit only from the title or the file name (a heading such
-    as 二、主动公开政府信息情况 names no unit). The tables' own titles are never taken for one."""
-    if cover.get("unit_name") and cover.get("year", "").isdigit():  # the cover of a template, identification lost
-        on_cover = int(cover["year"])
-        return options.unit_name or cover["unit_name"], options.year if options.year is not None else on_cover
-    sheets = [t.sheet for t in doc.tables if t.sheet]
-    head = doc.text[:400].splitlines()[:8]
-    texts = [
-        t for t in (doc.title, *head, *sheets, rec.path.name) if t and normalize_label(t) not in fmt.printed_labels
-    ]
-    found = [identify(t) for t in texts]
-    both = next((f for f in found if f.unit and f.year is not None), None)
-    year = both.year if both else next((f.year for f in found if f.year is not None), None)
-    unit = (
-        both.unit
-        if both
-        else next((identify(t).unit for t in (doc.title, rec.path.name) if t and identify(t).unit), "")
-    )
-    return options.unit_name or unit, options.year if options.year is not None else year
+    """The unit and year the command line gives, else what a template's cover prints (its
+    identification lost), else what the document's texts say (``identify_document``; the tables'
+    own titles and labels are never taken for one)."""
+    if cover.get("unit_name") and cover.get("year", "").isdigit():
+        found = Identified(cover["unit_name"], int(cover["year"]))
+    else:
+        found = identify_document(doc, rec.path.name, fmt.printed_labels)
+    return options.unit_name or found.unit, options.year if options.year is not None else found.year
 
 
 _IDENTITY_FIELDS = ("unit_name", "unit_code", "year")

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass
 
 from xltool.model import Unit
 from xltool.read.document import Document
+from xltool.text import normalize_label
 
 _WS = re.compile(r"\s+")
 _EXTENSION = re.compile(r"\.(?:xlsx|xlsm|xls|et|ods|docx|doc|wps|pdf|html?|txt|csv)$", re.IGNORECASE)
@@ -73,26 +75,28 @@ def _unit(text: str) -> str:
     return s if len(s) >= 2 and not s.isdigit() else ""
 
 
-def identify_any(*texts: str) -> Identified:
-    """The first unit and the first year found among several texts (title, sheet titles, file name)."""
-    unit, year = "", None
-    for t in texts:
-        if not t:
-            continue
-        got = identify(t)
-        unit = unit or got.unit
-        year = year if year is not None else got.year
-        if unit and year is not None:
-            break
+def identify_document(doc: Document, name: str | None = None, skip: Container[str] = ()) -> Identified:
+    """Unit and year of a read document, from the texts that can name them: its title, the first lines
+    of its text, its sheet names and its file name (``name``; by default the end of ``doc.file``).
+
+    A text that names both wins; else the year from any of them and the unit only from the title or
+    the file name (a heading such as 二、主动公开政府信息情况 names no unit). ``skip``: texts never
+    taken for one, as ``normalize_label`` gives them (the format's own table titles and labels)."""
+    name = doc.file.replace("\\", "/").rsplit("/", 1)[-1] if name is None else name
+    found = [identify(t) for t in _naming_texts(doc, name, skip)]
+    both = next((f for f in found if f.unit and f.year is not None), None)
+    if both is not None:
+        return both
+    year = next((f.year for f in found if f.year is not None), None)
+    unit = next((u for t in (doc.title, name) if t and (u := identify(t).unit)), "")
     return Identified(unit, year)
 
 
-def identify_document(doc: Document) -> Identified:
-    """Unit and year of a read document: its title, then the first lines of its text, the sheet names
-    and captions of its tables, then its file name."""
-    lines = [line for line in doc.text.splitlines()[:5] if line.strip()]
-    names = [t.sheet for t in doc.tables if t.sheet] + [t.caption for t in doc.tables if t.caption]
-    return identify_any(doc.title, *lines, *names, doc.file.replace("\\", "/").rsplit("/", 1)[-1])
+def _naming_texts(doc: Document, name: str, skip: Container[str]) -> list[str]:
+    """The texts that can name a document's unit and year, in the order they are believed."""
+    head = doc.text[:400].splitlines()[:8]
+    sheets = [t.sheet for t in doc.tables if t.sheet]
+    return [t for t in (doc.title, *head, *sheets, name) if t and normalize_label(t) not in skip]
 
 
 # --------------------------------------------------------------------------- the roster
@@ -165,4 +169,4 @@ def match_roster(name: str, roster: list[Unit]) -> Unit | None:
     return None
 
 
-__all__ = ["Identified", "identify", "identify_any", "identify_document", "match_roster"]
+__all__ = ["Identified", "identify", "identify_document", "match_roster"]

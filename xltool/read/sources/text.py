@@ -24,10 +24,10 @@ from xltool.read.sources.limits import (
     refuse,
     too_large,
 )
+from xltool.values import PRINTED_FIGURE
 
 _FIELDS = re.compile(r"\t+| {2,}|\u3000+")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
-_FIGURE = re.compile(r"[-−]?[0-9Oo〇][0-9Oo〇.,]*%?")
 _LIST_NUMBER = re.compile(r"\s+(?=[(（][一二三四五六七八九十]{1,3}[)）])")
 _HEADING = re.compile(r"^\s*#+\s*|^\s*[-*]\s+")
 
@@ -49,7 +49,7 @@ def read_text(data: bytes, file: str, name: str) -> Document:
         nonlocal cells
         if not rows:
             return
-        if len(rows) >= 2 or any(_FIGURE.fullmatch(c) for c in rows[0]):
+        if len(rows) >= 2 or any(PRINTED_FIGURE.fullmatch(c) for c in rows[0]):
             if len(doc.tables) >= MAX_TABLES:
                 raise refuse("F-TOO-LARGE", name, what="的表格个数", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
             width = max(len(r) for r in rows)
@@ -97,11 +97,11 @@ def split_line(raw: str) -> list[str]:
     *head, last = fields
     words = last.split()
     tail: list[str] = []
-    while len(words) > 1 and _FIGURE.fullmatch(words[-1]):
+    while len(words) > 1 and PRINTED_FIGURE.fullmatch(words[-1]):
         tail.insert(0, words.pop())
     out: list[str] = []
     for f in [*head, " ".join(words)]:
-        if _FIGURE.fullmatch(f):
+        if PRINTED_FIGURE.fullmatch(f):
             out.append(f)
         else:
             out.extend(p for p in _LIST_NUMBER.split(f) if p.strip())
@@ -133,7 +133,7 @@ def vertical_header(lines: list[str]) -> list[DocCell] | None:
         return None
     fields = [[f.strip() for f in line.rstrip("\r\n").split("\t")] for line in lines]
     n = len(fields[-1])
-    if n < 3 or any(len(f) != n for f in fields) or not all(_FIGURE.fullmatch(f) for f in fields[-1]):
+    if n < 3 or any(len(f) != n for f in fields) or not all(PRINTED_FIGURE.fullmatch(f) for f in fields[-1]):
         return None
     leaves = [""] * n
     words: list[list[tuple[int, str]]] = []  # per line holding words: (field, word)
