@@ -48,8 +48,8 @@ _LETTER_O = frozenset("Oo〇")  # after NFKC, which maps Ｏ/ｏ to O/o
 _STRIP = " \t\r\n\v\f\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 
-PRINTED_FIGURE = re.compile(r"[-−]?[0-9Oo〇][0-9Oo〇.,]*%?")
-"""What a figure printed in a document looks like, well or badly typed (3, -2, 1,234, 1.5, 50%, O,
+PRINTED_FIGURE = re.compile(r"[-−]?[0-9Oo〇][0-9Oo〇.,，]*%?")
+"""What a figure printed in a document looks like, well or badly typed (3, -2, 1,234, 1，234, 1.5, 50%, O,
 〇): digits and the letters taken for zero, with separators. A cell or word that matches it whole is a
 figure, not a label; whether it is a clean number is ``parse_value``'s to say. The one pattern for
 every source and the locator."""

@@ -37,19 +37,7 @@ current formats first and keeps the one with the best score = the sum over the f
 labels of the best similarity found in the table's region, divided by (number of those labels + extra
 rows and headers); 1.0 is a perfect match.
 
-Finding codes (severity):
-
-=====================  ========  ===========================================================
-D-TABLE-MISSING        error     a table of the format was not found in the document
-D-ROW-MISSING          error     a statutory row was not found (or found twice, equally well)
-D-COLUMN-MISSING       error     a statutory column was not found above a row that needs it
-D-ROW-EXTRA            warning   a printed row whose label matches no label of the table
-D-COLUMN-EXTRA         warning   a printed header that matches no label of the table
-D-LABEL-VARIANT        warning   a label matched by similarity or with a prefix dropped
-D-UNPLACED             error     a figure printed where no statutory cell is
-D-T3-OTHER-ONE-ROW     warning   （六）其他处理 printed as one row: its figures go to 3.其他, 0 to the others
-D-BLANK-AS-ZERO        warning   ``blank_as_zero=True`` turned blank statutory cells into 0
-=====================  ========  ===========================================================
+The findings it gives are the D group of ``xltool.catalogue`` (``xltool rules``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from xltool.read.sources.pdf.cells import lattice_table
 from xltool.read.sources.pdf.columns import split_columns
 from xltool.read.sources.pdf.rulings import cluster
 from xltool.read.sources.pdf.settings import DEFAULT, PdfSettings
-from xltool.read.sources.pdf.tables import FIGURE, Block
+from xltool.read.sources.pdf.tables import Block
+from xltool.values import PRINTED_FIGURE
 
 MAX_CAPTION = 100
 _ITEM = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|[一二三四五六七八九十]+\s*[、.．]|\d+\s*[.．、])")
@@ -141,7 +142,7 @@ def _cells_above(before: DocTable, first: list[DocCell]) -> dict[int, DocCell] |
 
 
 def _split_figures(texts: list[DocCell]) -> tuple[list[DocCell], list[DocCell]]:
-    figures = [c for c in texts if FIGURE.match("".join(c.text.split()))]
+    figures = [c for c in texts if PRINTED_FIGURE.fullmatch("".join(c.text.split()))]
     return figures, [c for c in texts if c not in figures]
 
 

@@ -16,12 +16,12 @@ from xltool.read.sources.pdf.cells import line_text, rows_of
 from xltool.read.sources.pdf.extract import Char, Seg
 from xltool.read.sources.pdf.rulings import Lattice, lattices
 from xltool.read.sources.pdf.settings import DEFAULT, PdfSettings
+from xltool.values import PRINTED_FIGURE
 
 PAGE_NUMBER = re.compile(
     r"^[-—–－‒―\s]*(?:\d{1,4}|[ivxlcIVXLC]{1,6})[-—–－‒―\s]*$|^第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$"
     r"|^\d{1,4}\s*/\s*\d{1,4}$"
 )
-FIGURE = re.compile(r"^[-−]?[0-9Oo〇][0-9Oo〇.,，]*%?$")
 
 
 @dataclass
@@ -98,7 +98,7 @@ def stream_table(lines: list[list[Char]], settings: PdfSettings = DEFAULT) -> Do
 
 def _figure_columns(words: list[list[tuple[list[Char], str]]], settings: PdfSettings) -> list[float]:
     """Where each figure column starts: the x ranges of the figures, those within ``snap`` joined."""
-    spans = sorted([w[0].x0, w[-1].x1] for line in words for w, text in line if FIGURE.match(text))
+    spans = sorted([w[0].x0, w[-1].x1] for line in words for w, text in line if PRINTED_FIGURE.fullmatch(text))
     cols: list[list[float]] = []
     for a, b in spans:
         if cols and a <= cols[-1][1] + settings.snap:
@@ -130,7 +130,7 @@ class _StreamPage:
 
     def feed(self, line: list[Char]) -> None:
         words = ["".join(c.ch for c in w) for w in words_of(line, self.settings)]
-        if len(words) >= 2 and any(FIGURE.match(w) for w in words[1:]):
+        if len(words) >= 2 and any(PRINTED_FIGURE.fullmatch(w) for w in words[1:]):
             self._row(line)
         elif len(words) >= 2 and len(self.pending) < self.settings.pending_lines:
             if self.run and len(words) >= 3:
