@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from xltool.errors import DefinitionError, InvalidArgument
 from xltool.text import normalize_label
@@ -355,7 +355,7 @@ class Format:
         views = self.__dict__.setdefault("_derived", {})
         if build not in views:
             views[build] = build(self)
-        return views[build]
+        return cast(T, views[build])
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (for a process pool) without the derived views: they are rebuilt where needed."""
@@ -423,7 +423,9 @@ class _Reader:
     def fail(self, where: str, msg: str) -> DefinitionError:
         return DefinitionError(f"{self.source}: {where}: {msg}")
 
-    def get(self, d: dict, key: str, where: str, typ: type | tuple = str, default: Any = ...) -> Any:
+    def get(
+        self, d: dict[str, Any], key: str, where: str, typ: type | tuple[type, ...] = str, default: Any = ...
+    ) -> Any:
         if key not in d:
             if default is ...:
                 raise self.fail(where, f"缺少键 '{key}'")
@@ -433,21 +435,21 @@ class _Reader:
             raise self.fail(f"{where}.{key}", f"类型应为 {_type_name(typ)}，实际为 {value!r}")
         return value
 
-    def span(self, d: dict, key: str, where: str) -> Span:
+    def span(self, d: dict[str, Any], key: str, where: str) -> Span:
         text = self.get(d, key, where)
         try:
             return Span.parse(text)
         except ValueError as exc:
             raise self.fail(f"{where}.{key}", str(exc)) from None
 
-    def table_list(self, d: dict, key: str, where: str) -> list[dict]:
-        items = self.get(d, key, where, list)
+    def table_list(self, d: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.get(d, key, where, list)
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 raise self.fail(f"{where}.{key}[{i}]", f"应为表，实际为 {item!r}")
         return items
 
-    def str_list(self, d: dict, key: str, where: str, default: Any = ...) -> tuple[str, ...]:
+    def str_list(self, d: dict[str, Any], key: str, where: str, default: Any = ...) -> tuple[str, ...]:
         items = self.get(d, key, where, list, default)
         for i, item in enumerate(items):
             if not isinstance(item, str):
@@ -455,7 +457,7 @@ class _Reader:
         return tuple(items)
 
 
-def _type_name(typ: type | tuple) -> str:
+def _type_name(typ: type | tuple[type, ...]) -> str:
     names = {str: "字符串", int: "整数", bool: "布尔值", list: "数组", dict: "表", float: "数"}
     if isinstance(typ, tuple):
         return "或".join(names.get(t, t.__name__) for t in typ)
@@ -467,7 +469,7 @@ _KINDS = {COUNT, AMOUNT, DELTA}
 _RULE_KINDS = {"sum", "equation", "zero_for_levels", "guidance"}
 
 
-def _line(r: _Reader, d: dict, where: str, axis: str) -> Line:
+def _line(r: _Reader, d: dict[str, Any], where: str, axis: str) -> Line:
     key = r.get(d, "key", where)
     if not _KEY.match(key):
         raise r.fail(f"{where}.key", f"键名只能用小写字母、数字和下划线：{key!r}")
@@ -482,7 +484,7 @@ def _line(r: _Reader, d: dict, where: str, axis: str) -> Line:
     raise r.fail(where, "缺少键 'at'" + ("（或 'row'）" if axis == "row" else ""))
 
 
-def _parse_format(data: dict, source: str) -> Format:
+def _parse_format(data: dict[str, Any], source: str) -> Format:
     r = _Reader(source)
     fmt = r.get(data, "format", "<root>", dict)
     fid = r.get(fmt, "id", "format")
@@ -637,7 +639,7 @@ def _parse_format(data: dict, source: str) -> Format:
     return fmt_obj
 
 
-def _report(r: _Reader, data: dict, tables: list[Table]) -> dict[str, Any]:
+def _report(r: _Reader, data: dict[str, Any], tables: list[Table]) -> dict[str, Any]:
     """The optional [report] table: the published report's title and sections; every table must have a
     section of its own title, or publishing would not know where to print it."""
     if "report" not in data:
@@ -653,7 +655,7 @@ def _report(r: _Reader, data: dict, tables: list[Table]) -> dict[str, Any]:
     return out
 
 
-def _label_item(r: _Reader, d: dict, key: str, where: str) -> Label | None:
+def _label_item(r: _Reader, d: dict[str, Any], key: str, where: str) -> Label | None:
     """An optional [区域, 文字] pair."""
     if key not in d:
         return None
@@ -666,7 +668,7 @@ def _label_item(r: _Reader, d: dict, key: str, where: str) -> Label | None:
         raise r.fail(f"{where}.{key}", f"应为 [区域, 文字]，实际为 {item!r}") from None
 
 
-def _reference(r: _Reader, d: dict, rw: str) -> dict[str, Any]:
+def _reference(r: _Reader, d: dict[str, Any], rw: str) -> dict[str, Any]:
     """Where a template made with last year's figures shows them and checks the rule against them."""
     out: dict[str, Any] = {}
     for key in ("reference_at", "reference_check_at"):
@@ -857,7 +859,7 @@ def _check_overlaps(r: _Reader, fmt: Format) -> None:
     for t in fmt.tables:
         owner: dict[tuple[int, int], str] = {}
 
-        def claim(span: Span, what: str, owner: dict = owner, t: Table = t) -> None:
+        def claim(span: Span, what: str, owner: dict[tuple[int, int], str] = owner, t: Table = t) -> None:
             for row in range(span.first_row, span.last_row + 1):
                 for col in range(span.first_col, span.last_col + 1):
                     if (row, col) in owner and owner[(row, col)] != what:

@@ -1,5 +1,12 @@
 """The few exceptions that stop a run. Problems with a returned workbook are findings, not these."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xltool.validate import Validation
+
 
 class XltoolError(Exception):
     "Base of everything xltool raises on purpose; the CLI prints its message and exits 2."
@@ -24,7 +31,7 @@ class ConsolidationRefused(XltoolError):
 class PublishRefused(XltoolError):
     "A return to publish has errors: nothing was written; ``validation`` holds the findings to show."
 
-    def __init__(self, message: str, validation: object = None):
+    def __init__(self, message: str, validation: Validation | None = None):
         super().__init__(message)
         self.validation = validation
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from xltool.definition import Format, known_formats
 from xltool.findings import ERROR, Finding
-from xltool.model import CONSOLIDATED, LastYear, ReturnRecord, Unit
+from xltool.model import CONSOLIDATED, Identity, LastYear, ReturnRecord, Unit
 from xltool.read.batch import read_all
 from xltool.read.detail import detail_units, read_detail
 from xltool.read.discover import discover
@@ -45,6 +45,7 @@ def read_previous(
     records_by_unit = sources if sources is not None else {}
     findings: list[Finding] = []
     want = batch_year - 1 if batch_year is not None else None
+    ident: Identity | None  # a recognised one in the first loop, any record's in the second
     for rec in records:
         if not (rec.readable and rec.identity and rec.format):
             reason = next((f.message for f in rec.findings if f.severity == ERROR), "无法识别")

@@ -351,7 +351,7 @@ def sort_findings(findings: Sequence[Finding], records: Sequence[ReturnRecord]) 
         for i, title in enumerate(rec.sheet_titles.values()):
             sheet_rank.setdefault((rec.file, title), i)
 
-    def key(f: Finding) -> tuple:
+    def key(f: Finding) -> tuple[bool, str, int, str, tuple[int, int], str, str, str]:
         rank = -1 if not f.sheet else sheet_rank.get((f.file, f.sheet), 1 << 20)
         return (f.file == "", f.file, rank, f.sheet, _position(f.cells), f.rule, f.unit_code, f.message)
 

@@ -11,12 +11,19 @@ import re
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from xltool import __version__
 from xltool.errors import XltoolError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from xltool.definition import Format
+    from xltool.model import LastYear, Unit
+    from xltool.read.from_document import ReadOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -61,7 +68,9 @@ def document_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def read_options(paths: Any, blank_as_zero: bool, unit_code: str | None, unit_name: str | None, year: int | None):
+def read_options(
+    paths: Sequence[str], blank_as_zero: bool, unit_code: str | None, unit_name: str | None, year: int | None
+) -> ReadOptions:
     """The ReadOptions of a command: --unit-code/--unit-name (and --year) name the unit of ONE file."""
     from pathlib import Path
 
@@ -191,8 +200,20 @@ def main() -> None:
 @click.option("--blank-as-zero", is_flag=True, help="文档中的空白单元格按 0 读取（旧报告把 0 印成空白时使用）。")
 @handle_errors
 def consolidate_command(
-    paths, out, unit_code, unit_name, level, roster, previous, exclude_invalid, use, year, password, jobs, blank_as_zero
-):
+    paths: tuple[str, ...],
+    out: str | None,
+    unit_code: str | None,
+    unit_name: str | None,
+    level: str,
+    roster: str | None,
+    previous: tuple[str, ...],
+    exclude_invalid: bool,
+    use: tuple[str, ...],
+    year: int | None,
+    password: str | None,
+    jobs: int,
+    blank_as_zero: bool,
+) -> None:
     """汇总各单位的有效报表，生成本级汇总工作簿。
 
     先用与 validate 相同的规则校验全部输入；有错误时不生成任何文件并退出（代码 1），
@@ -218,6 +239,7 @@ def consolidate_command(
     missing = [name for name, value in needed.items() if not (value or "").strip()]
     if missing:
         raise UsageError(f"缺少 {'、'.join(missing)}（汇总表的保存路径、本级单位代码和名称）")
+    assert out is not None and unit_code is not None and unit_name is not None  # none missing
     if roster and same_file(roster, out):
         raise UsageError(f"输出文件不能是名单文件：{out}")
     units = read_roster(roster) if roster else None
@@ -265,8 +287,8 @@ def consolidate_command(
 @click.option("--unit-code", help="只生成一个单位的模板时：单位代码。")
 @click.option("--unit-name", help="只生成一个单位的模板时：单位名称。")
 @click.option("--level", help="只生成一个单位的模板时：单位层级，如 乡镇、街道、部门、县。")
-@click.option("--year", help="报告年度，如 2024。")
-@click.option("--out", type=click.Path(), help="保存位置：用名单时为文件夹；单个单位时为 .xlsx 文件。")
+@click.option("--year", "year_text", help="报告年度，如 2024。")
+@click.option("--out", "out_text", type=click.Path(), help="保存位置：用名单时为文件夹；单个单位时为 .xlsx 文件。")
 @click.option("--password", default=None, help="工作表保护密码（默认 xltool）。保护只防误改，不是保密措施。")
 @click.option("--format-id", default=None, help="报表格式编号（默认为国办公开办函〔2021〕30号的格式）。")
 @click.option(
@@ -277,7 +299,17 @@ def consolidate_command(
     "作为本年“上年结转”并锁定，表二旁列出上年现行有效件数供核对。",
 )
 @handle_errors
-def template_command(roster, unit_code, unit_name, level, year, out, password, format_id, previous):
+def template_command(
+    roster: str | None,
+    unit_code: str | None,
+    unit_name: str | None,
+    level: str | None,
+    year_text: str | None,
+    out_text: str | None,
+    password: str | None,
+    format_id: str | None,
+    previous: tuple[str, ...],
+) -> None:
     """生成填报模板：每个单位一个已锁定的工作簿。
 
     浅黄色单元格为填报项（已预填 0），合计由公式计算，勾稽关系实时显示“正确”或“不符”。
@@ -304,13 +336,13 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
         raise UsageError(f"--roster 不能与 {'、'.join(given)} 同时使用：按名单生成，或只生成一个单位，二选一")
     if not roster and not given:
         raise UsageError("请给出 --roster 名单，或给出 --unit-code、--unit-name、--level 生成单个单位的模板")
-    if not out:
+    if not out_text:
         raise UsageError("缺少 --out：用名单时为保存模板的文件夹，单个单位时为 .xlsx 文件")
-    if not year:
+    if not year_text:
         raise UsageError("缺少 --year（报告年度，如 2024）")
-    if not year.strip().isdigit() or not 2000 <= int(year) <= 2100:
-        raise UsageError(f"--year 应为四位数的报告年度，如 2024（收到：{year!r}）")
-    year, out = int(year), Path(out)
+    if not year_text.strip().isdigit() or not 2000 <= int(year_text) <= 2100:
+        raise UsageError(f"--year 应为四位数的报告年度，如 2024（收到：{year_text!r}）")
+    year, out = int(year_text), Path(out_text)
     fmt = get_format(format_id or DEFAULT_FORMAT)
     password = DEFAULT_PASSWORD if password is None else password
     protection = f"工作表保护密码：{password}（只防误改）" if password else "工作表已保护，无密码"
@@ -331,6 +363,7 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
         missing = [name for name, value in single.items() if not (value or "").strip()]
         if missing:
             raise UsageError(f"生成单个单位的模板还需要 {'、'.join(missing)}")
+        assert unit_code is not None and unit_name is not None and level is not None  # none missing
         if out.suffix.lower() != ".xlsx" or out.is_dir():
             raise UsageError(f"只生成一个单位时 --out 应为 .xlsx 文件路径：{out}")
         unit = Unit(unit_code.strip(), unit_name.strip(), level)
@@ -342,7 +375,7 @@ def template_command(roster, unit_code, unit_name, level, year, out, password, f
     click.echo(protection)
 
 
-def _read_last_year(previous, fmt, year, units):
+def _read_last_year(previous: Sequence[str], fmt: Format, year: int, units: Sequence[Unit]) -> dict[str, LastYear]:
     """Last year's figures by unit code for ``template --previous``; what reading them found, as warnings."""
     if not previous:
         return {}
@@ -354,7 +387,7 @@ def _read_last_year(previous, fmt, year, units):
     return found
 
 
-def _say_carried(carried, without, year):
+def _say_carried(carried: Sequence[Unit], without: Sequence[Unit], year: int) -> None:
     """Which templates carry last year's figures, and the units that had none (ordinary templates)."""
     click.echo(f"{len(carried)} 个模板已带入 {year - 1} 年度数据（上年结转已填好并锁定）")
     if without:
@@ -403,8 +436,18 @@ def _say_carried(carried, without, year):
 @document_options
 @handle_errors
 def validate_command(
-    paths, roster, previous, year, output, report_path, annotate_dir, jobs, blank_as_zero, doc_unit_code, doc_unit_name
-):
+    paths: tuple[str, ...],
+    roster: str | None,
+    previous: tuple[str, ...],
+    year: int | None,
+    output: str,
+    report_path: str | None,
+    annotate_dir: str | None,
+    jobs: int,
+    blank_as_zero: bool,
+    doc_unit_code: str | None,
+    doc_unit_name: str | None,
+) -> None:
     """校验各单位报回的工作簿，指出每个问题所在的工作表和单元格。
 
     PATH 可以是文件或文件夹（含子文件夹）。退出代码：0 全部通过（允许有警告），
@@ -427,7 +470,7 @@ def validate_command(
 
     for option, out in (("--report", report_path), ("--annotate", annotate_dir)):
         folder = input_folder_holding(out, paths) if out else None
-        if folder and (option == "--annotate" or Path(out).suffix.lower() in (".xlsx", ".xlsm")):
+        if folder and out and (option == "--annotate" or Path(out).suffix.lower() in (".xlsx", ".xlsm")):
             raise UsageError(
                 f"{option} 的输出不能放在被校验的文件夹中（{folder.resolve()}），否则下次校验会把它当作报表读取"
             )
@@ -470,7 +513,7 @@ def validate_command(
 @main.command("demo", context_settings=CONTEXT)
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
 @handle_errors
-def demo_command(folder):
+def demo_command(folder: str | None) -> None:
     """用自带的样例数据（汤旺县、嘉荫县，2024 年度）演示一年的完整流程。
 
     下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报（伊春市）。结果写入新文件夹
@@ -489,7 +532,7 @@ def demo_command(folder):
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="端口（0 为自动选择）。")
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
 @handle_errors
-def serve_command(folder, host, port, no_browser):
+def serve_command(folder: str, host: str, port: int, no_browser: bool) -> None:
     """在浏览器中完成一年的工作：名单、下发模板、收件箱、校验、汇总（本机网页）。
 
     FOLDER 是本年度的工作文件夹（默认当前文件夹），布局与 xltool demo 相同：名单.csv、1-下发模板、
@@ -509,7 +552,7 @@ def serve_command(folder, host, port, no_browser):
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出形式。"
 )
 @handle_errors
-def rules_command(output):
+def rules_command(output: str) -> None:
     """列出 xltool 报告的全部代码：级别、类别、标题（JSON 另含提示文字的模板）。
 
     \b
@@ -553,7 +596,17 @@ def rules_command(output):
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
-def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, doc_unit_code, doc_unit_name):
+def import_command(
+    paths: tuple[str, ...],
+    out_dir: str,
+    roster: str | None,
+    year: int | None,
+    output: str,
+    jobs: int,
+    blank_as_zero: bool,
+    doc_unit_code: str | None,
+    doc_unit_name: str | None,
+) -> None:
     """把已公开的年度报告（网页、Word、单位自制的表格）导入为 xltool 工作簿。
 
     按表头和行名找到每个数字，原样保留（合计也照印出的数保留），并校验；每份文档生成一个
@@ -601,7 +654,18 @@ def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, do
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
-def publish_command(paths, out_dir, html, docx, roster, year, jobs, blank_as_zero, doc_unit_code, doc_unit_name):
+def publish_command(
+    paths: tuple[str, ...],
+    out_dir: str,
+    html: bool,
+    docx: bool,
+    roster: str | None,
+    year: int | None,
+    jobs: int,
+    blank_as_zero: bool,
+    doc_unit_code: str | None,
+    doc_unit_name: str | None,
+) -> None:
     """把校验通过的报表（或汇总表）生成可直接公开的年度报告：网页和 Word。
 
     每份报表生成“<单位><年度>年政府信息公开工作年度报告”的网页（整页和表格片段）与 Word 文件：
@@ -630,7 +694,8 @@ def publish_command(paths, out_dir, html, docx, roster, year, jobs, blank_as_zer
             paths, out_dir, html=html or both, docx=docx or both, roster=units, options=options, year=year, jobs=jobs
         )
     except PublishRefused as exc:
-        print_report(exc.validation.report, console)
+        if exc.validation is not None:
+            print_report(exc.validation.report, console)
         click.echo(f"未发布：{exc}", err=True)
         sys.exit(EXIT_FINDINGS)
     print_report(result.validation.report, console)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from xltool.definition import Format, known_formats
 from xltool.model import ReturnRecord, display_path
@@ -26,7 +26,7 @@ def _init_worker(formats: Mapping[str, Format], options: ReadOptions | None) -> 
     _FORMATS, _OPTIONS = formats, options
 
 
-def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None, tuple | None]:
+def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None, tuple[Any, ...] | None]:
     """Read in a pool process. What travels back is kept small: the Format as its id, and the
     values, when keyed exactly by the format's cells, as a bare tuple (no 200 key strings per
     file to pickle, unpickle and keep)."""
@@ -42,7 +42,9 @@ def _read_in_worker(args: tuple[Path, str]) -> tuple[ReturnRecord, str | None, t
     return rec, fmt.id, packed
 
 
-def _unpack(formats: Mapping[str, Format], rec: ReturnRecord, fmt_id: str | None, packed: tuple | None) -> ReturnRecord:
+def _unpack(
+    formats: Mapping[str, Format], rec: ReturnRecord, fmt_id: str | None, packed: tuple[Any, ...] | None
+) -> ReturnRecord:
     if fmt_id is not None:
         rec.format = formats[fmt_id]
         if packed is not None:
@@ -50,13 +52,17 @@ def _unpack(formats: Mapping[str, Format], rec: ReturnRecord, fmt_id: str | None
     return rec
 
 
-def gc_paused(fn: Callable) -> Callable:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def gc_paused(fn: Callable[P, R]) -> Callable[P, R]:
     """Run ``fn`` with the cyclic garbage collector paused. A batch creates many long-lived objects
     (records, findings, frame columns) and the collector would rescan them again and again; the
     objects are freed by reference counting as usual, and any cycle once the collector resumes."""
 
     @wraps(fn)
-    def paused(*args: Any, **kwargs: Any) -> Any:
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
         if not gc.isenabled():
             return fn(*args, **kwargs)
         gc.disable()

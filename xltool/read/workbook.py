@@ -35,7 +35,7 @@ from functools import cached_property
 from typing import Any
 
 from xltool.catalogue import cell_message
-from xltool.definition import Format, TableLayout, a1
+from xltool.definition import COUNT, Format, TableLayout, a1
 from xltool.errors import XltoolError
 from xltool.findings import ERROR, WARNING, Finding
 from xltool.model import (
@@ -51,7 +51,7 @@ from xltool.model import (
 from xltool.read.from_document import ReadOptions, fill_from_document
 from xltool.read.safety import read_container
 from xltool.text import clean_text, normalize_label, short_sheet
-from xltool.values import COUNT, Formula, Parsed, parse_value
+from xltool.values import Formula, Parsed, parse_value
 
 COVER = "cover"
 
@@ -142,12 +142,13 @@ class _Book:
         self._xml: dict[str, _SheetXml | None] = {}
 
     def rows(self, sheet: str, nrows: int) -> list[list[Any]]:
-        return self.wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
+        rows: list[list[Any]] = self.wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
+        return rows
 
     def hidden(self, sheet: str) -> bool:
         from python_calamine import SheetVisibleEnum
 
-        return self.metas[sheet].visible != SheetVisibleEnum.Visible
+        return bool(self.metas[sheet].visible != SheetVisibleEnum.Visible)
 
     def sheet_xml(self, sheet: str) -> _SheetXml | None:
         """The formulas and error cells of a sheet, or None when the file is not .xlsx/.xlsm."""
@@ -578,7 +579,7 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
     for c, count, parts_of in fmt.derived(_total_specs):
         raw = _cell(sheets[c.table], c.row, c.col)
         parts = parts_of(values)
-        summed = None if None in parts else sum(parts)  # type: ignore[arg-type]
+        summed = None if None in parts else sum(parts)
         if count and type(raw) is float and raw == summed and 0 <= raw < 1e15 and raw.is_integer():
             values[c.id] = summed  # the common case: the shown count is the sum (parse_value's fast path)
             continue

@@ -10,7 +10,7 @@ pandas, whether a batch with no missing value passes them all (validate skips th
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,7 +104,7 @@ def add_previous(
 # --------------------------------------------------------------------------- schema
 
 
-def _equation_check(rules: CompiledRules, eq: Equation):
+def _equation_check(rules: CompiledRules, eq: Equation) -> Callable[[pd.DataFrame], pd.Series]:
     """sum(coef*lhs) == sum(coef*rhs) per row, in exact int64; a row with NA among its terms passes.
     Columns and coefficients are the compiled rules' (``rulecheck.passes`` uses the same matrix)."""
     columns = [rules.columns[j] for j in eq.terms]
@@ -119,7 +119,7 @@ def _equation_check(rules: CompiledRules, eq: Equation):
     return check
 
 
-def _zero_check(rules: CompiledRules, rule: ZeroRule):
+def _zero_check(rules: CompiledRules, rule: ZeroRule) -> Callable[[pd.DataFrame], pd.Series]:
     """Rows of a unit whose level is listed must hold 0 (or an unusable value) in every cell."""
     levels = list(rule.levels)
     columns = [rules.columns[j] for j in rule.columns]
@@ -183,7 +183,7 @@ def schema_findings(
         return []
     by_name = {i.name: i for i in checked_instances(fmt, with_previous)}
     tables = [t.key for t in fmt.tables]
-    out: list[tuple[tuple, Finding]] = []
+    out: list[tuple[tuple[int, int, tuple[int, int], str], Finding]] = []
     cases = failures[["check", "column", "index"]]
     wide = cases["check"].isin(list(by_name))
     # a wide check lists one failure case per column of a failing row: one is enough

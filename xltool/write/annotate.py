@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from xltool.errors import UsageError
 from xltool.model import ERROR, SEVERITY_ZH, Finding, Report
@@ -22,7 +22,7 @@ WARNING_FILL = "FFFFC000"  # orange
 ANNOTATABLE = (".xlsx", ".xlsm")
 
 
-class Annotated(list):
+class Annotated(list[Path]):
     """The paths written (a list), plus ``skipped``: file -> why it has no annotated copy."""
 
     def __init__(self, paths: Sequence[Path] = (), skipped: dict[str, str] | None = None):
@@ -140,7 +140,7 @@ def annotate_file(src: Path, findings: Sequence[Finding], target: Path) -> Path:
 def _top_left(ws: Any, coord: str) -> str:
     for rng in ws.merged_cells.ranges:
         if coord in rng:
-            return rng.start_cell.coordinate
+            return cast(str, rng.start_cell.coordinate)
     return coord
 
 

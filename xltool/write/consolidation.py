@@ -8,11 +8,11 @@ inputs and totals as formulas), a 明细 sheet with every unit's figures side by
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from xltool import __version__
 from xltool.definition import Format, known_formats
@@ -25,6 +25,11 @@ from xltool.totals import recompute_totals
 from xltool.validate import Validation, duplicate_groups, validate_records
 from xltool.write.detail import draw_detail, sheet_styles
 from xltool.write.files import file_key, inside, same_file
+
+if TYPE_CHECKING:
+    import xlsxwriter
+
+    from xltool.read.batch import Progress
 
 SOURCES_SHEET = "来源"
 
@@ -102,7 +107,7 @@ def write_consolidated(
     identity = template_identity(fmt, unit, year, kind=CONSOLIDATED)
     made_at = made_at or datetime.now()
 
-    def draw(wb) -> None:
+    def draw(wb: xlsxwriter.Workbook) -> None:
         wb.set_properties(
             {"title": f"{unit.name}{year}年度政府信息公开统计汇总", "author": "xltool", "created": made_at}
         )
@@ -201,7 +206,7 @@ def consolidate(
     year: int | None = None,
     password: str | None = None,
     jobs: int = 1,
-    progress: Callable | None = None,
+    progress: Progress | None = None,
     formats: Iterable[Format] = (),
     options: ReadOptions | None = None,
 ) -> Consolidation:
@@ -268,7 +273,7 @@ def _read_and_validate(
     inputs: list[Path],
     use: Sequence[str | Path],
     again: dict[str, Any],
-    progress: Callable | None,
+    progress: Progress | None,
     formats: Iterable[Format],
 ) -> tuple[Validation, list[ReturnRecord], dict[str, str]]:
     """Read the inputs, drop the returns ``use`` sets aside, validate the rest (read once)."""
@@ -434,14 +439,14 @@ def _source(
     )
 
 
-def _mixed_formats(included) -> str:
+def _mixed_formats(included: Sequence[ReturnRecord]) -> str:
     """Returns of two statutory formats cannot be added cell by cell: say which file is which."""
-    groups: dict[str, list] = {}
+    groups: dict[str, list[ReturnRecord]] = {}
     for r in included:
         groups.setdefault(r.fmt.id, []).append(r)
     parts = []
-    for records in sorted(groups.values(), key=lambda g: g[0].format.version):
-        fmt = records[0].format
+    for records in sorted(groups.values(), key=lambda g: g[0].fmt.version):
+        fmt = records[0].fmt
         names = "、".join(r.file for r in records[:3]) + (" 等" if len(records) > 3 else "")
         parts.append(f"{fmt.document}格式（{fmt.version} 年版）{len(records)} 份：{names}")
     return (
@@ -451,7 +456,7 @@ def _mixed_formats(included) -> str:
     )
 
 
-def source_names(records) -> dict[str, str]:
+def source_names(records: Iterable[ReturnRecord]) -> dict[str, str]:
     """How 来源 names each file: relative to the folder all inputs share, so the sheet does not
     depend on where the command was run (and never shows a temporary path)."""
     resolved = {r.file: Path(r.path).resolve() for r in records}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xltool.catalogue import DOCUMENTS, VALUES, group_of
 from xltool.definition import Format
@@ -19,6 +20,9 @@ from xltool.model import IMPORTED, ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
 from xltool.write.files import free_name, output_folder
+
+if TYPE_CHECKING:
+    import xlsxwriter
 
 
 @dataclass
@@ -94,7 +98,7 @@ def _write_imported(rec: ReturnRecord, path: Path, password: str) -> Path:
     layout = [f for f in rec.findings if group_of(f.rule) == DOCUMENTS]
     unplaced = [cid for cid in fmt.cells if cid not in rec.positions]
 
-    def draw(wb) -> None:
+    def draw(wb: xlsxwriter.Workbook) -> None:
         wb.set_properties({"title": f"{identity.unit_name}{identity.year}年度（导入自 {identity.source_file}）"})
         draw_return(wb, fmt, identity, printed=printed, password=password)
         draw_source_findings(wb, layout, unplaced, password)

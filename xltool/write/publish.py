@@ -343,7 +343,7 @@ def _docx_table(doc: DocxDocument, pt: PrintedTable, section: Any) -> DocxTable:
     from docx.oxml.parser import OxmlElement
     from docx.shared import Pt
 
-    table = doc.add_table(rows=pt.nrows, cols=pt.ncols)
+    table: DocxTable = doc.add_table(rows=pt.nrows, cols=pt.ncols)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False

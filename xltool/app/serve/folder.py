@@ -136,7 +136,7 @@ class Year:
             if m:
                 return int(m.group(1))
         check = self.check_result()
-        years = [w.get("year") for w in (check or {}).get("workbooks", []) if w.get("year")]
+        years: list[int] = [w.get("year") for w in (check or {}).get("workbooks", []) if w.get("year")]
         if years:
             return max(set(years), key=years.count)
         return dt.date.today().year - 1

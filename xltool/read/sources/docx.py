@@ -13,6 +13,8 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
+from typing import Any, cast
 
 from lxml import etree
 
@@ -47,7 +49,7 @@ def _attr(el: etree._Element | None, name: str) -> str | None:
         return None
     for key, value in el.attrib.items():
         if key.rpartition("}")[2] == name:
-            return value
+            return cast(str, value)
     return None
 
 
@@ -172,7 +174,7 @@ class _Reader:
             raise refuse("F-TOO-LARGE", self.name, what="的表格个数", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
         out = DocTable(number=len(self.tables) + 1, caption=caption, continues=continues)
         self.tables.append(out)  # before its nested tables: numbered in order of their start
-        cells: list[list] = []  # [row, col, text, rowspan, colspan]
+        cells: list[list[Any]] = []  # [row, col, text, rowspan, colspan]
         open_merge: dict[int, int] = {}  # grid column -> index of the cell a vMerge continues
         for r, tr in enumerate(_items(tbl, "tr")):
             col = _int(_attr(_child(_child(tr, "trPr"), "gridBefore"), "val"), 0)
@@ -210,7 +212,7 @@ def _int(value: str | None, default: int) -> int:
     return int(m.group(1)) if m else default
 
 
-def _items(el: etree._Element, name: str):
+def _items(el: etree._Element, name: str) -> Iterator[etree._Element]:
     """Children named ``name`` (w:tr of a table, w:tc of a row), also inside content controls."""
     for c in el:
         local = _local(c)
@@ -220,7 +222,7 @@ def _items(el: etree._Element, name: str):
             yield from _items(c, name)
 
 
-def _block_items(el: etree._Element):
+def _block_items(el: etree._Element) -> Iterator[tuple[str, etree._Element]]:
     """("p", paragraph) and ("tbl", table) of a body or cell, in order, through content controls."""
     for c in el:
         local = _local(c)

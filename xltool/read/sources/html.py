@@ -286,7 +286,7 @@ def _drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
-def _events(root: etree._Element, kept: set, inside: bool = False) -> Iterator[tuple[str, Any]]:
+def _events(root: etree._Element, kept: set[etree._Element], inside: bool = False) -> Iterator[tuple[str, Any]]:
     """Document order: ("line", text) for each block of text outside the kept tables,
     ("heading", text) for h1/h2, ("table", element) for each kept table. lxml walks the tree
     (``iterwalk``): a page of 100,000 cells is read in about a second."""

@@ -64,7 +64,11 @@ def read_sheets(data: bytes, file: str, name: str) -> Document:
     return doc
 
 
-def sheet_table(number: int, sheet: str, rows: list[list[Any]], merged: list) -> DocTable:
+Merge = tuple[tuple[int, int], tuple[int, int]]
+"""A merged range: ((row, col), (last row, last col)), 0-based."""
+
+
+def sheet_table(number: int, sheet: str, rows: list[list[Any]], merged: list[Merge]) -> DocTable:
     """Rows of values from A1 -> DocTable: a cell for every printed value and every merged range
     (its top-left, even when blank); nothing past the last printed cell (with its span)."""
     spans: dict[tuple[int, int], tuple[int, int]] = {}
@@ -98,7 +102,7 @@ _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _T = "{" + _TABLE + "}"
 
 
-def _ods_merges(data: bytes) -> dict[str, list] | None:
+def _ods_merges(data: bytes) -> dict[str, list[Merge]] | None:
     """Merged ranges of an OpenDocument spreadsheet by sheet name, as calamine gives them for
     .xlsx (((row, col), (last row, last col)), 0-based), from the number-*-spanned attributes of
     content.xml; None for any other zip. Rows and cells repeated by count are counted, not
@@ -110,8 +114,8 @@ def _ods_merges(data: bytes) -> dict[str, list] | None:
             if "content.xml" not in zf.namelist():
                 return None
             with zf.open("content.xml") as part:  # sizes and DOCTYPE checked by read_container
-                out: dict[str, list] = {}
-                merges: list = []
+                out: dict[str, list[Merge]] = {}
+                merges: list[Merge] = []
                 row = col = 0
                 events = ("start", "end")
                 tags = (_T + "table", _T + "table-row", _T + "table-cell", _T + "covered-table-cell")
