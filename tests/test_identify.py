@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from xltool.model import Unit
+from xltool.read.dispatch import read_return
 from xltool.read.document import DocTable, Document
-from xltool.read.identify import Identified, identify, identify_document, match_roster
+from xltool.read.from_document import ReadOptions
+from xltool.read.identify import Identified, identify, identify_document, match_roster, report_title
 from xltool.text import normalize_label
 
 
@@ -136,3 +140,90 @@ def test_sample_inbox_file_names_find_their_roster_units():
     for file, unit in expected.items():
         got = match_roster(identify(file).unit, roster)
         assert got is not None and got.name == unit, file
+
+
+# --------------------------------------------------------------------------- the title, wherever it is
+
+NAVIGATION = [
+    "国务院 省政府 省人大 省政协",
+    "首页",
+    "政务公开",
+    "政府信息公开领导之窗政府机构要闻政府会议",
+    "当前位置：",
+    "政府信息公开年报",
+]
+FOOTER = ["主办：平潭综合实验区管委会办公室", "网站标识码：3501280001"]
+
+
+def page(*lines: str, title: str = "国务院 省政府 省人大 省政协", file: str = "page.pdf") -> Document:
+    """A page as a browser prints it or Word saves it: the site's navigation first, the title later."""
+    return Document(file=file, kind="pdf", text="\n".join(lines), title=title)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        ["平潭综合实验区 2023 年度政府信息公开工作年度报告"],  # spaces around the year
+        ["平潭综合实验区2023年度政府信息公开", "工作年度报告"],  # broken over two lines
+        ["平潭综合实验区2023年政府信息公开年度报告"],  # 年 for 年度, 工作 omitted
+        ["• 平潭综合实验区2023年度政府信息公开工作年度报告（全文）"],
+    ],
+)
+def test_the_report_title_is_found_past_the_sites_navigation(heading):
+    doc = page(*NAVIGATION, *heading, "来源：平潭综合实验区管委会办公室 时间：2024-03-08", "一、总体情况", *FOOTER)
+    assert identify_document(doc, "pingtan-2023.chromium.pdf") == Identified("平潭综合实验区", 2023)
+
+
+def test_no_unit_is_taken_from_navigation_or_footers():
+    doc = page(*NAVIGATION, "2023年度报告", "一、总体情况", *FOOTER)
+    assert identify_document(doc, "").unit == ""  # (a file named after a unit alone would name it)
+
+
+def test_a_sentence_that_mentions_a_report_is_not_its_title():
+    sentence = "现将平潭综合实验区2022年度政府信息公开工作年度报告中的数据更正如下"
+    assert report_title(sentence) is None
+    assert report_title("根据条例，编制本2023年度政府信息公开工作年度报告") is None
+    doc = page(*NAVIGATION, sentence, "平潭综合实验区2023年度政府信息公开工作年度报告")
+    assert identify_document(doc) == Identified("平潭综合实验区", 2023)
+
+
+def test_a_later_link_to_last_years_report_does_not_change_the_title():
+    doc = page(
+        *NAVIGATION,
+        "平潭综合实验区2023年度政府信息公开工作年度报告",
+        "一、总体情况",
+        "相关链接：",
+        "平潭综合实验区2022年度政府信息公开工作年度报告",
+    )
+    assert identify_document(doc) == Identified("平潭综合实验区", 2023)
+
+
+def test_two_different_titles_are_named_not_chosen():
+    doc = page("甲镇2023年政府信息公开工作年度报告", "一、总体情况", title="乙镇2024年政府信息公开工作年度报告")
+    found = identify_document(doc)
+    assert (found.unit, found.year) == ("", None)
+    assert found.conflict == ("乙镇2024年政府信息公开工作年度报告", "甲镇2023年政府信息公开工作年度报告")
+    # the same unit printed with its parent area and another ending is one title, not two
+    same = page("淮安市洪泽区人民政府2024年政府信息公开工作年度报告", title="洪泽区政府2024年政府信息公开工作年度报告")
+    assert identify_document(same) == Identified("洪泽区政府", 2024)
+
+
+def test_two_different_titles_give_one_d_identity_naming_both(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "documents" / "rowspan_22.html"
+    html = fixture.read_text(encoding="utf-8").replace(
+        "<title>乌伊岭镇2024年政府信息公开工作年度报告</title>", "<title>乙镇2024年政府信息公开工作年度报告</title>"
+    )
+    path = tmp_path / "report.html"
+    path.write_text(
+        html.replace('<div class="article">', '<div class="article"><h1>甲镇2023年政府信息公开工作年度报告</h1>'),
+        encoding="utf-8",
+    )
+    rec = read_return(path)
+    identity = [f for f in rec.findings if f.rule == "D-IDENTITY"]
+    assert len(identity) == 1 and rec.identity is None
+    assert "“乙镇2024年政府信息公开工作年度报告”" in identity[0].message
+    assert "“甲镇2023年政府信息公开工作年度报告”" in identity[0].message
+
+    given = read_return(path, options=ReadOptions(unit_name="甲镇", year=2023))
+    assert given.identity is not None and (given.identity.unit_name, given.identity.year) == ("甲镇", 2023)
+    assert not [f for f in given.findings if f.rule == "D-IDENTITY"]

@@ -106,7 +106,7 @@ def _position(placed: Placed) -> Position:
 def _identify(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions) -> None:
     """The record's identity, or D-IDENTITY naming what could not be found."""
     cover = _cover_fields(doc, fmt)
-    name, year = _unit_and_year(rec, doc, fmt, options, cover)
+    name, year, conflict = _unit_and_year(rec, doc, fmt, options, cover)
     if name and year is not None:
         rec.identity = Identity(
             format_id=fmt.id,
@@ -120,6 +120,8 @@ def _identify(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOption
         )
         return
     missing = "、".join(w for w, ok in (("单位名称", name), ("年度", year is not None)) if not ok)
+    if conflict:
+        missing += "（文中有两个不同的报告标题：" + "、".join(f"“{t}”" for t in conflict) + "）"
     rec.findings.append(
         Finding.for_file(
             rec.file,
@@ -134,15 +136,18 @@ def _identify(rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOption
 
 def _unit_and_year(
     rec: ReturnRecord, doc: Document, fmt: Format, options: ReadOptions, cover: dict[str, str]
-) -> tuple[str, int | None]:
+) -> tuple[str, int | None, tuple[str, ...]]:
     """The unit and year the command line gives, else what a template's cover prints (its
     identification lost), else what the document's texts say (``identify_document``; the tables'
-    own titles and labels are never taken for one)."""
+    own titles and labels are never taken for one); and the two titles that disagree, if that is why
+    the document names neither."""
     if cover.get("unit_name") and cover.get("year", "").isdigit():
         found = Identified(cover["unit_name"], int(cover["year"]))
     else:
         found = identify_document(doc, rec.path.name, fmt.printed_labels)
-    return options.unit_name or found.unit, options.year if options.year is not None else found.year
+    name = options.unit_name or found.unit
+    year = options.year if options.year is not None else found.year
+    return name, year, found.conflict if not (name and year is not None) else ()
 
 
 _IDENTITY_FIELDS = ("unit_name", "unit_code", "year")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from xltool.model import Unit
@@ -30,19 +30,23 @@ _LEAD = re.compile(r"^(?:关于|《|〈|“|\")+")
 _TRAIL = re.compile(r"(?:关于|的|《|〈|“|\"|[,，、:：\-—_])+$")
 _SEP = re.compile(r"[-—_]")
 _ADMIN = "省市县区州盟旗"
+_BULLETS = re.compile(r"[\ue000-\uf8ff•▪◆■●]")  # a list's bullet, often a private-use glyph in a PDF
 _ENDINGS = ("办公室", "人民政府", "政府")
 
 
 @dataclass(frozen=True)
 class Identified:
-    """The unit name ("" when the text names none) and the reporting year (None when none)."""
+    """The unit name ("" when the text names none) and the reporting year (None when none);
+    ``conflict``: the two different report titles a document prints, when it prints two (then neither
+    is believed)."""
 
     unit: str
     year: int | None
+    conflict: tuple[str, ...] = ()
 
 
 def _clean(text: str) -> str:
-    s = _WS.sub("", unicodedata.normalize("NFKC", text))
+    s = _WS.sub("", _BULLETS.sub("", unicodedata.normalize("NFKC", text)))
     s = _EXTENSION.sub("", s)
     for _ in range(2):
         s = _COPY.sub("", s)
@@ -75,14 +79,68 @@ def _unit(text: str) -> str:
     return s if len(s) >= 2 and not s.isdigit() else ""
 
 
-def identify_document(doc: Document, name: str | None = None, skip: Container[str] = ()) -> Identified:
-    """Unit and year of a read document, from the texts that can name them: its title, the first lines
-    of its text, its sheet names and its file name (``name``; by default the end of ``doc.file``).
+_REPORT_TITLE = re.compile(
+    r"(?P<before>[^，。；：,;:！？!?]*?)(?P<year>(?:19|20)\d{2})年度?(?P<after>[^，。；：,;:！？!?]*?)"
+    r"(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:报告|年报)(?:[（(][^）)]{1,8}[）)])?"
+)
+"""A report's title, spaces and line breaks removed: “平潭综合实验区 2024 年度政府信息公开工作年度报告”,
+“XX局关于2023年政府信息公开工作报告”, “2024年度XX镇政府信息公开年度报告（全文）”: a year, then the
+subject at the end, and nothing like a sentence (no comma, colon or full stop) before it."""
+_TITLE_MAX = 60  # characters: a heading, not a paragraph that mentions a report
+_TITLE_LINES = 400  # lines of running text searched for the title: past any portal's navigation
 
-    A text that names both wins; else the year from any of them and the unit only from the title or
-    the file name (a heading such as 二、主动公开政府信息情况 names no unit). ``skip``: texts never
-    taken for one, as ``normalize_label`` gives them (the format's own table titles and labels)."""
+
+def report_title(text: str) -> Identified | None:
+    """The unit and year of ``text`` if it is a report's title (a heading that names a 政府信息公开工作
+    年度报告 of a year), else None."""
+    s = _clean(text)
+    m = _REPORT_TITLE.fullmatch(s) if len(s) <= _TITLE_MAX else None
+    if m is None:
+        return None
+    unit = _unit(m.group("before")) or _unit(m.group("after"))
+    return Identified(unit, int(m.group("year")))
+
+
+def first_title(lines: Iterable[str]) -> tuple[str, Identified] | None:
+    """The first report title among ``lines`` (the running text of a document, past a portal's
+    navigation, which names no report), a title broken over two lines joined again; None without one."""
+    lines = [line.strip() for line in lines if line.strip()]
+    for i, line in enumerate(lines):
+        if title := report_title(line):
+            return line, title
+        if i + 1 < len(lines) and not report_title(lines[i + 1]):
+            if title := report_title(line + lines[i + 1]):
+                return line + lines[i + 1], title
+    return None
+
+
+def _same_unit(a: str, b: str) -> bool:
+    return not a or not b or _same_with_parent(_canon(_norm(a)), _canon(_norm(b)))
+
+
+def identify_document(doc: Document, name: str | None = None, skip: Container[str] = ()) -> Identified:
+    """Unit and year of a read document. Its report title, wherever it stands (a page printed from a
+    portal starts with the site's navigation): the declared title or the first heading that names a
+    report. Two titles naming different units or years are a conflict, believed neither way (a later
+    title that names only another year, such as a link to last year's report, is not one).
+
+    Without a title, the texts that can name them: the first lines of its text, its sheet names and its
+    file name (``name``; by default the end of ``doc.file``). A text that names both wins; else the year
+    from any of them and the unit only from the title or the file name (a heading such as 二、主动公开
+    政府信息情况 names no unit). ``skip``: texts never taken for one, as ``normalize_label`` gives them
+    (the format's own table titles and labels)."""
     name = doc.file.replace("\\", "/").rsplit("/", 1)[-1] if name is None else name
+    declared = (doc.title, report_title(doc.title)) if doc.title else None
+    body = first_title(doc.text.splitlines()[:_TITLE_LINES])
+    titles = [
+        (text, title) for text, title in filter(None, (declared, body)) if title and normalize_label(text) not in skip
+    ]
+    if titles:
+        (first_text, first), (last_text, last) = titles[0], titles[-1]
+        if first.year != last.year or not _same_unit(first.unit, last.unit):
+            return Identified("", None, (first_text, last_text))
+        if first.unit or last.unit:
+            return Identified(first.unit or last.unit, first.year)
     found = [identify(t) for t in _naming_texts(doc, name, skip)]
     both = next((f for f in found if f.unit and f.year is not None), None)
     if both is not None:
