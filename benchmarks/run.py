@@ -3,6 +3,7 @@
     python benchmarks/run.py                       # N = 100, 1,000, 10,000; --jobs 2
     python benchmarks/run.py --sizes 100,1000 --jobs 2 --out benchmarks/out
     python benchmarks/run.py documents             # 1,000 HTML and 100 .docx reports (documents.py)
+    python benchmarks/run.py corpus                # the real reports of tests/corpus (corpus.py)
 
 For each N it generates (once; cached under --out) N filled returns with random but consistent
 figures through the real template code (see generate.py), reads every file once untimed (a warm
@@ -260,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         from documents import main as documents
 
         return documents(argv[1:])
+    if argv[:1] == ["corpus"]:  # the real reports of tests/corpus: benchmarks/corpus.py
+        from corpus import main as corpus
+
+        return corpus(argv[1:])
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
