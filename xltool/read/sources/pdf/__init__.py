@@ -103,7 +103,7 @@ def _read_pages(pdf: Any, name: str, started: float, settings: PdfSettings) -> t
         page = pdf[p]
         textpage = page.get_textpage()
         try:
-            chars = page_chars(textpage.raw, name)
+            chars = page_chars(textpage.raw, name, settings)
             hs, vs = page_rulings(page.raw, name, settings)
         finally:
             textpage.close()

@@ -101,7 +101,26 @@ def lattices(hs: list[Seg], vs: list[Seg], settings: PdfSettings = DEFAULT) -> l
     for gh, gv in groups.values():
         xs, ys = cluster([v.pos for v in gv], tol), cluster([h.pos for h in gh], tol)
         if len(xs) >= 2 and len(ys) >= 2:
-            out.append(Lattice(xs, ys[::-1], gh, gv))
+            out.append(Lattice(xs, _open_edges(xs, ys, gv, settings)[::-1], gh, gv))
+    return out
+
+
+def _open_edges(xs: list[float], ys: list[float], vs: list[Seg], settings: PdfSettings) -> list[float]:
+    """``ys`` (ascending) with an edge no rule draws: where both outer vertical rules run on at least
+    ``open_row`` past the last (or first) horizontal rule, a row the page break cut (WPS draws no
+    rule under the last row of a page) ends where the shorter of them ends."""
+    tol = settings.snap
+    left = [v for v in vs if abs(v.pos - xs[0]) <= tol]
+    right = [v for v in vs if abs(v.pos - xs[-1]) <= tol]
+    if not left or not right:
+        return ys
+    low = max(min(v.a for v in left), min(v.a for v in right))
+    high = min(max(v.b for v in left), max(v.b for v in right))
+    out = list(ys)
+    if ys[0] - low >= settings.open_row:
+        out.insert(0, low)
+    if high - ys[-1] >= settings.open_row:
+        out.append(high)
     return out
 
 
