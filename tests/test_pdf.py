@@ -24,6 +24,7 @@ import pytest
 from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement
 from docx.shared import Cm, Mm
+from helpers.corpus import print_with_chromium
 from hypothesis import strategies as st
 from test_documents import (
     FMT,
@@ -441,6 +442,109 @@ def test_page_limit_follows_the_environment(tmp_path, monkeypatch):
     assert [f.rule for f in read_return(path).findings] == ["F-TOO-LARGE"]
     monkeypatch.setenv("XLTOOL_MAX_PDF_PAGES", "200")
     assert [f.rule for f in read_return(path).findings] == ["F-SCANNED"]
+
+
+# --------------------------------------------------------------------------- tables as real PDFs draw them
+
+
+def vertical_label_pdf() -> bytes:
+    """A ruled table as WPS prints 表三's group: a tall merged cell over four rows whose label is set in a
+    vertical font (WMode 1, ``UniGB-UCS2-V``) at size 200 scaled to 10 pt by the text matrix, its text
+    centred across the rows beside it; PDFium gives those characters boxes of the unscaled size."""
+    rows = [("（一）予以公开", "5"), ("（二）部分公开", "3"), ("（三）不予公开", "1"), ("（四）无法提供", "2")]
+    ys = [700, 670, 640, 610, 580]
+
+    def ucs2(text: str) -> str:
+        return "".join(f"{ord(c):04X}" for c in text)
+
+    ops = ["0.5 w", *(f"{60 if y in (700, 580) else 90} {y} m 300 {y} l S" for y in ys)]
+    ops += [f"{x} 700 m {x} 580 l S" for x in (60, 90, 250, 300)]
+    ops.append("BT")
+    for (label, figure), y in zip(rows, ys, strict=False):
+        ops.append(f"/F1 10 Tf 1 0 0 1 95 {y - 19} Tm <{ucs2(label)}> Tj 1 0 0 1 270 {y - 19} Tm <{ucs2(figure)}> Tj")
+    ops += [f"/F2 200 Tf 0.05 0 0 0.05 75 688 Tm <{ucs2('三、本年度办理结果')}> Tj", "ET"]
+    content = "\n".join(ops).encode()
+
+    def font(encoding: bytes) -> bytes:
+        return (
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /" + encoding + b" /DescendantFonts"
+            b" [<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
+            b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /DW 1000 >>] >>"
+        )
+
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            font(b"UniGB-UCS2-H"),
+            font(b"UniGB-UCS2-V"),
+        ]
+    )
+
+
+def test_a_label_in_a_vertical_font_stays_in_its_tall_merged_cell():
+    """The group label's characters are placed by their glyphs, not by PDFium's loose boxes (which
+    would put 理结果 into the first row's label): the rows beside keep their own labels."""
+    data = vertical_label_pdf()
+    grid = [[c.text.replace("\n", "") for c in row] for row in read_pdf(data, "f.pdf", "f.pdf").tables[0].grid()]
+    assert grid == [
+        ["三、本年度办理结果", label, figure]
+        for label, figure in [
+            ("（一）予以公开", "5"),
+            ("（二）部分公开", "3"),
+            ("（三）不予公开", "1"),
+            ("（四）无法提供", "2"),
+        ]
+    ]
+    loose = read_pdf(data, "f.pdf", "f.pdf", PdfSettings(loose_fit=1e6)).tables[0].grid()
+    assert loose[0][1].text != "（一）予以公开"  # the quirk is real
+
+
+def test_a_row_the_page_break_cut_without_a_rule_is_read_to_where_the_column_rules_end():
+    """WPS and Chromium draw no rule under the last row of a page: the outer column rules end it."""
+    hs = [Seg(y, 50, 300) for y in (700, 670, 640)]
+    vs = [Seg(x, 600, 700) for x in (50, 150, 300)]
+    [lat] = lattices(hs, vs)
+    assert lat.ys == [700, 670, 640, 600]
+    [closed] = lattices(hs, [Seg(x, 640, 700) for x in (50, 150, 300)])
+    assert closed.ys == [700, 670, 640]
+
+
+def test_a_column_whose_merged_cell_fills_the_page_keeps_its_outer_rule():
+    """A column crossed by no rule on this page (its one cell cut at both ends) is still the table's."""
+    hs = [Seg(y, 90, 300) for y in (700, 650)]
+    vs = [Seg(x, 600, 750) for x in (50, 90, 300)]
+    [lat] = lattices(hs, vs)
+    assert lat.xs == [50, 90, 300]
+    assert lat.ys == [750, 700, 650, 600]
+
+
+CHROMIUM_PAGE = (
+    "<style>table{border-collapse:collapse;width:100%} td{border:1px solid #333;padding:8px 6px;"
+    "vertical-align:middle;line-height:2}</style></head><body>"
+    + "<div>"
+    + " ".join(f"<a href='#'>栏目{i}</a>" for i in range(12))
+    + "</div><div>首页 &gt; 政府信息公开 &gt; 政府信息公开年报</div>"
+)
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_portal_page_printed_by_chromium_reads_back_every_figure(tmp_path, seed):
+    """A whole portal page (navigation first) printed by Chromium: 表三 breaks over pages mid-row, no
+    rule drawn at either side of a break, the group label's column crossed by no rule on a page."""
+    values = random_fill(seed)
+    page = html_page(lay_out(values), report_name(suffix="")).replace("</head><body>", CHROMIUM_PAGE)
+    source = tmp_path / report_name(suffix=".html")
+    source.write_text(page, encoding="utf-8")
+    pdf = tmp_path / report_name(suffix=".pdf")
+    print_with_chromium(source, tmp_path).rename(pdf)
+    assert any(t.continues for t in read_pdf(pdf.read_bytes(), str(pdf), pdf.name).tables)
+    rec = read_return(pdf)
+    assert brief(rec.findings) == []
+    assert_same_figures(rec, values)
 
 
 # --------------------------------------------------------------------------- a row cut by the page break

@@ -89,7 +89,7 @@ def derived_form(page: Path, form: str) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if form == "chromium.pdf":
-            made = _print_with_chromium(page, work)
+            made = print_with_chromium(page, work)
         elif form == "lo.docx":
             made = _soffice(page, work, "docx:MS Word 2007 XML", infilter="HTML (StarWriter)")
         elif form == "lo.pdf":
@@ -100,7 +100,7 @@ def derived_form(page: Path, form: str) -> Path:
     return target
 
 
-def _print_with_chromium(page: Path, work: Path) -> Path:
+def print_with_chromium(page: Path, work: Path) -> Path:
     if not CHROMIUM:
         _missing("chromium")
     out = work / "page.pdf"

@@ -9,7 +9,11 @@ placed into cells:
 * with ruling lines (what Word, WPS and LibreOffice print): the lines of each table make a lattice;
   a cell is a run of lattice boxes with no line between them (merged cells), its text every character
   whose centre lies in it, line by line. A label printed one character per line, a wrapped label and
-  a header broken over lines are then one cell, as printed;
+  a header broken over lines are then one cell, as printed. A row a page break cut with no rule
+  drawn across the cut (WPS, Chromium) ends where the outer column rules end, and a column whose one
+  merged cell fills the page keeps its outer rule; a character whose loose box PDFium makes far
+  larger than its font (a vertical font, as WPS sets a tall merged cell's label) is placed by its
+  glyph;
 * without ruling lines on a page: its lines of text, words split at wide gaps, become rows; columns
   come from the x positions of the figures (a word belongs to the column its centre falls in).
 
@@ -103,7 +107,7 @@ def _read_pages(pdf: Any, name: str, started: float, settings: PdfSettings) -> t
         page = pdf[p]
         textpage = page.get_textpage()
         try:
-            chars = page_chars(textpage.raw, name)
+            chars = page_chars(textpage.raw, name, settings)
             hs, vs = page_rulings(page.raw, name, settings)
         finally:
             textpage.close()

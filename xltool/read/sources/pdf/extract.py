@@ -133,8 +133,10 @@ class Seg:
     b: float  # to
 
 
-def page_chars(textpage: Any, name: str) -> list[Char]:
-    """The printed characters of a PDFium text page (blanks and surrogates left out)."""
+def page_chars(textpage: Any, name: str, settings: PdfSettings = DEFAULT) -> list[Char]:
+    """The printed characters of a PDFium text page (blanks and surrogates left out), each in its
+    loose box (the font's height, not the glyph's: 、 and ， stay on their line), or about its glyph
+    when the loose box is no box of it (``_char_box``)."""
     import pypdfium2.raw as R
 
     n = R.FPDFText_CountChars(textpage)
@@ -148,11 +150,38 @@ def page_chars(textpage: Any, name: str) -> list[Char]:
         code = R.FPDFText_GetUnicode(textpage, i)
         if code < 33 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF) or 0xD800 <= code <= 0xDFFF:
             continue
-        # the loose box (the font's height, not the glyph's): 、 and ， stay on their line
         if not R.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(box)):
             continue
-        out.append(Char(chr(code), box.left, box.right, box.bottom, box.top))
+        c = Char(chr(code), box.left, box.right, box.bottom, box.top)
+        out.append(_char_box(textpage, i, c, settings))
     return out
+
+
+def _char_box(textpage: Any, i: int, c: Char, settings: PdfSettings) -> Char:
+    """``c`` in its loose box, unless that box is over ``loose_fit`` times as tall or as wide as the
+    font's size on the page (PDFium gives a character of a vertical font, as WPS prints the
+    三、本年度办理结果 of a tall merged cell, a box of the font's unscaled size, its centre far off the
+    glyph): then the glyph's box, as tall as the font about the glyph's centre."""
+    import pypdfium2.raw as R
+
+    size = _font_points(textpage, i)
+    if size <= 0 or max(c.x1 - c.x0, c.y1 - c.y0) <= settings.loose_fit * size:
+        return c
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    if not R.FPDFText_GetCharBox(textpage, i, *(ctypes.byref(v) for v in (left, right, bottom, top))):
+        return c
+    cy = (bottom.value + top.value) / 2
+    return Char(c.ch, left.value, max(right.value, left.value), cy - size / 2, cy + size / 2)
+
+
+def _font_points(textpage: Any, i: int) -> float:
+    """The character's font size on the page, in points (its size times its matrix's scale)."""
+    import pypdfium2.raw as R
+
+    m = R.FS_MATRIX()
+    if not R.FPDFText_GetMatrix(textpage, i, ctypes.byref(m)):
+        return 0.0
+    return float(R.FPDFText_GetFontSize(textpage, i)) * abs(m.a * m.d - m.b * m.c) ** 0.5
 
 
 class _Buffers:

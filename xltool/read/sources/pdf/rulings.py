@@ -98,10 +98,63 @@ def lattices(hs: list[Seg], vs: list[Seg], settings: PdfSettings = DEFAULT) -> l
     for j, v in enumerate(vs):
         groups.setdefault(find(len(hs) + j), ([], []))[1].append(v)
     out = []
-    for gh, gv in groups.values():
+    for gh, gv in _side_rules(list(groups.values()), settings):
         xs, ys = cluster([v.pos for v in gv], tol), cluster([h.pos for h in gh], tol)
         if len(xs) >= 2 and len(ys) >= 2:
-            out.append(Lattice(xs, ys[::-1], gh, gv))
+            out.append(Lattice(xs, _open_edges(xs, ys, gv, settings)[::-1], gh, gv))
+    return out
+
+
+def _side_rules(groups: list[tuple[list[Seg], list[Seg]]], settings: PdfSettings) -> list[tuple[list[Seg], list[Seg]]]:
+    """The groups, a vertical rule crossing no horizontal one given to the table it borders: a
+    column whose one merged cell goes on over the whole page (三、本年度办理结果 when Chromium or WPS
+    cut it at both ends) has no rule across it, only its outer rule, as long as the table's own
+    outer rule beside it (within ``snap`` at both ends)."""
+    tol = settings.snap
+    tables = [g for g in groups if g[0]]
+    out = list(tables)
+    for gh, gv in groups:
+        if gh:
+            continue
+        for v in gv:
+            home = next((t for t in tables if _borders(t[1], v, tol)), None)
+            if home is None:
+                out.append(([], [v]))
+            else:
+                home[1].append(v)
+    return out
+
+
+def _borders(vs: list[Seg], v: Seg, tol: float) -> bool:
+    """Whether ``v`` stands outside the rules ``vs`` as long as their outermost one on its side."""
+    if not vs:
+        return False
+    outer = min(vs, key=lambda s: s.pos) if v.pos < min(s.pos for s in vs) else max(vs, key=lambda s: s.pos)
+    beyond = v.pos < outer.pos - tol or v.pos > outer.pos + tol
+    return (
+        beyond
+        and abs(outer.a - v.a) <= tol
+        and abs(outer.b - v.b) <= tol
+        and not any(abs(s.pos - v.pos) <= tol for s in vs)
+    )
+
+
+def _open_edges(xs: list[float], ys: list[float], vs: list[Seg], settings: PdfSettings) -> list[float]:
+    """``ys`` (ascending) with an edge no rule draws: where both outer vertical rules run on at least
+    ``open_row`` past the last (or first) horizontal rule, a row the page break cut (WPS draws no
+    rule under the last row of a page) ends where the shorter of them ends."""
+    tol = settings.snap
+    left = [v for v in vs if abs(v.pos - xs[0]) <= tol]
+    right = [v for v in vs if abs(v.pos - xs[-1]) <= tol]
+    if not left or not right:
+        return ys
+    low = max(min(v.a for v in left), min(v.a for v in right))
+    high = min(max(v.b for v in left), max(v.b for v in right))
+    out = list(ys)
+    if ys[0] - low >= settings.open_row:
+        out.insert(0, low)
+    if high - ys[-1] >= settings.open_row:
+        out.append(high)
     return out
 
 

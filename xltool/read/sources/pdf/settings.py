@@ -23,6 +23,12 @@ class PdfSettings:
     at most this thick and long when over twice this."""
     level: float = 0.5
     """Points: an edge of a stroked path this far off level (or plumb) is still a straight rule."""
+    loose_fit: float = 3.0
+    """Times: a character's loose box over this many times its font's size is none of its own (PDFium
+    on a vertical font); the glyph's box is taken instead."""
+    open_row: float = 6.0
+    """Points: both outer column rules running this far past a table's last (or first) row rule end
+    a row the page break cut, its closing rule not drawn."""
     max_pad: float = 6.0
     """Points: a cell's inner margin at most (Word's default is 5.4)."""
     gap: float = 0.4
