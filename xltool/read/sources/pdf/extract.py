@@ -181,7 +181,8 @@ def _font_points(textpage: Any, i: int) -> float:
     m = R.FS_MATRIX()
     if not R.FPDFText_GetMatrix(textpage, i, ctypes.byref(m)):
         return 0.0
-    return float(R.FPDFText_GetFontSize(textpage, i)) * abs(m.a * m.d - m.b * m.c) ** 0.5
+    scale: float = abs(m.a * m.d - m.b * m.c) ** 0.5
+    return float(R.FPDFText_GetFontSize(textpage, i)) * scale
 
 
 class _Buffers:
