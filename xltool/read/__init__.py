@@ -1,6 +1,8 @@
 """Stage 1, reading: which files a run reads (``discover``), the container checked before any parser
 (``safety``), an xltool workbook read cell by cell (``workbook``), every other source turned into a
-``Document`` of grids (``sources``) and its figures placed by label (``locate``, ``from_document``),
+``Document`` of grids (``sources``) and its figures placed by label (``spec``: the format's labels and
+how a text matches them; ``regions``: the document's tables as entries and views; ``placer``: one table
+placed; ``locate``: the tables found and the format chosen; ``from_document``: the record made),
 what a document is and whose (``identify``), the 明细 sheet read back (``detail``), many files read in a
 pool (``batch``). ``dispatch.read_return`` is the one entry: a file in, a ``ReturnRecord`` out.
 
