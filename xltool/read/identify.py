@@ -130,17 +130,9 @@ def identify_document(doc: Document, name: str | None = None, skip: Container[st
     政府信息情况 names no unit). ``skip``: texts never taken for one, as ``normalize_label`` gives them
     (the format's own table titles and labels)."""
     name = doc.file.replace("\\", "/").rsplit("/", 1)[-1] if name is None else name
-    declared = (doc.title, report_title(doc.title)) if doc.title else None
-    body = first_title(doc.text.splitlines()[:_TITLE_LINES])
-    titles = [
-        (text, title) for text, title in filter(None, (declared, body)) if title and normalize_label(text) not in skip
-    ]
-    if titles:
-        (first_text, first), (last_text, last) = titles[0], titles[-1]
-        if first.year != last.year or not _same_unit(first.unit, last.unit):
-            return Identified("", None, (first_text, last_text))
-        if first.unit or last.unit:
-            return Identified(first.unit or last.unit, first.year)
+    titled = _from_titles(doc, skip)
+    if titled is not None:
+        return titled
     found = [identify(t) for t in _naming_texts(doc, name, skip)]
     both = next((f for f in found if f.unit and f.year is not None), None)
     if both is not None:
@@ -148,6 +140,21 @@ def identify_document(doc: Document, name: str | None = None, skip: Container[st
     year = next((f.year for f in found if f.year is not None), None)
     unit = next((u for t in (doc.title, name) if t and (u := identify(t).unit)), "")
     return Identified(unit, year)
+
+
+def _from_titles(doc: Document, skip: Container[str]) -> Identified | None:
+    """What the declared title and the first heading that names a report say, when they name a unit;
+    a conflict when they disagree; None when neither is a report's title."""
+    declared = (doc.title, report_title(doc.title)) if doc.title else None
+    body = first_title(doc.text.splitlines()[:_TITLE_LINES])
+    titles = [(text, t) for text, t in filter(None, (declared, body)) if t and normalize_label(text) not in skip]
+    if not titles:
+        return None
+    (first_text, first), (last_text, last) = titles[0], titles[-1]
+    if first.year != last.year or not _same_unit(first.unit, last.unit):
+        return Identified("", None, (first_text, last_text))
+    unit = first.unit or last.unit
+    return Identified(unit, first.year) if unit else None
 
 
 def _naming_texts(doc: Document, name: str, skip: Container[str]) -> list[str]:
