@@ -16,14 +16,15 @@ from xltool.text import short_sheet
 
 if TYPE_CHECKING:
     from xltool.model import Identity, Position, ReturnRecord, Unit
+    from xltool.read.sources import SourceError
 
 __all__ = ["ERROR", "SEVERITY_ZH", "STATUS_ZH", "WARNING", "Finding", "Report", "WorkbookResult"]
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem, at the cells a clerk can find: the unit of every report. Made by ``for_file``,
-    ``at_cells`` or ``in_document``."""
+    """One problem, at the cells a clerk can find: the unit of every report. Made by ``for_file``
+    (``refused``), ``at_cells`` or ``in_document``."""
 
     file: str
     unit_code: str
@@ -62,6 +63,11 @@ class Finding:
         else:
             code, name = (unit.code, unit.name) if unit is not None else ("", "")
         return cls(file, code, name, "", (), rule, severity, message)
+
+    @classmethod
+    def refused(cls, file: str, exc: SourceError) -> Finding:
+        """A file that cannot be read as a document (``SourceError``, already worded from the catalogue)."""
+        return cls.for_file(file, exc.code, message=exc.message)
 
     @classmethod
     def at_cells(

@@ -97,7 +97,7 @@ def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: Rea
         try:
             doc = read_sheets(data, rec.file, name)
         except SourceError as exc:
-            rec.findings.append(Finding.for_file(rec.file, exc.code, message=exc.message))
+            rec.findings.append(Finding.refused(rec.file, exc))
             return
 
         def formula_at(sheet: str, ref: str) -> bool:
