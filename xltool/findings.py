@@ -17,6 +17,7 @@ from xltool.text import short_sheet
 if TYPE_CHECKING:
     from xltool.model import Identity, Position, ReturnRecord, Unit
     from xltool.read.sources import SourceError
+    from xltool.values import Parsed
 
 __all__ = ["ERROR", "SEVERITY_ZH", "STATUS_ZH", "WARNING", "Finding", "Report", "WorkbookResult"]
 
@@ -24,7 +25,7 @@ __all__ = ["ERROR", "SEVERITY_ZH", "STATUS_ZH", "WARNING", "Finding", "Report", 
 @dataclass(frozen=True)
 class Finding:
     """One problem, at the cells a clerk can find: the unit of every report. Made by ``for_file``
-    (``refused``), ``at_cells`` or ``in_document``."""
+    (``refused``), ``at_cells``, ``in_document`` or ``of_value``."""
 
     file: str
     unit_code: str
@@ -147,6 +148,41 @@ class Finding:
             cell_ids=cell_ids,
             table=table,
             location=where,
+        )
+
+    @classmethod
+    def of_value(cls, rec: ReturnRecord, cid: str, p: Parsed) -> Finding:
+        """A figure that is not a clean number (``p``, the cell parser's result, has a code): at its
+        cell of a template, or where a document printed it (``rec.positions``)."""
+        fmt = rec.format
+        if fmt is None:
+            raise InternalError(f"{cid}: a value's finding needs the record's format")
+        cell = fmt.cells[cid]
+        pos = rec.positions.get(cid)
+        if pos is None:
+            sheet = rec.sheet_titles.get(cell.table, cell.sheet)
+            return cls.at_cells(
+                rec,
+                p.code or "",
+                sheet=sheet,
+                cells=(cell.address,),
+                severity=p.severity or ERROR,
+                message=f"{short_sheet(sheet)} {cell.address}：{p.message}",
+                row_label=cell.row_label,
+                col_label=cell.col_label,
+                cell_ids=(cid,),
+            )
+        table = short_sheet(fmt.table(cell.table).sheet)
+        return cls.in_document(
+            rec,
+            p.code or "",
+            at=pos,
+            table=table,
+            severity=p.severity or ERROR,
+            message=f"{table} {cell.row_label} / {cell.col_label}（{pos.where}）：{p.message}",
+            row_label=cell.row_label,
+            col_label=cell.col_label,
+            cell_ids=(cid,),
         )
 
     def to_dict(self) -> dict[str, Any]:
