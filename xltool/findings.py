@@ -6,7 +6,7 @@ given, so an emission site names a code and the fields of its message and nothin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from xltool.catalogue import ERROR, SEVERITY_ZH, WARNING, finding_fields
@@ -98,11 +98,11 @@ class Finding:
             fmt = rec.format
             if cell_ids and fmt is not None and cell_ids[0] in fmt.cells:
                 table = short_sheet(fmt.table(fmt.cells[cell_ids[0]].table).sheet)
-        ident = rec.identity
+        file, code, name = _owner(rec)
         return cls(
-            rec.file,
-            ident.unit_code if ident else "",
-            ident.unit_name if ident else "",
+            file,
+            code,
+            name,
             sheet,
             cells,
             rule,
@@ -119,12 +119,14 @@ class Finding:
     @classmethod
     def in_document(
         cls,
-        rec: ReturnRecord,
+        rec: ReturnRecord | None,
         rule: str,
         /,
         *,
-        at: Position | None,
         table: str,
+        at: Position | None = None,
+        doc_table: int | None = None,
+        printed: str = "",
         severity: str | None = None,
         message: str | None = None,
         fields: Mapping[str, Any] | None = None,
@@ -133,21 +135,33 @@ class Finding:
         cell_ids: tuple[str, ...] = (),
     ) -> Finding:
         """A finding at a place in a document: ``at`` is a sheet and cell of a workbook a unit made
-        itself, or a table and grid position of a page (None: not found in the document)."""
+        itself, or a table and grid position of a page; ``doc_table`` the number of the document's
+        table the finding is in (on ``at``'s sheet, for a workbook), which names the place when ``at``
+        does not; neither: not found in the document. ``printed``: the document's own words for the
+        cell the finding is about, added to the message. ``rec`` None: a finding of the locator, which
+        reads a document without knowing its file (file "" and no unit until ``of_record``)."""
+        severity, message = _worded(rule, severity, message, fields or {})
+        if printed:
+            message = f"{message}（{printed}）"
         sheet, ref, where = (at.sheet, at.ref, at.where) if at is not None else ("", "", "")
-        return cls.at_cells(
-            rec,
+        if not where and doc_table is not None:
+            where = f"工作表“{sheet}”" if sheet else f"第 {doc_table} 个表格"
+        file, code, name = _owner(rec)
+        return cls(
+            file,
+            code,
+            name,
+            sheet,
+            (ref,) if ref else (),
             rule,
-            sheet=sheet,
-            cells=(ref,) if ref else (),
-            severity=severity,
-            message=message,
-            fields=fields,
-            row_label=row_label,
-            col_label=col_label,
-            cell_ids=cell_ids,
-            table=table,
-            location=where,
+            severity,
+            message,
+            row_label,
+            col_label,
+            cell_ids,
+            "",
+            table,
+            where,
         )
 
     @classmethod
@@ -185,11 +199,24 @@ class Finding:
             cell_ids=(cid,),
         )
 
+    def of_record(self, rec: ReturnRecord) -> Finding:
+        """A finding made without a record (``in_document(None, …)``), as one of ``rec``'s file and unit."""
+        file, code, name = _owner(rec)
+        return replace(self, file=file, unit_code=code, unit_name=name)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["cells"] = list(self.cells)
         d["cell_ids"] = list(self.cell_ids)
         return d
+
+
+def _owner(rec: ReturnRecord | None) -> tuple[str, str, str]:
+    """(file, unit code, unit name) of a record's findings: blank for none, or an unidentified one."""
+    if rec is None:
+        return "", "", ""
+    ident = rec.identity
+    return rec.file, ident.unit_code if ident else "", ident.unit_name if ident else ""
 
 
 def _worded(rule: str, severity: str | None, message: str | None, fields: Mapping[str, Any]) -> tuple[str, str]:

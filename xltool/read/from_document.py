@@ -17,7 +17,7 @@ from xltool.definition import Format, a1
 from xltool.model import DOCUMENT, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
 from xltool.read.identify import Identified, identify_document
-from xltool.read.locate import LocateFinding, Placed, choose_format
+from xltool.read.locate import Placed, choose_format
 from xltool.text import normalize_label
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
@@ -61,8 +61,7 @@ def fill_from_document(
     rec.source = doc.kind
     rec.format = fmt
     _identify(rec, doc, fmt, options)
-    for f in located.findings:
-        rec.findings.append(_located_finding(rec, fmt, f))
+    rec.findings.extend(f.of_record(rec) for f in located.findings)
     rec.values = dict.fromkeys(fmt.cells)
     for cid, placed in located.values.items():
         cell = fmt.cells[cid]
@@ -163,23 +162,3 @@ def _cover_fields(doc: Document, fmt: Format) -> dict[str, str]:
             if beside is not None:
                 out[key] = beside.text.strip()
     return out
-
-
-def _located_finding(rec: ReturnRecord, fmt: Format, f: LocateFinding) -> Finding:
-    cell_ids = tuple(f.cells)
-    where = ""
-    if cell_ids and cell_ids[0] in rec.positions:
-        where = rec.positions[cell_ids[0]].where
-    elif f.doc_table is not None:
-        where = f"第 {f.doc_table} 个表格" if not f.sheet else f"工作表“{f.sheet}”"
-    return Finding.in_document(
-        rec,
-        f.code,
-        at=Position(f.sheet, f.ref, where),
-        table=f.table,
-        severity=f.severity,
-        message=f.message,
-        row_label=f.row_label,
-        col_label=f.col_label,
-        cell_ids=cell_ids,
-    )
