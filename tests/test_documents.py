@@ -490,8 +490,9 @@ def test_other_handling_printed_as_one_row_is_a_warning_and_r4_still_holds(tmp_p
     path.write_text(html_page(one_row_other(values), path.stem), encoding="utf-8")
     v = validate_one(path)
     assert brief(v.report.findings) == [("D-T3-OTHER-ONE-ROW", WARNING)]
-    assert v.report.findings[0].table == "表三"
     rec = v.records[0]
+    f = v.report.findings[0]  # the locator's, given the file and unit once they are known
+    assert (f.table, f.file, f.unit_name, f.location) == ("表三", rec.file, UNIT.name, "第 2 个表格")
     for col in (*T3_COLUMNS, "total"):
         items = sum(values[f"t3.{k}.{col}"] for k in ("other_no_correction", "other_no_fee", "other_other"))
         assert rec.values[f"t3.other_other.{col}"] == items

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xltool.definition import AMOUNT, Format, a1, builtin_formats, get_format
+from xltool.findings import Finding
 from xltool.model import ReturnRecord
 from xltool.read.document import DocCell, DocTable, Document
 from xltool.read.from_document import fill_from_document
@@ -111,7 +112,7 @@ def texts(located) -> dict[str, str]:
 
 
 def codes(located) -> list[str]:
-    return [f.code for f in located.findings]
+    return [f.rule for f in located.findings]
 
 
 def rename(cells: list[C], old: str, new: str) -> list[C]:
@@ -255,6 +256,33 @@ def test_regulatory_documents_printed_without_the_administrative_prefix():
     assert f.severity == "warning" and f.table == "表二" and "规范性文件" in f.message and "行政规范性文件" in f.message
 
 
+def test_the_locators_findings_are_findings_of_no_file_yet():
+    """The locator knows the document, not the file or unit: its findings are ``Finding``s at the place
+    printed, with file and unit blank until the reader stamps them (``Finding.of_record``)."""
+    figures = numbered(F2021)
+    t2 = rename(lay_table(F2021, "t2", figures), "行政规范性文件", "规范性文件")
+    got = locate(lay_out(F2021, figures, t2=t2))
+    [f] = got.findings
+    assert isinstance(f, Finding)
+    assert (f.file, f.unit_code, f.unit_name, f.rule, f.table) == ("", "", "", "D-LABEL-VARIANT", "表二")
+    assert (f.sheet, f.cells, f.location) == ("", (), "第 1 个表格")
+    assert f.message.endswith("（第 1 个表格第 5 行第 1 列）"), f.message
+    bent = {"t2": t2}
+    tables = [
+        doc_table(i + 1, bent.get(t.key) or lay_table(F2021, t.key, figures), sheet=f"Sheet{i + 1}")
+        for i, t in enumerate(F2021.tables)
+    ]
+    sheet = Document("统计表.xlsx", "workbook", tables=tables)
+    [f] = locate(sheet).findings
+    assert (f.file, f.sheet, f.location) == ("", "Sheet1", "工作表“Sheet1”")
+    assert len(f.cells) == 1 and f.message.endswith(f"（工作表“Sheet1” {f.cells[0]}）")
+    ref = f.cells[0]
+    rec = ReturnRecord(Path("乌伊岭镇2024年政府信息公开工作年度报告.xlsx"), "收件箱/乌伊岭镇.xlsx")
+    assert fill_from_document(rec, sheet, {F2021.id: F2021})
+    [g] = rec.findings
+    assert g == dataclasses.replace(f, file="收件箱/乌伊岭镇.xlsx", unit_name="乌伊岭镇") and g.cells == (ref,)
+
+
 def test_year_inserted_in_a_header_label():
     figures = numbered(F2021)
     t2 = rename(lay_table(F2021, "t2", figures), "本年制发件数", "本年(2023)制发件数")
@@ -323,7 +351,7 @@ def test_other_handling_printed_as_one_row():
     assert codes(got) == ["D-T3-OTHER-ONE-ROW"]
     f = got.findings[0]
     assert f.severity == "warning" and f.table == "表三" and "（六）其他处理" in f.message and "3.其他" in f.message
-    assert "t3.other_no_fee.total" in f.cells
+    assert "t3.other_no_fee.total" in f.cell_ids
 
 
 def test_a_group_without_a_catch_all_item_printed_as_one_row_is_not_guessed():
@@ -356,7 +384,7 @@ def test_a_row_printed_twice_is_not_guessed():
     r = row_of(t3, "2.重复申请")
     twin = [C(r, 2, "2.重复申请")] + [C(r, k, "9") for k in range(3, 10)]
     got = locate(lay_out(F2021, figures, t3=insert_row(t3, r, twin)))
-    missing = [f for f in got.findings if f.code == "D-ROW-MISSING"]
+    missing = [f for f in got.findings if f.rule == "D-ROW-MISSING"]
     assert len(missing) == 1 and "两处" in missing[0].message
     assert not any(k.startswith("t3.declined_repeat.") for k in got.values)
 
@@ -386,7 +414,7 @@ def test_missing_row_is_an_error_and_its_cells_are_not_placed():
     f = got.findings[0]
     assert f.severity == "error" and "2.重复申请" in f.message and f.row_label == "2.重复申请"
     missing = {cid for cid in figures if cid.startswith("t3.declined_repeat.")}
-    assert set(f.cells) == missing
+    assert set(f.cell_ids) == missing
     assert texts(got) == {k: v for k, v in figures.items() if k not in missing}
 
 
@@ -497,7 +525,7 @@ def test_missing_column_is_one_error_naming_it_and_its_cells():
     got = locate(lay_out(F2021, figures, t3=t3))
     assert codes(got) == ["D-COLUMN-MISSING"]
     f = got.findings[0]
-    assert f.severity == "error" and "科研机构" in f.message and len(f.cells) == 25
+    assert f.severity == "error" and "科研机构" in f.message and len(f.cell_ids) == 25
     assert texts(got) == {k: v for k, v in figures.items() if not k.endswith(".research")}
 
 
@@ -516,7 +544,7 @@ def test_table_four_without_its_data_row():
     t4 = [c for c in lay_table(F2021, "t4", figures) if c.row < 4]
     got = locate(lay_out(F2021, figures, t4=t4))
     assert codes(got) == ["D-ROW-MISSING"]  # one finding for the one unlabelled row
-    assert len(got.findings[0].cells) == 15
+    assert len(got.findings[0].cell_ids) == 15
     assert not any(k.startswith("t4_") for k in got.values)
 
 
@@ -611,7 +639,7 @@ def test_a_missing_table_is_an_error_naming_it():
     got = locate(doc, F2021)
     assert codes(got) == ["D-TABLE-MISSING"]
     f = got.findings[0]
-    assert f.table == "表四" and f.severity == "error" and len(f.cells) == 15
+    assert f.table == "表四" and f.severity == "error" and len(f.cell_ids) == 15
     assert not any(k.startswith("t4_") for k in got.values)
 
 
@@ -632,7 +660,7 @@ def test_blank_as_zero_turns_blanks_into_zero_with_one_warning_per_table():
     got = locate(lay_out(F2021, figures), blank_as_zero=True)
     assert got.values["t3.new.research"].text == "0"
     assert got.values["t4_review.cases.total"].text == "0"
-    assert sorted((f.code, f.table, len(f.cells)) for f in got.findings) == [
+    assert sorted((f.rule, f.table, len(f.cell_ids)) for f in got.findings) == [
         ("D-BLANK-AS-ZERO", "表三", 2),
         ("D-BLANK-AS-ZERO", "表四", 1),
     ]
@@ -713,7 +741,7 @@ def test_any_tables_give_a_result_never_an_exception(tables):
     )
     got = locate(doc)
     assert got.format.id in builtin_formats()
-    assert all(f.severity in ("error", "warning") and f.code.startswith("D-") for f in got.findings)
+    assert all(f.severity in ("error", "warning") and f.rule.startswith("D-") for f in got.findings)
     assert set(got.values) <= set(got.format.cells)
 
 

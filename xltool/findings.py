@@ -6,7 +6,7 @@ given, so an emission site names a code and the fields of its message and nothin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from xltool.catalogue import ERROR, SEVERITY_ZH, WARNING, finding_fields
@@ -16,14 +16,16 @@ from xltool.text import short_sheet
 
 if TYPE_CHECKING:
     from xltool.model import Identity, Position, ReturnRecord, Unit
+    from xltool.read.sources import SourceError
+    from xltool.values import Parsed
 
 __all__ = ["ERROR", "SEVERITY_ZH", "STATUS_ZH", "WARNING", "Finding", "Report", "WorkbookResult"]
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem, at the cells a clerk can find: the unit of every report. Made by ``for_file``,
-    ``at_cells`` or ``in_document``."""
+    """One problem, at the cells a clerk can find: the unit of every report. Made by ``for_file``
+    (``refused``), ``at_cells``, ``in_document`` or ``of_value``."""
 
     file: str
     unit_code: str
@@ -64,6 +66,11 @@ class Finding:
         return cls(file, code, name, "", (), rule, severity, message)
 
     @classmethod
+    def refused(cls, file: str, exc: SourceError) -> Finding:
+        """A file that cannot be read as a document (``SourceError``, already worded from the catalogue)."""
+        return cls.for_file(file, exc.code, message=exc.message)
+
+    @classmethod
     def at_cells(
         cls,
         rec: ReturnRecord,
@@ -91,11 +98,11 @@ class Finding:
             fmt = rec.format
             if cell_ids and fmt is not None and cell_ids[0] in fmt.cells:
                 table = short_sheet(fmt.table(fmt.cells[cell_ids[0]].table).sheet)
-        ident = rec.identity
+        file, code, name = _owner(rec)
         return cls(
-            rec.file,
-            ident.unit_code if ident else "",
-            ident.unit_name if ident else "",
+            file,
+            code,
+            name,
             sheet,
             cells,
             rule,
@@ -112,12 +119,14 @@ class Finding:
     @classmethod
     def in_document(
         cls,
-        rec: ReturnRecord,
+        rec: ReturnRecord | None,
         rule: str,
         /,
         *,
-        at: Position | None,
         table: str,
+        at: Position | None = None,
+        doc_table: int | None = None,
+        printed: str = "",
         severity: str | None = None,
         message: str | None = None,
         fields: Mapping[str, Any] | None = None,
@@ -126,28 +135,88 @@ class Finding:
         cell_ids: tuple[str, ...] = (),
     ) -> Finding:
         """A finding at a place in a document: ``at`` is a sheet and cell of a workbook a unit made
-        itself, or a table and grid position of a page (None: not found in the document)."""
+        itself, or a table and grid position of a page; ``doc_table`` the number of the document's
+        table the finding is in (on ``at``'s sheet, for a workbook), which names the place when ``at``
+        does not; neither: not found in the document. ``printed``: the document's own words for the
+        cell the finding is about, added to the message. ``rec`` None: a finding of the locator, which
+        reads a document without knowing its file (file "" and no unit until ``of_record``)."""
+        severity, message = _worded(rule, severity, message, fields or {})
+        if printed:
+            message = f"{message}（{printed}）"
         sheet, ref, where = (at.sheet, at.ref, at.where) if at is not None else ("", "", "")
-        return cls.at_cells(
-            rec,
+        if not where and doc_table is not None:
+            where = f"工作表“{sheet}”" if sheet else f"第 {doc_table} 个表格"
+        file, code, name = _owner(rec)
+        return cls(
+            file,
+            code,
+            name,
+            sheet,
+            (ref,) if ref else (),
             rule,
-            sheet=sheet,
-            cells=(ref,) if ref else (),
-            severity=severity,
-            message=message,
-            fields=fields,
-            row_label=row_label,
-            col_label=col_label,
-            cell_ids=cell_ids,
-            table=table,
-            location=where,
+            severity,
+            message,
+            row_label,
+            col_label,
+            cell_ids,
+            "",
+            table,
+            where,
         )
+
+    @classmethod
+    def of_value(cls, rec: ReturnRecord, cid: str, p: Parsed) -> Finding:
+        """A figure that is not a clean number (``p``, the cell parser's result, has a code): at its
+        cell of a template, or where a document printed it (``rec.positions``)."""
+        fmt = rec.format
+        if fmt is None:
+            raise InternalError(f"{cid}: a value's finding needs the record's format")
+        cell = fmt.cells[cid]
+        pos = rec.positions.get(cid)
+        if pos is None:
+            sheet = rec.sheet_titles.get(cell.table, cell.sheet)
+            return cls.at_cells(
+                rec,
+                p.code or "",
+                sheet=sheet,
+                cells=(cell.address,),
+                severity=p.severity or ERROR,
+                message=f"{short_sheet(sheet)} {cell.address}：{p.message}",
+                row_label=cell.row_label,
+                col_label=cell.col_label,
+                cell_ids=(cid,),
+            )
+        table = short_sheet(fmt.table(cell.table).sheet)
+        return cls.in_document(
+            rec,
+            p.code or "",
+            at=pos,
+            table=table,
+            severity=p.severity or ERROR,
+            message=f"{table} {cell.row_label} / {cell.col_label}（{pos.where}）：{p.message}",
+            row_label=cell.row_label,
+            col_label=cell.col_label,
+            cell_ids=(cid,),
+        )
+
+    def of_record(self, rec: ReturnRecord) -> Finding:
+        """A finding made without a record (``in_document(None, …)``), as one of ``rec``'s file and unit."""
+        file, code, name = _owner(rec)
+        return replace(self, file=file, unit_code=code, unit_name=name)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["cells"] = list(self.cells)
         d["cell_ids"] = list(self.cell_ids)
         return d
+
+
+def _owner(rec: ReturnRecord | None) -> tuple[str, str, str]:
+    """(file, unit code, unit name) of a record's findings: blank for none, or an unidentified one."""
+    if rec is None:
+        return "", "", ""
+    ident = rec.identity
+    return rec.file, ident.unit_code if ident else "", ident.unit_name if ident else ""
 
 
 def _worded(rule: str, severity: str | None, message: str | None, fields: Mapping[str, Any]) -> tuple[str, str]:

@@ -84,7 +84,7 @@ def read_document_file(rec: ReturnRecord, formats: Mapping[str, Format], options
     try:
         doc = read_document(rec.path, data, rec.file)
     except SourceError as exc:
-        rec.findings.append(Finding.for_file(rec.file, exc.code, message=exc.message))
+        rec.findings.append(Finding.refused(rec.file, exc))
         return
     if not fill_from_document(rec, doc, formats, options):
         rec.findings.append(

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from xltool.definition import Format, a1
-from xltool.model import DOCUMENT, ERROR, Finding, Identity, Position, ReturnRecord
+from xltool.model import DOCUMENT, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
 from xltool.read.identify import Identified, identify_document
-from xltool.read.locate import LocateFinding, Placed, choose_format
-from xltool.text import normalize_label, short_sheet
+from xltool.read.locate import Placed, choose_format
+from xltool.text import normalize_label
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
 
@@ -61,8 +61,7 @@ def fill_from_document(
     rec.source = doc.kind
     rec.format = fmt
     _identify(rec, doc, fmt, options)
-    for f in located.findings:
-        rec.findings.append(_located_finding(rec, fmt, f))
+    rec.findings.extend(f.of_record(rec) for f in located.findings)
     rec.values = dict.fromkeys(fmt.cells)
     for cid, placed in located.values.items():
         cell = fmt.cells[cid]
@@ -71,7 +70,7 @@ def fill_from_document(
         p = parse_printed(placed.text, cell.kind, cell.unit)
         rec.values[cid] = p.value
         if p.code is not None:
-            rec.findings.append(value_finding(rec, fmt, cid, p))
+            rec.findings.append(Finding.of_value(rec, cid, p))
     if formula_at is not None:
         _unsaved_totals(rec, fmt, formula_at)
     return True
@@ -168,55 +167,3 @@ def _cover_fields(doc: Document, fmt: Format) -> dict[str, str]:
             if beside is not None:
                 out[key] = beside.text.strip()
     return out
-
-
-def _table_name(fmt: Format, table_key: str) -> str:
-    return short_sheet(fmt.table(table_key).sheet)
-
-
-def where_of(rec: ReturnRecord, cid: str) -> tuple[str, tuple[str, ...], str]:
-    """(sheet, A1 cells, location text) of a figure of a document record, for a finding."""
-    pos = rec.positions.get(cid)
-    if pos is None:
-        return "", (), ""
-    return pos.sheet, ((pos.ref,) if pos.ref else ()), pos.where
-
-
-def value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:
-    """A printed figure that is not a clean number, at the place it was printed."""
-    cell = fmt.cells[cid]
-    sheet, cells, where = where_of(rec, cid)
-    table = _table_name(fmt, cell.table)
-    return Finding.at_cells(
-        rec,
-        p.code or "",
-        sheet=sheet,
-        cells=cells,
-        severity=p.severity or ERROR,
-        message=f"{table} {cell.row_label} / {cell.col_label}（{where}）：{p.message}",
-        row_label=cell.row_label,
-        col_label=cell.col_label,
-        cell_ids=(cid,),
-        table=table,
-        location=where,
-    )
-
-
-def _located_finding(rec: ReturnRecord, fmt: Format, f: LocateFinding) -> Finding:
-    cell_ids = tuple(f.cells)
-    where = ""
-    if cell_ids and cell_ids[0] in rec.positions:
-        where = rec.positions[cell_ids[0]].where
-    elif f.doc_table is not None:
-        where = f"第 {f.doc_table} 个表格" if not f.sheet else f"工作表“{f.sheet}”"
-    return Finding.in_document(
-        rec,
-        f.code,
-        at=Position(f.sheet, f.ref, where),
-        table=f.table,
-        severity=f.severity,
-        message=f.message,
-        row_label=f.row_label,
-        col_label=f.col_label,
-        cell_ids=cell_ids,
-    )

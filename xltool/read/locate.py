@@ -44,10 +44,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xltool.catalogue import finding_fields
 from xltool.definition import Format, builtin_formats
+from xltool.findings import Finding
 from xltool.read.document import Document
-from xltool.read.placer import Located, LocateFinding, Placed, Placer
+from xltool.read.placer import Located, Placed, Placer
 from xltool.read.regions import Region, View, merged_views, table_regions
 from xltool.read.spec import SIMILARITY, Spec, spec_of
 from xltool.text import normalize_label
@@ -72,11 +72,12 @@ def _locate_with(fmt: Format, singles: list[View], blank_as_zero: bool) -> Locat
         if best is None or best.weight < need:
             title = spec.labels[next(i for i in ts.labels if spec.labels[i].kind == "title")].text
             out.findings.append(
-                LocateFinding(
+                Finding.in_document(
+                    None,
                     "D-TABLE-MISSING",
-                    *finding_fields("D-TABLE-MISSING", document="文档", table=ts.name, title=title, hint=""),
-                    ts.name,
-                    cells=ts.cell_ids,
+                    table=ts.name,
+                    fields={"document": "文档", "table": ts.name, "title": title, "hint": ""},
+                    cell_ids=ts.cell_ids,
                 )
             )
             continue
@@ -85,7 +86,7 @@ def _locate_with(fmt: Format, singles: list[View], blank_as_zero: bool) -> Locat
         before = len(out.findings)
         placer = Placer(ctx, best, out, blank_as_zero)
         placer.run()
-        denom += sum(1 for f in out.findings[before:] if f.code in ("D-ROW-EXTRA", "D-COLUMN-EXTRA"))
+        denom += sum(1 for f in out.findings[before:] if f.rule in ("D-ROW-EXTRA", "D-COLUMN-EXTRA"))
     out.score = round(total / denom, 4) if denom else 0.0
     return out
 
@@ -103,7 +104,8 @@ def locate(doc: Document, fmt: Format | None = None, blank_as_zero: bool = False
     """Place every statutory cell of ``fmt`` (or of the builtin format that matches best) in ``doc``.
 
     Values are the texts as printed (totals too, never recomputed); "" where a cell is blank, unless
-    ``blank_as_zero``. Every deviation from the format is a ``LocateFinding``.
+    ``blank_as_zero``. Every deviation from the format is a ``Finding`` of no file yet
+    (``Finding.of_record`` gives it the reader's).
     """
     if fmt is None:
         return choose_format(doc, builtin_formats().values(), blank_as_zero)
@@ -135,4 +137,4 @@ def _singles(doc: Document) -> list[View]:
     return [View([t]) for t in doc.tables if t.cells]
 
 
-__all__ = ["SIMILARITY", "LocateFinding", "Located", "Placed", "choose_format", "locate"]
+__all__ = ["SIMILARITY", "Located", "Placed", "choose_format", "locate"]

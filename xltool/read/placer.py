@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from xltool.catalogue import finding_fields
 from xltool.definition import Format
-from xltool.model import ERROR
+from xltool.findings import Finding
+from xltool.model import ERROR, Position
 from xltool.read.document import DocCell
 from xltool.read.regions import FIG, TEXT, Context, Entry, Region, is_blank
 from xltool.read.spec import S_BARE, S_PREFIX, ColSpec, RowSpec
@@ -41,35 +41,19 @@ class Placed:
     where: str  # DocTable.where(cell), for messages
 
 
-@dataclass(frozen=True)
-class LocateFinding:
-    """A deviation of a document's tables from the format, named by table, row and column label."""
-
-    code: str
-    severity: str  # "error" | "warning"
-    message: str
-    table: str = ""  # 表二 / 表三 / 表四
-    row_label: str = ""
-    col_label: str = ""
-    doc_table: int | None = None
-    sheet: str = ""
-    ref: str = ""
-    cells: tuple[str, ...] = ()
-
-
 @dataclass
 class Located:
     """What ``locate`` found: the format used, each placed cell's text, the deviations and the match score."""
 
     format: Format
     values: dict[str, Placed] = field(default_factory=dict)
-    findings: list[LocateFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     score: float = 0.0
     tables: dict[str, tuple[int, ...]] = field(default_factory=dict)  # table key -> DocTable numbers used
     scores: dict[str, float] = field(default_factory=dict)  # format id -> score, for every format tried
 
     @property
-    def errors(self) -> list[LocateFinding]:
+    def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == ERROR]
 
 
@@ -216,20 +200,24 @@ class Placer:
     def finding(self, code, e: Entry | None = None, cells=(), row_label="", col_label="", **fields):
         """A finding of this table: severity and wording from the catalogue (``table`` is this table's
         name), then where in the document when ``e`` is known."""
-        severity, message = finding_fields(code, table=self.ts.name, **fields)
-        where = f"（{e.table.where(e.cell)}）" if e is not None else ""
+        number: int | None
+        if e is not None:
+            at, number, printed = Position(e.table.sheet, e.cell.ref), e.table.number, e.table.where(e.cell)
+        else:  # the table as a whole: named by its first part
+            part = self.v.parts[0] if self.v.parts else None
+            at, number, printed = Position(part.sheet if part else ""), part.number if part else None, ""
         self.out.findings.append(
-            LocateFinding(
+            Finding.in_document(
+                None,
                 code,
-                severity,
-                message + where,
-                self.ts.name,
-                row_label,
-                col_label,
-                e.table.number if e is not None else (self.v.parts[0].number if self.v.parts else None),
-                e.table.sheet if e is not None else (self.v.parts[0].sheet if self.v.parts else ""),
-                e.cell.ref if e is not None else "",
-                tuple(cells),
+                table=self.ts.name,
+                at=at,
+                doc_table=number,
+                printed=printed,
+                fields={"table": self.ts.name, **fields},
+                row_label=row_label,
+                col_label=col_label,
+                cell_ids=tuple(cells),
             )
         )
 

@@ -97,7 +97,7 @@ def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: Rea
         try:
             doc = read_sheets(data, rec.file, name)
         except SourceError as exc:
-            rec.findings.append(Finding.for_file(rec.file, exc.code, message=exc.message))
+            rec.findings.append(Finding.refused(rec.file, exc))
             return
 
         def formula_at(sheet: str, ref: str) -> bool:
@@ -542,7 +542,7 @@ def _read_values(rec: ReturnRecord, fmt: Format, tl: TableLayout, rows: list[lis
             p = _explain(_xml_cell(book, rec.sheet_titles[tl.key], ref), raw, kind, unit)
         values[cid] = p[0]
         if p[1] is not None and cid not in rec.unplaced:
-            rec.findings.append(_value_finding(rec, fmt, cid, p))
+            rec.findings.append(Finding.of_value(rec, cid, p))
 
 
 def _total_specs(fmt: Format) -> tuple[tuple[Any, bool, Any], ...]:
@@ -611,26 +611,10 @@ def _read_totals(rec: ReturnRecord, fmt: Format, sheets: dict[str, list[list[Any
                 p = parse_value(xml.errors.get(c.address) if raw in ("", None) else raw, c.kind, c.unit)
         values[c.id] = p[0]
         if p[1] is not None and c.id not in rec.unplaced:
-            rec.findings.append(_value_finding(rec, fmt, c.id, p))
+            rec.findings.append(Finding.of_value(rec, c.id, p))
 
 
 def short_reason(exc: BaseException) -> str:
     """The first line of an exception's text: enough to act on, never a traceback."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
-
-
-def _value_finding(rec: ReturnRecord, fmt: Format, cid: str, p: Parsed) -> Finding:
-    c = fmt.cells[cid]
-    sheet = rec.sheet_titles.get(c.table, c.sheet)
-    return Finding.at_cells(
-        rec,
-        p.code or "",
-        sheet=sheet,
-        cells=(c.address,),
-        severity=p.severity or ERROR,
-        message=f"{short_sheet(sheet)} {c.address}：{p.message}",
-        row_label=c.row_label,
-        col_label=c.col_label,
-        cell_ids=(cid,),
-    )
