@@ -16,7 +16,7 @@ from xltool.definition import Cell, Format, Span, Table
 from xltool.text import normalize_label
 
 SIMILARITY = 0.8
-"""Least ``SequenceMatcher.ratio`` for a printed label to be taken for a definition's label."""
+"""Least ``SequenceMatcher[str].ratio`` for a printed label to be taken for a definition's label."""
 
 S_EXACT, S_BARE, S_PREFIX = 1.0, 0.99, 0.95  # similarity given to the tiers before the measured one
 
@@ -49,8 +49,8 @@ class Label:
     check_offset: int = 0  # for a check label: where the template's check results sit, rows below it
     header_side: bool = False  # printed in a table's header rows (column labels and what is above them)
     distinctive: bool = True  # no other table of the format prints a label like it
-    matcher: SequenceMatcher | None = None
-    bare_matcher: SequenceMatcher | None = None
+    matcher: SequenceMatcher[str] | None = None
+    bare_matcher: SequenceMatcher[str] | None = None
 
 
 @dataclass(eq=False)
@@ -285,7 +285,7 @@ class Spec:
         return out
 
 
-def _ratio(m: SequenceMatcher | None, a: str, lb: int) -> float:
+def _ratio(m: SequenceMatcher[str] | None, a: str, lb: int) -> float:
     la = len(a)
     if not la or not lb or 2 * min(la, lb) / (la + lb) < SIMILARITY - 1e-9 or m is None:
         return 0.0
