@@ -44,7 +44,8 @@ def discover(
 
 
 FOUND_IN_FOLDERS = tuple(s for s in SOURCE_SUFFIXES if s not in TEXT_SUFFIXES)
-"""A folder's .txt files are notes (说明.txt), not reports: text extracted from a PDF is read when named."""
+"""A folder's .txt and .md files are notes (说明.txt, README.md), not reports: text extracted from a PDF
+(a converter's markdown too) is read when named."""
 
 
 def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
@@ -65,4 +66,4 @@ def _not_workbook_fields(p: Path) -> dict[str, Any]:
         ".csv": ("是 CSV 文本文件", "请使用下发的 .xlsx 模板填报"),
         ".doc": ("是旧版 Word 文档", "请在 Word 中另存为 .docx，或使用下发的 .xlsx 模板填报统计表"),
     }.get(p.suffix.lower(), ("的类型无法读取", "请使用下发的 .xlsx 模板填报"))
-    return {"what": what + "（可读取的是工作簿、Word .docx、网页 .html、PDF 和 .txt 文本）", "hint": hint}
+    return {"what": what + "（可读取的是工作簿、Word .docx、网页 .html、PDF 和 .txt、.md 文本）", "hint": hint}

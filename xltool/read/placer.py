@@ -165,6 +165,10 @@ class Placer:
             return None
         return x if self._has_figure(r, x.right) else None
 
+    def _figures_beside(self, r: int, e: Entry) -> bool:
+        """Whether the row a label stands for prints a figure right of it."""
+        return self._has_figure(r, e.right)
+
     def _has_figure(self, r: int, right: int) -> bool:
         return any(x.kind == FIG for x in self.v.cover[r][right + 1 :] if x is not None)
 
@@ -245,6 +249,10 @@ class Placer:
                 ),
                 None,
             )
+            if rival is not None and self._figures_beside(r, e) != self._figures_beside(rival[3], rival[4]):
+                if not self._figures_beside(r, e):
+                    continue  # a label with no figure beside it (a header row repeating it): the other is the row
+                rival = None
             if rival is not None:
                 self._row_printed_twice(ri, e, rival[4])
                 continue

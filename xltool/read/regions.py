@@ -189,6 +189,8 @@ def _continues(ctx: Context, before: View, v: View, ti: int) -> bool:
         for i in ctx.best(e)
     )
     mine = row_labels(v)
+    if mine and _extent(v.parts[0])[1] > before.ncols and not any(e.kind == FIG for e in before.entries):
+        return False  # a header narrower than the rows after it cannot tell their columns
     if mine:
         return not has_header or not (mine & row_labels(before))
     # the page broke right under the header (表四, whose figure row has no label): the source says

@@ -31,7 +31,7 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".mht", ".mhtml")
 DOCX_SUFFIXES = (".docx", ".docm")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 PDF_SUFFIXES = (".pdf",)
-TEXT_SUFFIXES = (".txt",)
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES + TEXT_SUFFIXES
 """Files read only as documents (a workbook is first tried as a template: ``WORKBOOK_SUFFIXES``)."""
 SOURCE_SUFFIXES = DOCUMENT_SUFFIXES + WORKBOOK_SUFFIXES

@@ -24,6 +24,7 @@ from xltool.read.sources.limits import (
     refuse,
     too_large,
 )
+from xltool.read.sources.markdown import PipeTable, grids, is_pipe_row, pipe_cells
 from xltool.values import PRINTED_FIGURE
 
 _FIELDS = re.compile(r"\t+| {2,}|\u3000+")
@@ -33,7 +34,8 @@ _HEADING = re.compile(r"^\s*#+\s*|^\s*[-*]\s+")
 
 
 def read_text(data: bytes, file: str, name: str) -> Document:
-    """A text file's bytes -> Document: one table per run of lines that have fields."""
+    """A text file's bytes -> Document: one table per run of lines that have fields, and the markdown
+    pipe tables (``xltool.read.sources.markdown``)."""
     limit = max_document_bytes()
     if len(data) > limit:
         raise too_large(name, len(data), limit, "文本")
@@ -43,15 +45,31 @@ def read_text(data: bytes, file: str, name: str) -> Document:
     rows: list[list[str]] = []
     raws: list[str] = []  # the lines of ``rows`` as read (their tabs tell the columns of 表四's header)
     since: list[str] = []
+    pipes: list[PipeTable] = []  # pipe tables read, not yet made tables (a run of them is read together)
+    between: list[str] = []  # the lines printed since the last table
     cells = 0
 
-    def flush() -> None:
+    def emit(table: DocTable) -> None:
         nonlocal cells
+        if len(doc.tables) >= MAX_TABLES:
+            raise refuse("F-TOO-LARGE", name, what="的表格个数", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
+        cells += len(table.cells)
+        if cells > MAX_CELLS:
+            raise refuse("F-TOO-LARGE", name, what="的表格单元格个数", limit=f"{MAX_CELLS:,} 个", hint=NOT_A_REPORT)
+        doc.tables.append(table)
+        since.clear()
+        between.clear()
+
+    def flush_pipes() -> None:
+        for g in grids(pipes):
+            emit(DocTable(len(doc.tables) + 1, g.cells, caption=g.caption, continues=g.continues))
+        pipes.clear()
+
+    def flush() -> None:
+        flush_pipes()
         if not rows:
             return
         if len(rows) >= 2 or any(PRINTED_FIGURE.fullmatch(c) for c in rows[0]):
-            if len(doc.tables) >= MAX_TABLES:
-                raise refuse("F-TOO-LARGE", name, what="的表格个数", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
             width = max(len(r) for r in rows)
             table = DocTable(len(doc.tables) + 1, caption=since[-1][:100] if since else "")
             vertical = vertical_header(raws)
@@ -60,29 +78,43 @@ def read_text(data: bytes, file: str, name: str) -> Document:
             else:
                 for r, row in enumerate(rows):
                     table.cells.extend(DocCell(r, width - len(row) + k, t) for k, t in enumerate(row))
-            cells += len(table.cells)
-            if cells > MAX_CELLS:
-                raise refuse("F-TOO-LARGE", name, what="的表格单元格个数", limit=f"{MAX_CELLS:,} 个", hint=NOT_A_REPORT)
-            doc.tables.append(table)
-            since.clear()
+            emit(table)
         else:
             since.append(" ".join(rows[0]))
         rows.clear()
         raws.clear()
 
+    current: PipeTable | None = None
     for raw in text.splitlines():
+        if is_pipe_row(raw):
+            if current is None:
+                if rows:
+                    flush()
+                current = PipeTable(before=list(between))
+                between.clear()
+            current.add(pipe_cells(raw))
+            continue
+        if current is not None:
+            pipes.append(current)
+            current = None
         line = _HEADING.sub("", _TAG.sub(" ", raw)).strip()
-        fields = split_line(raw)
+        fields = [] if raw.lstrip().startswith("#") else split_line(raw)  # a markdown heading is no row
         if len(fields) >= 2:
+            if pipes:
+                flush_pipes()
             rows.append(fields)
             raws.append(raw)
             continue
         if rows and not line:
             continue  # a blank line inside a table (a page break in the PDF)
-        flush()
+        if rows:
+            flush()
         if line:
             lines.append(line)
             since.append(line)
+            between.append(line)
+    if current is not None:
+        pipes.append(current)
     flush()
     doc.text = "\n".join(lines)[:MAX_TEXT]
     doc.title = lines[0] if lines else ""

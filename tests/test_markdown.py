@@ -1,0 +1,163 @@
+"""Markdown pipe tables (text from PDF-to-markdown converters) and tab-separated text read to exactly the
+figures printed, whole or split the way converters split them; a table whose columns cannot be told is
+named in findings, never guessed (see xltool/read/sources/markdown.py)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from helpers.printed_text import markdown_report, tab_report
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_documents import FIXTURES, FMT, assert_same_figures, fills, printed, random_fill
+
+from xltool.model import ERROR
+from xltool.read.discover import discover
+from xltool.read.dispatch import read_return
+from xltool.read.sources import read_path
+from xltool.read.sources.markdown import is_separator, pipe_cells
+
+FIXTURE_SEED = 20
+QUIRKS = {
+    "markdown_pipe_tables.md": {"split": False},
+    "markdown_split_per_group_placeholder_headers.md": {"split": True, "bogus_header": True},
+}
+
+
+def fixture_text(name: str) -> str:
+    if name == "markdown_placeholder_headers_without_real_header.md":
+        return _without_real_header(markdown_report(FMT, random_fill(FIXTURE_SEED), printed, split=True))
+    return markdown_report(FMT, random_fill(FIXTURE_SEED), printed, **QUIRKS[name])
+
+
+def _without_real_header(text: str) -> str:
+    """The split report with the empty tables printing the real header left out."""
+    blocks = text.split("\n\n")
+    return "\n\n".join(b for b in blocks if "申请人情况 (" not in b)
+
+
+ALL_FIXTURES = [*QUIRKS, "markdown_placeholder_headers_without_real_header.md"]
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_fixtures_are_what_the_writer_writes(name):
+    assert (FIXTURES / name).read_text(encoding="utf-8") == fixture_text(name)
+
+
+def test_a_pipe_row_is_a_row_of_cells():
+    assert pipe_cells("| 规章 | 0 |  | 3 |") == ["规章", "0", "", "3"]
+    assert pipe_cells("| a \\| b | 1") == ["a | b", "1"]
+    assert is_separator(pipe_cells("|---|:---:| --- |"))
+    assert not is_separator(pipe_cells("| - | 0 |"))
+
+
+def test_markdown_pipe_tables_read_every_figure():
+    rec = read_return(FIXTURES / "markdown_pipe_tables.md")
+    assert_same_figures(rec, random_fill(FIXTURE_SEED))
+    assert not [f for f in rec.findings if f.severity == ERROR and f.rule != "D-IDENTITY"]
+
+
+def test_split_per_group_under_placeholder_headers_reads_by_the_header_printed_apart():
+    rec = read_return(FIXTURES / "markdown_split_per_group_placeholder_headers.md")
+    assert_same_figures(rec, random_fill(FIXTURE_SEED))
+    assert not [f for f in rec.findings if f.severity == ERROR and f.rule != "D-IDENTITY"]
+    extra = {f.message.split("“")[1].split("”")[0] for f in rec.findings if f.rule == "D-COLUMN-EXTRA"}
+    assert {"本年新收件数", "结转下年度"} <= extra  # the bogus header row is said, not read
+
+
+def test_placeholder_headers_without_the_real_header_are_named_not_guessed():
+    path = FIXTURES / "markdown_placeholder_headers_without_real_header.md"
+    rec = read_return(path)
+    values = random_fill(FIXTURE_SEED)
+    assert all(values[cid] == v for cid, v in rec.values.items() if v is not None)
+    rules = {f.rule for f in rec.findings}
+    assert {"D-COLUMN-MISSING", "D-UNPLACED"} <= rules
+    t3 = [cid for cid in FMT.cells if FMT.cells[cid].table == "t3" and FMT.cells[cid].col_label != "总计"]
+    assert not any(rec.values.get(cid) is not None for cid in t3)
+
+
+def test_the_placeholders_are_blanked_and_the_real_header_put_over_each_group():
+    doc = read_path(FIXTURES / "markdown_split_per_group_placeholder_headers.md")
+    texts = [c.text for t in doc.tables for c in t.cells]
+    assert not any(t.startswith("数据") for t in texts)
+    assert texts.count("商业企业") == sum(1 for t in doc.tables if any(c.text == "商业企业" for c in t.cells)) > 5
+
+
+def test_md_in_a_folder_is_a_note_and_read_when_named(tmp_path):
+    report = tmp_path / "报告.md"
+    report.write_text(fixture_text("markdown_pipe_tables.md"), encoding="utf-8")
+    (tmp_path / "README.md").write_text("# 说明\n", encoding="utf-8")
+    assert discover([tmp_path])[0] == []
+    assert discover([report])[0] == [report]
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=fills(), form=st.sampled_from(["tab", "md", "md-split", "md-split-bogus"]))
+def test_any_consistent_fill_reads_back_from_text_and_markdown(tmp_path_factory, values, form):
+    if form == "tab":
+        text = tab_report(FMT, values, printed)
+    else:
+        text = markdown_report(FMT, values, printed, split=form != "md", bogus_header=form.endswith("bogus"))
+    path = tmp_path_factory.mktemp("t") / f"乌伊岭镇2024年政府信息公开工作年度报告.{'txt' if form == 'tab' else 'md'}"
+    path.write_text(text, encoding="utf-8")
+    assert_same_figures(read_return(path), values)
+
+
+def _mutate(text: str, rng: random.Random, how: str) -> str:
+    lines = text.split("\n")
+    rows = [k for k, line in enumerate(lines) if line.startswith("| ") and any(ch.isdigit() for ch in line)]
+    if how == "drop-header-part":
+        blocks = text.split("\n\n")
+        parts = [k for k, b in enumerate(blocks) if "申请人情况 (" in b]
+        del blocks[rng.choice(parts)]
+        return "\n\n".join(blocks)
+    if how == "mislabel-row":
+        k = rng.choice(rows)
+        cells = lines[k].split(" | ")
+        cells[0] = "| 某某事项"
+        lines[k] = " | ".join(cells)
+    elif how == "shuffle-rows":
+        k = rng.choice(rows)
+        run = [j for j in rows if abs(j - k) < 12]
+        chunk = [lines[j] for j in run]
+        rng.shuffle(chunk)
+        for j, line in zip(run, chunk, strict=True):
+            lines[j] = line
+    elif how == "swap-real-headers":
+        k = next(j for j, line in enumerate(lines) if "商业企业" in line)
+        lines[k] = lines[k].replace("商业企业", "@").replace("科研机构", "商业企业").replace("@", "科研机构")
+    return "\n".join(lines)
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=fills(),
+    how=st.sampled_from(["drop-header-part", "mislabel-row", "shuffle-rows", "swap-real-headers"]),
+    seed=st.integers(0, 10**6),
+)
+def test_a_shuffled_or_mislabelled_input_never_puts_a_figure_in_a_wrong_cell(tmp_path_factory, values, how, seed):
+    text = _mutate(markdown_report(FMT, values, printed, split=True), random.Random(seed), how)
+    path = tmp_path_factory.mktemp("m") / "乌伊岭镇2024年政府信息公开工作年度报告.md"
+    path.write_text(text, encoding="utf-8")
+    rec = read_return(path)
+    if how == "swap-real-headers":  # the header printed says so: 科研机构's figures are read as 科研机构
+        values = dict(values)
+        for cid, c in FMT.cells.items():
+            if c.table == "t3" and c.col_label == "商业企业":
+                other = (
+                    cid.rsplit(".", 1)[0]
+                    + "."
+                    + next(
+                        x.id.rsplit(".", 1)[1]
+                        for x in FMT.cells.values()
+                        if x.table == "t3" and x.col_label == "科研机构"
+                    )
+                )
+                values[cid], values[other] = values[other], values[cid]
+    wrong = {cid: (v, values[cid]) for cid, v in rec.values.items() if v is not None and v != values[cid]}
+    assert not wrong
+    if sum(v is not None for v in rec.values.values()) < len(FMT.cells):
+        assert any(f.severity == ERROR for f in rec.findings)
