@@ -161,3 +161,21 @@ def test_a_shuffled_or_mislabelled_input_never_puts_a_figure_in_a_wrong_cell(tmp
     assert not wrong
     if sum(v is not None for v in rec.values.values()) < len(FMT.cells):
         assert any(f.severity == ERROR for f in rec.findings)
+
+
+def test_a_pipe_row_with_a_cell_missing_is_named_not_shifted(tmp_path):
+    """Markdown pads a short row at its end, which would shift every figure after the missing one into
+    its neighbour's column: such a row's figures are left unread, with an error, never moved."""
+    source = (FIXTURES / "markdown_pipe_tables.md").read_text(encoding="utf-8").splitlines()
+    i = next(i for i, line in enumerate(source) if line.startswith("| 1.本机关不掌握相关政府信息 |"))
+    cells = source[i].split("|")
+    del cells[3]
+    source[i] = "|".join(cells)
+    path = tmp_path / "乌伊岭镇2024年政府信息公开工作年度报告.md"
+    path.write_text("\n".join(source), encoding="utf-8")
+    whole = read_return(FIXTURES / "markdown_pipe_tables.md")
+    short = read_return(path)
+    changed = {cid for cid in whole.values if whole.values[cid] != short.values[cid]}
+    assert changed == {cid for cid in FMT.cells if cid.startswith("t3.unable_not_held.")}
+    assert all(short.values[cid] is None for cid in changed)
+    assert any(f.severity == ERROR for f in short.findings)

@@ -248,7 +248,7 @@ def _take_header(tables: list[PipeTable], j: int, header: Header) -> list[Grid]:
             break
         cells = [DocCell(0, 0, t.header[0], header.rows, 1)] if t.header[0].strip() else []
         cells += [DocCell(c.row, c.col + 1, c.text, c.rowspan, c.colspan) for c in header.cells]
-        cells += _body_cells(t.body, header.rows)
+        cells += _body_cells(t.body, header.rows, t.width)
         out.append(Grid(cells, t.heading[:100], not t.before))
     return out
 
@@ -313,12 +313,23 @@ def _side_by_side(blocks: list[PipeTable]) -> Grid:
     return Grid(cells, (before[-2] if len(before) >= 2 else "")[:100], False)
 
 
-def _body_cells(body: list[list[str]], top: int) -> list[DocCell]:
-    return [DocCell(top + r, k, text) for r, row in enumerate(body) for k, text in enumerate(row)]
+def _body_cells(body: list[list[str]], top: int, width: int | None = None) -> list[DocCell]:
+    """The body's cells, each at its column. A row with more or fewer cells than the table is wide
+    cannot say which column a figure belongs to: after its label, its cells are printed as one cell
+    over the rest of the row, so the figures are named (never shifted into a neighbour's column)."""
+    width = width or max((len(row) for row in body), default=0)
+    out: list[DocCell] = []
+    for r, row in enumerate(body):
+        if len(row) == width or len(row) < 2:
+            out += [DocCell(top + r, k, text) for k, text in enumerate(row)]
+        else:
+            rest = " ".join(text.strip() for text in row[1:] if text.strip())
+            out += [DocCell(top + r, 0, row[0]), DocCell(top + r, 1, rest, 1, max(width, len(row)) - 1)]
+    return out
 
 
 def _plain(t: PipeTable) -> Grid:
     """A table as printed: its header row's printed cells, every body cell (a blank one too)."""
     cells = [DocCell(0, k, text) for k, text in enumerate(t.header) if text.strip()]
-    cells += _body_cells(t.body, t.header_rows)
+    cells += _body_cells(t.body, t.header_rows, len(t.rows[0]) if t.header_rows else None)
     return Grid(cells, t.heading[:100], not t.before)
