@@ -53,15 +53,28 @@ def document_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--unit-code", "doc_unit_code", help="只给一个文件时：单位代码（网页、Word 等文档中没有单位代码）。"
     )(fn)
+    return blank_options(fn)
+
+
+def blank_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How a blank cell of a document is read: 0 with one warning per table, or with --strict-blanks an
+    error each. --blank-as-zero, the old way to ask for 0, is still accepted and changes nothing."""
     fn = click.option(
         "--blank-as-zero",
         is_flag=True,
-        help="文档中的空白单元格按 0 读取（旧报告把 0 印成空白时使用；每张表给一条警告）。",
+        expose_value=False,
+        help="已是默认，保留以兼容旧脚本：文档中的空白单元格按 0 读取，每张表一条警告。",
+    )(fn)
+    fn = click.option(
+        "--strict-blanks",
+        is_flag=True,
+        help="文档（网页、Word、PDF、单位自制的表格）中的空白单元格按错误（V-BLANK）逐格报告，"
+        "不按 0 读取。xltool 模板中的空白总是错误。",
     )(fn)
     return fn
 
 
-def read_options(paths: Any, blank_as_zero: bool, unit_code: str | None, unit_name: str | None, year: int | None):
+def read_options(paths: Any, strict_blanks: bool, unit_code: str | None, unit_name: str | None, year: int | None):
     """The ReadOptions of a command: --unit-code/--unit-name (and --year) name the unit of ONE file."""
     from pathlib import Path
 
@@ -72,7 +85,7 @@ def read_options(paths: Any, blank_as_zero: bool, unit_code: str | None, unit_na
         raise UsageError("--unit-code、--unit-name 只能用于单个文件（文档中没有单位代码或名称时指明）")
     single = len(paths) == 1 and not Path(paths[0]).is_dir()
     return ReadOptions(
-        blank_as_zero=blank_as_zero,
+        strict_blanks=strict_blanks,
         unit_code=(unit_code or "").strip(),
         unit_name=(unit_name or "").strip(),
         year=year if single else None,
@@ -188,10 +201,10 @@ def main() -> None:
 @click.option("--year", type=int, help="只接受该年度的报表。")
 @click.option("--password", default=None, help="汇总表的工作表保护密码（默认与模板相同）。")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
-@click.option("--blank-as-zero", is_flag=True, help="文档中的空白单元格按 0 读取（旧报告把 0 印成空白时使用）。")
+@blank_options
 @handle_errors
 def consolidate_command(
-    paths, out, unit_code, unit_name, level, roster, previous, exclude_invalid, use, year, password, jobs, blank_as_zero
+    paths, out, unit_code, unit_name, level, roster, previous, exclude_invalid, use, year, password, jobs, strict_blanks
 ):
     """汇总各单位的有效报表，生成本级汇总工作簿。
 
@@ -234,7 +247,7 @@ def consolidate_command(
             year=year,
             password=password,
             jobs=jobs,
-            options=ReadOptions(blank_as_zero=blank_as_zero),
+            options=ReadOptions(strict_blanks=strict_blanks),
         )
     except ConsolidationRefused as exc:
         click.echo(f"未汇总：{exc}", err=True)
@@ -403,7 +416,7 @@ def _say_carried(carried, without, year):
 @document_options
 @handle_errors
 def validate_command(
-    paths, roster, previous, year, output, report_path, annotate_dir, jobs, blank_as_zero, doc_unit_code, doc_unit_name
+    paths, roster, previous, year, output, report_path, annotate_dir, jobs, strict_blanks, doc_unit_code, doc_unit_name
 ):
     """校验各单位报回的工作簿，指出每个问题所在的工作表和单元格。
 
@@ -432,7 +445,7 @@ def validate_command(
                 f"{option} 的输出不能放在被校验的文件夹中（{folder.resolve()}），否则下次校验会把它当作报表读取"
             )
     units = read_roster(roster) if roster else None
-    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    options = read_options(paths, strict_blanks, doc_unit_code, doc_unit_name, year)
     with ReadProgress() as progress:
         validation = validate_paths(
             paths, roster=units, previous=list(previous), year=year, progress=progress, jobs=jobs, options=options
@@ -553,7 +566,7 @@ def rules_command(output):
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
-def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, doc_unit_code, doc_unit_name):
+def import_command(paths, out_dir, roster, year, output, jobs, strict_blanks, doc_unit_code, doc_unit_name):
     """把已公开的年度报告（网页、Word、单位自制的表格）导入为 xltool 工作簿。
 
     按表头和行名找到每个数字，原样保留（合计也照印出的数保留），并校验；每份文档生成一个
@@ -572,7 +585,7 @@ def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, do
     from xltool.write.report import print_report, report_to_json
 
     units = read_roster(roster) if roster else None
-    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    options = read_options(paths, strict_blanks, doc_unit_code, doc_unit_name, year)
     result = import_documents(paths, out_dir, roster=units, year=year, options=options, jobs=jobs)
     report = result.validation.report
     notes = Console(stderr=output == "json", highlight=False, soft_wrap=True)
@@ -601,7 +614,7 @@ def import_command(paths, out_dir, roster, year, output, jobs, blank_as_zero, do
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
-def publish_command(paths, out_dir, html, docx, roster, year, jobs, blank_as_zero, doc_unit_code, doc_unit_name):
+def publish_command(paths, out_dir, html, docx, roster, year, jobs, strict_blanks, doc_unit_code, doc_unit_name):
     """把校验通过的报表（或汇总表）生成可直接公开的年度报告：网页和 Word。
 
     每份报表生成“<单位><年度>年政府信息公开工作年度报告”的网页（整页和表格片段）与 Word 文件：
@@ -622,7 +635,7 @@ def publish_command(paths, out_dir, html, docx, roster, year, jobs, blank_as_zer
     from xltool.write.report import print_report
 
     units = read_roster(roster) if roster else None
-    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    options = read_options(paths, strict_blanks, doc_unit_code, doc_unit_name, year)
     both = not html and not docx
     console = Console(highlight=False, soft_wrap=True)
     try:
