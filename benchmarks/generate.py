@@ -6,7 +6,7 @@ into the input cells and the totals cached beside their formulas, as a spreadshe
 That is what a township sends back, minus the detour of opening the template in Excel.
 
 Figures are derived from the definition, not from a list of cells: inputs are drawn at random
-(most zero, some small, a few large, amounts with up to 4 decimals), cells of rules that require
+(most zero, some small, a few large, amounts with up to 6 decimals), cells of rules that require
 zero for the unit's level are zeroed, then every same-year equation rule (T3-R1) is balanced by
 raising one input on the short side. Every file therefore passes ``xltool validate`` with no
 finding: the benchmark measures the common case, a province of correct returns.
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from xltool.definition import Format, get_format
 from xltool.model import Unit
+from xltool.values import AMOUNT_SCALE
 from xltool.write.template import draw_return, template_identity, write_workbook
 
 YEAR = 2024
@@ -63,7 +64,7 @@ def figures(fmt: Format, unit: Unit, rng: random.Random) -> dict[str, int]:
     values = {}
     for c in fmt.input_cells:
         if c.kind == "amount":
-            values[c.id] = 0 if rng.random() < 0.5 else rng.randint(1, 2_000_000)  # up to 200 万元
+            values[c.id] = 0 if rng.random() < 0.5 else rng.randint(1, 200 * AMOUNT_SCALE)  # up to 200 万元, to the fen
         else:
             values[c.id] = _draw_count(rng)
     for inst in fmt.instances:

@@ -44,6 +44,7 @@ from xltool.definition import get_format
 from xltool.errors import ConsolidationRefused
 from xltool.model import IDENT_SHEET, Unit
 from xltool.validate import validate_paths
+from xltool.values import AMOUNT_DECIMALS
 from xltool.write.consolidation import consolidate
 from xltool.write.template import write_template
 
@@ -373,7 +374,7 @@ def test_libreoffice_recalculates_the_written_totals(county, libreoffice_recalc,
     checked = [k for k, v in formulas.items() if isinstance(v, str) and v.startswith("=")]
     for k in checked:
         if isinstance(written[k], float) or isinstance(computed[k], float):  # amounts: LibreOffice adds in binary
-            assert round(exact(computed[k]), 4) == exact(written[k]), k
+            assert round(exact(computed[k]), AMOUNT_DECIMALS) == exact(written[k]), k
         else:
             assert computed[k] == written[k], k
     # the checked formulas cover every total of the three tables and the 明细 合计 column
@@ -388,23 +389,28 @@ def test_libreoffice_recalculates_the_written_totals(county, libreoffice_recalc,
 # --------------------------------------------------------------------------- exact numbers
 
 
-def test_amounts_add_up_exactly_and_show_four_decimals(tmp_path):
+def test_amounts_add_up_exactly_and_show_six_decimals(tmp_path):
+    """Templates typed to the fen (收费 in 万元 with 6 decimals, as reports print it) validate clean and
+    add up exactly."""
     base = balanced(7)
-    for unit, amount in ((TOWN, 1000), (TOWN2, 2000), (DEPT, 1)):  # 0.1, 0.2 and 0.0001 万元
+    typed = ((TOWN, 5949088667), (TOWN2, 24252311082), (DEPT, 1))  # 5949.088667, 24252.311082, 0.000001 万元
+    for unit, amount in typed:
         make_return(tmp_path / "in", unit, base | {"t2_8.fees.amount": amount})
+    assert validate_paths([tmp_path / "in"]).report.findings == []
     out = consolidate([tmp_path / "in"], tmp_path / "county.xlsx", COUNTY).out
     shown, _ = by_labels(out)
     fee = shown[(T2, "行政事业性收费", "本年收费金额（单位：万元）")]
-    assert exact(fee) == Decimal("0.3001") and fee == 0.3001
+    assert exact(fee) == Decimal("30201.39975") and fee == 30201.39975
     wb = openpyxl.load_workbook(out)
     (cell,) = [c for c in wb["表二 主动公开"]["B"] if c.value == fee]
-    assert cell.number_format == "0.0000"
+    assert cell.number_format == "0.0000##"
     (row,) = [r for r in wb["明细"].iter_rows() if any(c.value == "行政事业性收费" for c in r)]
     numbers = [c for c in row if isinstance(c.value, int | float)]
-    assert [c.value for c in numbers] == [0.1, 0.2, 0.0001]
-    assert {c.number_format for c in [*numbers, row[-1]]} == {"0.0000"}
+    assert [c.value for c in numbers] == [5949.088667, 24252.311082, 0.000001]
+    assert {c.number_format for c in [*numbers, row[-1]]} == {"0.0000##"}
     total = openpyxl.load_workbook(out, data_only=True)["明细"][row[-1].coordinate].value
-    assert exact(total) == Decimal("0.3001")
+    assert exact(total) == Decimal("30201.39975")
+    assert validate_paths([out]).records[0].values["t2_8.fees.amount"] == 30201399750
     # counts are whole numbers, written as such
     assert shown[(T3, "一、本年新收政府信息公开申请数量", "自然人")] == 3 * base["t3.new.natural"]
     assert all(type(v) is int for k, v in shown.items() if k[0] != T2 or k[1] != "行政事业性收费")

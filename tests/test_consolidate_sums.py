@@ -11,15 +11,20 @@ from hypothesis import strategies as st
 from xltool.definition import get_format
 from xltool.errors import ConsolidationRefused
 from xltool.totals import recompute_totals
+from xltool.values import AMOUNT, parse_value
 from xltool.values import workbook_number as amount
 from xltool.write.consolidation import sum_values
 
 FMT = get_format()
 INPUTS = [c.id for c in FMT.input_cells]
+AMOUNTS = st.integers(0, 10**14 - 1)
+"""Amounts to the fen (6 decimals, scaled), up to values._MAX_AMOUNT (1e8 万元)."""
 
 
 def returns(min_size=1, max_size=6):
-    one = st.fixed_dictionaries({cid: st.integers(0, 10**6) for cid in INPUTS})
+    one = st.fixed_dictionaries(
+        {cid: AMOUNTS if FMT.cells[cid].kind == AMOUNT else st.integers(0, 10**6) for cid in INPUTS}
+    )
     return st.lists(one, min_size=min_size, max_size=max_size).map(
         lambda rs: [recompute_totals({**{c: 0 for c in FMT.cells}, **r}, FMT) for r in rs]
     )
@@ -52,12 +57,15 @@ def test_totals_satisfy_every_sum_rule(rs):
             assert sum(t.coef * sums[t.cell] for t in inst.lhs) == sum(t.coef * sums[t.cell] for t in inst.rhs)
 
 
-@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=50))
+@given(st.lists(AMOUNTS, min_size=1, max_size=50))
 def test_amounts_add_without_float_drift(scaled):
-    """0.1 + 0.2 万元 is 0.3 万元 exactly: amounts are carried as integer 1/10000 万元."""
-    total = sum(scaled)
-    assert amount(total, "amount") == sum(Decimal(v) / 10000 for v in scaled)
-    assert amount(1000, "amount") + amount(2000, "amount") == Decimal("0.3")
+    """0.1 + 0.2 万元 is 0.3 万元 exactly, and so is any sum of amounts typed to the fen (6 decimals):
+    amounts are read exactly from the floats a workbook stores and carried as integer 1/1,000,000 万元."""
+    typed = [parse_value(float(Decimal(v).scaleb(-6)), AMOUNT).value for v in scaled]
+    assert typed == scaled
+    assert amount(sum(typed), AMOUNT) == sum(Decimal(v).scaleb(-6) for v in scaled)
+    assert amount(100000, AMOUNT) + amount(200000, AMOUNT) == Decimal("0.3")
+    assert amount(5949088667, AMOUNT) + amount(24252311082, AMOUNT) == Decimal("30201.399749")
 
 
 def test_blank_input_refuses_to_sum():

@@ -76,7 +76,7 @@ def consistent(inputs: dict[str, int]) -> dict[str, int]:
 
 
 def random_fill(seed: int) -> dict[str, int]:
-    """A seeded fill: most figures 0, some small, a few large; amounts with up to 4 decimals."""
+    """A seeded fill: most figures 0, some small, a few large; amounts with up to 6 decimals (to the fen)."""
     rng = random.Random(seed)
 
     def count() -> int:
@@ -527,11 +527,11 @@ def _zero_fill() -> dict[str, int]:
     return values
 
 
-def test_blanks_for_zeros_are_errors_by_default(tmp_path):
+def test_blanks_for_zeros_are_errors_with_strict_blanks(tmp_path):
     values = _zero_fill()
     path = tmp_path / report_name()
     path.write_text(blanks_for_zeros(values), encoding="utf-8")
-    v = validate_one(path)
+    v = validate_one(path, options=ReadOptions(strict_blanks=True))
     zeros = sorted(cid for cid, value in values.items() if value == 0)
     blank = [f for f in v.report.findings if f.rule == "V-BLANK"]
     assert sorted(f.cell_ids[0] for f in blank) == zeros
@@ -539,30 +539,35 @@ def test_blanks_for_zeros_are_errors_by_default(tmp_path):
     assert not v.valid
 
 
-def test_blanks_for_zeros_read_as_zero_when_asked_with_one_warning_per_table(tmp_path):
+def test_blanks_for_zeros_read_as_zero_with_one_warning_per_table(tmp_path):
     values = _zero_fill()
     path = tmp_path / report_name()
     path.write_text(blanks_for_zeros(values), encoding="utf-8")
-    v = validate_one(path, options=ReadOptions(blank_as_zero=True))
-    assert brief(v.report.findings) == [("D-BLANK-AS-ZERO", WARNING)] * 3
+    v = validate_one(path)
+    assert v.valid and brief(v.report.findings) == [("D-BLANK-AS-ZERO", WARNING)] * 3
     assert sorted(f.table for f in v.report.findings) == sorted(["表二", "表三", "表四"])
+    for f in v.report.findings:
+        key = {"表二": "t2", "表三": "t3", "表四": "t4"}[f.table]
+        zeros = [cid for cid, value in values.items() if value == 0 and FMT.cells[cid].table == key]
+        assert sorted(f.cell_ids) == sorted(zeros)
+        assert f"{f.table}有 {len(zeros)} 个法定单元格空白" in f.message and f.location.startswith("第 ")
     assert_same_figures(v.records[0], values)
 
 
-def test_blanks_for_zeros_fixture_with_and_without_the_option(tmp_path):
+def test_blanks_for_zeros_fixture_by_default_and_with_strict_blanks(tmp_path):
     """The fixture's 表四 prints 行政复议 as blanks and 总计 1 (a 2019 report); here with the block's
     heading above its five columns, which says which block they are."""
     path = tmp_path / "某乡2019年政府信息公开工作年度报告.html"
     html = (FIXTURES / "blanks_for_zeros.html").read_text(encoding="utf-8")
     path.write_text(html.replace('<table border="1">', '<table border="1"><tr><td colspan="5">行政复议</td></tr>'))
     review = [f"t4_review.cases.{k}" for k in ("upheld", "corrected", "other", "pending", "total")]
-    plain = read_return(path, options=ReadOptions(unit_name="某乡"))
-    assert plain.source == "html" and (plain.identity.unit_name, plain.identity.year) == ("某乡", 2019)
-    assert [plain.values[c] for c in review] == [None, None, None, None, 1]
-    blank = {f.cell_ids[0]: f for f in plain.findings if f.rule == "V-BLANK"}
+    strict = read_return(path, options=ReadOptions(unit_name="某乡", strict_blanks=True))
+    assert strict.source == "html" and (strict.identity.unit_name, strict.identity.year) == ("某乡", 2019)
+    assert [strict.values[c] for c in review] == [None, None, None, None, 1]
+    blank = {f.cell_ids[0]: f for f in strict.findings if f.rule == "V-BLANK"}
     assert set(review[:4]) <= set(blank)
     assert blank["t4_review.cases.other"].location == "第 1 个表格第 3 行第 3 列"
-    zero = read_return(path, options=ReadOptions(unit_name="某乡", blank_as_zero=True))
+    zero = read_return(path, options=ReadOptions(unit_name="某乡"))
     assert [zero.values[c] for c in review] == [0, 0, 0, 0, 1]
     # the page prints only 行政复议's block: the two 行政诉讼 blocks are missing, and the blanks are zeros
     assert {f.rule for f in zero.findings if f.table == "表四"} == {"D-BLANK-AS-ZERO", "D-COLUMN-MISSING"}
@@ -570,9 +575,45 @@ def test_blanks_for_zeros_fixture_with_and_without_the_option(tmp_path):
     assert not [f for f in zero.findings if f.rule == "V-BLANK"]
 
 
+def _validate_on_the_command_line(path: Path, *flags: str) -> tuple[int, list[dict]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "xltool", "validate", str(path), "--format", "json", *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)["findings"]
+
+
+def test_a_blank_heavy_page_on_the_command_line_by_default_and_with_strict_blanks(tmp_path):
+    """A department's page printing every 0 as a blank: one warning per table by default (and with the
+    old --blank-as-zero, still accepted), a V-BLANK error per blank cell with --strict-blanks."""
+    values = _zero_fill()
+    path = tmp_path / report_name()
+    path.write_text(blanks_for_zeros(values), encoding="utf-8")
+    zeros = sum(1 for v in values.values() if v == 0)
+    for flags in ((), ("--blank-as-zero",)):
+        code, findings = _validate_on_the_command_line(path, *flags)
+        assert code == 0 and [(f["rule"], f["severity"]) for f in findings] == [("D-BLANK-AS-ZERO", "warning")] * 3
+        assert sum(len(f["cell_ids"]) for f in findings) == zeros
+    code, findings = _validate_on_the_command_line(path, "--strict-blanks")
+    assert code == 1 and [f["rule"] for f in findings] == ["V-BLANK"] * zeros
+
+
+def test_a_fee_printed_to_the_fen_is_read_exactly():
+    """收费 in 万元 with 6 decimals (5949.088667: to the fen), as real reports print it: read exactly,
+    no V-PRECISION, and the page validates clean."""
+    path = FIXTURES / "fee_six_decimals.html"
+    rec = read_return(path)
+    assert rec.values["t2_8.fees.amount"] == 5949088667 and rec.findings == []
+    assert validate_one(path).report.findings == []
+
+
 def test_table_four_without_group_headings_places_each_figure_once():
     """Five result headers and no 行政复议 / 行政诉讼 above them: which block? Not guessed."""
-    rec = read_return(FIXTURES / "blanks_for_zeros.html", options=ReadOptions(unit_name="某乡", blank_as_zero=True))
+    rec = read_return(FIXTURES / "blanks_for_zeros.html", options=ReadOptions(unit_name="某乡"))
     t4 = [cid for cid in FMT.cells if cid.startswith("t4_") and cid in rec.positions]
     wheres = [rec.positions[cid].where for cid in t4]
     assert len(set(wheres)) == len(wheres), sorted(wheres)

@@ -261,7 +261,7 @@ def test_2019_returns_validate_clean(returns):
     rec = v.records[0]
     assert rec.format is FMT
     assert rec.values["t2_5_change.licensing.change"] == -3
-    assert rec.values["t2_9_amount.procurement.amount"] == 125000
+    assert rec.values["t2_9_amount.procurement.amount"] == 12_500_000
     assert rec.values["t3.total.natural"] == 3 and rec.values["t3.new.total"] == 4
     result = CliRunner().invoke(main, ["validate", str(returns)])
     assert result.exit_code == 0, result.output
@@ -299,11 +299,11 @@ def test_two_2019_returns_consolidate_into_a_2019_return(returns, tmp_path):
     assert rec.format is FMT and rec.identity.kind == "consolidated" and rec.findings == []
     assert rec.values["t2_5_change.licensing.change"] == -3 + 7
     assert rec.values["t2_8_change.fees.change"] == -10
-    assert rec.values["t2_9_amount.procurement.amount"] == 125000 + 2500
+    assert rec.values["t2_9_amount.procurement.amount"] == 12_500_000 + 250_000
     assert rec.values["t3.total.total"] == 2 * (2 + 1 + 1)
     expected = {cid: 2 * v for cid, v in scaled(FILLED).items()}
     expected["t2_5_change.licensing.change"] = 4
-    expected["t2_9_amount.procurement.amount"] = 127500
+    expected["t2_9_amount.procurement.amount"] = 12_750_000
     assert {cid: rec.values[cid] for cid in expected} == expected
     # one level up it is an ordinary valid 2019 return
     assert validate_paths([out]).report.findings == []

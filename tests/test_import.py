@@ -15,6 +15,7 @@ from conftest import CONSISTENT, make_return
 from xltool.definition import get_format
 from xltool.model import IDENT_SHEET, IMPORTED, Unit
 from xltool.read.dispatch import read_return
+from xltool.read.from_document import ReadOptions
 from xltool.totals import recompute_totals
 from xltool.validate import validate_paths
 from xltool.write.importer import import_documents
@@ -45,9 +46,11 @@ def rule_cells(findings) -> list[tuple[str, str, tuple[str, ...]]]:
     return sorted((f.rule, f.severity, f.cell_ids) for f in findings)
 
 
-def test_an_imported_document_validates_like_the_document(tmp_path):
+@pytest.mark.parametrize(("strict", "blank_rule"), [(False, "D-BLANK-AS-ZERO"), (True, "V-BLANK")])
+def test_an_imported_document_validates_like_the_document(tmp_path, strict, blank_rule):
     """Figures as printed (a text, a blank, a total printed as 0), a row left out: validating the
-    imported workbook gives the same rule at the same cells as validating the document."""
+    imported workbook gives the same rule at the same cells as validating the document (a blank is
+    imported as the 0 it was read as, with its warning; with strict_blanks as a blank, an error)."""
     src = tmp_path / "已公开"
     src.mkdir()
     doc = hand_made(
@@ -61,10 +64,11 @@ def test_an_imported_document_validates_like_the_document(tmp_path):
         },
         drop_rows=("declined_mass",),
     )
-    direct = validate_paths([doc])
-    assert {"V-TEXT", "V-BLANK", "T4-R6", "D-ROW-MISSING"} <= {f.rule for f in direct.report.findings}
+    options = ReadOptions(strict_blanks=strict)
+    direct = validate_paths([doc], options=options)
+    assert {"V-TEXT", blank_rule, "T4-R6", "D-ROW-MISSING"} <= {f.rule for f in direct.report.findings}
 
-    result = import_documents([src], tmp_path / "导入")
+    result = import_documents([src], tmp_path / "导入", options=options)
     (out,) = result.written.values()
     assert out.name == "乌伊岭镇2024年政府信息公开工作年度报告（导入）.xlsx"
     rec = read_return(out)
@@ -76,6 +80,7 @@ def test_an_imported_document_validates_like_the_document(tmp_path):
     assert rec.values["t4_review.cases.total"] == 0 and rec.values["t4_review.cases.upheld"] == 10
     ws = openpyxl.load_workbook(out)[FMT.table("t4").sheet]
     assert ws[FMT.cells["t4_review.cases.total"].address].value == 0  # a number, not a formula
+    assert rec.values["t2_6.penalty.decisions"] == (None if strict else 0)
 
 
 def test_import_keeps_every_figure_of_a_clean_document(tmp_path):

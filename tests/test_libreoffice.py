@@ -110,8 +110,8 @@ def test_amount_checks_round_and_negative_terms_subtract(tmp_path, libreoffice_r
     """1.1 − 0.2 = 0.9 is 正确 despite binary floating point; a real difference shows with its decimals."""
     fmt = tiny_format
     template = write_template(fmt, UNIT, 2024, tmp_path / "tpl" / "t.xlsx")
-    ok = {"m.a.v": 11000, "m.b.v": 2000, "m.c.v": 9000, "g.p.x": 7, "g.q.x": 2, "g.r.x": 5}
-    bad = {"m.a.v": 11000, "m.b.v": 2000, "m.c.v": 5000, "g.p.x": 7, "g.q.x": 2, "g.r.x": 9, "g.p.y": 1}
+    ok = {"m.a.v": 1100000, "m.b.v": 200000, "m.c.v": 900000, "g.p.x": 7, "g.q.x": 2, "g.r.x": 5}
+    bad = {"m.a.v": 1100000, "m.b.v": 200000, "m.c.v": 500001, "g.p.x": 7, "g.q.x": 2, "g.r.x": 9, "g.p.y": 1}
     for name, inputs in (("ok", ok), ("bad", bad)):
         out = libreoffice_recalc(
             type_values(template, inputs, fmt=fmt, save_as=tmp_path / name / "f.xlsx", scaled=True),
@@ -119,7 +119,7 @@ def test_amount_checks_round_and_negative_terms_subtract(tmp_path, libreoffice_r
         )
         _assert_computed(fmt, out, inputs)
     ws = openpyxl.load_workbook(out, data_only=True)["甲表"]
-    assert ws["B11"].value == "不符（差-0.4）"
+    assert ws["B11"].value == "不符（差-0.399999）"  # to the fen: the 6th decimal counts
     assert [ws["B6"].value, ws["C6"].value, ws["D6"].value] == ["不符（差4）", "不符（差-1）", "不符（差3）"]
 
 

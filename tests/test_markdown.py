@@ -119,8 +119,11 @@ def _mutate(text: str, rng: random.Random, how: str) -> str:
         cells[0] = "| 某某事项"
         lines[k] = " | ".join(cells)
     elif how == "shuffle-rows":
-        k = rng.choice(rows)
-        run = [j for j in rows if abs(j - k) < 12]
+        # rows that carry their label: a row of figures only (表四's blocks) means what its place says,
+        # so moving it into another block changes what the report prints, not how it is laid out
+        labelled = [j for j in rows if not lines[j][2:].split(" | ")[0].strip().isdigit()]
+        k = rng.choice(labelled)
+        run = [j for j in labelled if abs(j - k) < 12]
         chunk = [lines[j] for j in run]
         rng.shuffle(chunk)
         for j, line in zip(run, chunk, strict=True):

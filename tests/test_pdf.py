@@ -47,6 +47,7 @@ from xltool.errors import UsageError
 from xltool.model import ERROR, WARNING
 from xltool.read.dispatch import read_return
 from xltool.read.document import DocCell, DocTable
+from xltool.read.from_document import ReadOptions
 from xltool.read.sources import read_path
 from xltool.read.sources.pdf import DEFAULT, PdfSettings, join_broken_row, read_pdf
 from xltool.read.sources.pdf.cells import cell_text, lattice_table
@@ -315,7 +316,8 @@ def test_a_figure_wrapped_in_a_narrow_column_is_one_figure():
 def test_two_figures_in_one_cell_are_named_not_lost(tmp_path):
     """Never a silent loss: when two figures do end up in one cell (“21 0” where no rule could be put
     back), the cell is named in an error with what it prints, and the cell left empty in another;
-    every other figure is read as printed."""
+    every other figure is read as printed. A blank is read as 0 with a warning naming it (as reports
+    print 0), and with strict_blanks it is an error."""
     values = random_fill(7)
     tables = lay_out(values)
     upheld = figure_box(tables["t4"], "t4_direct.cases.upheld")
@@ -326,10 +328,14 @@ def test_two_figures_in_one_cell_are_named_not_lost(tmp_path):
     rec = read_return(path)
     [text] = [f for f in rec.findings if f.rule == "V-TEXT"]
     assert text.cell_ids == ("t4_direct.cases.upheld",) and upheld.text in text.message
-    assert any("t4_direct.cases.corrected" in f.cell_ids for f in rec.findings if f.severity == ERROR)
-    unread = {cid for cid, v in rec.values.items() if v is None}
+    assert any("t4_direct.cases.corrected" in f.cell_ids for f in rec.findings if f.rule == "D-BLANK-AS-ZERO")
+    assert {cid for cid, v in rec.values.items() if v is None} == {"t4_direct.cases.upheld"}
+    assert rec.values["t4_direct.cases.corrected"] == 0
+    strict = read_return(path, options=ReadOptions(strict_blanks=True))
+    assert any("t4_direct.cases.corrected" in f.cell_ids for f in strict.findings if f.severity == ERROR)
+    unread = {cid for cid, v in strict.values.items() if v is None}
     assert unread == {"t4_direct.cases.upheld", "t4_direct.cases.corrected"}
-    assert all(rec.values[cid] == v for cid, v in values.items() if cid not in unread)
+    assert all(strict.values[cid] == v for cid, v in values.items() if cid not in unread)
 
 
 # --------------------------------------------------------------------------- hand-written hostile PDFs

@@ -108,7 +108,7 @@ def test_filled_numbers_and_totals_recomputed_when_the_file_has_no_cached_result
     rec = read_return(fill(blank, typed))
     assert rec.findings == [] and rec.readable
     v = rec.values
-    assert v["t2_1.normative.issued"] == 4 and v["t2_8.fees.amount"] == 123456
+    assert v["t2_1.normative.issued"] == 4 and v["t2_8.fees.amount"] == 12345600
     # openpyxl keeps the formulas but not their results: totals come from the parts
     assert v["t3.new.total"] == 7
     assert v["t3.total.natural"] == 3 and v["t3.total.business"] == 1 and v["t3.total.total"] == 4
@@ -147,7 +147,7 @@ BAD = [
     ("t3.declined_repeat.other", "3件", "V-TEXT", ERROR, None),
     ("t3.new.research", 2.5, "V-DECIMAL", ERROR, None),
     ("t4_direct.cases.corrected", -1, "V-NEGATIVE", ERROR, None),
-    ("t2_8.fees.amount", 1.23456, "V-PRECISION", ERROR, None),
+    ("t2_8.fees.amount", 1.2345678, "V-PRECISION", ERROR, None),
     ("t2_8.fees.amount", "5万元", "V-TEXT", ERROR, None),
     ("t3.new.other", "#REF!", "V-EXCEL-ERROR", ERROR, None),
     ("t3.new.legal", "#DIV/0!", "V-EXCEL-ERROR", ERROR, None),
@@ -494,7 +494,7 @@ def test_a_file_saved_by_libreoffice_reads_the_same(blank, tmp_path, target, sav
     summed = recompute_totals({k: v or 0 for k, v in expected.values.items()}, FMT)
     assert {c.id: rec.values[c.id] for c in FMT.total_cells} == {c.id: summed[c.id] for c in FMT.total_cells}
     assert rec.values["t3.new.total"] == 5 and rec.values["t3.total.natural"] == 4
-    assert rec.values["t2_8.fees.amount"] == 5000
+    assert rec.values["t2_8.fees.amount"] == 500000
     assert (
         findings(rec)
         == findings(expected)

@@ -170,8 +170,10 @@ def test_huge_amount_is_a_finding_not_an_int64_overflow():
     """An amount of 9.2e14 万元 used to overflow the int64 frame when scaled to yuan."""
     from xltool.values import parse_value
 
-    for raw in (920_000_000_000_000, 9.2e14, "920000000000000", 100_000_000_000):
+    for raw in (920_000_000_000_000, 9.2e14, "920000000000000", 100_000_000_000, 100_000_000, 1e8):
         p = parse_value(raw, "amount", "万元")  # the unit the definition gives the amount's grid
         assert p.value is None and p.code == "V-PRECISION" and "万元" in p.message, raw
-    assert parse_value(99_999_999_999, "amount").value == 999_999_999_990_000
+    # the largest amount, to the fen, times 10,000 units still fits int64 (values._MAX_AMOUNT)
+    largest = parse_value(99_999_999.999999, "amount").value
+    assert largest == 99_999_999_999_999 and largest * 10_000 < 2**63 - 1
     assert parse_value(920_000_000_000_000, "count").value == 920_000_000_000_000

@@ -313,8 +313,9 @@ def test_short_label(label, short):
 
 
 def test_amounts_are_shown_in_wan_yuan():
-    assert show_value(12345, "amount") == "1.2345"
-    assert show_value(20000, "amount") == "2"
+    assert show_value(1234500, "amount") == "1.2345"
+    assert show_value(2000000, "amount") == "2"
+    assert show_value(5949088667, "amount") == "5949.088667"  # to the fen, as reports print 收费
     assert show_value(7, "count") == "7"
 
 

@@ -106,7 +106,7 @@ def assert_structure(path: Path, fmt: Format, identity: Identity) -> None:
             assert ws.print_title_rows == f"$1:${table.freeze_rows}"
     for cell in fmt.cells.values():
         ws, c = wb[cell.sheet], wb[cell.sheet][cell.address]
-        assert c.number_format == {"count": "0", "amount": "0.0000", "delta": "0"}[cell.kind]
+        assert c.number_format == {"count": "0", "amount": "0.0000##", "delta": "0"}[cell.kind]
         if cell.is_total:
             assert c.protection.locked, cell.id
             assert c.value.startswith("=SUM("), cell.id
@@ -202,7 +202,7 @@ def test_a_different_definition_is_drawn_just_as_faithfully(tmp_path, tiny_forma
     assert_structure(path, tiny_format, template_identity(tiny_format, unit, 2024))
     ws = openpyxl.load_workbook(path)["甲表"]
     assert ws["B6"].value == '=IF((B5)-(B3-B4)=0,"正确","不符（差"&((B5)-(B3-B4))&"）")'
-    assert ws["B11"].value.startswith("=IF(ROUND((B10)-(B8-B9),4)=0,")
+    assert ws["B11"].value.startswith("=IF(ROUND((B10)-(B8-B9),6)=0,")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -21,11 +21,14 @@ CASES = [
     (3, "count", 3, None, None),
     (0.0, "count", 0, None, None),
     (-0.0, "count", 0, None, None),
-    (1.2345, "amount", 12345, None, None),
-    (0.1 + 0.2, "amount", 3000, None, None),  # what Excel shows: 0.3
-    (12.0, "amount", 120000, None, None),
-    (7, "amount", 70000, None, None),
-    (12345678.1234, "amount", 123456781234, None, None),
+    (1.2345, "amount", 1234500, None, None),
+    (5949.088667, "amount", 5949088667, None, None),  # 收费 in 万元 to the fen, as reports print it
+    (24252.311082, "amount", 24252311082, None, None),
+    (99999999.999999, "amount", 99999999999999, None, None),
+    (0.1 + 0.2, "amount", 300000, None, None),  # what Excel shows: 0.3
+    (12.0, "amount", 12000000, None, None),
+    (7, "amount", 7000000, None, None),
+    (12345678.1234, "amount", 12345678123400, None, None),
     # blanks are never 0
     (None, "count", None, "V-BLANK", ERROR),
     ("", "count", None, "V-BLANK", ERROR),
@@ -53,13 +56,14 @@ CASES = [
     ("3\n", "count", 3, "V-TEXT-NUMBER", WARNING),
     ("\u200b3", "count", 3, "V-TEXT-NUMBER", WARNING),
     ("3.0", "count", 3, "V-TEXT-NUMBER", WARNING),
-    ("1.5", "amount", 15000, "V-TEXT-NUMBER", WARNING),
+    ("1.5", "amount", 1500000, "V-TEXT-NUMBER", WARNING),
+    ("5949.088667", "amount", 5949088667, "V-TEXT-NUMBER", WARNING),
     ("３", "count", 3, "V-FULLWIDTH", WARNING),
     ("１２", "count", 12, "V-FULLWIDTH", WARNING),
-    ("１．５", "amount", 15000, "V-FULLWIDTH", WARNING),
+    ("１．５", "amount", 1500000, "V-FULLWIDTH", WARNING),
     ("1,234", "count", 1234, "V-THOUSANDS", WARNING),
     ("1，234", "count", 1234, "V-THOUSANDS", WARNING),
-    ("1,234.5", "amount", 12345000, "V-THOUSANDS", WARNING),
+    ("1,234.5", "amount", 1234500000, "V-THOUSANDS", WARNING),
     # words, units, Chinese numerals
     ("3件", "count", None, "V-TEXT", ERROR),
     ("3 件", "count", None, "V-TEXT", ERROR),
@@ -81,8 +85,10 @@ CASES = [
     ("\u22123", "count", None, "V-NEGATIVE", ERROR),  # the minus sign U+2212
     ("\u2212", "count", None, "V-PLACEHOLDER", ERROR),
     (-0.5, "amount", None, "V-NEGATIVE", ERROR),
-    (1.23456, "amount", None, "V-PRECISION", ERROR),
-    ("0.00001", "amount", None, "V-PRECISION", ERROR),
+    (1.2345678, "amount", None, "V-PRECISION", ERROR),
+    ("0.0000001", "amount", None, "V-PRECISION", ERROR),
+    (1e8, "amount", None, "V-PRECISION", ERROR),  # 1 万亿元: too large, see values._MAX_AMOUNT
+    (10**8, "amount", None, "V-PRECISION", ERROR),
     (1e20, "count", None, "V-PRECISION", ERROR),
     (10**15, "count", None, "V-PRECISION", ERROR),
     # Excel error values
@@ -93,7 +99,7 @@ CASES = [
     ("#NAME?", "amount", None, "V-EXCEL-ERROR", ERROR),
     # formulas
     (Formula("=1+2", 3.0), "count", 3, "V-FORMULA", WARNING),
-    (Formula("=B5/10", 0.5), "amount", 5000, "V-FORMULA", WARNING),
+    (Formula("=B5/10", 0.5), "amount", 500000, "V-FORMULA", WARNING),
     (Formula("=1+2", None), "count", None, "V-FORMULA", ERROR),
     (Formula("=A1", "abc"), "count", None, "V-FORMULA", ERROR),
     (Formula("=1/0", "#DIV/0!"), "count", None, "V-EXCEL-ERROR", ERROR),
@@ -107,7 +113,7 @@ CASES = [
     (dt.time(3, 0), "count", None, "V-TYPE", ERROR),
     (float("nan"), "count", None, "V-TYPE", ERROR),
     (float("inf"), "amount", None, "V-TYPE", ERROR),
-    (Decimal("1.5"), "amount", 15000, None, None),
+    (Decimal("1.5"), "amount", 1500000, None, None),
     (Decimal("NaN"), "amount", None, "V-TYPE", ERROR),
     (object(), "count", None, "V-TYPE", ERROR),
 ]
@@ -127,7 +133,7 @@ def test_messages_say_what_was_found_and_what_is_expected():
     assert "“３”" in parse_value("３", "count").message and "已按 3 读取" in parse_value("３", "count").message
     assert "请只填数字" in parse_value("3件", "count").message
     assert "2.5" in parse_value(2.5, "count").message and "整数" in parse_value(2.5, "count").message
-    assert "4 位小数" in parse_value(1.23456, "amount").message
+    assert "6 位小数" in parse_value(1.2345678, "amount").message
     assert "#REF!" in parse_value("#REF!", "count").message
     assert "=1+2" in parse_value(Formula("=1+2", 3.0), "count").message
     assert "不能留空" in parse_value(None, "count").message
@@ -157,9 +163,15 @@ def test_any_count_round_trips_in_every_typed_form(n):
     assert (wide.value, wide.code, wide.severity) == (n, "V-FULLWIDTH", WARNING)
 
 
-@given(counts)
-def test_any_amount_with_at_most_4_decimals_round_trips_exactly(scaled):
-    d = Decimal(scaled).scaleb(-4)
+amounts = st.one_of(
+    st.integers(min_value=0, max_value=10**14 - 1),  # below 1e8 万元 (values._MAX_AMOUNT), to the fen
+    st.integers(min_value=0, max_value=10**9).map(lambda n: n * 100),  # the 4 decimals of old templates
+)
+
+
+@given(amounts)
+def test_any_amount_with_at_most_6_decimals_round_trips_exactly(scaled):
+    d = Decimal(scaled).scaleb(-6)
     assert parse_value(float(d), "amount").value == scaled
     assert parse_value(d, "amount").value == scaled
     text = parse_value(format(d, "f"), "amount")
@@ -169,9 +181,9 @@ def test_any_amount_with_at_most_4_decimals_round_trips_exactly(scaled):
     assert scaled == int(amount_decimal(scaled) * AMOUNT_SCALE)
 
 
-@given(st.integers(min_value=0, max_value=10**10), st.integers(min_value=1, max_value=9))
-def test_a_fifth_decimal_is_never_rounded_away(whole, fifth):
-    d = Decimal(whole).scaleb(-4) + Decimal(fifth).scaleb(-5)
+@given(st.integers(min_value=0, max_value=10**14 - 1), st.integers(min_value=1, max_value=9))
+def test_a_seventh_decimal_is_never_rounded_away(whole, seventh):
+    d = Decimal(whole).scaleb(-6) + Decimal(seventh).scaleb(-7)
     for raw in (float(d), format(d, "f")):
         p = parse_value(raw, "amount")
         assert (p.value, p.code, p.severity) == (None, "V-PRECISION", ERROR)

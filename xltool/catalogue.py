@@ -312,7 +312,7 @@ CODES: tuple[Code, ...] = (
         "数值",
         "空白",
         _CELL + "单元格为空{what}；没有发生的事项应填 0，不能留空",
-        example="空白（空白从不当作 0）",
+        example="空白（模板中空白从不当作 0；文档见 D-BLANK-AS-ZERO）",
         read_as="—",
     ),
     Code(
@@ -358,9 +358,9 @@ CODES: tuple[Code, ...] = (
         "数值",
         "小数位或位数过多",
         _CELL + "数字 {text} {detail}",
-        example="金额超过 4 位小数",
+        example="金额超过 6 位小数",
         read_as="—",
-        note="金额最多 4 位小数；任何数字不超过 Excel 的 15 位有效数字",
+        note="金额最多 6 位小数（万元精确到分）；任何数字不超过 Excel 的 15 位有效数字",
     ),
     Code(
         "V-EXCEL-ERROR",
@@ -542,7 +542,9 @@ CODES: tuple[Code, ...] = (
         WARNING,
         "文档",
         "空白按 0 读取",
-        "{table}有 {count} 个法定单元格为空，已按 0 读取（blank_as_zero）",
+        "{table}有 {count} 个法定单元格空白（如“{first}”），已按 0 读取；公开的报告常把 0 印成空白，"
+        "如有空白不是 0，请核实",
+        note="每张表一条；加 --strict-blanks 则每个空白单元格报 V-BLANK 错误。xltool 模板中的空白总是 V-BLANK",
     ),
     Code(
         "D-IDENTITY",

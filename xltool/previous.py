@@ -32,7 +32,7 @@ def read_previous(
     ``sources``, when given, is filled with the record each unit's values came from."""
     files, _found = discover([Path(p) for p in paths])
     # last year's title names last year: what --year or --unit-name say of this year's file is not for it
-    prev_options = ReadOptions(blank_as_zero=options.blank_as_zero) if options else None
+    prev_options = ReadOptions(strict_blanks=options.strict_blanks) if options else None
     records = sorted(
         read_all(files, jobs=jobs, formats=known_formats(formats.values()), options=prev_options),
         key=lambda r: r.file,

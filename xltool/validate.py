@@ -111,7 +111,7 @@ def validate_paths(
     """Validate files and folders of returns; raises UsageError only when nothing can be read.
 
     ``formats``: definitions loaded from files (``load_format``) whose templates the returns may be
-    drawn from, besides the builtin ones. ``options``: how documents are read (blanks as zeros; the
+    drawn from, besides the builtin ones. ``options``: how documents are read (blanks as errors; the
     unit and year of a single file whose title does not say them). ``name``: how each file (and
     each path given) is named in findings, messages and progress, e.g. relative to a folder the
     user knows rather than where it was copied to; by default as given (``display_path``)."""

@@ -1,7 +1,7 @@
 """Turn a cell value, as townships really type it, into a number or a finding.
 
-Counts are plain ints; amounts (万元) are ints scaled by ``AMOUNT_SCALE`` (0.0001 万元 = 1 元), so
-sums stay exact. A blank is never read as 0 and no number is ever silently changed: whatever is
+Counts are plain ints; amounts (万元) are ints scaled by ``AMOUNT_SCALE`` (0.000001 万元 = 1 分, the
+6 decimals real reports print), so sums stay exact. A blank is never read as 0 and no number is ever silently changed: whatever is
 accepted with a warning is a value whose number is unambiguous, and the warning tells the clerk
 what to retype.
 
@@ -29,13 +29,16 @@ from xltool.definition import AMOUNT, COUNT, DELTA
 from xltool.errors import InvalidArgument
 from xltool.model import ERROR
 
-AMOUNT_SCALE = 10000
-"""Amounts (万元) are carried as ints of 0.0001 万元 (1 元)."""
+AMOUNT_DECIMALS = 6
+AMOUNT_SCALE = 10**AMOUNT_DECIMALS
+"""Amounts (万元) are carried as ints of 0.000001 万元 (1 分): published reports print 收费 to the fen."""
 
-AMOUNT_DECIMALS = 4
 MAX_DIGITS = 15  # Excel keeps 15 significant digits; beyond that a typed number is not what was typed
 _MAX_EXACT = 10**MAX_DIGITS
-_MAX_AMOUNT = _MAX_EXACT // AMOUNT_SCALE  # 1e11 万元: scaled amounts stay exact and fit a 64-bit column
+_MAX_AMOUNT = 10**8
+"""Amounts are below 1e8 万元 (1 万亿元, far above any unit's figure): with 6 decimals that is 14
+significant digits, exact in Excel and in a float; scaled (< 1e14) they sum over 10,000 units to
+below 1e18, and a rule's row of them stays far inside int64 (9.2e18)."""
 
 _KINDS = (COUNT, AMOUNT, DELTA)
 
@@ -99,12 +102,14 @@ def parse_value(raw: Any, kind: str, unit: str = "") -> Parsed:
         if kind == COUNT:
             if 0 <= raw < 1e15 and raw.is_integer():
                 return _new(Parsed, (int(raw), None, None, ""))
-        elif kind == AMOUNT:
-            scaled = raw * AMOUNT_SCALE
-            if 0 <= scaled < 1e9:  # below 1e9 a float's error is far under 1e-6: a 5th decimal shows
-                n = round(scaled)
-                if -1e-6 < scaled - n < 1e-6:
-                    return _new(Parsed, (n, None, None, ""))
+        elif kind == AMOUNT and 0 <= raw < _MAX_AMOUNT:
+            # Exact, not within a tolerance: typing D (<= 6 decimals) stores the double nearest D, and
+            # raw * 1e6 is then within 1e14 * 2**-52 < 0.03 of D * 1e6, so round() gives n = D * 1e6;
+            # n / 1e6 (int true division, correctly rounded) is that same double only when raw is
+            # the double nearest n / 1e6. Anything else (a 7th decimal, a formula's 0.1+0.2) goes on.
+            n = round(raw * AMOUNT_SCALE)
+            if n / AMOUNT_SCALE == raw:
+                return _new(Parsed, (n, None, None, ""))
         return _number(raw, kind, None, unit)
     if t is int:
         if kind not in _KINDS:
@@ -263,13 +268,13 @@ def workbook_number(value: int, kind: str) -> int | Decimal:
 
 
 def format_amount(scaled: int) -> str:
-    """Scaled amount -> "1.2345" (trailing zeros dropped), for messages."""
+    """Scaled amount -> "1.234567" (trailing zeros dropped), for messages."""
     d = Decimal(scaled).scaleb(-AMOUNT_DECIMALS).normalize()
     return format(d, "f")
 
 
 def amount_decimal(scaled: int) -> Decimal:
-    """Scaled amount -> Decimal with 4 places, for writing to a workbook."""
+    """Scaled amount -> Decimal with ``AMOUNT_DECIMALS`` places, for writing to a workbook."""
     return Decimal(scaled).scaleb(-AMOUNT_DECIMALS).quantize(Decimal(1).scaleb(-AMOUNT_DECIMALS))
 
 

@@ -60,16 +60,29 @@ def document_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--unit-code", "doc_unit_code", help="只给一个文件时：单位代码（网页、Word 等文档中没有单位代码）。"
     )(fn)
+    return blank_options(fn)
+
+
+def blank_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How a blank cell of a document is read: 0 with one warning per table, or with --strict-blanks an
+    error each. --blank-as-zero, the old way to ask for 0, is still accepted and changes nothing."""
     fn = click.option(
         "--blank-as-zero",
         is_flag=True,
-        help="文档中的空白单元格按 0 读取（旧报告把 0 印成空白时使用；每张表给一条警告）。",
+        expose_value=False,
+        help="已是默认，保留以兼容旧脚本：文档中的空白单元格按 0 读取，每张表一条警告。",
+    )(fn)
+    fn = click.option(
+        "--strict-blanks",
+        is_flag=True,
+        help="文档（网页、Word、PDF、单位自制的表格）中的空白单元格按错误（V-BLANK）逐格报告，"
+        "不按 0 读取。xltool 模板中的空白总是错误。",
     )(fn)
     return fn
 
 
 def read_options(
-    paths: Sequence[str], blank_as_zero: bool, unit_code: str | None, unit_name: str | None, year: int | None
+    paths: Sequence[str], strict_blanks: bool, unit_code: str | None, unit_name: str | None, year: int | None
 ) -> ReadOptions:
     """The ReadOptions of a command: --unit-code/--unit-name (and --year) name the unit of ONE file."""
     from pathlib import Path
@@ -81,7 +94,7 @@ def read_options(
         raise UsageError("--unit-code、--unit-name 只能用于单个文件（文档中没有单位代码或名称时指明）")
     single = len(paths) == 1 and not Path(paths[0]).is_dir()
     return ReadOptions(
-        blank_as_zero=blank_as_zero,
+        strict_blanks=strict_blanks,
         unit_code=(unit_code or "").strip(),
         unit_name=(unit_name or "").strip(),
         year=year if single else None,
@@ -197,7 +210,7 @@ def main() -> None:
 @click.option("--year", type=int, help="只接受该年度的报表。")
 @click.option("--password", default=None, help="汇总表的工作表保护密码（默认与模板相同）。")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
-@click.option("--blank-as-zero", is_flag=True, help="文档中的空白单元格按 0 读取（旧报告把 0 印成空白时使用）。")
+@blank_options
 @handle_errors
 def consolidate_command(
     paths: tuple[str, ...],
@@ -212,7 +225,7 @@ def consolidate_command(
     year: int | None,
     password: str | None,
     jobs: int,
-    blank_as_zero: bool,
+    strict_blanks: bool,
 ) -> None:
     """汇总各单位的有效报表，生成本级汇总工作簿。
 
@@ -256,7 +269,7 @@ def consolidate_command(
             year=year,
             password=password,
             jobs=jobs,
-            options=ReadOptions(blank_as_zero=blank_as_zero),
+            options=ReadOptions(strict_blanks=strict_blanks),
         )
     except ConsolidationRefused as exc:
         click.echo(f"未汇总：{exc}", err=True)
@@ -444,7 +457,7 @@ def validate_command(
     report_path: str | None,
     annotate_dir: str | None,
     jobs: int,
-    blank_as_zero: bool,
+    strict_blanks: bool,
     doc_unit_code: str | None,
     doc_unit_name: str | None,
 ) -> None:
@@ -475,7 +488,7 @@ def validate_command(
                 f"{option} 的输出不能放在被校验的文件夹中（{folder.resolve()}），否则下次校验会把它当作报表读取"
             )
     units = read_roster(roster) if roster else None
-    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    options = read_options(paths, strict_blanks, doc_unit_code, doc_unit_name, year)
     with ReadProgress() as progress:
         validation = validate_paths(
             paths, roster=units, previous=list(previous), year=year, progress=progress, jobs=jobs, options=options
@@ -603,7 +616,7 @@ def import_command(
     year: int | None,
     output: str,
     jobs: int,
-    blank_as_zero: bool,
+    strict_blanks: bool,
     doc_unit_code: str | None,
     doc_unit_name: str | None,
 ) -> None:
@@ -625,7 +638,7 @@ def import_command(
     from xltool.write.report import print_report, report_to_json
 
     units = read_roster(roster) if roster else None
-    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    options = read_options(paths, strict_blanks, doc_unit_code, doc_unit_name, year)
     result = import_documents(paths, out_dir, roster=units, year=year, options=options, jobs=jobs)
     report = result.validation.report
     notes = Console(stderr=output == "json", highlight=False, soft_wrap=True)
@@ -662,7 +675,7 @@ def publish_command(
     roster: str | None,
     year: int | None,
     jobs: int,
-    blank_as_zero: bool,
+    strict_blanks: bool,
     doc_unit_code: str | None,
     doc_unit_name: str | None,
 ) -> None:
@@ -686,7 +699,7 @@ def publish_command(
     from xltool.write.report import print_report
 
     units = read_roster(roster) if roster else None
-    options = read_options(paths, blank_as_zero, doc_unit_code, doc_unit_name, year)
+    options = read_options(paths, strict_blanks, doc_unit_code, doc_unit_name, year)
     both = not html and not docx
     console = Console(highlight=False, soft_wrap=True)
     try:

@@ -18,16 +18,18 @@ from xltool.model import DOCUMENT, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
 from xltool.read.identify import Identified, identify_document
 from xltool.read.locate import Placed, choose_format
-from xltool.text import normalize_label
+from xltool.read.regions import is_blank
+from xltool.text import normalize_label, short_sheet
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
 
 @dataclass(frozen=True)
 class ReadOptions:
     """How documents are read: what a title cannot say, given on the command line for one file, and
-    ``blank_as_zero`` for old reports that print zeros as blanks."""
+    ``strict_blanks``: a blank statistical cell is a V-BLANK error, as in xltool's own templates,
+    instead of 0 with one D-BLANK-AS-ZERO warning per table (published reports print 0 as blank)."""
 
-    blank_as_zero: bool = False
+    strict_blanks: bool = False
     unit_code: str = ""
     unit_name: str = ""
     year: int | None = None
@@ -54,7 +56,7 @@ def fill_from_document(
     tells, for a workbook, whether a cell holds a formula (a blank total that is a formula saved
     without its result, as openpyxl saves, is the sum of its parts, not a blank)."""
     options = options or ReadOptions()
-    located = choose_format(doc, formats.values(), options.blank_as_zero)
+    located = choose_format(doc, formats.values())
     if not located.tables:
         return False
     fmt = located.format
@@ -63,34 +65,73 @@ def fill_from_document(
     _identify(rec, doc, fmt, options)
     rec.findings.extend(f.of_record(rec) for f in located.findings)
     rec.values = dict.fromkeys(fmt.cells)
+    blanks: list[str] = []
     for cid, placed in located.values.items():
         cell = fmt.cells[cid]
         rec.positions[cid] = _position(placed)
         rec.printed[cid] = placed.text
+        if is_blank(placed.text):
+            blanks.append(cid)
+            continue
         p = parse_printed(placed.text, cell.kind, cell.unit)
         rec.values[cid] = p.value
         if p.code is not None:
             rec.findings.append(Finding.of_value(rec, cid, p))
-    if formula_at is not None:
-        _unsaved_totals(rec, fmt, formula_at)
+    formulas = _unsaved_totals(rec, fmt, blanks, formula_at) if formula_at is not None else set()
+    _read_blanks(rec, fmt, [cid for cid in blanks if cid not in formulas], options.strict_blanks)
+    for cell in fmt.total_order:  # after the blanks: Excel sums a blank part as 0 too
+        if cell.id in formulas:
+            parts = [rec.values.get(p) for p in cell.parts]
+            rec.values[cell.id] = None if None in parts else sum(p for p in parts if p is not None)
+            if rec.values[cell.id] is None:
+                rec.findings.append(Finding.of_value(rec, cell.id, parse_value(None, cell.kind, cell.unit)))
     return True
 
 
-def _unsaved_totals(rec: ReturnRecord, fmt: Format, formula_at: Callable[[str, str], bool]) -> None:
-    """Totals whose formula was saved without its result: the sum of their parts, as the template path
-    reads them (the parts are printed; nothing is guessed)."""
-    fixed: set[str] = set()
-    for cell in fmt.total_order:
-        pos = rec.positions.get(cell.id)
-        if pos is None or not pos.sheet or not pos.ref or rec.printed.get(cell.id, "").strip():
-            continue
-        parts = [rec.values.get(p) for p in cell.parts]
-        if None in parts or not formula_at(pos.sheet, pos.ref):
-            continue
-        rec.values[cell.id] = sum(p for p in parts if p is not None)
-        fixed.add(cell.id)
-    if fixed:
-        rec.findings = [f for f in rec.findings if not (f.rule == "V-BLANK" and set(f.cell_ids) <= fixed)]
+def _unsaved_totals(
+    rec: ReturnRecord, fmt: Format, blanks: list[str], formula_at: Callable[[str, str], bool]
+) -> set[str]:
+    """The blank totals that hold a formula saved without its result (as openpyxl saves): the sum of
+    their parts, as the template path reads them (the parts are printed; nothing is guessed)."""
+    out: set[str] = set()
+    for cid in blanks:
+        cell, pos = fmt.cells[cid], rec.positions[cid]
+        if cell.parts and pos.sheet and pos.ref and formula_at(pos.sheet, pos.ref):
+            out.add(cid)
+    return out
+
+
+def _read_blanks(rec: ReturnRecord, fmt: Format, blanks: list[str], strict: bool) -> None:
+    """Blank statistical cells: published reports print 0 as blank, so each is read as 0 with one
+    D-BLANK-AS-ZERO warning per table, naming the cells; with ``strict``, a V-BLANK error each."""
+    by_table: dict[str, list[str]] = {}
+    for cid in blanks:
+        if strict:
+            cell = fmt.cells[cid]
+            rec.findings.append(Finding.of_value(rec, cid, parse_value(None, cell.kind, cell.unit)))
+        else:
+            rec.values[cid] = 0
+            by_table.setdefault(fmt.cells[cid].table, []).append(cid)
+    for key, ids in by_table.items():
+        first = rec.positions[ids[0]]
+        table = short_sheet(fmt.table(key).sheet)
+        rec.findings.append(
+            Finding.at_cells(
+                rec,
+                "D-BLANK-AS-ZERO",
+                sheet=first.sheet,
+                cells=tuple(rec.positions[c].ref for c in ids if rec.positions[c].ref),
+                fields={"table": table, "count": len(ids), "first": _cell_name(fmt, ids[0])},
+                cell_ids=tuple(ids),
+                table=table,
+                location=first.where,
+            )
+        )
+
+
+def _cell_name(fmt: Format, cid: str) -> str:
+    cell = fmt.cells[cid]
+    return f"{cell.row_label} / {cell.col_label}"
 
 
 def _position(placed: Placed) -> Position:

@@ -56,7 +56,7 @@ MIN_TABLE_LABELS = 0.25
 """A table is found where at least this share of its printed labels (and at least 2) are matched."""
 
 
-def _locate_with(fmt: Format, singles: list[View], blank_as_zero: bool) -> Located:
+def _locate_with(fmt: Format, singles: list[View]) -> Located:
     """Each table of ``fmt`` found by its labels and placed (``Placer``), with the match score."""
     spec = spec_of(fmt)
     ctx, _ = merged_views(spec, singles)
@@ -84,7 +84,7 @@ def _locate_with(fmt: Format, singles: list[View], blank_as_zero: bool) -> Locat
         out.tables[ts.key] = tuple(t.number for t in best.view.parts)
         total += best.weight
         before = len(out.findings)
-        placer = Placer(ctx, best, out, blank_as_zero)
+        placer = Placer(ctx, best, out)
         placer.run()
         denom += sum(1 for f in out.findings[before:] if f.rule in ("D-ROW-EXTRA", "D-COLUMN-EXTRA"))
     out.score = round(total / denom, 4) if denom else 0.0
@@ -100,19 +100,19 @@ def _caption_bonus(spec: Spec, reg: Region) -> float:
     return 1.0 if any(spec.labels[i].table == reg.table for i in titles) else 0.0
 
 
-def locate(doc: Document, fmt: Format | None = None, blank_as_zero: bool = False) -> Located:
+def locate(doc: Document, fmt: Format | None = None) -> Located:
     """Place every statutory cell of ``fmt`` (or of the builtin format that matches best) in ``doc``.
 
-    Values are the texts as printed (totals too, never recomputed); "" where a cell is blank, unless
-    ``blank_as_zero``. Every deviation from the format is a ``Finding`` of no file yet
-    (``Finding.of_record`` gives it the reader's).
+    Values are the texts as printed (totals too, never recomputed); "" where a cell is blank (what a
+    blank is read as is ``from_document``'s to say). Every deviation from the format is a ``Finding``
+    of no file yet (``Finding.of_record`` gives it the reader's).
     """
     if fmt is None:
-        return choose_format(doc, builtin_formats().values(), blank_as_zero)
-    return _locate_with(fmt, _singles(doc), blank_as_zero)
+        return choose_format(doc, builtin_formats().values())
+    return _locate_with(fmt, _singles(doc))
 
 
-def choose_format(doc: Document, formats: Iterable[Format], blank_as_zero: bool = False) -> Located:
+def choose_format(doc: Document, formats: Iterable[Format]) -> Located:
     """The format whose labels ``doc`` matches best, placed; the one place a format is chosen.
 
     The current formats are tried first, the others in the order given; the first of the best scores
@@ -122,7 +122,7 @@ def choose_format(doc: Document, formats: Iterable[Format], blank_as_zero: bool 
     best: Located | None = None
     scores: dict[str, float] = {}
     for f in sorted(formats, key=lambda f: f.last_year is not None):
-        got = _locate_with(f, singles, blank_as_zero)
+        got = _locate_with(f, singles)
         scores[f.id] = got.score
         if best is None or got.score > best.score:
             best = got

@@ -12,7 +12,7 @@ from xltool.definition import Format
 from xltool.findings import Finding
 from xltool.model import ERROR, Position
 from xltool.read.document import DocCell
-from xltool.read.regions import FIG, TEXT, Context, Entry, Region, is_blank
+from xltool.read.regions import FIG, TEXT, Context, Entry, Region
 from xltool.read.spec import S_BARE, S_PREFIX, ColSpec, RowSpec
 from xltool.text import normalize_label
 
@@ -63,14 +63,13 @@ class Located:
 class Placer:
     """One table placed: ``run`` finds its rows and columns, places every cell and says what is off."""
 
-    def __init__(self, ctx: Context, reg: Region, out: Located, blank_as_zero: bool):
+    def __init__(self, ctx: Context, reg: Region, out: Located):
         self.ctx, self.reg, self.out = ctx, reg, out
         self.spec = ctx.spec
         self.ts = ctx.spec.tables[reg.table]
         self.v = reg.view
         self.used: set[int] = set()  # ids of entries read as values
         self.label_used: set[int] = set()
-        self.blank_as_zero = blank_as_zero
         self._own: dict[int, dict[int, float]] = {}
         self.value_rows: set[int] = set()
         self._wrapped: dict[int, int] = {}  # id of a wrapped label's first line -> the row of its figures
@@ -359,8 +358,6 @@ class Placer:
         for e in self.headers_used.values():
             self.label_used.add(id(e))
         self.extras(rows)
-        if self.blank_as_zero:
-            self.zero_blanks()
 
     def _groups_printed_as_one_row(self, rows: dict[int, tuple[int, Entry]]) -> dict[int, int]:
         """Groups printed as one row (（六）其他处理 without its items): the row is taken for the group's
@@ -594,14 +591,6 @@ class Placer:
                 where=f"“{_short(label)}”行" if label else f"第 {r - self.reg.first + 1} 行",
                 figures=_shown(figs),
             )
-
-    def zero_blanks(self) -> None:
-        ids = [cid for cid in self.ts.cell_ids if cid in self.out.values and is_blank(self.out.values[cid].text)]
-        for cid in ids:
-            p = self.out.values[cid]
-            self.out.values[cid] = Placed("0", p.table, p.sheet, p.ref, p.row, p.col, p.where)
-        if ids:
-            self.finding("D-BLANK-AS-ZERO", None, ids, count=len(ids))
 
 
 def _shown(figs: list[Entry]) -> str:

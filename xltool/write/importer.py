@@ -2,7 +2,8 @@
 written as xltool workbooks in the template's layout.
 
 The figures are kept as printed, totals included (typed numbers, not formulas), a text that is no
-clean number as that text, a blank as a blank; what reading the document found about its layout
+clean number as that text, a blank as the 0 it was read as (its D-BLANK-AS-ZERO warning kept; a
+blank with ``strict_blanks``); what reading the document found about its layout
 (D-* findings) is kept in the workbook too. So validating the imported workbook says what validating
 the document says, and last year's published reports become the baseline for ``--previous``.
 """

@@ -39,7 +39,7 @@ from xltool.model import (
 )
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
-from xltool.values import show_value, workbook_number
+from xltool.values import AMOUNT_DECIMALS, show_value, workbook_number
 from xltool.write.files import atomic_write
 
 if TYPE_CHECKING:  # xlsxwriter is imported where a file is written, to keep the CLI start fast
@@ -141,7 +141,7 @@ def _check_formula(
 ) -> str:
     diff = f"({_terms(fmt, inst.lhs, previous)})-({_terms(fmt, inst.rhs, previous)})"
     if _instance_kind(fmt, inst) == AMOUNT:
-        diff = f"ROUND({diff},4)"
+        diff = f"ROUND({diff},{AMOUNT_DECIMALS})"
     return f'=IF({diff}=0,"{CHECK_OK}","{word}（差"&({diff})&"）")'
 
 
@@ -169,7 +169,9 @@ def check_result(
 # --------------------------------------------------------------------------- layout helpers
 
 
-NUMBER_FORMATS = {COUNT: "0", AMOUNT: "0.0000", DELTA: "0"}
+NUMBER_FORMATS = {COUNT: "0", AMOUNT: "0.0000##", DELTA: "0"}
+"""Amounts show 4 decimals at least, as they always have (0 shows 0.0000), and up to the 6 that are
+kept (5949.088667 万元, to the fen) instead of rounding the 5th and 6th away on screen and on paper."""
 """How each kind of statutory number is shown: whole numbers, or 万元 with four fixed decimals."""
 
 
@@ -643,7 +645,7 @@ def _validation(fmt: Format, cell: Cell) -> dict[str, Any]:
         }
     elif cell.kind == AMOUNT:
         unit = cell.unit
-        rule = f"请填写大于或等于 0 的数（单位：{unit}），最多 4 位小数。没有发生请填 0。"
+        rule = f"请填写大于或等于 0 的数（单位：{unit}），最多 {AMOUNT_DECIMALS} 位小数。没有发生请填 0。"
         error = f"此处只能填写大于或等于 0 的数（单位：{unit}）。不要填“/”“—”“无”或其他文字；没有发生请填 0。"
         options = {"validate": "decimal", "criteria": ">=", "value": 0}
     else:
