@@ -22,8 +22,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import make_return as _make_return
-from printed_labels import (
+from helpers.printed_labels import (
     T2,
     T2_GRID,
     T3,
@@ -36,6 +35,7 @@ from printed_labels import (
     T4_RESULTS,
     TOTAL,
 )
+from helpers.returns import make_return as _make_return
 
 import xltool
 import xltool.write.consolidation as consolidate_module

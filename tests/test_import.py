@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import CONSISTENT, make_return
+from helpers.returns import CONSISTENT, make_return
 
 from xltool.definition import get_format
 from xltool.model import IDENT_SHEET, IMPORTED, Unit

@@ -9,8 +9,8 @@ import random
 import re
 
 import openpyxl
-import printed_labels
 import pytest
+from helpers import printed_labels
 
 from xltool.definition import get_format
 from xltool.model import Unit

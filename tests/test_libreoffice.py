@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from conftest import type_values
+from helpers.returns import type_values
 from openpyxl.utils.protection import hash_password
 
 from xltool.definition import Format, get_format

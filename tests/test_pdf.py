@@ -24,8 +24,7 @@ import pytest
 from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement
 from docx.shared import Cm, Mm
-from hypothesis import strategies as st
-from test_documents import (
+from helpers.documents import (
     FMT,
     UNITS,
     assert_same_figures,
@@ -41,6 +40,7 @@ from test_documents import (
     two_years,
     write_html,
 )
+from hypothesis import strategies as st
 
 from xltool.errors import UsageError
 from xltool.model import ERROR, WARNING
@@ -640,7 +640,7 @@ def test_a_filled_template_printed_to_pdf_by_calc_reads_back(tmp_path):
     """A unit that prints its filled template to PDF (calc) and publishes that: every figure read back."""
     if not SOFFICE:
         pytest.skip("LibreOffice (soffice) is not installed")
-    from conftest import make_return
+    from helpers.returns import make_return
 
     values = random_fill(61)
     src = make_return(tmp_path / "src" / report_name(suffix=".xlsx"), UNITS[0], inputs_of(values))

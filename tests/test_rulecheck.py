@@ -10,11 +10,11 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import CONSISTENT, make_return
+from helpers.imports import import_graph
+from helpers.returns import CONSISTENT, make_return
+from helpers.schema import FMT, Rec, consistent, findings_of, previous_for, with_totals
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_library import import_graph
-from test_schema import FMT, Rec, consistent, findings_of, previous_for, with_totals
 
 from xltool import validate as validate_module
 from xltool.definition import DELTA, get_format
