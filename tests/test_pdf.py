@@ -90,14 +90,16 @@ def word_report(values: dict[str, int], title: str, page: tuple[int, int], foote
             usable * (0.42 / max(labels, 1)) if k < labels else usable * (0.58 if labels else 1.0) / (ncols - labels)
             for k in range(ncols)
         ]
+        grid = []  # the cells of the unmerged grid, fetched once (``table.cell`` walks the whole table)
         for row in table.rows:
             row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # rows whole on a page
-            for k, cell in enumerate(row.cells):
+            grid.append(row.cells)
+            for k, cell in enumerate(grid[-1]):
                 cell.width = int(widths[k])
-        for b in boxes:
-            cell = table.cell(b.row, b.col)
+        for b in boxes:  # boxes do not overlap: a merge leaves the cells of every other box as they are
+            cell = grid[b.row][b.col]
             if b.rowspan > 1 or b.colspan > 1:
-                cell = cell.merge(table.cell(b.row + b.rowspan - 1, b.col + b.colspan - 1))
+                cell = cell.merge(grid[b.row + b.rowspan - 1][b.col + b.colspan - 1])
             cell.text = b.text
     document.add_paragraph("五、存在的主要问题及改进情况")
     out = io.BytesIO()

@@ -213,10 +213,13 @@ def docx_report(tables: dict[str, list[Box]], title: str) -> bytes:
         nrows = max(b.row + b.rowspan for b in boxes)
         ncols = max(b.col + b.colspan for b in boxes)
         table = document.add_table(rows=nrows, cols=ncols)
+        # the cells of the unmerged grid, fetched once: ``table.cell`` walks the whole table on every
+        # call; boxes do not overlap, so a merge leaves the cells of every other box as they are
+        grid = [row.cells for row in table.rows]
         for b in boxes:
-            cell = table.cell(b.row, b.col)
+            cell = grid[b.row][b.col]
             if b.rowspan > 1 or b.colspan > 1:
-                cell = cell.merge(table.cell(b.row + b.rowspan - 1, b.col + b.colspan - 1))
+                cell = cell.merge(grid[b.row + b.rowspan - 1][b.col + b.colspan - 1])
             cell.text = b.text
     out = io.BytesIO()
     document.save(out)
