@@ -365,6 +365,7 @@ def test_independent_recount_from_the_input_files_by_printed_labels(county):
         assert exact(row["total"]) == summed[key], key
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_written_totals(county, libreoffice_recalc, tmp_path):
     recalculated = libreoffice_recalc(county.out, tmp_path / "lo")

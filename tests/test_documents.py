@@ -125,6 +125,7 @@ def converted(tmp_path_factory) -> Converted:
 LIBREOFFICE_KINDS = [("html", "html"), ("docx", "docx"), ("ods", "workbook"), ("xls", "workbook")]
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.parametrize(("kind", "source"), LIBREOFFICE_KINDS)
 def test_libreoffice_documents_read_back_the_templates_figures(converted, kind, source):
@@ -140,6 +141,7 @@ def test_libreoffice_documents_read_back_the_templates_figures(converted, kind, 
         assert len(rec.positions) == len(FMT.cells)
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("kind", [k for k, _ in LIBREOFFICE_KINDS])
 def test_libreoffice_documents_validate_clean_as_a_batch(converted, kind):
@@ -153,6 +155,7 @@ def test_libreoffice_documents_validate_clean_as_a_batch(converted, kind):
 # --------------------------------------------------------------------------- property: documents built in Python
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
@@ -170,6 +173,7 @@ def test_any_consistent_fill_reads_back_from_html_and_docx(tmp_path, values):
         assert_same_figures(rec, values)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
@@ -558,6 +562,7 @@ def hostile_batch(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_hostile_documents_in_a_batch_on_the_command_line(hostile_batch):
     start = time.perf_counter()
     proc = subprocess.run(

@@ -523,6 +523,7 @@ def run_cli(*args: str, cwd: Path) -> tuple[int, str, str, float, float]:
     return measured["exit"], *texts, wall, measured["rss_mb"]
 
 
+@pytest.mark.slow
 @needs_fork
 def test_a_folder_of_hostile_files_mixed_with_good_returns(batch):
     """validate reports each bad file in one line (two for the overwritten total), validates the
@@ -545,6 +546,7 @@ def test_a_folder_of_hostile_files_mixed_with_good_returns(batch):
     assert rss < MAX_MB, f"{rss:.0f} MB"
 
 
+@pytest.mark.slow
 def test_the_table_names_every_bad_file_once_with_its_rule(batch):
     root = batch["roster"].parent
     code, out, err, _wall, _rss = run_cli("validate", "报回", "--roster", "名单.csv", cwd=root)
@@ -555,6 +557,7 @@ def test_the_table_names_every_bad_file_once_with_its_rule(batch):
     assert "有错误" in out
 
 
+@pytest.mark.slow
 @needs_fork
 def test_consolidate_refuses_and_writes_nothing(batch, tmp_path):
     root = batch["roster"].parent
@@ -567,6 +570,7 @@ def test_consolidate_refuses_and_writes_nothing(batch, tmp_path):
     assert rss < MAX_MB, f"{rss:.0f} MB"
 
 
+@pytest.mark.slow
 def test_consolidate_excluding_invalid_returns_sums_the_good_ones_and_lists_the_rest(batch, tmp_path):
     root = batch["roster"].parent
     target = tmp_path / "汤旺县.xlsx"

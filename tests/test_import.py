@@ -139,6 +139,7 @@ def test_import_refuses_an_output_folder_inside_an_input_folder(tmp_path):
         import_documents([tmp_path], tmp_path / "导入")
 
 
+@pytest.mark.slow
 def test_the_import_command(tmp_path):
     src = tmp_path / "src"
     hand_made(src / "乌伊岭镇2024年度报告.xlsx", {"t2_5.licensing.decisions": "/"})

@@ -53,6 +53,7 @@ def locate(wb):
     return t3, t4, cells
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("consistent", [True, False])
 def test_a_label_only_script_fills_recalculates_and_validates(tmp_path, libreoffice_recalc, consistent):

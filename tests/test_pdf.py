@@ -160,6 +160,7 @@ def made(tmp_path_factory) -> Made:
     return Made(values, pdfs, encrypted)
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_pdfs_from_word_read_back_every_figure_exactly(made):
     """Every cell of every table, 表四 included (its 15 narrow columns: Word wraps 5901 as “590” over “1”,
@@ -175,6 +176,7 @@ def test_libreoffice_pdfs_from_word_read_back_every_figure_exactly(made):
         assert rec.identity is not None and rec.identity.year == 2024
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_pdfs_from_web_pages_read_back_every_figure_exactly(made):
     """Writer/Web leaves out some column rules of a page's table (表四 结果维持 | 结果纠正, so that “21 0”
@@ -189,6 +191,7 @@ def test_libreoffice_pdfs_from_web_pages_read_back_every_figure_exactly(made):
         assert not [f for f in rec.findings if f.severity == ERROR], pdf.name
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_pdf_quirks_are_rebuilt_as_cells(made):
     """表三 broken across pages is marked continued; the vertical label and the header broken over
@@ -203,12 +206,14 @@ def test_pdf_quirks_are_rebuilt_as_cells(made):
     assert "- 4 -" not in doc.text
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_encrypted_pdf_is_one_finding(made):
     rec = read_return(made.encrypted)
     assert [f.rule for f in rec.findings] == ["F-ENCRYPTED"]
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_pdf_benchmark_target_per_report(made):
     pdf = next(p for p in made.pdfs if "Word A4）" in p.name)
@@ -411,6 +416,7 @@ def _bounded(path: Path) -> tuple[list[str], float, float]:
     return rules.split(","), float(seconds), float(peak)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "make", "code"),
     [

@@ -204,6 +204,7 @@ def run_validate(folder, *previous) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_a_clean_batch_is_validated_without_pandas(tmp_path):
     inbox, last = tmp_path / "收件箱", tmp_path / "上年"
     make_return(inbox, TOWN)

@@ -262,6 +262,7 @@ def wait(c: TestClient, job: dict) -> dict:
     raise AssertionError("job did not finish")
 
 
+@pytest.mark.slow
 def test_year_through_the_api(tmp_path):
     year = tmp_path / "汤旺县"
     c = client(year)
