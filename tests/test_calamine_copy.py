@@ -10,13 +10,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers.returns import make_return
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook
 
-from tests.conftest import make_return
 from xltool.model import Unit
 from xltool.read.safety import cells_only, read_container
 

@@ -22,8 +22,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import make_return as _make_return
-from printed_labels import (
+from helpers.printed_labels import (
     T2,
     T2_GRID,
     T3,
@@ -36,6 +35,7 @@ from printed_labels import (
     T4_RESULTS,
     TOTAL,
 )
+from helpers.returns import make_return as _make_return
 
 import xltool
 import xltool.write.consolidation as consolidate_module
@@ -366,6 +366,7 @@ def test_independent_recount_from_the_input_files_by_printed_labels(county):
         assert exact(row["total"]) == summed[key], key
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_written_totals(county, libreoffice_recalc, tmp_path):
     recalculated = libreoffice_recalc(county.out, tmp_path / "lo")

@@ -62,3 +62,35 @@ def test_a_page_as_clerks_keep_it_reads_to_the_same_figures(name, form, tmp_path
     path = derived_form(CORPUS / name, form)
     assert figures_differing(path, ENTRIES[name]) == []
     assert errors_of(path) == EXPECTED_ERRORS.get(name, Counter())
+
+
+def test_two_years_of_one_district_agree_across_the_years():
+    """hongze-2024 with hongze-2023 as last year: carry-over 0 = 0 and the stock 5 + 3 − 0 = 8 hold;
+    the cross-year check runs (the two titles name the district differently: one X-NAME warning)."""
+    report = validate_paths([CORPUS / "hongze-2024.pdf"], previous=[CORPUS / "hongze-2023.pdf"]).report
+    assert [f.rule for f in report.findings if f.severity == ERROR] == []
+    assert "X-NAME" in {f.rule for f in report.findings}
+    assert not {"T3-R5", "T2-W2"} & {f.rule for f in report.findings}
+
+
+def test_a_broken_stock_identity_is_a_warning_never_an_error(tmp_path):
+    """pingtan-2023 prints 现行有效 470 行政规范性文件 after 698 + 77 − 132 the year before (a clean-up
+    of its document library): T2-W2 warns, nothing is an error."""
+    from helpers.returns import make_return
+
+    from xltool.model import Unit
+
+    entry = ENTRIES["pingtan-2023.html"]
+    this_year = expected_figures(entry, get_format())
+    carried = {cid.replace("t3.carried_in.", "t3.carried_out."): v for cid, v in this_year.items() if cid.startswith("t3.carried_in.")}
+    new = {cid.replace("t3.carried_out.", "t3.new."): v for cid, v in carried.items()}
+    last = make_return(
+        tmp_path / "平潭综合实验区2022.xlsx",
+        Unit("350128", "平潭综合实验区", "县"),
+        {"t2_1.normative.valid": 698, **carried, **new},
+        year=2022,
+    )
+    report = validate_paths([CORPUS / "pingtan-2023.html"], previous=[last]).report
+    assert [f.rule for f in report.findings if f.severity == ERROR] == []
+    stock = [f for f in report.findings if f.rule == "T2-W2"]
+    assert len(stock) == 1 and stock[0].severity == "warning" and "470" in stock[0].message

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import make_return, type_values
+from helpers.returns import make_return, type_values
+from helpers.template import assert_structure
 from hypothesis import given
 from hypothesis import strategies as st
-from test_template import assert_structure
 
 from xltool.app.cli import main
 from xltool.definition import builtin_formats, get_format

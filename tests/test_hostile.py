@@ -1,15 +1,14 @@
 """Broken and hostile files (issue 7): each one gives a clear finding in Chinese with a rule code,
 in bounded time and memory, while the rest of the batch is validated; consolidation writes nothing.
 
-Every file is built here (zipfile/struct for containers, xlsxwriter for templates, openpyxl for the
-edits a clerk makes); none is committed as a blob. Bounds are measured on the real command line:
+Every file is built here or in tests/helpers/hostile.py (zipfile/struct for containers, xlsxwriter
+for templates, openpyxl for the edits a clerk makes); none is committed as a blob. Bounds are measured on the real command line:
 a warmed process forks one child per file, the child runs ``xltool validate FILE --format json``,
 and ``os.wait4`` gives that child's own peak memory and CPU time.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
@@ -19,14 +18,15 @@ import subprocess
 import sys
 import time
 import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
 import xlsxwriter
-from conftest import CONSISTENT, make_return, needs_fork
+from helpers.hostile import random_bytes, replace_part, sheet_part, zip_bomb
+from helpers.markers import needs_fork
+from helpers.returns import CONSISTENT, make_return
 
 from xltool.definition import get_format
 from xltool.model import IDENT_SHEET, Unit
@@ -75,84 +75,6 @@ def set_ident(key: str, value: object) -> Callable[[openpyxl.Workbook], None]:
 
 
 # --------------------------------------------------------------------------- containers by hand
-
-
-def deflate(data: bytes) -> bytes:
-    c = zlib.compressobj(9 if len(data) < 1 << 20 else 1, zlib.DEFLATED, -15)
-    return c.compress(data) + c.flush()
-
-
-def repeated_deflate(head: bytes, unit: bytes, times: int, tail: bytes) -> tuple[bytes, int, int]:
-    """A raw deflate stream of ``head + unit * times + tail`` made by compressing ``unit`` once:
-    after a full flush the compressor starts afresh, so the unit's compressed bytes repeat.
-    Returns (stream, crc32, uncompressed size); cost is the CRC over the inflated size."""
-    c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    start = c.compress(head) + c.flush(zlib.Z_FULL_FLUSH)
-    block = c.compress(unit) + c.flush(zlib.Z_FULL_FLUSH)
-    assert c.compress(unit) + c.flush(zlib.Z_FULL_FLUSH) == block
-    end = c.compress(tail) + c.flush()
-    crc = zlib.crc32(head)
-    for _ in range(times):
-        crc = zlib.crc32(unit, crc)
-    return start + block * times + end, zlib.crc32(tail, crc), len(head) + len(unit) * times + len(tail)
-
-
-def raw_zip(entries: list[tuple[str, bytes, int, int]]) -> bytes:
-    """A zip of (name, deflated bytes, crc32, uncompressed size) entries, headers written by hand
-    so that an entry can be far larger inflated than anything this test holds in memory."""
-    out, central = io.BytesIO(), []
-    for name, comp, crc, size in entries:
-        raw = name.encode()
-        offset = out.tell()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, 0, 0x21, crc, len(comp), size, len(raw), 0))
-        out.write(raw + comp)
-        central.append(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                0x02014B50,
-                20,
-                20,
-                0x800,
-                8,
-                0,
-                0x21,
-                crc,
-                len(comp),
-                size,
-                len(raw),
-                0,
-                0,
-                0,
-                0,
-                0,
-                offset,
-            )
-            + raw
-        )
-    start = out.tell()
-    out.write(b"".join(central))
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), out.tell() - start, start, 0))
-    return out.getvalue()
-
-
-def zip_entries(path: Path) -> list[tuple[str, bytes, int, int]]:
-    """The entries of a real workbook, ready for ``raw_zip`` (so one part can be replaced)."""
-    with zipfile.ZipFile(path) as z:
-        return [(i.filename, deflate(data), zlib.crc32(data), len(data)) for i in z.infolist() for data in [z.read(i)]]
-
-
-def replace_part(path: Path, part: str, data: bytes | tuple[bytes, int, int]) -> Path:
-    """Replace one part of a workbook: plain bytes, or a (deflated, crc, size) triple."""
-    entries = [e for e in zip_entries(path) if e[0] != part]
-    comp = data if isinstance(data, tuple) else (deflate(data), zlib.crc32(data), len(data))
-    path.write_bytes(raw_zip([*entries, (part, *comp)]))
-    return path
-
-
-def sheet_part(path: Path, sheet: str) -> str:
-    """The zip member holding a sheet's XML (openpyxl names them sheet1.xml, sheet2.xml … in order)."""
-    names = openpyxl.load_workbook(path, read_only=True).sheetnames
-    return f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"
 
 
 def compound_file(streams: dict[str, bytes]) -> bytes:
@@ -219,20 +141,9 @@ AGILE_INFO = (
 # Each builder writes one file at ``path``; those made from a template use ``unit``, a unit of
 # its own, so that no two files of the batch are duplicates of one unit.
 
-SHEET_HEAD = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-)
-SHEET_TAIL = b"</sheetData></worksheet>"
-
 
 def empty(path: Path, unit: Unit) -> Path:
     path.write_bytes(b"")
-    return path
-
-
-def random_bytes(path: Path, unit: Unit) -> Path:
-    path.write_bytes(random.Random(7).randbytes(64 * 1024))
     return path
 
 
@@ -267,14 +178,6 @@ def encrypted(path: Path, unit: Unit) -> Path:
     package = struct.pack("<Q", 20000) + random.Random(7).randbytes(20480)
     path.write_bytes(compound_file({"EncryptionInfo": AGILE_INFO.ljust(4096, b" "), "EncryptedPackage": package}))
     return path
-
-
-def zip_bomb(path: Path, unit: Unit) -> Path:
-    """A real return whose 表三 sheet inflates to 2 GB of rows (the file is a few MB)."""
-    template = make_return(path, unit)
-    rows = b'<row r="1"><c r="A1"><v>1</v></c></row>' * 2000
-    stream = repeated_deflate(SHEET_HEAD, rows, (2 << 30) // len(rows), SHEET_TAIL)
-    return replace_part(template, sheet_part(template, T3), stream)
 
 
 BILLION_LAUGHS = (
@@ -620,6 +523,7 @@ def run_cli(*args: str, cwd: Path) -> tuple[int, str, str, float, float]:
     return measured["exit"], *texts, wall, measured["rss_mb"]
 
 
+@pytest.mark.slow
 @needs_fork
 def test_a_folder_of_hostile_files_mixed_with_good_returns(batch):
     """validate reports each bad file in one line (two for the overwritten total), validates the
@@ -642,6 +546,7 @@ def test_a_folder_of_hostile_files_mixed_with_good_returns(batch):
     assert rss < MAX_MB, f"{rss:.0f} MB"
 
 
+@pytest.mark.slow
 def test_the_table_names_every_bad_file_once_with_its_rule(batch):
     root = batch["roster"].parent
     code, out, err, _wall, _rss = run_cli("validate", "报回", "--roster", "名单.csv", cwd=root)
@@ -652,6 +557,7 @@ def test_the_table_names_every_bad_file_once_with_its_rule(batch):
     assert "有错误" in out
 
 
+@pytest.mark.slow
 @needs_fork
 def test_consolidate_refuses_and_writes_nothing(batch, tmp_path):
     root = batch["roster"].parent
@@ -664,6 +570,7 @@ def test_consolidate_refuses_and_writes_nothing(batch, tmp_path):
     assert rss < MAX_MB, f"{rss:.0f} MB"
 
 
+@pytest.mark.slow
 def test_consolidate_excluding_invalid_returns_sums_the_good_ones_and_lists_the_rest(batch, tmp_path):
     root = batch["roster"].parent
     target = tmp_path / "汤旺县.xlsx"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import CONSISTENT, make_return
+from helpers.returns import CONSISTENT, make_return
 
 from xltool.definition import get_format
 from xltool.model import IDENT_SHEET, IMPORTED, Unit
@@ -144,6 +144,7 @@ def test_import_refuses_an_output_folder_inside_an_input_folder(tmp_path):
         import_documents([tmp_path], tmp_path / "导入")
 
 
+@pytest.mark.slow
 def test_the_import_command(tmp_path):
     src = tmp_path / "src"
     hand_made(src / "乌伊岭镇2024年度报告.xlsx", {"t2_5.licensing.decisions": "/"})

@@ -9,8 +9,8 @@ import random
 import re
 
 import openpyxl
-import printed_labels
 import pytest
+from helpers import printed_labels
 
 from xltool.definition import get_format
 from xltool.model import Unit
@@ -53,6 +53,7 @@ def locate(wb):
     return t3, t4, cells
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("consistent", [True, False])
 def test_a_label_only_script_fills_recalculates_and_validates(tmp_path, libreoffice_recalc, consistent):

@@ -13,7 +13,8 @@ import typing
 from pathlib import Path
 
 import pytest
-from conftest import make_return
+from helpers.imports import PACKAGE, import_graph, module_name
+from helpers.returns import make_return
 
 import xltool
 from xltool.definition import get_format
@@ -21,45 +22,10 @@ from xltool.errors import XltoolError
 from xltool.findings import ERROR
 from xltool.model import Unit
 
-PACKAGE = Path(xltool.__file__).parent
 DEFINITION_2021 = Path(__file__).parents[1] / "workbook_templates" / "gov-info-disclosure-2021.toml"
 
 
 # --------------------------------------------------------------------------- the import graph
-
-
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(PACKAGE.parent).with_suffix("")
-    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-    return ".".join(parts)
-
-
-def _imports(path: Path) -> set[str]:
-    """xltool modules a module imports, at the top or inside a function (a lazy import is still an
-    edge: it is how cycles hide), but not under ``if TYPE_CHECKING``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skip |= {id(n) for n in ast.walk(node)}
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("xltool"):
-            out.add(node.module)
-            for alias in node.names:  # "from xltool.write import consolidation as c" names a module
-                if importlib.util.find_spec(f"{node.module}.{alias.name}") if node.module == "xltool" else False:
-                    out.add(f"{node.module}.{alias.name}")
-        elif isinstance(node, ast.Import):
-            out |= {a.name for a in node.names if a.name.startswith("xltool")}
-    return out - {"xltool"}  # the package itself only carries __version__ and lazy names
-
-
-def import_graph() -> dict[str, set[str]]:
-    files = sorted(PACKAGE.rglob("*.py"))
-    graph = {_module_name(p): _imports(p) for p in files}
-    return {m: {d for d in deps if d in graph and d != m} for m, deps in graph.items()}
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str]:
@@ -164,6 +130,35 @@ def test_imports_run_one_way_from_consolidate_to_the_definition():
     assert not reaches(graph, "xltool.validate", "xltool.write.template")
     # the definition knows no workbook library and no later step
     assert graph["xltool.definition"] <= {"xltool.errors", "xltool.text"}
+
+
+def test_no_test_module_imports_another_test_module_or_conftest():
+    """Shared helpers live in tests/helpers/ (a test function imported into another module is collected
+    twice, and modules that import each other cannot be changed apart); conftest holds only fixtures
+    and hooks."""
+    tests = Path(__file__).parent
+    files = sorted(tests.glob("test_*.py")) + sorted((tests / "helpers").glob("*.py")) + [tests / "conftest.py"]
+    assert len(files) > 30
+    wrong = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                first = name.removeprefix("tests.").split(".")[0]
+                if first == "conftest" or first.startswith("test_"):
+                    wrong.append(f"{path.relative_to(tests)}:{node.lineno} imports {name}")
+    assert wrong == []
+    for node in ast.parse((tests / "conftest.py").read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef):
+            fixture = any("fixture" in ast.unparse(d) for d in node.decorator_list)
+            assert fixture or node.name.startswith("pytest_"), f"conftest.py: {node.name} is no fixture or hook"
+        else:
+            assert isinstance(node, ast.Import | ast.ImportFrom | ast.Expr), f"conftest.py:{node.lineno}"
 
 
 # --------------------------------------------------------------------------- a definition from a file
@@ -276,7 +271,7 @@ def _raised_classes() -> list[tuple[str, int, str]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
-                out.append((_module_name(path), node.lineno, node.exc.func.id))
+                out.append((module_name(path), node.lineno, node.exc.func.id))
     return out
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from conftest import type_values
+from helpers.returns import type_values
 from openpyxl.utils.protection import hash_password
 
 from xltool.definition import Format, get_format
@@ -106,6 +106,7 @@ def test_filled_template_recalculated_by_libreoffice(tmp_path, libreoffice_recal
             assert any(v.startswith("不符（差") for v in r1)
 
 
+@pytest.mark.slow
 def test_amount_checks_round_and_negative_terms_subtract(tmp_path, libreoffice_recalc, tiny_format):
     """1.1 − 0.2 = 0.9 is 正确 despite binary floating point; a real difference shows with its decimals."""
     fmt = tiny_format

@@ -5,12 +5,13 @@ named in findings, never guessed (see xltool/read/sources/markdown.py)."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
+from helpers.documents import FMT, assert_same_figures, fills, printed, random_fill
 from helpers.printed_text import markdown_report, tab_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_documents import FIXTURES, FMT, assert_same_figures, fills, printed, random_fill
 
 from xltool.model import ERROR
 from xltool.read.discover import discover
@@ -18,6 +19,7 @@ from xltool.read.dispatch import read_return
 from xltool.read.sources import read_path
 from xltool.read.sources.markdown import is_separator, pipe_cells
 
+FIXTURES = Path(__file__).parent / "fixtures" / "documents"
 FIXTURE_SEED = 20
 QUIRKS = {
     "markdown_pipe_tables.md": {"split": False},

@@ -25,8 +25,7 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement
 from docx.shared import Cm, Mm
 from helpers.corpus import print_with_chromium
-from hypothesis import strategies as st
-from test_documents import (
+from helpers.documents import (
     FMT,
     UNITS,
     assert_same_figures,
@@ -42,6 +41,7 @@ from test_documents import (
     two_years,
     write_html,
 )
+from hypothesis import strategies as st
 
 from xltool.errors import UsageError
 from xltool.model import ERROR, WARNING
@@ -92,14 +92,16 @@ def word_report(values: dict[str, int], title: str, page: tuple[int, int], foote
             usable * (0.42 / max(labels, 1)) if k < labels else usable * (0.58 if labels else 1.0) / (ncols - labels)
             for k in range(ncols)
         ]
+        grid = []  # the cells of the unmerged grid, fetched once (``table.cell`` walks the whole table)
         for row in table.rows:
             row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # rows whole on a page
-            for k, cell in enumerate(row.cells):
+            grid.append(row.cells)
+            for k, cell in enumerate(grid[-1]):
                 cell.width = int(widths[k])
-        for b in boxes:
-            cell = table.cell(b.row, b.col)
+        for b in boxes:  # boxes do not overlap: a merge leaves the cells of every other box as they are
+            cell = grid[b.row][b.col]
             if b.rowspan > 1 or b.colspan > 1:
-                cell = cell.merge(table.cell(b.row + b.rowspan - 1, b.col + b.colspan - 1))
+                cell = cell.merge(grid[b.row + b.rowspan - 1][b.col + b.colspan - 1])
             cell.text = b.text
     document.add_paragraph("五、存在的主要问题及改进情况")
     out = io.BytesIO()
@@ -160,6 +162,7 @@ def made(tmp_path_factory) -> Made:
     return Made(values, pdfs, encrypted)
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_pdfs_from_word_read_back_every_figure_exactly(made):
     """Every cell of every table, 表四 included (its 15 narrow columns: Word wraps 5901 as “590” over “1”,
@@ -175,6 +178,7 @@ def test_libreoffice_pdfs_from_word_read_back_every_figure_exactly(made):
         assert rec.identity is not None and rec.identity.year == 2024
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_pdfs_from_web_pages_read_back_every_figure_exactly(made):
     """Writer/Web leaves out some column rules of a page's table (表四 结果维持 | 结果纠正, so that “21 0”
@@ -189,6 +193,7 @@ def test_libreoffice_pdfs_from_web_pages_read_back_every_figure_exactly(made):
         assert not [f for f in rec.findings if f.severity == ERROR], pdf.name
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_pdf_quirks_are_rebuilt_as_cells(made):
     """表三 broken across pages is marked continued; the vertical label and the header broken over
@@ -203,12 +208,14 @@ def test_pdf_quirks_are_rebuilt_as_cells(made):
     assert "- 4 -" not in doc.text
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_encrypted_pdf_is_one_finding(made):
     rec = read_return(made.encrypted)
     assert [f.rule for f in rec.findings] == ["F-ENCRYPTED"]
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_pdf_benchmark_target_per_report(made):
     pdf = next(p for p in made.pdfs if "Word A4）" in p.name)
@@ -416,6 +423,7 @@ def _bounded(path: Path) -> tuple[list[str], float, float]:
     return rules.split(","), float(seconds), float(peak)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "make", "code"),
     [
@@ -750,7 +758,7 @@ def test_a_filled_template_printed_to_pdf_by_calc_reads_back(tmp_path):
     """A unit that prints its filled template to PDF (calc) and publishes that: every figure read back."""
     if not SOFFICE:
         pytest.skip("LibreOffice (soffice) is not installed")
-    from conftest import make_return
+    from helpers.returns import make_return
 
     values = random_fill(61)
     src = make_return(tmp_path / "src" / report_name(suffix=".xlsx"), UNITS[0], inputs_of(values))

@@ -1,8 +1,8 @@
 """``xltool publish``: the validated figures, as the portal page and the Word report.
 
 The round trip (publish, then ``read_return``) gives back every figure; an independent reader that
-knows only the printed labels (tests/printed_labels.py, lxml for the page, python-docx for Word)
-finds every figure of a random return in both files; a return with errors is refused with nothing
+knows only the printed labels (tests/helpers/printed_labels.py, lxml for the page, python-docx for
+Word) finds every figure of a random return in both files; a return with errors is refused with nothing
 written; LibreOffice renders the Word file.
 """
 
@@ -17,10 +17,22 @@ from pathlib import Path
 import docx
 import lxml.html
 import pytest
-from conftest import SOFFICE, make_return
+from helpers.libreoffice import SOFFICE
+from helpers.printed_labels import (
+    T2,
+    T2_GRID,
+    T3,
+    T3_APPLICANTS,
+    T3_ROWS,
+    T3_TOTAL_ROW,
+    T4,
+    T4_BLOCKS,
+    T4_RESULTS,
+    TOTAL,
+)
+from helpers.returns import make_return
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from printed_labels import T2, T2_GRID, T3, T3_APPLICANTS, T3_ROWS, T3_TOTAL_ROW, T4, T4_BLOCKS, T4_RESULTS, TOTAL
 
 from xltool.definition import get_format
 from xltool.errors import PublishRefused, UsageError

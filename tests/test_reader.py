@@ -11,8 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from conftest import make_return
-from conftest import type_values as fill  # by cell id; openpyxl saves formulas without their results
+from helpers.returns import make_return
+from helpers.returns import type_values as fill  # by cell id; openpyxl saves formulas without their results
 
 from xltool.definition import get_format
 from xltool.errors import UsageError

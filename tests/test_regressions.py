@@ -125,7 +125,7 @@ def test_a_damaged_deflate_stream_is_corrupt_not_an_unexpected_error(template):
     back" out of the container check, caught only by the reader's catch-all."""
     import zlib
 
-    from test_hostile import raw_zip, zip_entries
+    from helpers.hostile import raw_zip, zip_entries
 
     entries = zip_entries(template)
     name, comp, crc, size = entries[0]

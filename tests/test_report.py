@@ -14,8 +14,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import CONSISTENT as OK
-from conftest import make_return
+from helpers.returns import CONSISTENT as OK
+from helpers.returns import make_return
 from rich.console import Console
 
 from xltool.model import Finding, Report, Unit

@@ -10,11 +10,11 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import CONSISTENT, make_return
+from helpers.imports import import_graph
+from helpers.returns import CONSISTENT, make_return
+from helpers.schema import FMT, Rec, consistent, findings_of, previous_for, with_totals
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_library import import_graph
-from test_schema import FMT, Rec, consistent, findings_of, previous_for, with_totals
 
 from xltool import validate as validate_module
 from xltool.definition import DELTA, get_format
@@ -204,6 +204,7 @@ def run_validate(folder, *previous) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_a_clean_batch_is_validated_without_pandas(tmp_path):
     inbox, last = tmp_path / "收件箱", tmp_path / "上年"
     make_return(inbox, TOWN)

@@ -18,9 +18,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CONSISTENT, make_return
+from helpers.hostile import random_bytes, zip_bomb
+from helpers.returns import CONSISTENT, make_return
 from starlette.testclient import TestClient
-from test_hostile import random_bytes, zip_bomb
 
 from samples import SAMPLES_DIR
 from xltool.app.serve import Limits, create_app, safe_name
@@ -262,6 +262,7 @@ def wait(c: TestClient, job: dict) -> dict:
     raise AssertionError("job did not finish")
 
 
+@pytest.mark.slow
 def test_year_through_the_api(tmp_path):
     year = tmp_path / "汤旺县"
     c = client(year)

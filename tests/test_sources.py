@@ -568,6 +568,7 @@ def soffice_convert(tmp_path_factory):
     return convert
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_calc_html_and_writer_docx_keep_sheet_positions(tmp_path, soffice_convert):
     """A filled return saved by LibreOffice Calc as a web page, and that page saved by Writer as

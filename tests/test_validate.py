@@ -8,8 +8,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import CONSISTENT
-from conftest import make_return as _make_return
+from helpers.returns import CONSISTENT
+from helpers.returns import make_return as _make_return
 
 from xltool.errors import UsageError
 from xltool.model import Unit
