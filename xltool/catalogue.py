@@ -483,8 +483,9 @@ CODES: tuple[Code, ...] = (
         ERROR,
         "文档",
         "缺少统计表",
-        "{document}中未找到{table}（{title}）{hint}",
-        note="读取文档时未找到某张表；一张统计表也没有找到时对整个文件报此代码",
+        "{document}中未找到{table}（{title}）{hidden}{hint}",
+        note="读取文档时未找到某张表；一张统计表也没有找到时对整个文件报此代码，"
+        "并说明另有几个隐藏的表格（网页中设为不显示的内容、Word 的隐藏文字）未读取",
     ),
     Code(
         "D-ROW-MISSING",

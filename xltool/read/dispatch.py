@@ -94,6 +94,9 @@ def read_document_file(rec: ReturnRecord, formats: Mapping[str, Format], options
                 document=f"“{name}”",
                 table="统计表",
                 title="表二、表三、表四的表头和行名",
+                hidden=f"；另有 {doc.hidden_tables} 个隐藏的表格（网页中设为不显示的内容或 Word 的隐藏文字）未读取"
+                if doc.hidden_tables
+                else "",
                 hint="；请提供含有统计表的年度报告",
             )
         )

@@ -69,3 +69,4 @@ class Document:
     title: str = ""  # the document's title (HTML <title>/<h1>, the first paragraph of a Word file)
     text: str = ""  # running text outside the tables (headings, paragraphs), for the unit and year
     tables: list[DocTable] = field(default_factory=list)
+    hidden_tables: int = 0  # tables no reader sees (display:none, Word's hidden text): left out of ``tables``

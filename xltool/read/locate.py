@@ -76,7 +76,7 @@ def _locate_with(fmt: Format, singles: list[View]) -> Located:
                     None,
                     "D-TABLE-MISSING",
                     table=ts.name,
-                    fields={"document": "文档", "table": ts.name, "title": title, "hint": ""},
+                    fields={"document": "文档", "table": ts.name, "title": title, "hidden": "", "hint": ""},
                     cell_ids=ts.cell_ids,
                 )
             )

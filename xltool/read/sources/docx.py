@@ -5,6 +5,15 @@ part is inflated; word/document.xml is then parsed with lxml without entities, D
 Merged cells: ``w:gridSpan`` is a colspan, ``w:vMerge`` restart/continue a rowspan,
 ``w:gridBefore`` skips grid columns. A table that Word split at a page break into two tables
 (表三 often is) stays two DocTables; the second has ``continues`` set, the locator joins them.
+
+What would cost more than a report ever does is refused before it is built: the tags and attributes
+of document.xml before parsing (``MAX_MARKUP``), a table wider than ``MAX_GRID_COLUMNS`` (its
+``w:tblGrid``, or a row's ``w:gridBefore`` and ``w:gridSpan``s) and the grid positions of the tables
+(``MAX_GRID``, spans and ``w:vMerge`` chains counted) while their cells are placed.
+
+Only what Word shows is read: runs marked hidden (``w:vanish`` in their own properties) are left out;
+a row whose text is all hidden is no row, a table whose text is all hidden no table (counted in
+``Document.hidden_tables``). Hidden text set by a style (styles.xml) is not evaluated.
 """
 
 from __future__ import annotations
@@ -22,12 +31,16 @@ from xltool.read.document import DocCell, DocTable, Document
 from xltool.read.safety import inspect_document_zip
 from xltool.read.sources.limits import (
     MAX_CELLS,
+    MAX_GRID_COLUMNS,
     MAX_TABLES,
     MAX_TEXT,
     NOT_A_REPORT,
+    GridBudget,
+    check_markup,
     max_document_bytes,
     refuse,
     too_large,
+    too_many_columns,
 )
 
 MAX_CAPTION = 100
@@ -68,6 +81,7 @@ def read_docx(data: bytes, file: str, name: str) -> Document:
     if refusal is not None:
         raise refuse(refusal[0], name, **refusal[1])
     xml = _main_part(data, name)
+    check_markup(xml, name, "正文")
     try:
         parser = etree.XMLParser(
             resolve_entities=False,
@@ -96,7 +110,7 @@ def read_docx(data: bytes, file: str, name: str) -> Document:
         )
     reader = _Reader(name)
     reader.blocks(body, top=True)
-    doc = Document(file=file, kind="docx", tables=reader.tables)
+    doc = Document(file=file, kind="docx", tables=reader.tables, hidden_tables=reader.hidden_tables)
     doc.text = "\n".join(reader.lines)[:MAX_TEXT]
     doc.title = _title(reader.leading)
     return doc
@@ -147,6 +161,10 @@ class _Reader:
         self.lines: list[str] = []
         self.leading: list[str] = []
         self.cells = 0
+        self.budget = GridBudget(name)
+        self.shown = 0  # paragraphs read with text
+        self.hidden = 0  # runs of hidden text left out
+        self.hidden_tables = 0
 
     def blocks(self, container: etree._Element, top: bool) -> list[str]:
         """Walk paragraphs and tables of ``container``; returns its paragraph texts (cell text)."""
@@ -155,8 +173,10 @@ class _Reader:
         seen_table = False
         for kind, el in _block_items(container):
             if kind == "p":
-                text = paragraph_text(el)
+                text, hidden = _paragraph(el)
+                self.hidden += hidden
                 if text:
+                    self.shown += 1
                     texts.append(text)
                     since.append(text)
                     if top:
@@ -165,46 +185,90 @@ class _Reader:
                             self.leading.append(text)
             else:
                 caption = since[-1][:MAX_CAPTION] if since else ""
-                self.table(el, caption, continues=seen_table and not since)
-                seen_table, since = True, []
+                if self.table(el, caption, continues=seen_table and not since):
+                    seen_table, since = True, []
         return texts
 
-    def table(self, tbl: etree._Element, caption: str, continues: bool) -> None:
+    def table(self, tbl: etree._Element, caption: str, continues: bool) -> bool:
+        """Read ``tbl`` into ``self.tables``; False when all its text is hidden (then it is left out)."""
         if len(self.tables) >= MAX_TABLES:
             raise refuse("F-TOO-LARGE", self.name, what="的表格个数", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
+        grid = _child(tbl, "tblGrid")
+        if grid is not None and sum(1 for c in grid if _local(c) == "gridCol") > MAX_GRID_COLUMNS:
+            raise too_many_columns(self.name)
+        shown, hidden, hidden_tables = self.shown, self.hidden, self.hidden_tables
         out = DocTable(number=len(self.tables) + 1, caption=caption, continues=continues)
         self.tables.append(out)  # before its nested tables: numbered in order of their start
         cells: list[list[Any]] = []  # [row, col, text, rowspan, colspan]
         open_merge: dict[int, int] = {}  # grid column -> index of the cell a vMerge continues
-        for r, tr in enumerate(_items(tbl, "tr")):
-            col = _int(_attr(_child(_child(tr, "trPr"), "gridBefore"), "val"), 0)
+        r = 0
+        for tr in _items(tbl, "tr"):
+            row = self.row(tr)
+            if row is None:  # all its text hidden: no row
+                continue
             merging: dict[int, int] = {}
             previous = None
-            for tc in _items(tr, "tc"):
-                pr = _child(tc, "tcPr")
-                span = min(max(_int(_attr(_child(pr, "gridSpan"), "val"), 1), 1), MAX_SPAN)
-                vmerge = _child(pr, "vMerge")
-                hmerge = _attr(_child(pr, "hMerge"), "val")
-                text = "\n".join(self.blocks(tc, top=False))
-                if vmerge is not None and _attr(vmerge, "val") != "restart" and col in open_merge:
+            for col, span, vmerge, hmerge, text in row:
+                if vmerge == "continue" and col in open_merge:
                     index = open_merge[col]
                     cells[index][3] = r - cells[index][0] + 1
+                    self.budget.cover(1, cells[index][4])
                     merging[col] = index
-                elif _child(pr, "hMerge") is not None and hmerge != "restart" and previous is not None:
+                elif hmerge == "continue" and previous is not None:
                     cells[previous][4] += span  # legacy horizontal merge: widen the cell on the left
+                    self.budget.cover(cells[previous][3], span)
                 else:
                     cells.append([r, col, text, 1, span])
+                    self.budget.cover(1, span)
                     previous = len(cells) - 1
-                    if vmerge is not None:
+                    if vmerge:
                         merging[col] = previous
-                col += span
             open_merge = merging
+            r += 1
+        if self.shown == shown and self.hidden > hidden:  # all its text hidden: no table
+            self.tables.pop()  # the last: a table after it would be nested in it, hidden too, gone
+            if self.hidden_tables == hidden_tables:
+                self.hidden_tables += 1  # counted once with the hidden tables nested in it
+            return False
+        self.budget.table(max((c[0] + c[3] for c in cells), default=0), max((c[1] + c[4] for c in cells), default=0))
         self.cells += len(cells)
         if self.cells > MAX_CELLS:
             raise refuse(
                 "F-TOO-LARGE", self.name, what="的表格单元格个数", limit=f"{MAX_CELLS:,} 个", hint=NOT_A_REPORT
             )
         out.cells = [DocCell(r, c, text, rs, cs) for r, c, text, rs, cs in cells]
+        return True
+
+    def row(self, tr: etree._Element) -> list[tuple[int, int, str, str, str]] | None:
+        """A row's cells: (grid column, span, vMerge "restart"/"continue"/"", hMerge likewise, text);
+        None when all its text is hidden. A row reaching past ``MAX_GRID_COLUMNS`` is refused."""
+        shown, hidden = self.shown, self.hidden
+        col = _int(_attr(_child(_child(tr, "trPr"), "gridBefore"), "val"), 0)
+        out: list[tuple[int, int, str, str, str]] = []
+        for tc in _items(tr, "tc"):
+            pr = _child(tc, "tcPr")
+            span = min(max(_int(_attr(_child(pr, "gridSpan"), "val"), 1), 1), MAX_SPAN)
+            if col + span > MAX_GRID_COLUMNS:
+                raise too_many_columns(self.name)
+            out.append((col, span, _merge(pr, "vMerge"), _merge(pr, "hMerge"), "\n".join(self.blocks(tc, top=False))))
+            col += span
+        if self.shown == shown and self.hidden > hidden:
+            return None
+        return out
+
+
+def _merge(pr: etree._Element | None, name: str) -> str:
+    """A cell's w:vMerge or w:hMerge: "restart", "continue" (the default value) or "" (none)."""
+    el = _child(pr, name)
+    if el is None:
+        return ""
+    return "restart" if _attr(el, "val") == "restart" else "continue"
+
+
+def _hidden(run: etree._Element) -> bool:
+    """Whether a run is hidden text: ``w:vanish`` in its own properties, not switched off."""
+    vanish = _child(_child(run, "rPr"), "vanish")
+    return vanish is not None and _attr(vanish, "val") not in ("0", "false", "off")
 
 
 def _int(value: str | None, default: int) -> int:
@@ -236,13 +300,23 @@ def _block_items(el: etree._Element) -> Iterator[tuple[str, etree._Element]]:
 
 def paragraph_text(p: etree._Element) -> str:
     """A paragraph's text as printed: runs joined, tabs as a space, line breaks as "\\n" (page
-    and column breaks as nothing); deleted and moved-away text and field codes left out."""
+    and column breaks as nothing); deleted and moved-away text, field codes and hidden text left out."""
+    return _paragraph(p)[0]
+
+
+def _paragraph(p: etree._Element) -> tuple[str, int]:
+    """``paragraph_text`` and the number of runs of hidden text with something in them left out."""
     parts: list[str] = []
+    hidden = 0
 
     def walk(el: etree._Element) -> None:
+        nonlocal hidden
         for c in el:
             local = _local(c)
             if local in _SKIP:
+                continue
+            if local == "r" and _hidden(c):
+                hidden += any((t.text or "").strip() for t in c.iter() if _local(t) == "t")
                 continue
             if local == "t":
                 parts.append(c.text or "")
@@ -262,4 +336,4 @@ def paragraph_text(p: etree._Element) -> str:
 
     walk(p)
     lines = (re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in lines if line), hidden

@@ -8,6 +8,15 @@ HTML table model (rowspan/colspan resolved onto a grid).
 
 The parser never touches the network, keeps its depth limit (256, ``huge_tree=False``: deeper
 nesting is refused, not silently cut) and never sees entity declarations (refused before parsing).
+What would cost more than a report ever does is refused before it is built: the tags and attributes
+before parsing (``MAX_MARKUP``), the grid positions of the tables (rows × spans, ``MAX_GRID``) while
+their cells are placed.
+
+Only what a browser shows is read: elements with ``display:none`` or ``visibility:hidden`` (or
+``collapse``) in their inline style, the ``hidden`` attribute, ``<template>`` and ``<noscript>``
+(scripts run in a browser) are left out with everything inside them; the tables so left out are
+counted (``Document.hidden_tables``), so that a page whose only tables are hidden says so.
+Stylesheets (``<style>``, ``class=``) are not evaluated: a table hidden by a class rule is read.
 """
 
 from __future__ import annotations
@@ -23,19 +32,23 @@ from lxml import etree
 from xltool.read.document import DocCell, DocTable, Document
 from xltool.read.sources.limits import (
     MAX_CELLS,
+    MAX_GRID_COLUMNS,
     MAX_TABLES,
     MAX_TEXT,
     NOT_A_REPORT,
+    GridBudget,
+    check_markup,
     max_document_bytes,
     refuse,
     too_large,
 )
 
 MAX_COLSPAN = 1000  # as the HTML table model caps it
-MAX_GRID_COLUMNS = 1000
 MAX_CAPTION = 100
 
-_DROP = ("script", "style", "noscript", "template", "xml", "object", "embed", "iframe", "select", "head")
+_DROP = ("script", "style", "xml", "object", "embed", "iframe", "select", "head")
+_UNSEEN = ("noscript", "template")  # never shown by a browser that runs scripts
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _BLOCK = frozenset(
     "address article aside blockquote body br caption center dd div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section table tbody td tfoot th thead title tr ul".split()
@@ -60,6 +73,7 @@ def read_html(data: bytes, file: str, name: str, charset: str | None = None) -> 
     limit = max_document_bytes()
     if len(data) > limit:
         raise too_large(name, len(data), limit, "网页")
+    check_markup(data, name, "网页")
     text = decode(data, charset)
     if _ENTITY.search(text):
         raise refuse("F-XML-ENTITY", name, what="含有 DOCTYPE 内部定义或实体声明（<!ENTITY）")
@@ -154,12 +168,16 @@ def _document(root: etree._Element, file: str, name: str) -> Document:
         )
     for el in [e for e in root.iter(*_DROP) if e is not root]:
         _drop(el)
-    tables = [t for t in root.iter("table") if _holds_cells(t)]
-    kept = {t for t in tables if not any(_holds_cells(inner) for inner in t.iter("table") if inner is not t)}
+    kept = _data_tables(root)
+    hidden = 0
+    if _hide(root):
+        seen = _data_tables(root)
+        hidden, kept = len(kept - seen), seen
     if len(kept) > MAX_TABLES:
         raise refuse("F-TOO-LARGE", name, what=f"有 {len(kept)} 个表格", limit=f"{MAX_TABLES} 个", hint=NOT_A_REPORT)
 
-    doc = Document(file=file, kind="html")
+    doc = Document(file=file, kind="html", hidden_tables=hidden)
+    budget = GridBudget(name)
     lines: list[str] = []  # text outside the tables, one block a line
     headings: list[str] = []
     since_table: list[str] = []  # lines after the previous table: the caption is the last of them
@@ -169,7 +187,7 @@ def _document(root: etree._Element, file: str, name: str) -> Document:
             own = value.find("caption")  # the table's own <caption>, else the text just before it
             caption = _line("".join(own.itertext())) if own is not None else ""
             caption = (caption or (since_table[-1] if since_table else ""))[:MAX_CAPTION]
-            table = _table(value, len(doc.tables) + 1, caption)
+            table = _table(value, len(doc.tables) + 1, caption, budget)
             if any(c.text for c in table.cells):  # a spacer table prints nothing
                 doc.tables.append(table)
                 since_table = []
@@ -190,6 +208,71 @@ def _title(title: str, headings: list[str], lines: list[str]) -> str:
         if "年度报告" in candidate and len(candidate) <= 200:
             return candidate
     return title or (headings[0] if headings else "")
+
+
+def _data_tables(root: etree._Element) -> set[etree._Element]:
+    """The tables read as grids: those printing something in their cells and holding no such table."""
+    tables = [t for t in root.iter("table") if _holds_cells(t)]
+    return {t for t in tables if not any(_holds_cells(inner) for inner in t.iter("table") if inner is not t)}
+
+
+def _hide(root: etree._Element) -> bool:
+    """Take out what a browser does not show; whether anything was. ``display:none``, the ``hidden``
+    attribute (unless an inline ``display`` overrides it), ``<template>``, ``<noscript>`` and a row
+    with ``visibility:collapse`` go with what they hold (a table is laid out without them); text under
+    ``visibility:hidden`` is blanked where it stands (the element keeps its place in the table),
+    except under a descendant that declares ``visibility:visible``, as CSS has it."""
+    found = False
+    for el in [e for e in root.iter(*_UNSEEN) if e is not root]:
+        _drop(el)
+        found = True
+    for el in root.xpath("//*[@hidden or @style]"):
+        style = _style(el.get("style"))
+        display, visibility = style.get("display"), style.get("visibility")
+        if display == "none" or (display is None and el.get("hidden") is not None):
+            _drop(el)
+        elif visibility == "collapse" and el.tag == "tr":
+            _drop(el)
+        elif visibility in ("hidden", "collapse"):
+            _blank(el)
+        else:
+            continue
+        found = True
+    return found
+
+
+def _style(value: str | None) -> dict[str, str]:
+    """``display`` and ``visibility`` of an inline style, as the cascade settles them within it (the
+    last declaration wins unless an earlier one is ``!important``), lower-cased; nothing else."""
+    out: dict[str, str] = {}
+    if not value:
+        return out
+    value = value.lower()
+    if "display" not in value and "visibility" not in value:
+        return out
+    important: set[str] = set()
+    for declaration in _CSS_COMMENT.sub("", value).split(";"):
+        prop, colon, val = declaration.partition(":")
+        prop = prop.strip()
+        if not colon or prop not in ("display", "visibility"):
+            continue
+        val, bang, flag = val.partition("!")
+        is_important = bool(bang) and flag.strip() == "important"
+        if prop in important and not is_important:
+            continue
+        if is_important:
+            important.add(prop)
+        out[prop] = val.strip()
+    return out
+
+
+def _blank(el: etree._Element) -> None:
+    """Blank the text under ``el`` (``visibility:hidden``), not under a child made visible again."""
+    el.text = None
+    for child in el:
+        child.tail = None
+        if _style(child.get("style")).get("visibility") != "visible":
+            _blank(child)
 
 
 def _holds_cells(table: etree._Element) -> bool:
@@ -227,10 +310,12 @@ def _span(value: str | None, default: int = 1) -> int:
     return int(m.group(1)) if m else default
 
 
-def _table(table: etree._Element, number: int, caption: str) -> DocTable:
+def _table(table: etree._Element, number: int, caption: str, budget: GridBudget) -> DocTable:
     """Cells placed by the HTML table model: each cell takes the next column of its row not
-    covered by a rowspan from above; rowspan=0 and spans past the last row end at the last row."""
+    covered by a rowspan from above; rowspan=0 and spans past the last row end at the last row.
+    Each cell's rows × columns go to ``budget`` before they are marked, the table's extent after."""
     rows = _rows(table)
+    nrows = 0
     busy: list[int] = []  # per grid column: the first row not covered by a cell above
     out = DocTable(number=number, caption=caption)
     for r, tr in enumerate(rows):
@@ -243,12 +328,15 @@ def _table(table: etree._Element, number: int, caption: str) -> DocTable:
             colspan = min(max(_span(td.get("colspan")), 1), MAX_COLSPAN, MAX_GRID_COLUMNS - col)
             rowspan = _span(td.get("rowspan"))
             rowspan = len(rows) - r if rowspan == 0 else min(max(rowspan, 1), len(rows) - r)
+            budget.cover(rowspan, colspan)
+            nrows = max(nrows, r + rowspan)
             if len(busy) < col + colspan:
                 busy.extend([0] * (col + colspan - len(busy)))
             for k in range(col, col + colspan):
                 busy[k] = r + rowspan
             out.cells.append(DocCell(r, col, cell_text(td), rowspan, colspan))
             col += colspan
+    budget.table(nrows, len(busy))
     return out
 
 

@@ -14,6 +14,16 @@ MAX_CELLS = 200_000
 """A real report has 3–10 tables and under 1,000 cells; a CMS page with navigation a few thousand."""
 MAX_TEXT = 20_000
 """Characters of running text kept (the unit and year are named near the top)."""
+MAX_GRID = 1_000_000
+"""Grid positions of a document's tables once merged cells are expanded: the cells' rows × columns
+summed, and all tables' rows × the widest table (what a locator's grid of a table and of tables
+joined across a page break would hold). A report's tables have about 1,000; the grid costs time and
+memory in proportion (100,000 rows of ``colspan=1000`` would be 10⁸ positions, gigabytes)."""
+MAX_GRID_COLUMNS = 1000
+"""Columns of one table (HTML caps ``colspan`` at 1,000; Word tables have at most 63 columns)."""
+MAX_MARKUP = 600_000
+"""Tags and attributes of a page or of Word's document.xml, counted before it is parsed (each costs
+the parser 100–200 bytes: 20 MB of ``<p>`` would take 900 MB). A report's page has a few thousand."""
 
 
 def max_document_bytes() -> int:
@@ -43,6 +53,62 @@ def refuse(code: str, name: str, **fields: Any) -> SourceError:
 
 NOT_A_REPORT = "这不像一份年度报告；请只提供年度报告本身"
 """F-TOO-LARGE's hint when a document has far more tables or cells than a report."""
+
+
+def check_markup(data: bytes, name: str, what: str) -> None:
+    """Refuse markup whose tags and attributes are too many to parse: ``<`` not followed by ``/``, and
+    ``=`` (an upper bound, counted in bytes before anything is decoded or parsed)."""
+    count = data.count(b"<") - data.count(b"</") + data.count(b"=")
+    if count > MAX_MARKUP:
+        raise refuse(
+            "F-TOO-LARGE",
+            name,
+            what=f"的{what}有约 {count:,} 个标签和属性",
+            limit=f"{MAX_MARKUP:,} 个（一份年度报告通常只有几千个）",
+            hint=NOT_A_REPORT,
+        )
+
+
+class GridBudget:
+    """What a document's tables will cost once laid out as grids, counted while they are read and
+    refused (F-TOO-LARGE naming ``MAX_GRID``) before any grid is allocated: ``cover`` each cell's
+    rows × columns as it is placed, ``table`` each table's extent when it is done."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.covered = 0
+        self.rows = 0
+        self.widest = 0
+
+    def cover(self, rowspan: int, colspan: int) -> None:
+        self.covered += rowspan * colspan
+        if self.covered > MAX_GRID:
+            raise self.refusal()
+
+    def table(self, nrows: int, ncols: int) -> None:
+        self.rows += nrows
+        self.widest = max(self.widest, ncols)
+        if self.rows * self.widest > MAX_GRID:
+            raise self.refusal()
+
+    def refusal(self) -> SourceError:
+        return refuse(
+            "F-TOO-LARGE",
+            self.name,
+            what="的表格按合并单元格所占的行和列展开后的格数",
+            limit=f"{MAX_GRID:,} 格（一份年度报告的表格合计约 1,000 格）",
+            hint=NOT_A_REPORT,
+        )
+
+
+def too_many_columns(name: str) -> SourceError:
+    return refuse(
+        "F-TOO-LARGE",
+        name,
+        what="的表格列数",
+        limit=f"{MAX_GRID_COLUMNS:,} 列（Word 的表格最多 63 列）",
+        hint=NOT_A_REPORT,
+    )
 
 
 def too_large(name: str, size: int, limit: int, what: str = "文件") -> SourceError:
