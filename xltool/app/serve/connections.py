@@ -20,7 +20,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 HEADER_SECONDS = 10.0
 MOST_CONNECTIONS = 1000
 HEADER_BYTES = 32 * 1024  # the request line and headers (cookies included) of one request
-BACKLOG = 1024
+BACKLOG = 128
+"""The listen queue, and how many connections asyncio accepts in one go before any of them is seen
+(and counted) by the protocol: the cap leaves room for a batch."""
 
 
 def raise_fd_limit() -> int | None:
@@ -44,11 +46,12 @@ def raise_fd_limit() -> int | None:
 
 
 def connection_cap(fd_limit: int | None) -> int:
-    """Connections held at once: ``MOST_CONNECTIONS``, or half the open-file limit when that is lower
-    (the other half for the folder's files, the worker threads, the reader processes)."""
+    """Connections held at once: ``MOST_CONNECTIONS``, or less when the open-file limit is low: half of
+    what is left once a batch of accepts (``BACKLOG``) and 64 others (the folder's files, the worker
+    threads, the reader processes) are set aside, as shed connections close only on the next turn."""
     if fd_limit is None:
         return MOST_CONNECTIONS
-    return max(8, min(MOST_CONNECTIONS, fd_limit // 2))
+    return max(8, min(MOST_CONNECTIONS, (fd_limit - 64 - 2 * BACKLOG) // 2))
 
 
 def protocol(most: int, header_seconds: float = HEADER_SECONDS) -> type[H11Protocol]:
