@@ -4,9 +4,16 @@ never inside a folder that is read as input."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from conftest import make_return
 
+from xltool.model import Unit
 from xltool.write.files import (
     atomic_write,
     free_name,
@@ -14,8 +21,11 @@ from xltool.write.files import (
     inside,
     output_folder,
     same_file,
+    sweep_stale,
     write_bytes,
 )
+
+REPO = Path(__file__).parents[1]
 
 
 def test_atomic_write_replaces_the_file_whole(tmp_path):
@@ -116,3 +126,55 @@ def test_output_folder_says_what_is_wrong(tmp_path):
     with pytest.raises(UsageError) as refused:
         output_folder(tmp_path / "in" / "out", [tmp_path / "in"], "网页")
     assert str(refused.value) == f"--out 不能放在被读取的文件夹中（{tmp_path / 'in'}），否则下次读取会把网页当作报表"
+
+
+# --------------------------------------------------------------------------- nothing left behind
+
+
+def test_stale_temporary_files_of_xltool_swept_at_the_next_write(tmp_path):
+    stale = tmp_path / ".~汇总.0123abcd.tmp.xlsx"
+    fresh = tmp_path / ".~汇总.89abcdef.tmp.xlsx"  # a write under way elsewhere
+    others = [tmp_path / ".~lock.汇总.xlsx#", tmp_path / ".~汇总.xyz.tmp.xlsx", tmp_path / "a.0123abcd.tmp.xlsx"]
+    for p in [stale, fresh, *others]:
+        p.write_bytes(b"x")
+    old = time.time() - 3600
+    for p in [stale, *others]:
+        os.utime(p, (old, old))
+    assert sweep_stale(tmp_path) == [stale]
+    stale.write_bytes(b"x")
+    os.utime(stale, (old, old))
+    write_bytes(tmp_path / "汇总.xlsx", b"new")  # the first write of this process into the folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, "汇总.xlsx", *(p.name for p in others)])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends POSIX signals")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_consolidate_leaves_no_temporary_file(tmp_path, signum):
+    """``xltool consolidate`` stopped by Ctrl-C or SIGTERM while its workbook is half written: the
+    command says 已中断, and nothing of it is left in the output folder."""
+    town = Unit("230723101", "乌伊岭镇", "乡镇")
+    make_return(tmp_path / "in", town)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XLTOOL_TEST_WRITE_PAUSE": "30"}
+    args = ["--out", str(out / "汇总.xlsx"), "--unit-code", "230723", "--unit-name", "汤旺县"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xltool", "consolidate", str(tmp_path / "in"), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".~") for p in out.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any(p.name.startswith(".~") for p in out.iterdir()), "the write never started"
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "已中断" in err and "Traceback" not in err, err
+    assert list(out.iterdir()) == []

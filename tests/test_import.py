@@ -189,3 +189,16 @@ def test_a_published_page_is_checked_against_last_years_consolidated_workbook_by
         ("T3-R5", ("t3.carried_in.total",)),
     ]
     assert v.records[0].identity.unit_code == ""  # matched by name, not given a code
+
+
+def test_a_refused_document_says_why_not_already_a_workbook(tmp_path):
+    """A document refused before it is read (here not a page at all, and a Word file that is no zip)
+    is skipped with its finding, never as "已是 xltool 工作簿"."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "乌伊岭镇2024年度报告.docx").write_bytes(b"not a zip at all" * 10)
+    (src / "乌伊岭镇2024年度报告.xlsx").write_bytes(b"\x00" * 100)
+    result = import_documents([src], tmp_path / "导入")
+    assert len(result.skipped) == 2 and not result.written
+    for why in result.skipped.values():
+        assert "无需导入" not in why and why.startswith("未导入："), why

@@ -1,0 +1,1 @@
+"""Hostile inputs for the tests: documents and requests built to exhaust what reads them."""

@@ -51,6 +51,30 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def terminate_as_interrupt() -> None:
+    """SIGTERM (``kill``, a service stopping) raised in this process as Ctrl-C is: the write under way
+    removes its temporary file, and the command says 已中断 (exit 130). A process forked from this one
+    (a reader) still dies of SIGTERM at once."""
+    import os
+    import signal
+
+    main_pid = os.getpid()
+
+    def interrupt(signum: int, _frame: object) -> None:
+        if os.getpid() != main_pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGBREAK"):  # SIGBREAK: Ctrl-Break in a Windows console
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), interrupt)
+            except ValueError:  # not the main thread (the command run from a test's thread)
+                return
+
+
 def document_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """How documents (web pages, Word files, sheets a unit made itself) are read: the same options on
     every command that reads returns."""
@@ -164,6 +188,7 @@ class ChineseGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        terminate_as_interrupt()
         try:
             return super().main(*args, **kwargs)
         except click.UsageError as exc:

@@ -8,11 +8,54 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from xltool.errors import UsageError
+
+TEMPORARY = re.compile(r"\.~.*\.[0-9a-f]{8}\.tmp(\.[^.]*)?")
+"""The name of ``atomic_write``'s temporary files (``.~stem.<8 hex>.tmp<suffix>``), and nothing else."""
+STALE_SECONDS = 600
+_swept: set[str] = set()
+
+
+def sweep_stale(folder: str | Path, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove ``atomic_write``'s temporary files left in ``folder`` by a write that was killed (a
+    temporary file of a write still running elsewhere is younger than ``older_than`` seconds and kept);
+    only names of xltool's own pattern (``TEMPORARY``) are touched. The files removed."""
+    removed: list[Path] = []
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.name.startswith(".~") or not TEMPORARY.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if (
+                    entry.is_file(follow_symlinks=False)
+                    and now - entry.stat(follow_symlinks=False).st_mtime > older_than
+                ):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _sweep_once(folder: Path) -> None:
+    """``sweep_stale`` for each folder the first time this process writes into it."""
+    key = os.path.normcase(os.path.abspath(folder))
+    if key not in _swept:
+        _swept.add(key)
+        sweep_stale(folder)
+
+
+def _pause_for_tests() -> None:
+    """``XLTOOL_TEST_WRITE_PAUSE`` seconds with the temporary file written and not yet renamed: how
+    the tests interrupt a write midway. Unset (always, outside the tests): nothing."""
+    pause = os.environ.get("XLTOOL_TEST_WRITE_PAUSE")
+    if pause:
+        time.sleep(float(pause))
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object], *, exclusive: bool = False) -> Path:
@@ -23,12 +66,18 @@ def atomic_write(path: str | Path, write: Callable[[Path], object], *, exclusive
 
     ``exclusive``: never replace a file, not even one another process creates meanwhile: the name is
     claimed with a hard link (or, where the disk has none, an exclusive create), and FileExistsError is
-    raised when it is taken."""
+    raised when it is taken.
+
+    A write interrupted (Ctrl-C; a SIGTERM the command line turns into the same) removes its temporary
+    file on the way out; one killed outright leaves it, and the next write into that folder removes it
+    (``sweep_stale``)."""
     path = Path(path)
+    _sweep_once(path.parent)
     # hidden (a leading dot), so a folder read meanwhile skips it; the suffix kept for writers that look
     tmp = path.with_name(f".~{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         write(tmp)
+        _pause_for_tests()
         if exclusive:
             _claim(tmp, path)
         else:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from xltool.catalogue import DOCUMENTS, VALUES, group_of
 from xltool.definition import Format
-from xltool.model import IMPORTED, ReturnRecord, Unit
+from xltool.model import ERROR, IMPORTED, ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
 from xltool.write.files import free_name, output_folder
@@ -76,12 +76,17 @@ def import_documents(
 
 
 def _not_imported(rec: ReturnRecord) -> str:
-    """Why a file gets no workbook ("" when it does)."""
-    if not rec.is_document:
+    """Why a file gets no workbook ("" when it does): a workbook of xltool's needs none; a file not
+    read (a document refused before it was read as one, too) says its first error, as validating it
+    says it."""
+    if rec.is_document and rec.readable:
+        return ""
+    if not rec.is_document and rec.identity is not None:
         return "已是 xltool 工作簿，无需导入"
-    if rec.identity is None or rec.format is None or not rec.readable:
-        return "无法读取或无法确定单位、年度，未导入（见校验结果）"
-    return ""
+    errors = [f for f in rec.findings if f.severity == ERROR]
+    if errors:
+        return f"未导入：{errors[0].message}（{errors[0].rule}）"
+    return "无法读取或无法确定单位、年度，未导入（见校验结果）"
 
 
 def _write_imported(rec: ReturnRecord, path: Path, password: str) -> Path:

@@ -5,7 +5,8 @@ same folder layout as ``xltool demo`` writes, so the page and the CLI can take t
 Security: loopback only by default; every request needs the token printed with the URL (``?token=``
 once, then an HttpOnly SameSite=Strict cookie, or the ``X-Xltool-Token`` header); the Host header must
 name this server on loopback (DNS rebinding); requests that change anything need the token itself,
-not only the cookie (CSRF); uploads are bounded, named safely and written atomically.
+not only the cookie (CSRF); request bodies are bounded as they stream, uploads named safely and
+written atomically; connections are capped and each has a deadline for its headers (``connections``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import threading
 from pathlib import Path
 
 from xltool.app.serve.app import create_app
+from xltool.app.serve.connections import BACKLOG, HEADER_BYTES, connection_cap, protocol, raise_fd_limit
 from xltool.app.serve.folder import safe_name, validate_in, write_atomically
-from xltool.app.serve.security import LOOPBACK, Limits
+from xltool.app.serve.security import LOOPBACK, WILDCARDS, Limits
 from xltool.errors import XltoolError
 
 
@@ -27,9 +29,20 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(128)
+    sock.listen(BACKLOG)
     sock.setblocking(False)
     return sock
+
+
+def link(host: str, port: int, token: str) -> tuple[str, str]:
+    """The URL to print for a server listening on ``host``, and a note ("" when none is needed):
+    an IPv6 address in brackets; listening on every address (0.0.0.0, ::), this machine's own."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/?token={token}"
+    note = ""
+    if host in WILDCARDS:
+        note = f"其他电脑请把链接中的 {shown} 换成本机的 IP 地址（令牌不变）。"
+    return url, note
 
 
 def serve(
@@ -54,18 +67,29 @@ def serve(
     except OSError as exc:
         raise XltoolError(f"无法在 {host}:{port} 上监听：{exc}") from None
     port = sock.getsockname()[1]
-    shown = "127.0.0.1" if host in LOOPBACK or host in ("0.0.0.0", "::") else host
-    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/?token={token}"
+    url, note = link(host, port, token)
     print(url, flush=True)
     if host not in LOOPBACK:
         print(
-            f"警告：--host {host} 让本机以外的电脑也能连接（凭链接中的令牌）；只在可信的网络中这样用。",
+            f"警告：--host {host} 让本机以外的电脑也能连接（凭链接中的令牌）；只在可信的网络中这样用。{note}",
             file=sys.stderr,
             flush=True,
         )
     print(f"xltool serve：{folder.resolve()}。在浏览器中打开上面的链接；按 Ctrl-C 停止。", file=sys.stderr, flush=True)
     app = create_app(folder, token, port=port, host=host)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    most = connection_cap(raise_fd_limit())
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        http=protocol(most),
+        limit_concurrency=most + 1,  # connections are capped by the protocol; requests beyond: 503
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=HEADER_BYTES,
+        backlog=BACKLOG,
+    )
+    server = uvicorn.Server(config)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     try:

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -42,7 +44,7 @@ from xltool.app.serve.folder import (
 )
 from xltool.app.serve.jobs import Job, Jobs
 from xltool.app.serve.pages import check_view, folder_of
-from xltool.app.serve.security import Limits, error, uploads
+from xltool.app.serve.security import Limits, error, form_message, uploads
 from xltool.errors import XltoolError
 from xltool.model import Unit
 from xltool.write.files import inside
@@ -160,6 +162,8 @@ def _save_uploads(year: Year, files: Sequence[UploadFile], overwrite: bool) -> R
     """Into the inbox under safe names; a name taken is a conflict unless ``overwrite``."""
     inbox = year.sub(INBOX)
     inbox.mkdir(parents=True, exist_ok=True)
+    if year.area(INBOX) is None:
+        return error(f"{INBOX} 不是文件夹（是链接？）：未写入", 400)
     saved, conflicts = [], []
     for upload in files:
         name = safe_name(upload.filename or "")
@@ -185,6 +189,8 @@ def _save_uploads(year: Year, files: Sequence[UploadFile], overwrite: bool) -> R
 async def api_templates(request: Request) -> Response:
     year = folder_of(request)
     form = await _json_or_form(request)
+    if isinstance(form, Response):
+        return form
     try:
         the_year = int(str(form.get("year") or year.year()))
     except ValueError:
@@ -251,6 +257,8 @@ def _check(year: Year, job: Job) -> dict[str, Any]:
 async def api_consolidate(request: Request) -> Response:
     year = folder_of(request)
     form = await _json_or_form(request)
+    if isinstance(form, Response):
+        return form
     code, name = str(form.get("unit_code") or "").strip(), str(form.get("unit_name") or "").strip()
     level = str(form.get("level") or "县").strip()
     if not code or not name:
@@ -306,6 +314,8 @@ def _consolidate(
 async def api_publish(request: Request) -> Response:
     year = folder_of(request)
     form = await _json_or_form(request)
+    if isinstance(form, Response):
+        return form
     sources = {year.rel(p): p for p in [*year.files(CONSOLIDATED, (".xlsx",)), *year.inbox()]}
     chosen = _strings(form.get("files"))
     unknown = [f for f in chosen if f not in sources]
@@ -383,8 +393,8 @@ async def download(request: Request) -> Response:
     area, name = request.path_params["area"], request.path_params["name"]
     if area not in AREAS:
         return error("没有这个文件夹", 404)
-    path = year.sub(area) / name
-    if name.startswith(".") or not inside(path, year.sub(area)) or not path.is_file():
+    path = year.file_in(area, name)
+    if path is None:
         return error("没有这个文件", 404)
     return FileResponse(path, filename=path.name)
 
@@ -399,7 +409,7 @@ async def templates_zip(request: Request) -> Response:
 
 async def check_zip(request: Request) -> Response:
     year = folder_of(request)
-    paths = [p for p in [year.sub(CHECK) / REPORT_XLSX] if p.is_file()]
+    paths = [p for p in [year.file_in(CHECK, REPORT_XLSX)] if p is not None]
     paths += year.files(RETURNED, (".xlsx", ".xlsm"))
     if not paths:
         return error("还没有校验结果", 404)
@@ -433,14 +443,19 @@ def _free(name: str, taken: set[str]) -> str:
     return candidate
 
 
-async def _json_or_form(request: Request) -> dict[str, Any]:
+async def _json_or_form(request: Request) -> dict[str, Any] | Response:
+    """The step's parameters, from JSON or form fields (bounded by ``Bodies``); a form that cannot be
+    read is a 400 with why, in Chinese."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             return {}
         return data if isinstance(data, dict) else {}
-    form = await request.form(max_files=0)
+    try:
+        form = await request.form(max_files=0, max_fields=1000)
+    except (HTTPException, MultiPartException) as exc:
+        return error(form_message(str(getattr(exc, "detail", None) or getattr(exc, "message", "")), 0), 400)
     return {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k)) for k in form}
 
 

@@ -26,7 +26,7 @@ from xltool.app.serve.api import (
 from xltool.app.serve.folder import Year
 from xltool.app.serve.jobs import Jobs
 from xltool.app.serve.pages import check_page, consolidate_page, home, inbox_page, publish_page, roster_page
-from xltool.app.serve.security import LOOPBACK, Guard, Limits
+from xltool.app.serve.security import LOOPBACK, WILDCARDS, Bodies, Guard, Limits
 
 WEB = Path(__file__).parents[1] / "web"
 
@@ -67,7 +67,14 @@ def create_app(
 
     static = Mount("/static", app=StaticFiles(directory=WEB / "static"), name="static")
     app = Starlette(routes=[*ROUTES, static])
-    app.add_middleware(Guard, token=token, hosts=_hosts(port, host), names={"127.0.0.1", "localhost", "::1"})
+    app.add_middleware(Bodies)  # inside the Guard: bodies are bounded for requests let in
+    app.add_middleware(
+        Guard,
+        token=token,
+        hosts=_hosts(port, host),
+        names={"127.0.0.1", "localhost", "::1"},
+        any_ip_port=port if port is not None and host in WILDCARDS else None,
+    )
     app.state.year = Year(Path(folder))
     app.state.jobs = Jobs()
     app.state.limits = limits or Limits.from_env()

@@ -92,22 +92,50 @@ class Year:
     def roster_path(self) -> Path | None:
         for suffix in ROSTER_SUFFIXES:
             p = self.folder / (ROSTER_STEM + suffix)
-            if p.is_file():
+            if self.plain_file(p):
                 return p
         return None
 
     def files(self, name: str, suffixes: Sequence[str] = ()) -> list[Path]:
-        folder = self.sub(name)
-        if not folder.is_dir():
+        """The plain files of the area ``name``: links (which could lead out of the year's folder) are
+        not followed, neither as the area itself nor as a file in it."""
+        folder = self.area(name)
+        if folder is None:
             return []
         return sorted(
             (
                 p
                 for p in folder.iterdir()
-                if p.is_file() and not p.name.startswith((".", "~$")) and (not suffixes or p.suffix.lower() in suffixes)
+                if not p.name.startswith((".", "~$"))
+                and (not suffixes or p.suffix.lower() in suffixes)
+                and self.plain_file(p)
             ),
             key=lambda p: p.name.casefold(),
         )
+
+    def area(self, name: str) -> Path | None:
+        """The folder ``name`` of the year, when it is a folder of its own (not a link)."""
+        folder = self.sub(name)
+        try:
+            return folder if folder.is_dir() and not folder.is_symlink() else None
+        except (OSError, ValueError):
+            return None
+
+    def file_in(self, area: str, name: str) -> Path | None:
+        """The file ``name`` of the area ``area``, or None when there is none: a name that is no plain
+        file name (a separator, ``..``, a NUL, too long), a hidden one, a link, anything not a file."""
+        folder = self.area(area)
+        if folder is None or not name or name != safe_name(name) or name.startswith((".", "~$")):
+            return None
+        path = folder / name
+        return path if self.plain_file(path) else None
+
+    @staticmethod
+    def plain_file(path: Path) -> bool:
+        try:
+            return not path.is_symlink() and path.is_file()
+        except (OSError, ValueError):  # a name the system refuses
+            return False
 
     def inbox(self) -> list[Path]:
         from xltool.read.sources import SOURCE_SUFFIXES
