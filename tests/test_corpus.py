@@ -82,7 +82,11 @@ def test_a_broken_stock_identity_is_a_warning_never_an_error(tmp_path):
 
     entry = ENTRIES["pingtan-2023.html"]
     this_year = expected_figures(entry, get_format())
-    carried = {cid.replace("t3.carried_in.", "t3.carried_out."): v for cid, v in this_year.items() if cid.startswith("t3.carried_in.")}
+    carried = {
+        cid.replace("t3.carried_in.", "t3.carried_out."): v
+        for cid, v in this_year.items()
+        if cid.startswith("t3.carried_in.")
+    }
     new = {cid.replace("t3.carried_out.", "t3.new."): v for cid, v in carried.items()}
     last = make_return(
         tmp_path / "平潭综合实验区2022.xlsx",

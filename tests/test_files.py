@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import make_return
+from helpers.returns import make_return
 
 from xltool.model import Unit
 from xltool.write.files import (

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import needs_fork
+from helpers.markers import needs_fork
 from hostile.documents import (
     CORPUS_PAGE,
     HIDERS,
