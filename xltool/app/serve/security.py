@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xltool.errors import XltoolError
 from xltool.read.safety import env_int
 
 COOKIE = "xltool_token"
@@ -226,7 +227,7 @@ def _mb(n: int) -> str:
     return f"{n // MB} MB" if n >= MB else f"{max(1, n // 1024)} KB"
 
 
-class FileTooLarge(Exception):
+class FileTooLarge(XltoolError):
     """One uploaded file streamed past ``Limits.file_bytes``."""
 
     def __init__(self, filename: str):
