@@ -155,13 +155,16 @@ class _Scan:
             if f[0] not in _DECODERS:
                 break  # PDFium stops here too (an image codec, Crypt, a name it does not know)
             decoded.append(f)
+        content = not image and _content(head)
+        if not filters and content:  # shown as it is: PDFium ends it at its length, or at endstream
+            stop = end if end < len(self.data) else self.data.find(b"endstream", start)
+            self._content_size(max(stop, start) - start)
         if not decoded:
             return
         cap = min(MAX_STREAM_INFLATED, MAX_TOTAL_INFLATED - self.total)
         chunks: Chunks = self._raw(start, end)
         for filter_name, parms in decoded:
             chunks = _capped(_DECODERS[filter_name](chunks, parms), cap)
-        content = not image and _content(head)
         size = 0
         try:
             for out in chunks:
@@ -171,11 +174,15 @@ class _Scan:
         except _Over:
             raise self._bomb(cap) from None
         self.total += size
-        if content and size > MAX_CONTENT_INFLATED:
+        if content:
+            self._content_size(size)
+
+    def _content_size(self, size: int) -> None:
+        if size > MAX_CONTENT_INFLATED:
             raise refuse(
                 "F-TOO-LARGE",
                 self.name,
-                what=f"的一页内容解压后有 {size / MB:.1f} MB",
+                what=f"的一页内容（解压后）有 {size / MB:.1f} MB",
                 limit=f"{MAX_CONTENT_INFLATED // 1024} KB（一页年度报告的内容约 50 KB）",
                 hint=NOT_A_REPORT,
             )
