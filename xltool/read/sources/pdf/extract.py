@@ -47,8 +47,8 @@ MAX_PAGES = 200
 """A report is 5–20 pages; a yearbook of reports is split before it is sent."""
 MAX_CHARS_PER_PAGE = 50_000
 MAX_CHARS_PER_DOCUMENT = 120_000
-"""A report of 10 pages prints some 20,000 characters (hongze-2024: 22,000); PDFium's text page costs about 300 bytes and
-half a microsecond a character, so pages of just under MAX_CHARS_PER_PAGE each add up to the time
+"""A report prints at most a few thousand characters a page (hongze-2024: 2,800 in 5 pages);
+PDFium's text page costs about 300 bytes and half a microsecond a character, so pages of just under MAX_CHARS_PER_PAGE each add up to the time
 limit long before MAX_PAGES."""
 MAX_OBJECTS_PER_PAGE = 50_000
 
