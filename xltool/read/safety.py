@@ -3,8 +3,9 @@
 Returned workbooks come by e-mail and USB stick; some are broken, some are not what their name
 says, a few may be hostile. This module reads the zip directory and the head of each part,
 and says in Chinese what the file is when it is not a workbook we can safely open. Only once
-those limits hold are the parts inflated (never past their declared sizes), to cut cells far
-from the tables before calamine sees a sheet (``bound_cells``).
+those limits hold are the parts inflated (never past their declared sizes: a part whose data
+would inflate further is a bomb, F-BOMB, whatever its directory says), to cut cells far from the
+tables before calamine sees a sheet (``bound_cells``).
 
 Limits (adjustable through ``Limits`` or the environment variables named below):
 
@@ -151,6 +152,17 @@ def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Re
                             "limit": f"{limits.max_ratio}:1",
                         },
                     )
+            for i in infos:
+                if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    return (
+                        "F-CORRUPT",
+                        {
+                            "reason": f"部件 {i.filename} 使用了 Office 不用的压缩方式",
+                            "hint": "请在 Excel/WPS/Word 中打开并重新保存",
+                        },
+                    )
+                if parts is None:  # a workbook's parts are inflated whole (``_whole``) and checked there
+                    _check_inflated(data, i)
             names = {i.filename for i in infos}
             if "xl/workbook.xml" not in names and "content.xml" not in names:
                 if "word/document.xml" in names:
@@ -164,17 +176,11 @@ def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Re
                     if prolog is None:  # anything unusual: let zipfile read it (and raise what it raises)
                         with zf.open(i) as part:
                             prolog = part.read(PROLOG_BYTES)
-                    if prolog[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: look at it as text
-                        prolog = prolog.decode("utf-16", "ignore").encode()
-                    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                        return ("F-XML-ENTITY", {"what": f"部件 {i.filename} 含有 XML 实体声明"})
-                    if len(prolog) >= PROLOG_BYTES and not _root_starts(prolog):
-                        return (
-                            "F-XML-ENTITY",
-                            {
-                                "what": f"部件 {i.filename} 的根元素之前有 {PROLOG_BYTES} 字节以上的其他内容（可能藏有 XML 实体声明）"
-                            },
-                        )
+                    problem = _entities(i.filename, prolog)
+                    if problem is not None:
+                        return problem
+    except _Overflow as over:
+        return over.refusal
     except zipfile.BadZipFile:
         return ("F-CORRUPT", {"reason": "压缩结构不完整，可能是没有下载或复制完整", "hint": "请重新发送"})
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
@@ -183,7 +189,95 @@ def _inspect_zip(data: bytes, limits: Limits, parts: _Parts | None = None) -> Re
 
 
 PROLOG_BYTES = 2048
-"""A DOCTYPE can only come before the root element: the head of each part is enough."""
+"""A DOCTYPE can only come before the root element: the head of each part is enough, as long as the
+root element starts in it (else the part is refused too)."""
+
+
+def _entities(filename: str, prolog: bytes) -> Refusal | None:
+    """F-XML-ENTITY when the head of a part (its first PROLOG_BYTES, or all of it when shorter)
+    declares a DOCTYPE or an entity, or does not reach its root element, in whatever encoding an
+    XML parser would read it (``_as_text``)."""
+    text = _as_text(prolog)
+    if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
+        return ("F-XML-ENTITY", {"what": f"部件 {filename} 含有 XML 实体声明"})
+    if len(prolog) >= PROLOG_BYTES and not _root_starts(text):  # the raw length: a UTF-16 head is half as long
+        return (
+            "F-XML-ENTITY",
+            {"what": f"部件 {filename} 的根元素之前有 {PROLOG_BYTES} 字节以上的其他内容（可能藏有 XML 实体声明）"},
+        )
+    return None
+
+
+_WIDE = (  # (how a part starts, its encoding): byte order marks, then "<" without one (XML 1.0, appendix F)
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+
+
+def _as_text(head: bytes) -> bytes:
+    """The head of an XML part as UTF-8, decoded from UTF-16 or UTF-32 (with or without a byte
+    order mark) when it starts so; as it is otherwise (UTF-8 and the single-byte encodings show
+    their markup as ASCII)."""
+    for start, encoding in _WIDE:
+        if head.startswith(start):
+            return head.decode(encoding, "ignore").encode("utf-8")
+    return head
+
+
+class _Overflow(Exception):
+    """A part inflates to more than its size in the zip directory says."""
+
+    def __init__(self, info: zipfile.ZipInfo):
+        super().__init__(info.filename)
+        size = f"{info.file_size / MB:.1f} MB" if info.file_size >= MB else f"{info.file_size / 1024:.0f} KB"
+        self.refusal: Refusal = (
+            "F-BOMB",
+            {"what": f"的部件 {info.filename} 解压后超过压缩包目录所写的大小", "limit": f"{size}（目录所写）"},
+        )
+
+
+_STEP = 1 * MB
+
+
+def _check_inflated(data: bytes, info: zipfile.ZipInfo) -> None:
+    """Raise _Overflow when a deflated part inflates past its declared size: inflated in steps of
+    _STEP, counting, keeping nothing, stopped as soon as the count passes the declared size. A part
+    ``_raw`` cannot read is left to zipfile, which reads no further than the declared size either
+    when asked for bounded reads (``_read_part``)."""
+    raw = _raw(data, info) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    if raw is None:
+        return
+    d = zlib.decompressobj(-zlib.MAX_WBITS)
+    size = 0
+    try:
+        while True:
+            out = d.decompress(raw, _STEP)
+            size += len(out)
+            if size > info.file_size:
+                raise _Overflow(info)
+            raw = d.unconsumed_tail
+            if d.eof or (not raw and len(out) < _STEP):
+                return
+    except zlib.error:
+        return  # zipfile says what is wrong when the part is read
+
+
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A part read through zipfile in bounded steps: ``ZipFile.read`` inflates all the compressed
+    bytes it holds in one call (2 GB from a part whose directory says 100 KB) before cutting the
+    result to the declared size; read in steps, it never inflates more than a step past it."""
+    chunks = []
+    with zf.open(info) as part:
+        while chunk := part.read(_STEP):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
 
 _LOCAL = struct.Struct("<4s2xH18xHH")  # signature, flag bits, name length, extra field length
 _PLAIN_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile decides
@@ -241,17 +335,20 @@ def _raw(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
 def _whole(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """A stored or deflated part whole, inflated straight from ``data`` (zipfile costs more
     than the inflating) and never past its declared size, or None unless it is exactly its
-    declared size and CRC: then zipfile reads it, and says what is wrong."""
-    if info.file_size == 0:
-        return b"" if info.CRC == 0 and _raw(data, info) is not None else None
+    declared size and CRC: then zipfile reads it, and says what is wrong. _Overflow when it
+    inflates past its declared size (checked one byte past it)."""
     raw = _raw(data, info)
     if raw is None:
         return None
     if info.compress_type == zipfile.ZIP_DEFLATED:
-        try:
-            raw = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, info.file_size)
+        d = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:  # max_length 0 would mean no limit: an empty part is asked for one byte, which must not come
+            out = d.decompress(raw, info.file_size or 1)
+            if len(out) > info.file_size or (not d.eof and d.decompress(d.unconsumed_tail, 1)):
+                raise _Overflow(info)  # more than the directory says: never inflated further
         except zlib.error:
             return None
+        raw = out
     return raw if len(raw) == info.file_size and zlib.crc32(raw) == info.CRC else None
 
 
@@ -352,7 +449,7 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Refusal | Non
                 if i.file_size == 0:  # an empty part zipfile would have to explain: left as it is
                     checked = None
                     continue
-                xml = zf().read(i)
+                xml = _read_part(zf(), i)
             # every part: calamine finds cells in any part it reads
             sheet = b"sheetData" in xml
             if sheet:
@@ -383,8 +480,10 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Refusal | Non
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
             for i in infos:
-                copy.writestr(i.filename, changed.get(i.filename) or zf().read(i))
+                copy.writestr(i.filename, changed.get(i.filename) or _read_part(zf(), i))
         return None, out.getvalue()
+    except _Overflow as over:
+        return over.refusal, data
     except zipfile.BadZipFile:
         return ("F-CORRUPT", {"reason": "压缩结构不完整，可能是没有下载或复制完整", "hint": "请重新发送"}), data
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error, struct.error) as exc:
@@ -584,8 +683,9 @@ def _cfb_truncated(data: bytes) -> bool:
 
 def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Refusal | None:
     """The container checks of ``read_container`` for a zip that is not a workbook (a Word .docx):
-    the file size, entries, declared sizes and ratios as for a workbook, and no DOCTYPE/ENTITY at
-    the head of any XML part. None when the zip is safe to open (whatever its parts are)."""
+    the file size, entries, declared sizes and ratios as for a workbook, every part inflating to no
+    more than its declared size (so that ``ZipFile.read`` of it is bounded), and no DOCTYPE/ENTITY
+    at the head of any XML part. None when the zip is safe to open (whatever its parts are)."""
     limits = limits or Limits.from_env()
     if len(data) > limits.max_file_bytes:
         return (
@@ -609,14 +709,9 @@ def inspect_document_zip(data: bytes, limits: Limits | None = None) -> Refusal |
                 if prolog is None:
                     with zf.open(i) as part:
                         prolog = part.read(PROLOG_BYTES)
-                if prolog[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                    prolog = prolog.decode("utf-16", "ignore").encode()
-                if (
-                    b"<!DOCTYPE" in prolog
-                    or b"<!ENTITY" in prolog
-                    or (len(prolog) >= PROLOG_BYTES and not _root_starts(prolog))
-                ):
-                    return ("F-XML-ENTITY", {"what": f"部件 {i.filename} 含有 XML 实体声明"})
+                problem = _entities(i.filename, prolog)
+                if problem is not None:
+                    return problem
     except zipfile.BadZipFile:
         return ("F-CORRUPT", {"reason": "压缩结构不完整，可能是没有下载或复制完整", "hint": "请重新发送"})
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:

@@ -21,11 +21,13 @@ Page numbers (“- 4 -”, “第 4 页”) are dropped; a table whose page ends
 next page with nothing printed between is marked ``continues`` (the locator joins 表三 again).
 
 Refused, one ``SourceError`` each (the codes are in ``xltool.catalogue``): a password, no text layer
-(a scan), more pages than ``XLTOOL_MAX_PDF_PAGES`` (200), a stream that inflates past the bounds
-(checked on the raw bytes before PDFium parses anything), more than ``MAX_SECONDS`` of work.
+(a scan), more pages than ``XLTOOL_MAX_PDF_PAGES`` (200), a stream that decodes past the bounds or a
+page's content past ``MAX_CONTENT_INFLATED`` (checked on the raw bytes before PDFium parses anything,
+whatever the filter chain), more characters than ``MAX_CHARS_PER_PAGE`` on a page or
+``MAX_CHARS_PER_DOCUMENT`` in all, more than ``MAX_SECONDS`` of work.
 
-The stages, each a module: ``extract`` (the bomb check on the raw bytes, PDFium's characters and
-rules, the security bounds) -> ``rulings`` (rules into lattices) -> ``cells`` and ``columns`` (a
+The stages, each a module: ``streams`` (the bomb check on the raw bytes) -> ``extract`` (PDFium's
+characters and rules, the security bounds) -> ``rulings`` (rules into lattices) -> ``cells`` and ``columns`` (a
 lattice's cells and their text, undrawn column rules put back) -> ``tables`` (a page as tables and
 text: lattice and stream strategies) -> ``joins`` (the pages as one Document, tables continued over a
 page break). Their tolerances are one ``PdfSettings`` (``settings``).
@@ -39,7 +41,9 @@ from typing import Any
 from xltool.read.document import Document
 from xltool.read.sources.limits import NOT_A_REPORT, refuse
 from xltool.read.sources.pdf.extract import (
+    MAX_CHARS_PER_DOCUMENT,
     MAX_CHARS_PER_PAGE,
+    MAX_CONTENT_INFLATED,
     MAX_OBJECTS_PER_PAGE,
     MAX_PAGES,
     MAX_SECONDS,
@@ -58,7 +62,9 @@ from xltool.read.sources.pdf.tables import Block, page_blocks
 __all__ = [
     "DEFAULT",
     "MAX_CAPTION",
+    "MAX_CHARS_PER_DOCUMENT",
     "MAX_CHARS_PER_PAGE",
+    "MAX_CONTENT_INFLATED",
     "MAX_OBJECTS_PER_PAGE",
     "MAX_PAGES",
     "MAX_SECONDS",
@@ -101,13 +107,15 @@ def _read_pages(pdf: Any, name: str, started: float, settings: PdfSettings) -> t
         raise refuse("F-TOO-LARGE", name, what=f"有 {pages:,} 页", limit=f"{max_pages()} 页", hint=NOT_A_REPORT)
     blocks: list[Block] = []
     any_text = False
+    printed = 0  # characters of the pages read so far
     for p in range(pages):
         if time.monotonic() - started > MAX_SECONDS:
             raise too_slow(name)
         page = pdf[p]
         textpage = page.get_textpage()
         try:
-            chars = page_chars(textpage.raw, name, settings)
+            chars = page_chars(textpage.raw, name, settings, printed)
+            printed += textpage.count_chars()
             hs, vs = page_rulings(page.raw, name, settings)
         finally:
             textpage.close()

@@ -1,7 +1,7 @@
-"""Stage 1, what a page holds: the raw file checked for bombs, then PDFium's characters and rules.
+"""Stage 1, what a page holds: the raw file checked for bombs (``streams``), then PDFium's characters and rules.
 
-Owns the security bounds of reading a PDF (pages, seconds, characters and objects per page, inflated
-bytes) and every call into PDFium but opening the file: ``page_chars`` gives each character with its
+Owns the security bounds of reading a PDF (pages, seconds, characters and objects per page and per
+document; the inflated bytes are ``streams``'s) and every call into PDFium but opening the file: ``page_chars`` gives each character with its
 box, ``page_rulings`` the horizontal and vertical ruling lines as ``Seg``.
 """
 
@@ -9,25 +9,48 @@ from __future__ import annotations
 
 import ctypes
 import os
-import re
-import time
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from xltool.read.sources.limits import MB, NOT_A_REPORT, SourceError, refuse
+from xltool.read.sources.limits import NOT_A_REPORT, refuse
 from xltool.read.sources.pdf.settings import DEFAULT, PdfSettings
+from xltool.read.sources.pdf.streams import (
+    MAX_CONTENT_INFLATED,
+    MAX_IMAGE_BYTES,
+    MAX_SECONDS,
+    MAX_STREAM_INFLATED,
+    MAX_TOTAL_INFLATED,
+    check_streams,
+    too_slow,
+)
+
+__all__ = [
+    "MAX_CHARS_PER_DOCUMENT",
+    "MAX_CHARS_PER_PAGE",
+    "MAX_CONTENT_INFLATED",
+    "MAX_IMAGE_BYTES",
+    "MAX_OBJECTS_PER_PAGE",
+    "MAX_PAGES",
+    "MAX_SECONDS",
+    "MAX_STREAM_INFLATED",
+    "MAX_TOTAL_INFLATED",
+    "Char",
+    "Seg",
+    "check_streams",
+    "max_pages",
+    "page_chars",
+    "page_rulings",
+    "too_slow",
+]
 
 MAX_PAGES = 200
 """A report is 5–20 pages; a yearbook of reports is split before it is sent."""
-MAX_SECONDS = 5.0
 MAX_CHARS_PER_PAGE = 50_000
+MAX_CHARS_PER_DOCUMENT = 120_000
+"""A report prints at most a few thousand characters a page (hongze-2024: 2,800 in 5 pages);
+PDFium's text page costs about 300 bytes and half a microsecond a character, so pages of just under MAX_CHARS_PER_PAGE each add up to the time
+limit long before MAX_PAGES."""
 MAX_OBJECTS_PER_PAGE = 50_000
-MAX_STREAM_INFLATED = 64 * MB
-"""One stream of a report (a page's content, a font) inflates to well under 1 MB; a scanned page's
-image to a few tens of MB."""
-MAX_TOTAL_INFLATED = 256 * MB
 
 
 def max_pages() -> int:
@@ -35,71 +58,6 @@ def max_pages() -> int:
         return int(os.environ.get("XLTOOL_MAX_PDF_PAGES", MAX_PAGES))
     except ValueError:
         return MAX_PAGES
-
-
-def too_slow(name: str) -> SourceError:
-    return refuse("F-TOO-LARGE", name, what="的内容过多，读取时间", limit=f"{MAX_SECONDS:.0f} 秒", hint=NOT_A_REPORT)
-
-
-# --------------------------------------------------------------------------- safety before PDFium
-
-_STREAM = re.compile(rb"stream\r?\n")
-
-
-def check_streams(data: bytes, name: str) -> None:
-    """Inflate every Flate stream of the raw file in bounded steps, counting, keeping nothing: a
-    stream over MAX_STREAM_INFLATED or all of them over MAX_TOTAL_INFLATED is a bomb (PDFium would
-    inflate it whole when the page is drawn). Streams of an encrypted file do not inflate: skipped."""
-    total = 0
-    deadline = time.monotonic() + MAX_SECONDS
-    for chunk in _flate_streams(data):
-        total = _inflate(chunk, total, deadline, name)
-
-
-def _flate_streams(data: bytes) -> Iterator[bytes]:
-    """The raw bytes of each stream that starts with a zlib header (0x78: only those are Flate here)."""
-    pos = 0
-    while True:
-        m = _STREAM.search(data, pos)
-        if m is None:
-            return
-        start = m.end()
-        end = data.find(b"endstream", start)
-        end = len(data) if end < 0 else end
-        pos = max(end, start)
-        if data[start : start + 1] == b"x":
-            yield data[start:end]
-
-
-def _inflate(chunk: bytes, total: int, deadline: float, name: str) -> int:
-    """``total`` plus what ``chunk`` inflates to, 4 MB at a time; a stream that is no Flate adds what
-    it gave before failing."""
-    d = zlib.decompressobj()
-    size = 0
-    try:
-        while chunk:
-            out = d.decompress(chunk, 4 * MB)
-            size += len(out)
-            total += len(out)
-            if size > MAX_STREAM_INFLATED or total > MAX_TOTAL_INFLATED:
-                raise _bomb(name, size, total)
-            if time.monotonic() > deadline:
-                raise too_slow(name)
-            chunk = d.unconsumed_tail
-            if not out and not chunk:
-                break
-    except zlib.error:
-        pass
-    return total
-
-
-def _bomb(name: str, size: int, total: int) -> SourceError:
-    return refuse(
-        "F-BOMB",
-        name,
-        what=f"的一个数据流解压后超过 {(size if size > MAX_STREAM_INFLATED else total) // MB} MB",
-        limit=f"{MAX_STREAM_INFLATED // MB} MB（全部数据流 {MAX_TOTAL_INFLATED // MB} MB）",
-    )
 
 
 # --------------------------------------------------------------------------- what a page holds
@@ -133,16 +91,25 @@ class Seg:
     b: float  # to
 
 
-def page_chars(textpage: Any, name: str, settings: PdfSettings = DEFAULT) -> list[Char]:
+def page_chars(textpage: Any, name: str, settings: PdfSettings = DEFAULT, before: int = 0) -> list[Char]:
     """The printed characters of a PDFium text page (blanks and surrogates left out), each in its
     loose box (the font's height, not the glyph's: 、 and ， stay on their line), or about its glyph
-    when the loose box is no box of it (``_char_box``)."""
+    when the loose box is no box of it (``_char_box``). ``before``: the characters of the pages
+    before (their sum is bounded by MAX_CHARS_PER_DOCUMENT)."""
     import pypdfium2.raw as R
 
     n = R.FPDFText_CountChars(textpage)
     if n > MAX_CHARS_PER_PAGE:
         raise refuse(
             "F-TOO-LARGE", name, what=f"的一页有 {n:,} 个字符", limit=f"{MAX_CHARS_PER_PAGE:,} 个", hint=NOT_A_REPORT
+        )
+    if before + n > MAX_CHARS_PER_DOCUMENT:
+        raise refuse(
+            "F-TOO-LARGE",
+            name,
+            what=f"读到的页面已有 {before + n:,} 个字符",
+            limit=f"全文 {MAX_CHARS_PER_DOCUMENT:,} 个字符",
+            hint=NOT_A_REPORT,
         )
     box = R.FS_RECTF()
     out: list[Char] = []
