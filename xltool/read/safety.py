@@ -249,7 +249,7 @@ def _check_inflated(data: bytes, info: zipfile.ZipInfo) -> None:
     """Raise _Overflow when a deflated part inflates past its declared size: inflated in steps of
     _STEP, counting, keeping nothing, stopped as soon as the count passes the declared size. A part
     ``_raw`` cannot read is left to zipfile, which reads no further than the declared size either
-    when asked for bounded reads (``_read_part``)."""
+    when asked for bounded reads (``read_part``)."""
     raw = _raw(data, info) if info.compress_type == zipfile.ZIP_DEFLATED else None
     if raw is None:
         return
@@ -268,7 +268,7 @@ def _check_inflated(data: bytes, info: zipfile.ZipInfo) -> None:
         return  # zipfile says what is wrong when the part is read
 
 
-def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """A part read through zipfile in bounded steps: ``ZipFile.read`` inflates all the compressed
     bytes it holds in one call (2 GB from a part whose directory says 100 KB) before cutting the
     result to the declared size; read in steps, it never inflates more than a step past it."""
@@ -449,7 +449,7 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Refusal | Non
                 if i.file_size == 0:  # an empty part zipfile would have to explain: left as it is
                     checked = None
                     continue
-                xml = _read_part(zf(), i)
+                xml = read_part(zf(), i)
             # every part: calamine finds cells in any part it reads
             sheet = b"sheetData" in xml
             if sheet:
@@ -480,7 +480,7 @@ def bound_cells(data: bytes, parts: _Parts | None = None) -> tuple[Refusal | Non
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
             for i in infos:
-                copy.writestr(i.filename, changed.get(i.filename) or _read_part(zf(), i))
+                copy.writestr(i.filename, changed.get(i.filename) or read_part(zf(), i))
         return None, out.getvalue()
     except _Overflow as over:
         return over.refusal, data

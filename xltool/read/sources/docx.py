@@ -28,7 +28,7 @@ from typing import Any, cast
 from lxml import etree
 
 from xltool.read.document import DocCell, DocTable, Document
-from xltool.read.safety import inspect_document_zip
+from xltool.read.safety import inspect_document_zip, read_part
 from xltool.read.sources.limits import (
     MAX_CELLS,
     MAX_GRID_COLUMNS,
@@ -123,7 +123,7 @@ def _main_part(data: bytes, name: str) -> bytes:
             info = zf.getinfo("word/document.xml")
             if info.file_size > limit:
                 raise too_large(name, info.file_size, limit, "正文")
-            return zf.read(info)  # never more than the declared size, checked above
+            return read_part(zf, info)  # in bounded steps: never much past the declared size, checked above
     except KeyError:
         raise refuse(
             "F-NOT-DOCUMENT",
