@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from xltool.errors import XltoolError
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MB = 1024 * 1024
@@ -230,7 +232,7 @@ def _as_text(head: bytes) -> bytes:
     return head
 
 
-class _Overflow(Exception):
+class _Overflow(XltoolError):
     """A part inflates to more than its size in the zip directory says."""
 
     def __init__(self, info: zipfile.ZipInfo):
