@@ -3,7 +3,8 @@
 The cheap pre-checks (``safety``, ``sources``) refuse what they can see before a parser runs; a file
 built to get past them (a PDF stream that inflates to gigabytes behind a filter, a table that expands
 as it is parsed) could still make a parser allocate without bound or run for minutes, and PDFium
-then aborts the whole process. So every file is read in a worker process:
+then aborts the whole process. So documents are read in worker processes (``batch.read_all``;
+workbooks too could be, at 10-20 % more time per clean workbook):
 
 * its memory is capped by the operating system: on POSIX an address-space limit (``RLIMIT_AS``) at
   what the worker uses when it starts plus the allowance; on Windows a Job Object whose process
