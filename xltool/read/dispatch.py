@@ -14,6 +14,7 @@ from pathlib import Path
 from xltool.definition import Format, known_formats
 from xltool.findings import Finding
 from xltool.model import ReturnRecord, display_path
+from xltool.read.bounds import over_memory
 from xltool.read.from_document import ReadOptions, fill_from_document
 from xltool.read.safety import MB, Limits
 from xltool.read.sources import DOCUMENT_SUFFIXES
@@ -45,6 +46,11 @@ def read_return(
             # for the developer: the whole traceback on stderr; the clerk still gets one finding
             print(f"XLTOOL_DEBUG：读取“{path}”时出错：", file=sys.stderr)
             traceback.print_exception(exc, file=sys.stderr)
+        rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}
+        rec.formula_lost = set()
+        if isinstance(exc, MemoryError):  # over the worker's memory limit (``isolate``)
+            rec.findings.append(over_memory(rec.file, path.name))
+            return rec
         hint = "请在 Excel 中打开并另存为 .xlsx 后重新报送"
         if isinstance(exc, Unreadable):
             reason, hint = exc.reason, exc.hint
@@ -52,8 +58,6 @@ def read_return(
             reason = f"已损坏，有部分内容无法解析：{short_reason(exc)}"
         else:
             reason = f"读取失败，{type(exc).__name__}：{short_reason(exc)}"
-        rec.values = dict.fromkeys(rec.format.cells) if rec.format else {}
-        rec.formula_lost = set()
         rec.findings.append(
             Finding.for_file(rec.file, "F-UNREADABLE", identity=rec.identity, name=path.name, reason=reason, hint=hint)
         )

@@ -1,0 +1,56 @@
+"""What one file's reading may use (memory added to its process, wall-clock seconds), and the finding
+for a read that ran out of memory. Shared by ``dispatch`` (which turns a MemoryError into that finding)
+and ``isolate`` (which sets the limits in its workers and replaces one that ran out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xltool.findings import Finding
+from xltool.read.safety import MB, env_int
+
+HINT = "文件可能已损坏或被恶意构造；请对方重新保存或导出后再报送"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file's reading may use: memory it may add to its worker, and wall-clock seconds."""
+
+    memory_bytes: int = 256 * MB
+    seconds: int = 5
+
+    @classmethod
+    def from_env(cls) -> ReadLimits:
+        return cls(
+            memory_bytes=max(0, env_int("XLTOOL_MAX_READ_MB", 256)) * MB,
+            seconds=max(0, env_int("XLTOOL_MAX_READ_SECONDS", 5)),
+        )
+
+
+_breached = False
+"""Set when a read ran out of memory (``over_memory``): a worker is then replaced (``isolate``)."""
+
+
+def reset_breach() -> None:
+    global _breached
+    _breached = False
+
+
+def breached() -> bool:
+    """Whether a read ran out of memory since ``reset_breach``."""
+    return _breached
+
+
+def over_memory(file: str, name: str) -> Finding:
+    """The finding for a read that ran out of memory (a MemoryError under the worker's limit)."""
+    global _breached
+    _breached = True
+    limit = ReadLimits.from_env().memory_bytes
+    return Finding.for_file(
+        file,
+        "F-TOO-LARGE",
+        name=name,
+        what="读取时所需的内存",
+        limit=f"{limit / MB:.0f} MB（一份年度报告通常不到 50 MB）" if limit else "本机可用内存",
+        hint=HINT,
+    )
