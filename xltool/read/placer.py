@@ -5,8 +5,9 @@ column by its column path, every printed row, header and figure that matches not
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from xltool.definition import Format
 from xltool.findings import Finding
@@ -200,7 +201,15 @@ class Placer:
             how=how,
         )
 
-    def finding(self, code, e: Entry | None = None, cells=(), row_label="", col_label="", **fields):
+    def finding(
+        self,
+        code: str,
+        e: Entry | None = None,
+        cells: Iterable[str] = (),
+        row_label: str = "",
+        col_label: str = "",
+        **fields: Any,
+    ) -> None:
         """A finding of this table: severity and wording from the catalogue (``table`` is this table's
         name), then where in the document when ``e`` is known."""
         number: int | None

@@ -9,10 +9,11 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from xltool.definition import COUNT
 from xltool.read.document import DocCell, DocTable
 from xltool.read.spec import Spec
 from xltool.text import normalize_label
-from xltool.values import COUNT, PRINTED_FIGURE, parse_value
+from xltool.values import PRINTED_FIGURE, parse_value
 
 _WS = re.compile(r"\s+")
 

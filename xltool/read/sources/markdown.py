@@ -27,8 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from xltool.definition import COUNT
 from xltool.read.document import DocCell
-from xltool.values import COUNT, PRINTED_FIGURE, parse_value
+from xltool.values import PRINTED_FIGURE, parse_value
 
 _PIPE = re.compile(r"(?<!\\)\|")
 _SEPARATOR = re.compile(r":?-+:?")
