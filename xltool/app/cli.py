@@ -179,7 +179,7 @@ class ChineseUsage(click.UsageError):
     """A usage error this module words in Chinese (click's own are reworded by ``usage_message``)."""
 
 
-class ChineseType(click.ParamType):
+class ChineseType(click.ParamType[Any]):
     """A parameter type whose complaints are Chinese predicates (应为整数，收到 abc): ``usage_message``
     puts the subject before them (选项 --jobs 的值)."""
 
