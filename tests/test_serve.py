@@ -351,7 +351,11 @@ def test_the_pages_show_the_latest_report_whatever_wrote_it(tmp_path):
     assert job["state"] == "done" and job["result"]["replaced"] == [], job
     again = wait(c, c.post("/api/check").json())
     assert again["result"]["replaced"] == ["3-校验/校验报告.xlsx", "3-校验/校验结果.json"]
-    assert sorted(p.name for p in (year / "3-校验").iterdir()) == ["命令行的报告.xlsx", "校验报告.xlsx", "校验结果.json"]
+    assert sorted(p.name for p in (year / "3-校验").iterdir()) == [
+        "命令行的报告.xlsx",
+        "校验报告.xlsx",
+        "校验结果.json",
+    ]
     assert (year / "3-校验" / "命令行的报告.xlsx").read_bytes() == cli_bytes
     assert "3-校验/校验结果.json" in c.get("/check").text
     assert c.get("/api/status").json()["check"]["stale"] is False
