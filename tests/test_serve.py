@@ -319,12 +319,74 @@ def test_year_through_the_api(tmp_path):
         assert c.get(page).status_code == 200, page
 
 
+def test_the_pages_show_the_latest_report_whatever_wrote_it(tmp_path):
+    """The CLI's report in 3-校验 is the folder's state; the page's check writes its own report beside
+    it (never touching the CLI's) and, the next time, replaces its own and says so."""
+    year = tmp_path / "汤旺县2024"
+    (year / "2-收件箱").mkdir(parents=True)
+    shutil.copy(ROSTER, year / "名单.csv")
+    make_return(year / "2-收件箱", TOWN, name="乌伊岭镇.xlsx")
+    make_return(year / "2-收件箱", TOWN2, WRONG, name="汤旺河镇.xlsx")
+    c = client(year)
+    assert "尚未校验" in c.get("/").text and "重新校验" not in c.get("/inbox").text
+    (year / "3-校验").mkdir()
+    cli = subprocess.run(
+        [sys.executable, "-m", "xltool", "validate", str(year / "2-收件箱"), "--roster", str(year / "名单.csv")]
+        + ["--report", str(year / "3-校验" / "命令行的报告.xlsx")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert cli.returncode == 1, cli.stderr
+    home = c.get("/").text
+    assert "尚未校验" not in home and "有错误 1" in home and "请重新校验" not in home
+    assert "重新校验" in c.get("/inbox").text
+    check = c.get("/check").text
+    assert "3-校验/命令行的报告.xlsx" in check and "T3-R1" in check
+    units = {u["unit_name"]: u["status"] for u in c.get("/api/status").json()["check"]["units"]}
+    assert units["乌伊岭镇"] == "passed" and units["汤旺河镇"] == "errors" and "missing" in units.values()
+    cli_bytes = (year / "3-校验" / "命令行的报告.xlsx").read_bytes()
+
+    job = wait(c, c.post("/api/check").json())
+    assert job["state"] == "done" and job["result"]["replaced"] == [], job
+    again = wait(c, c.post("/api/check").json())
+    assert again["result"]["replaced"] == ["3-校验/校验报告.xlsx", "3-校验/校验结果.json"]
+    assert sorted(p.name for p in (year / "3-校验").iterdir()) == [
+        "命令行的报告.xlsx",
+        "校验报告.xlsx",
+        "校验结果.json",
+    ]
+    assert (year / "3-校验" / "命令行的报告.xlsx").read_bytes() == cli_bytes
+    assert "3-校验/校验结果.json" in c.get("/check").text
+    assert c.get("/api/status").json()["check"]["stale"] is False
+
+
+def test_an_upload_answers_with_what_it_received_and_its_result(tmp_path):
+    year = tmp_path / "汤旺县2024"
+    year.mkdir()
+    shutil.copy(ROSTER, year / "名单.csv")
+    wrong = make_return(tmp_path / "src", TOWN2, WRONG, name="汤旺河镇.xlsx")
+    c = client(year)
+    r = c.post("/api/upload", files=files_field(wrong))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["received"] == [{"file": "汤旺河镇.xlsx", "bytes": wrong.stat().st_size}]
+    (result,) = body["results"]
+    assert result["file"] == "2-收件箱/汤旺河镇.xlsx" and result["status"] == "errors"
+    assert result["unit_code"] == TOWN2.code and "T3-R1" in {f["rule"] for f in result["findings"]}
+    assert "R-MISSING" not in {f["rule"] for f in result["findings"]}
+    assert not (year / "3-校验").exists()  # the whole inbox's check is the job the page starts next
+    icon = c.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
 # --------------------------------------------------------------------------- the command
 
 
 def test_serve_command_url_token_and_ctrl_c(tmp_path):
+    folder = tmp_path / "新建" / "汤旺县2024"  # a folder not made yet: the command makes it and says so
     proc = subprocess.Popen(
-        [sys.executable, "-m", "xltool", "serve", "--no-browser", "--port", "0", str(tmp_path)],
+        [sys.executable, "-m", "xltool", "serve", "--no-browser", "--port", "0", str(folder)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -337,7 +399,7 @@ def test_serve_command_url_token_and_ctrl_c(tmp_path):
         port, token = m.groups()
         req = urllib.request.Request(f"http://127.0.0.1:{port}/api/status", headers={"X-Xltool-Token": token})
         with urllib.request.urlopen(req, timeout=10) as r:
-            assert json.load(r)["folder"] == str(tmp_path.resolve())
+            assert json.load(r)["folder"] == str(folder.resolve())
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=10)
         assert refused.value.code == 403
@@ -347,7 +409,18 @@ def test_serve_command_url_token_and_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and f"已新建文件夹：{folder}" in err and folder.is_dir()
+
+
+def test_prepare_folder(tmp_path):
+    from xltool.app.serve import prepare_folder
+    from xltool.errors import XltoolError
+
+    assert prepare_folder(tmp_path / "a" / "b") is True and (tmp_path / "a" / "b").is_dir()
+    assert prepare_folder(tmp_path / "a" / "b") is False
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(XltoolError, match="不是文件夹"):
+        prepare_folder(tmp_path / "f")
 
 
 def test_serve_warns_off_loopback(tmp_path):

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from xltool.errors import DefinitionError, InvalidArgument
+from xltool.errors import DefinitionError, InvalidArgument, os_reason
 from xltool.text import normalize_label
 
 T = TypeVar("T")
@@ -915,7 +915,9 @@ def load(path: str | Path) -> Format:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"{path}: 无法读取：{exc}") from None
+        raise DefinitionError(
+            f"{path}: 无法读取：{os_reason(exc) if isinstance(exc, OSError) else '不是 UTF-8 编码的文本'}"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{path}: TOML 语法错误：{exc}") from None
     return _parse_format(data, path.name)

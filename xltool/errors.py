@@ -57,3 +57,34 @@ class UnknownCode(XltoolError, KeyError):
 
 class MessageFieldsError(XltoolError, TypeError):
     "A catalogue message template was given a missing or unexpected field (a programming error)."
+
+
+_OS_REASONS = {
+    "ENOENT": "文件或文件夹不存在",
+    "ENOTDIR": "路径中有一部分是文件而不是文件夹",
+    "EISDIR": "这是文件夹，不是文件",
+    "EACCES": "没有权限（文件可能正在 Excel/WPS 中打开）",
+    "EPERM": "没有权限（文件可能正在 Excel/WPS 中打开）",
+    "ENOSPC": "磁盘已满",
+    "EDQUOT": "磁盘配额已满",
+    "EROFS": "磁盘是只读的",
+    "EEXIST": "已有同名的文件",
+    "ENAMETOOLONG": "文件名太长",
+    "EADDRINUSE": "端口已被占用",
+    "EADDRNOTAVAIL": "本机没有这个地址",
+    "EIO": "读写磁盘出错",
+    "EMFILE": "打开的文件太多",
+    "EBUSY": "文件正被其他程序使用",
+}
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why a file, folder or socket operation failed, in Chinese: never the system's English text
+    (an error without a known cause is named by its number)."""
+    import errno
+
+    cause = exc if isinstance(exc, OSError) else exc.__context__
+    if isinstance(cause, OSError) and cause.errno is not None:
+        name = errno.errorcode.get(cause.errno, "")
+        return _OS_REASONS.get(name, f"系统错误（代码 {cause.errno}）")
+    return "系统错误"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from xltool.errors import RosterError
+from xltool.errors import RosterError, os_reason
 from xltool.model import DOCUMENT, LEVELS, Identity, ReturnRecord, Unit
 
 _HEADERS = {
@@ -64,7 +64,7 @@ def read_roster(path: str | Path) -> list[Unit]:
             _rows_from_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") else _rows_from_csv(path)
         )
     except OSError as exc:
-        raise RosterError(f"{path}: 无法读取：{exc}") from None
+        raise RosterError(f"{path}: 无法读取：{os_reason(exc)}") from None
     rows = [[c.strip() for c in r] for r in rows]
     rows = [r for r in rows if any(r)]
     if not rows:

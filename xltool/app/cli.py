@@ -125,22 +125,137 @@ def read_options(
     )
 
 
+ARGUMENT_NAMES = {"paths": "路径", "folder": "文件夹"}
+"""The Chinese names of the commands' arguments: in the usage line of --help and in messages."""
+
+
+def param_name(param: click.Parameter | None) -> str:
+    """How a message names a parameter: an option by its name (--out), an argument in Chinese."""
+    if param is None:
+        return "参数"
+    if isinstance(param, click.Option) and param.opts:
+        return max(param.opts, key=len)
+    return ARGUMENT_NAMES.get(param.name or "", "参数")
+
+
 def usage_message(exc: click.UsageError) -> str:
-    """click's own usage errors, said in Chinese (the detail click gives is kept in brackets)."""
+    """click's own usage errors, said in Chinese: never click's English text."""
     from click.exceptions import BadOptionUsage, BadParameter, MissingParameter, NoSuchOption
 
     if isinstance(exc, NoSuchOption):
         hint = f"（是不是 {'、'.join(exc.possibilities)}？）" if exc.possibilities else ""
         return f"没有选项 {exc.option_name}{hint}"
     if isinstance(exc, MissingParameter):
-        what = exc.param.opts[0] if exc.param is not None and exc.param.opts else "参数"
-        return f"缺少 {what.upper() if not what.startswith('-') else what}"
+        if isinstance(exc.param, click.Argument):
+            return f"缺少{param_name(exc.param)}"
+        return f"缺少选项 {param_name(exc.param)}"
     if isinstance(exc, BadOptionUsage):
-        return f"选项 {exc.option_name} 的用法不对（{exc.format_message()}）"
+        option = _option_named(exc.ctx, exc.option_name)
+        if option is not None and option.is_flag:
+            return f"选项 {exc.option_name} 不带值"
+        return f"选项 {exc.option_name} 后面缺少值"
     if isinstance(exc, BadParameter):
-        what = exc.param.opts[0] if exc.param is not None and exc.param.opts else "参数"
-        return f"{what} 的值无效（{exc.format_message()}）"
-    return f"参数有误（{exc.format_message()}）"
+        # the message is one of ChineseType's (every parameter's type is one); click's own is not said
+        param = exc.param
+        chinese = param is not None and isinstance(param.type, ChineseType)
+        said = exc.message if chinese else "无效"
+        subject = "路径" if param is not None and isinstance(param.type, PathOf) else "值"
+        if isinstance(param, click.Option):
+            subject = f"选项 {param_name(param)} 的{subject}"
+        return subject + said
+    if isinstance(exc, ChineseUsage):
+        return exc.message
+    return "命令行有误"
+
+
+def _option_named(ctx: click.Context | None, name: str) -> click.Option | None:
+    for param in ctx.command.params if ctx else ():
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None
+
+
+class ChineseUsage(click.UsageError):
+    """A usage error this module words in Chinese (click's own are reworded by ``usage_message``)."""
+
+
+class ChineseType(click.ParamType[Any]):
+    """A parameter type whose complaints are Chinese predicates (应为整数，收到 abc): ``usage_message``
+    puts the subject before them (选项 --jobs 的值)."""
+
+
+class WholeNumber(ChineseType):
+    """An integer from ``low`` to ``high`` (click.IntRange, said in Chinese)."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f"{self.low}-{self.high}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"应为整数，收到 {value}", param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(f"应在 {self.low} 到 {self.high} 之间，收到 {number}", param, ctx)
+        return number
+
+
+class OneOf(ChineseType):
+    """One of the words ``choices`` (click.Choice, said in Chinese)."""
+
+    name = "choice"
+
+    def __init__(self, *choices: str):
+        self.choices = choices
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f"[{'|'.join(self.choices)}]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if str(value) not in self.choices:
+            self.fail(f"应为 {'、'.join(self.choices)} 之一，收到 {value}", param, ctx)
+        return str(value)
+
+
+class PathOf(ChineseType):
+    """A path (click.Path, said in Chinese): ``exists`` when it must exist; ``file_okay`` or
+    ``dir_okay`` False when it must not be a file or a folder."""
+
+    name = "path"
+
+    def __init__(self, exists: bool = False, file_okay: bool = True, dir_okay: bool = True):
+        self.exists, self.file_okay, self.dir_okay = exists, file_okay, dir_okay
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        if isinstance(param, click.Argument):  # the usage line: 路径...
+            return ARGUMENT_NAMES.get(param.name or "", "路径")
+        return "DIR" if not self.file_okay else "FILE" if not self.dir_okay else "PATH"  # aligned in --help
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        import os
+
+        text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+        if not text.strip():
+            self.fail("不能为空", param, ctx)
+        try:
+            is_dir, there = os.path.isdir(text), os.path.lexists(text)
+        except (OSError, ValueError):
+            self.fail(f"不是有效的路径：{text}", param, ctx)
+        if self.exists and not there:
+            self.fail(f"不存在：{text}", param, ctx)
+        if there and is_dir and not self.dir_okay:
+            self.fail(f"应为文件，不是文件夹：{text}", param, ctx)
+        if there and not is_dir and not self.file_okay:
+            self.fail(f"应为文件夹，不是文件：{text}", param, ctx)
+        return text
 
 
 _WIDE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef“”‘’…—]")
@@ -167,7 +282,21 @@ def chinese_paragraphs(text: str) -> list[list[str]]:
 
 
 class ChineseCommand(click.Command):
-    """A command whose Chinese help is printed as written: paragraphs not rewrapped by click."""
+    """A command whose Chinese help is printed as written: paragraphs not rewrapped by click; an
+    extra argument said in Chinese."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        allowed, ctx.allow_extra_args = ctx.allow_extra_args, True
+        try:
+            rest = super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = exc.ctx or ctx  # the parser's own errors come without it: the option is looked up in it
+            raise
+        finally:
+            ctx.allow_extra_args = allowed
+        if rest and not allowed and not ctx.resilient_parsing:
+            raise ChineseUsage(f"多余的参数：{' '.join(rest)}", ctx)
+        return rest
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         if not self.help:
@@ -186,6 +315,15 @@ class ChineseGroup(click.Group):
 
     command_class = ChineseCommand
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            known = "、".join(self.list_commands(ctx))
+            raise ChineseUsage(f"没有命令 {name}（可用的命令：{known}）", ctx)
+        return super().resolve_command(ctx, args)
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         terminate_as_interrupt()
@@ -195,8 +333,8 @@ class ChineseGroup(click.Group):
             command = exc.ctx.command_path if exc.ctx else "xltool"
             click.echo(f"错误：{usage_message(exc)}。用 {command} --help 查看用法。", err=True)
             sys.exit(EXIT_USAGE)
-        except click.ClickException as exc:
-            fail(exc.format_message())
+        except click.ClickException:
+            fail("命令行有误")
         except click.exceptions.Abort:
             fail("已中断", 130)
 
@@ -221,20 +359,20 @@ def main() -> None:
 
 
 @main.command("consolidate", context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="汇总工作簿的保存路径（.xlsx）。")
+@click.argument("paths", nargs=-1, type=PathOf())
+@click.option("--out", "out", type=PathOf(dir_okay=False), help="汇总工作簿的保存路径（.xlsx）。")
 @click.option("--unit-code", help="本级单位代码，如 230723。")
 @click.option("--unit-name", help="本级单位名称，如 汤旺县。")
 @click.option("--level", default="县", show_default=True, help="本级层级：县、区、县级市、市、省 等。")
-@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单（CSV 或 .xlsx）：列出未报送的单位。")
-@click.option("--previous", multiple=True, type=click.Path(), help="上年度的报表或汇总表，用于跨年度校验；可多次给出。")
+@click.option("--roster", type=PathOf(dir_okay=False), help="报送单位名单（CSV 或 .xlsx）：列出未报送的单位。")
+@click.option("--previous", multiple=True, type=PathOf(), help="上年度的报表或汇总表，用于跨年度校验；可多次给出。")
 @click.option("--exclude-invalid", is_flag=True, help="排除有错误的报表，只汇总有效报表（被排除的文件会列出）。")
 @click.option(
-    "--use", "use", multiple=True, type=click.Path(), help="同一单位有多份报表时，指定以哪个文件为准；可多次给出。"
+    "--use", "use", multiple=True, type=PathOf(), help="同一单位有多份报表时，指定以哪个文件为准；可多次给出。"
 )
-@click.option("--year", type=int, help="只接受该年度的报表。")
+@click.option("--year", type=WholeNumber(2000, 2100), help="只接受该年度的报表。")
 @click.option("--password", default=None, help="汇总表的工作表保护密码（默认与模板相同）。")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@click.option("--jobs", type=WholeNumber(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @blank_options
 @handle_errors
 def consolidate_command(
@@ -319,20 +457,20 @@ def consolidate_command(
 @main.command("template", context_settings=CONTEXT)
 @click.option(
     "--roster",
-    type=click.Path(),
+    type=PathOf(),
     help="单位名单（CSV 或 .xlsx，列：代码、名称、层级），为名单中每个单位生成一个模板。",
 )
 @click.option("--unit-code", help="只生成一个单位的模板时：单位代码。")
 @click.option("--unit-name", help="只生成一个单位的模板时：单位名称。")
 @click.option("--level", help="只生成一个单位的模板时：单位层级，如 乡镇、街道、部门、县。")
 @click.option("--year", "year_text", help="报告年度，如 2024。")
-@click.option("--out", "out_text", type=click.Path(), help="保存位置：用名单时为文件夹；单个单位时为 .xlsx 文件。")
+@click.option("--out", "out_text", type=PathOf(), help="保存位置：用名单时为文件夹；单个单位时为 .xlsx 文件。")
 @click.option("--password", default=None, help="工作表保护密码（默认 xltool）。保护只防误改，不是保密措施。")
 @click.option("--format-id", default=None, help="报表格式编号（默认为国办公开办函〔2021〕30号的格式）。")
 @click.option(
     "--previous",
     multiple=True,
-    type=click.Path(exists=True),
+    type=PathOf(exists=True),
     help="上年度的汇总表、报表或已公开的报告（文件或文件夹，可多次给出）：在模板中带入各单位上年的“结转下年度继续办理”"
     "作为本年“上年结转”并锁定，表二旁列出上年现行有效件数供核对。",
 )
@@ -435,25 +573,25 @@ def _say_carried(carried: Sequence[Unit], without: Sequence[Unit], year: int) ->
 
 
 @main.command("validate", context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=PathOf())
 @click.option(
     "--roster",
-    type=click.Path(dir_okay=False),
+    type=PathOf(dir_okay=False),
     help="报送单位名单（CSV 或 .xlsx）：核对未报送、名单外和重复报送的单位。",
 )
 @click.option(
     "--previous",
     multiple=True,
-    type=click.Path(),
+    type=PathOf(),
     help="上年度的报表或汇总表（文件或文件夹），用于跨年度校验；可多次给出。",
 )
 @click.option(
-    "--year", type=click.IntRange(2000, 2100), help="报告年度；年度不同的报表按错误处理（默认取多数报表的年度）。"
+    "--year", type=WholeNumber(2000, 2100), help="报告年度；年度不同的报表按错误处理（默认取多数报表的年度）。"
 )
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["table", "json"]),
+    type=OneOf("table", "json"),
     default="table",
     show_default=True,
     help="结果的输出形式。",
@@ -461,16 +599,16 @@ def _say_carried(carried: Sequence[Unit], without: Sequence[Unit], year: int) ->
 @click.option(
     "--report",
     "report_path",
-    type=click.Path(dir_okay=False),
+    type=PathOf(dir_okay=False),
     help="另存校验报告：.xlsx 工作簿（单位汇总、问题清单），或 .json。",
 )
 @click.option(
     "--annotate",
     "annotate_dir",
-    type=click.Path(file_okay=False),
+    type=PathOf(file_okay=False),
     help="为有问题的报表生成批注副本（标出单元格并附说明），保存到该文件夹。",
 )
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@click.option("--jobs", type=WholeNumber(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
 def validate_command(
@@ -488,7 +626,7 @@ def validate_command(
 ) -> None:
     """校验各单位报回的工作簿，指出每个问题所在的工作表和单元格。
 
-    PATH 可以是文件或文件夹（含子文件夹）。退出代码：0 全部通过（允许有警告），
+    路径可以是文件或文件夹（含子文件夹）。退出代码：0 全部通过（允许有警告），
     1 有错误，2 无法运行（参数错误、找不到工作簿）。
 
     \b
@@ -500,7 +638,7 @@ def validate_command(
 
     from rich.console import Console
 
-    from xltool.errors import UsageError
+    from xltool.errors import UsageError, os_reason
     from xltool.roster import read_roster
     from xltool.validate import validate_paths
     from xltool.write.files import atomic_write, file_key, input_folder_holding
@@ -534,7 +672,7 @@ def validate_command(
                 text = report_to_json(report) + "\n"
                 atomic_write(report_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
             except OSError as exc:
-                raise UsageError(f"{report_path}: 无法写入：{exc}") from None
+                raise UsageError(f"{report_path}: 无法写入：{os_reason(exc)}") from None
         else:
             write_report_workbook(report, report_path)
         notes.print(f"校验报告已保存：{report_path}", markup=False)
@@ -549,13 +687,13 @@ def validate_command(
 
 
 @main.command("demo", context_settings=CONTEXT)
-@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.argument("folder", required=False, type=PathOf(file_okay=False))
 @handle_errors
 def demo_command(folder: str | None) -> None:
     """用自带的样例数据（汤旺县、嘉荫县，2024 年度）演示一年的完整流程。
 
-    下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报（伊春市）。结果写入新文件夹
-    FOLDER（默认在当前文件夹下新建“xltool-演示”），不会覆盖任何已有文件。
+    下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报（伊春市）。结果写入给出的新文件夹
+    （默认在当前文件夹下新建“xltool-演示”），不会覆盖任何已有文件。
     """
     from xltool.app.demo import run_demo
 
@@ -563,32 +701,32 @@ def demo_command(folder: str | None) -> None:
 
 
 @main.command("serve", context_settings=CONTEXT)
-@click.argument("folder", required=False, default=".", type=click.Path(file_okay=False, exists=True))
+@click.argument("folder", required=False, default=".", type=PathOf(file_okay=False))
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="监听的地址（默认只有本机能连接；其他地址会给出警告）。"
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="端口（0 为自动选择）。")
+@click.option("--port", type=WholeNumber(0, 65535), default=0, show_default=True, help="端口（0 为自动选择）。")
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
 @handle_errors
 def serve_command(folder: str, host: str, port: int, no_browser: bool) -> None:
     """在浏览器中完成一年的工作：名单、下发模板、收件箱、校验、汇总（本机网页）。
 
-    FOLDER 是本年度的工作文件夹（默认当前文件夹），布局与 xltool demo 相同：名单.csv、1-下发模板、
+    文件夹是本年度的工作文件夹（默认当前文件夹；不存在时新建），布局与 xltool demo 相同：名单.csv、1-下发模板、
     2-收件箱、3-校验、4-退回修改、5-汇总。第一行输出带令牌的链接；按 Ctrl-C 停止。
 
     \b
     例：
       xltool serve 汤旺县2024
     """
-    from xltool.app.serve import serve
+    from xltool.app.serve import prepare_folder, serve
 
+    if prepare_folder(folder):
+        click.echo(f"已新建文件夹：{folder}", err=True)
     serve(folder, host=host, port=port, open_browser=not no_browser)
 
 
 @main.command("rules", context_settings=CONTEXT)
-@click.option(
-    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出形式。"
-)
+@click.option("--format", "output", type=OneOf("table", "json"), default="table", show_default=True, help="输出形式。")
 @handle_errors
 def rules_command(output: str) -> None:
     """列出 xltool 报告的全部代码：级别、类别、标题（JSON 另含提示文字的模板）。
@@ -619,19 +757,19 @@ def rules_command(output: str) -> None:
 
 
 @main.command("import", context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="保存导入工作簿的文件夹。")
-@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单：按名称找到单位代码。")
-@click.option("--year", type=click.IntRange(2000, 2100), help="报告年度（标题和文件名中没有年度时使用）。")
+@click.argument("paths", nargs=-1, required=True, type=PathOf())
+@click.option("--out", "out_dir", required=True, type=PathOf(file_okay=False), help="保存导入工作簿的文件夹。")
+@click.option("--roster", type=PathOf(dir_okay=False), help="报送单位名单：按名称找到单位代码。")
+@click.option("--year", type=WholeNumber(2000, 2100), help="报告年度（标题和文件名中没有年度时使用）。")
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["table", "json"]),
+    type=OneOf("table", "json"),
     default="table",
     show_default=True,
     help="结果的输出形式。",
 )
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@click.option("--jobs", type=WholeNumber(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
 def import_command(
@@ -679,17 +817,15 @@ def import_command(
 
 
 @main.command("publish", context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="保存网页和 Word 文件的文件夹。"
-)
+@click.argument("paths", nargs=-1, required=True, type=PathOf())
+@click.option("--out", "out_dir", required=True, type=PathOf(file_okay=False), help="保存网页和 Word 文件的文件夹。")
 @click.option(
     "--html", "html", is_flag=True, help="只生成网页：整页（可打印在 A4 纸上）和可粘贴到网站编辑器的表格片段。"
 )
 @click.option("--docx", "docx", is_flag=True, help="只生成 Word 文件（.docx）。两个都不给时都生成。")
-@click.option("--roster", type=click.Path(dir_okay=False), help="报送单位名单：核对单位，按名称找到单位代码。")
-@click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；年度不同的报表按错误处理。")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@click.option("--roster", type=PathOf(dir_okay=False), help="报送单位名单：核对单位，按名称找到单位代码。")
+@click.option("--year", type=WholeNumber(2000, 2100), help="报告年度；年度不同的报表按错误处理。")
+@click.option("--jobs", type=WholeNumber(1, 64), default=1, show_default=True, help="并行读取的进程数。")
 @document_options
 @handle_errors
 def publish_command(

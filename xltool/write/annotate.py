@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from xltool.errors import UsageError
+from xltool.errors import UsageError, os_reason
 from xltool.model import ERROR, SEVERITY_ZH, Finding, Report
 from xltool.text import clean_text
 from xltool.write.files import atomic_write, file_key, same_file
@@ -133,7 +133,7 @@ def annotate_file(src: Path, findings: Sequence[Finding], target: Path) -> Path:
     try:
         atomic_write(target, wb.save)
     except OSError as exc:
-        raise UsageError(f"{target}: 无法写入：{exc}") from None
+        raise UsageError(f"{target}: 无法写入：{os_reason(exc)}") from None
     return target
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import xltool
 from xltool.definition import AMOUNT, COUNT, DELTA, Cell, Format, RuleInstance, Span, Table, Term
-from xltool.errors import DefinitionError, InvalidArgument, UsageError
+from xltool.errors import DefinitionError, InvalidArgument, UsageError, os_reason
 from xltool.findings import Finding
 from xltool.model import (
     IDENT_SHEET,
@@ -749,7 +749,7 @@ def _why(exc: BaseException) -> str:
     cause = exc.__context__ if not isinstance(exc, OSError) and isinstance(exc.__context__, OSError) else exc
     if isinstance(cause, OSError) and cause.errno in reasons:
         return reasons[cause.errno]
-    return str(exc)
+    return os_reason(exc)
 
 
 def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]) -> Path:

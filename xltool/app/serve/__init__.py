@@ -21,7 +21,7 @@ from xltool.app.serve.app import create_app
 from xltool.app.serve.connections import BACKLOG, HEADER_BYTES, connection_cap, protocol, raise_fd_limit
 from xltool.app.serve.folder import safe_name, validate_in, write_atomically
 from xltool.app.serve.security import LOOPBACK, WILDCARDS, Limits
-from xltool.errors import XltoolError
+from xltool.errors import XltoolError, os_reason
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -45,6 +45,38 @@ def link(host: str, port: int, token: str) -> tuple[str, str]:
     return url, note
 
 
+def prepare_folder(folder: str | Path) -> bool:
+    """The year's folder made when it does not exist yet (with its parents); True when it was made.
+    A file of that name, or a folder that cannot be made, is an XltoolError said in Chinese."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return False
+    if folder.exists() or folder.is_symlink():
+        raise XltoolError(f"不是文件夹：{folder}")
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError:
+        if folder.is_dir():
+            return False
+        raise XltoolError(f"不是文件夹：{folder}") from None
+    except OSError as exc:
+        raise XltoolError(f"无法新建文件夹 {folder}：{os_reason(exc)}") from None
+    return True
+
+
+def warm_up() -> None:
+    """Check the bundled sample returns once, in the background as the server starts: the imports
+    (pandas, pandera) and the rules' schema are then ready, and the first upload's result shows as
+    fast as the next (about 2 s otherwise)."""
+    try:
+        from samples import SAMPLES_DIR
+        from xltool.validate import validate_paths
+
+        validate_paths([SAMPLES_DIR / "汤旺县" / "2024" / "收件箱"])  # a return that passes, one with errors
+    except Exception:  # only a head start: the upload reads on whatever happens here
+        return
+
+
 def serve(
     folder: str | Path = ".",
     host: str = "127.0.0.1",
@@ -65,7 +97,7 @@ def serve(
     try:
         sock = _bind(host, port)
     except OSError as exc:
-        raise XltoolError(f"无法在 {host}:{port} 上监听：{exc}") from None
+        raise XltoolError(f"无法在 {host}:{port} 上监听：{os_reason(exc)}") from None
     port = sock.getsockname()[1]
     url, note = link(host, port, token)
     print(url, flush=True)
@@ -90,6 +122,7 @@ def serve(
         backlog=BACKLOG,
     )
     server = uvicorn.Server(config)
+    threading.Thread(target=warm_up, name="xltool-warm-up", daemon=True).start()
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     try:

@@ -26,6 +26,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from xltool.app.serve.folder import (
     ANNOTATED_SUFFIX,
+    AREAS,
     CHECK,
     CONSOLIDATED,
     INBOX,
@@ -159,7 +160,9 @@ async def api_upload(request: Request) -> Response:
 
 
 def _save_uploads(year: Year, files: Sequence[UploadFile], overwrite: bool) -> Response:
-    """Into the inbox under safe names; a name taken is a conflict unless ``overwrite``."""
+    """Into the inbox under safe names; a name taken is a conflict unless ``overwrite``. The answer
+    says what was received (name, bytes) and each saved file's own result (``_results``), at once:
+    the check of the whole inbox, which updates 3-校验, follows as a job."""
     inbox = year.sub(INBOX)
     inbox.mkdir(parents=True, exist_ok=True)
     if year.area(INBOX) is None:
@@ -177,10 +180,29 @@ def _save_uploads(year: Year, files: Sequence[UploadFile], overwrite: bool) -> R
             conflicts.append(name)
             continue
         saved.append(name)
-    body: dict[str, Any] = {"saved": saved, "conflicts": conflicts}
+    received = [{"file": name, "bytes": (inbox / name).stat().st_size} for name in saved]
+    body: dict[str, Any] = {"saved": saved, "conflicts": conflicts, "received": received}
+    if saved:
+        body["results"] = _results(year, [inbox / name for name in saved])
     if conflicts:
         body["error"] = "收件箱中已有同名文件：" + "、".join(conflicts) + "。是否覆盖？"
     return JSONResponse(body, status_code=409 if conflicts else 200)
+
+
+def _results(year: Year, paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Each file's own result, read and checked as the inbox's check reads it (with the roster, to
+    name its unit): its status, counts and findings, without what only the whole inbox can say
+    (units not sent, R-MISSING). A roster that cannot be read is left out, not an error here."""
+    units, _why = year.roster()
+    try:
+        report = validate_in(year.folder, list(paths), roster=units).report
+    except XltoolError as exc:
+        return [{"file": year.rel(p), "status": "errors", "message": _without_folder(year, str(exc))} for p in paths]
+    out = []
+    for w in report.workbooks:
+        findings = [f.to_dict() for f in report.findings if f.file == w.file and f.rule != "R-MISSING"]
+        out.append({**w.to_dict(), "findings": findings[:20], "more": max(0, len(findings) - 20)})
+    return out
 
 
 # --------------------------------------------------------------------------- the steps, as jobs
@@ -244,6 +266,9 @@ def _check(year: Year, job: Job) -> dict[str, Any]:
     report = validation.report
     check = year.sub(CHECK)
     check.mkdir(parents=True, exist_ok=True)
+    # the page's own report, under its own names: replaced at each check (and said so); a report
+    # the CLI wrote beside it is never touched, the latest of them is what the pages show
+    replaced = [name for name in (REPORT_XLSX, REPORT_JSON) if year.file_in(CHECK, name) is not None]
     write_report_workbook(report, check / REPORT_XLSX)
     returned = year.sub(RETURNED)
     for old in year.files(RETURNED):  # copies of files since corrected must not be sent back
@@ -251,7 +276,13 @@ def _check(year: Year, job: Job) -> dict[str, Any]:
             old.unlink()
     written = annotate(report, validation.records, returned)
     write_atomically(check / REPORT_JSON, [(report_to_json(report) + "\n").encode()], overwrite=True)
-    return {"valid": report.valid, "files": len(report.workbooks), "annotated": len(written)}
+    return {
+        "valid": report.valid,
+        "files": len(report.workbooks),
+        "annotated": len(written),
+        "report": f"{CHECK}/{REPORT_XLSX}",
+        "replaced": [f"{CHECK}/{name}" for name in replaced],
+    }
 
 
 async def api_consolidate(request: Request) -> Response:
@@ -385,8 +416,6 @@ def _validate_uploads(files: Sequence[UploadFile]) -> Response:
 
 # --------------------------------------------------------------------------- downloads
 
-AREAS = (TEMPLATES, INBOX, CHECK, RETURNED, CONSOLIDATED, PUBLISHED)
-
 
 async def download(request: Request) -> Response:
     year = folder_of(request)
@@ -409,7 +438,7 @@ async def templates_zip(request: Request) -> Response:
 
 async def check_zip(request: Request) -> Response:
     year = folder_of(request)
-    paths = [p for p in [year.file_in(CHECK, REPORT_XLSX)] if p is not None]
+    paths = [p for p in [year.report_workbook()] if p is not None]
     paths += year.files(RETURNED, (".xlsx", ".xlsm"))
     if not paths:
         return error("还没有校验结果", 404)

@@ -25,7 +25,7 @@ from xltool.app.serve.api import (
 )
 from xltool.app.serve.folder import Year
 from xltool.app.serve.jobs import Jobs
-from xltool.app.serve.pages import check_page, consolidate_page, home, inbox_page, publish_page, roster_page
+from xltool.app.serve.pages import check_page, consolidate_page, favicon, home, inbox_page, publish_page, roster_page
 from xltool.app.serve.security import LOOPBACK, WILDCARDS, Bodies, Guard, Limits
 
 WEB = Path(__file__).parents[1] / "web"
@@ -37,6 +37,7 @@ ROUTES = [
     Route("/check", check_page),
     Route("/consolidate", consolidate_page),
     Route("/publish", publish_page),
+    Route("/favicon.ico", favicon),
     Route("/api/status", api_status),
     Route("/api/roster", api_roster, methods=["POST"]),
     Route("/api/templates", api_templates, methods=["POST"]),

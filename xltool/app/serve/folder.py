@@ -4,7 +4,6 @@ request, and how uploads are named and written into it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import unicodedata
@@ -27,6 +26,7 @@ PUBLISHED = "7-发布"
 REPORT_XLSX = "校验报告.xlsx"
 REPORT_JSON = "校验结果.json"
 ANNOTATED_SUFFIX = "_校验意见"
+AREAS = (INBOX, TEMPLATES, CHECK, RETURNED, CONSOLIDATED, PUBLISHED)
 
 
 # --------------------------------------------------------------------------- file names
@@ -169,25 +169,53 @@ class Year:
             return max(set(years), key=years.count)
         return dt.date.today().year - 1
 
+    def check_report(self) -> tuple[Path, dict[str, Any]] | None:
+        """The latest validation report in 3-校验, whatever wrote it (the page, ``xltool validate
+        --report`` or ``--format json >``, ``xltool demo``), with its files named relative to the year's
+        folder: (its path, its JSON)."""
+        from xltool.app.serve.reports import REPORT_SUFFIXES, in_folder, read_report
+
+        def newest(p: Path) -> tuple[int, bool]:
+            try:
+                return p.stat().st_mtime_ns, p.suffix.lower() == ".json"  # the page writes its JSON last
+            except OSError:
+                return 0, False
+
+        for path in sorted(self.files(CHECK, REPORT_SUFFIXES), key=newest, reverse=True):
+            data = read_report(path)
+            if data is not None:
+                return path, in_folder(data, self.folder, AREAS)
+        return None
+
     def check_result(self) -> dict[str, Any] | None:
-        path = self.sub(CHECK) / REPORT_JSON
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
+        found = self.check_report()
+        return found[1] if found else None
+
+    def report_workbook(self) -> Path | None:
+        """The latest report workbook in 3-校验 (to download)."""
+        from xltool.app.serve.reports import read_report
+
+        books = [p for p in self.files(CHECK, (".xlsx",)) if read_report(p) is not None]
+        return max(books, key=lambda p: p.stat().st_mtime_ns) if books else None
 
     def check_stale(self) -> bool:
-        """The inbox changed since the last check."""
-        check = self.check_result()
-        if check is None:
+        """The inbox changed since the latest report."""
+        found = self.check_report()
+        if found is None:
             return True
+        path, check = found
         checked = {w["file"] for w in check.get("workbooks", [])}
-        current = {self.rel(p) for p in self.inbox()}
-        if checked != current:
+        checked |= {f["file"] for f in check.get("findings", []) if f.get("file")}
+        inbox = self.inbox()
+        current = {self.rel(p) for p in inbox}
+        gone = {f for f in checked if f.startswith(INBOX + "/") and f.count("/") == 1} - current
+        if current - checked or gone:
             return True
-        stamp = (self.sub(CHECK) / REPORT_JSON).stat().st_mtime
-        return any(p.stat().st_mtime > stamp for p in self.inbox())
+        try:
+            stamp = path.stat().st_mtime
+            return any(p.stat().st_mtime > stamp for p in inbox)
+        except OSError:
+            return True
 
     def county(self) -> dict[str, str]:
         """Defaults for the consolidated unit: the folder's name, the roster codes' common prefix."""

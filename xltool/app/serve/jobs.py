@@ -23,6 +23,7 @@ class Job:
     total: int = 0
     file: str = ""
     message: str = ""
+    detail: str = ""  # an unexpected error's own text (English, for a bug report): never in the message
     result: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,7 +49,8 @@ class Jobs:
                 except XltoolError as exc:
                     job.message, job.state = str(exc), "failed"
                 except Exception as exc:  # the page says it; the server keeps going
-                    job.message, job.state = f"出错：{type(exc).__name__}: {exc}", "failed"
+                    job.message, job.state = "出错了：xltool 的内部错误，请把详情报告给开发者", "failed"
+                    job.detail = f"{type(exc).__name__}: {exc}"
 
         threading.Thread(target=run, name=f"xltool-{kind}", daemon=True).start()
         return job

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 
-from xltool.app.serve.folder import CHECK, CONSOLIDATED, PUBLISHED, REPORT_XLSX, RETURNED, TEMPLATES, Year
+from xltool.app.serve.folder import CONSOLIDATED, PUBLISHED, RETURNED, TEMPLATES, Year
 
 
 def folder_of(request: Request) -> Year:
@@ -38,15 +40,25 @@ def page(name: str, request: Request, **context: Any) -> HTMLResponse:
 def check_view(year: Year, show: str = "") -> dict[str, Any]:
     """The last check as the pages show it: a row per file and per missing unit, the findings (of one
     severity, or without R-MISSING for ``show="files"``), counts, and whether the inbox changed since."""
-    data = year.check_result()
-    if data is None:
+    found = year.check_report()
+    if found is None:
         return {"check": None, "rows": [], "findings": [], "stale": True}
+    path, data = found
+    when = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
     rows = status_rows(data)
     findings = [f for f in data.get("findings", []) if f.get("rule") != "R-MISSING" or show != "files"]
     if show in ("error", "warning"):
         findings = [f for f in findings if f.get("severity") == show]
     counts = {k: sum(1 for r in rows if r["status"] == k) for k in ("passed", "warnings", "errors", "missing")}
-    return {"check": data, "rows": rows, "findings": findings, "stale": year.check_stale(), "counts": counts}
+    return {
+        "check": data,
+        "check_file": year.rel(path),
+        "check_time": when,
+        "rows": rows,
+        "findings": findings,
+        "stale": year.check_stale(),
+        "counts": counts,
+    }
 
 
 def status_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,6 +77,14 @@ def status_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return sorted(rows, key=lambda r: (r["status"] == "missing", not r["unit_code"], r["unit_code"], r["file"]))
+
+
+FAVICON = Path(__file__).parents[1] / "web" / "static" / "favicon.svg"
+
+
+async def favicon(request: Request) -> Response:
+    """The tab's icon (an SVG, served where browsers look for it)."""
+    return FileResponse(FAVICON, media_type="image/svg+xml")
 
 
 async def home(request: Request) -> Response:
@@ -97,7 +117,7 @@ async def check_page(request: Request) -> Response:
         request,
         show=show,
         annotated=year.files(RETURNED, (".xlsx", ".xlsm")),
-        report=(year.sub(CHECK) / REPORT_XLSX).is_file(),
+        report=year.report_workbook(),
         **check_view(year, show),
     )
 

@@ -64,12 +64,42 @@ async function upload(files, overwrite) {
     (f) => progress(f, `上传 ${files.length} 个文件：${Math.round(f * 100)}%`));
   progress(null);
   if (res.status === 409) {
+    shown.push(...(res.data.results || []));
+    received.push(...(res.data.received || []));
     const again = files.filter((f) => res.data.conflicts.includes(safeName(f.name, res.data.conflicts)));
     if (again.length && confirm(res.data.error)) return upload(again, true);
-    return true;
+    return received.length > 0;
   }
   if (res.status !== 200) { say(res.data.error || "上传失败", true); return false; }
+  shown.push(...(res.data.results || []));
+  received.push(...(res.data.received || []));
   return true;
+}
+
+// what the last upload received and each file's own result, shown as soon as the upload answers
+const shown = [], received = [];
+const STATUS = { passed: "通过", warnings: "有警告", errors: "有错误" };
+
+function size(bytes) {
+  return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+}
+
+function resultsText() {
+  const lines = [`已收到 ${received.length} 个文件：`];
+  for (const r of received) {
+    const res = shown.find((x) => x.file.endsWith("/" + r.file) || x.file === r.file);
+    let line = `${r.file}（${size(r.bytes)}）`;
+    if (res && res.message) line += `：${res.message}`;
+    else if (res) {
+      line += `：${STATUS[res.status] || res.status}`;
+      if (res.unit_name) line += `，${res.unit_name}${res.unit_code ? "（" + res.unit_code + "）" : ""}`;
+      if (res.errors || res.warnings) line += `，错误 ${res.errors}，警告 ${res.warnings}`;
+      const first = (res.findings || []).find((f) => f.severity === "error") || (res.findings || [])[0];
+      if (first) line += `。${first.rule}：${first.message}`;
+    }
+    lines.push(line);
+  }
+  return lines.join("\n");
 }
 
 // the server's name of a file: matched by the end of its name (the server strips folders)
@@ -80,10 +110,23 @@ function safeName(name, conflicts) {
 async function receive(fileList) {
   const files = Array.from(fileList);
   if (!files.length) return;
+  shown.length = 0;
+  received.length = 0;
   if (await upload(files, false)) {
-    const result = await job("/api/check", null, "校验");
-    if (result) location.reload();
+    const text = resultsText();
+    const box = $("#received");
+    if (box) { box.textContent = text; box.hidden = false; }
+    // then the whole inbox: units not sent, duplicates, the report in 3-校验
+    const result = await job("/api/check", null, "更新校验报告");
+    if (result) { sessionStorage.setItem("xltool-received", text); location.reload(); }
   }
+}
+
+function checked(result) {
+  let text = `已校验 ${result.files} 个文件，校验报告：${result.report}`;
+  if (result.replaced && result.replaced.length) text += `（替换了网页上次写的 ${result.replaced.join("、")}）`;
+  sessionStorage.setItem("xltool-message", text);
+  location.reload();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -95,7 +138,10 @@ document.addEventListener("DOMContentLoaded", () => {
     $("#inbox-files").addEventListener("change", (e) => receive(e.target.files));
   }
   const check = $("#check-now");
-  if (check) check.addEventListener("click", async () => { if (await job("/api/check", null, "校验")) location.reload(); });
+  if (check) check.addEventListener("click", async () => {
+    const result = await job("/api/check", null, "校验");
+    if (result) checked(result);
+  });
 
   const roster = $("#roster-form");
   if (roster) roster.addEventListener("submit", async (e) => {
@@ -147,4 +193,6 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   const kept = sessionStorage.getItem("xltool-message");
   if (kept) { sessionStorage.removeItem("xltool-message"); say(kept, false); }
+  const got = sessionStorage.getItem("xltool-received");
+  if (got && $("#received")) { sessionStorage.removeItem("xltool-received"); $("#received").textContent = got; $("#received").hidden = false; }
 });
