@@ -13,6 +13,7 @@ from xltool.errors import UsageError, os_reason
 from xltool.model import ERROR, SEVERITY_ZH, Finding, Report
 from xltool.text import clean_text
 from xltool.write.files import atomic_write, file_key, same_file
+from xltool.write.printing import A4, FONT_SIZE, SIDE_MARGIN, row_height
 
 RESULT_SHEET = "校验结果"
 SUFFIX = "_校验意见"
@@ -145,28 +146,52 @@ def _top_left(ws: Any, coord: str) -> str:
 
 
 def _add_result_sheet(wb: Any, findings: Sequence[Finding]) -> None:
-    """A new first sheet listing every finding, so those without cells are seen too."""
-    from openpyxl.styles import Alignment, Font, PatternFill
+    """A new first sheet listing every finding, so those without cells are seen too; printed on A4
+    landscape one page wide, the header on every page, each row as tall as its wrapped texts."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     ws = wb.create_sheet(RESULT_SHEET, 0)
-    headers = (("工作表", 18), ("单元格", 18), ("规则", 14), ("级别", 8), ("说明", 90))
-    bold = Font(bold=True)
+    headers = (("工作表", 16), ("单元格", 18), ("规则", 12), ("级别", 6), ("说明", 70))
+    widths = [w for _name, w in headers]
+    bold = Font(bold=True, size=FONT_SIZE)
+    plain = Font(size=FONT_SIZE)
     head_fill = PatternFill("solid", fgColor="FFDDEBF7")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    thin = Side(style="thin")
+    ruled = Border(left=thin, right=thin, top=thin, bottom=thin)
     for c, (name, width) in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=c, value=name)
         cell.font = bold
         cell.fill = head_fill
+        cell.alignment = wrap
+        cell.border = ruled
         ws.column_dimensions[cell.column_letter].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[1].height = row_height(zip((n for n, _w in headers), widths, strict=True))
     for r, f in enumerate(findings, start=2):
-        row = (f.sheet or "（整个文件）", "、".join(f.cells), f.rule, SEVERITY_ZH[f.severity], f.message)
+        row = [
+            clean_text(v)
+            for v in (f.sheet or "（整个文件）", "、".join(f.cells), f.rule, SEVERITY_ZH[f.severity], f.message)
+        ]
         for c, value in enumerate(row, start=1):
             cell = ws.cell(row=r, column=c)
-            cell.value = clean_text(value)
+            cell.value = value
             cell.data_type = "s"  # text stays text, even "=..." or "001"
+            cell.font = plain
             cell.alignment = wrap
+            cell.border = ruled
+        ws.row_dimensions[r].height = row_height(zip(row, widths, strict=True))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:E{max(2, len(findings) + 1)}"
+    ws.page_setup.paperSize = A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN
+    ws.print_title_rows = "1:1"
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "第 &P 页，共 &N 页"
     for other in wb.worksheets:
         other.sheet_view.tabSelected = False
     wb.active = 0

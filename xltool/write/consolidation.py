@@ -25,6 +25,7 @@ from xltool.totals import recompute_totals
 from xltool.validate import Validation, duplicate_groups, validate_records
 from xltool.write.detail import draw_detail, sheet_styles
 from xltool.write.files import file_key, inside, same_file
+from xltool.write.printing import print_setup, row_height
 
 if TYPE_CHECKING:
     import xlsxwriter
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from xltool.read.batch import Progress
 
 SOURCES_SHEET = "来源"
+SOURCE_WIDTHS = (24, 10, 26, 11, 18, 6, 19, 8, 8, 34, 10, 15)
+"""文件名, 大小, SHA-256 (three lines of 22 characters), 单位代码, 单位名称, 年度, 报表格式, 模板版本,
+状态, 说明, then the contact fields: all on one landscape A4 page wide, their texts wrapped."""
 
 
 @dataclass
@@ -148,30 +152,32 @@ def _draw_sources(
         *(field.label for field in fmt.cover.fields if field.contact),
     )
     contact = [field.key for field in fmt.cover.fields if field.contact]
+    widths = [SOURCE_WIDTHS[c] if c < len(SOURCE_WIDTHS) else 12 for c in range(len(heads))]
     for c, h in enumerate(heads):
         ws.write_string(3, c, h, f["head"])
+        ws.set_column(c, c, widths[c])
+    ws.set_row(3, row_height(zip(heads, widths, strict=True)))
     row = 4
     for s in sources:
-        for c, v in enumerate(_source_row(s, contact)):
+        values = _source_row(s, contact)
+        for c, v in enumerate(values):
             if isinstance(v, int):
                 ws.write_number(row, c, v, f["count"])
             else:
                 ws.write_string(row, c, clean_text(str(v)), f["text"])
+        ws.set_row(row, row_height((clean_text(str(v)), widths[c]) for c, v in enumerate(values)))
         row += 1
     row += 1
     ws.write_string(row, 0, f"名单中未报送的单位：{len(missing)} 个", f["title"] if missing else None)
     row += 1
     for u in missing:
-        ws.write_string(row, 0, u.code, f["text"])
-        ws.write_string(row, 1, clean_text(u.name), f["text"])
-        ws.write_string(row, 2, u.level, f["text"])
+        texts = (u.code, clean_text(u.name), u.level)
+        for c, text in enumerate(texts):
+            ws.write_string(row, c, text, f["text"])
+        ws.set_row(row, row_height(zip(texts, widths, strict=False)))
         row += 1
-    for c, w in enumerate((34, 12, 20, 12, 22, 7, 24, 10, 9, 40, 10, 14)):
-        ws.set_column(c, c, w)
     ws.freeze_panes(4, 0)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    print_setup(ws, (3, 3))
     ws.protect(password)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from xltool.model import ERROR, SEVERITY_ZH, STATUS_ZH, Finding, Report
 from xltool.text import clean_text
+from xltool.write.printing import print_setup, row_height
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -202,27 +203,28 @@ class ReadProgress:
 SUMMARY_SHEET = "单位汇总"
 FINDINGS_SHEET = "问题清单"
 _SUMMARY_HEADERS = (
-    ("单位代码", 14),
+    ("单位代码", 12),
     ("单位名称", 22),
-    ("层级", 8),
-    ("年度", 8),
-    ("文件", 40),
-    ("状态", 10),
+    ("层级", 7),
+    ("年度", 7),
+    ("文件", 44),
+    ("状态", 9),
     ("错误数", 8),
     ("警告数", 8),
 )
 _FINDING_HEADERS = (
-    ("文件", 36),
-    ("单位代码", 14),
-    ("单位名称", 20),
-    ("工作表", 16),
-    ("单元格", 16),
-    ("项目", 24),
-    ("栏目", 14),
-    ("规则", 14),
+    ("文件", 26),
+    ("单位代码", 11),
+    ("单位名称", 16),
+    ("工作表", 10),
+    ("单元格", 12),
+    ("项目", 20),
+    ("栏目", 10),
+    ("规则", 11),
     ("级别", 6),
-    ("说明", 80),
+    ("说明", 44),
 )
+"""Both sheets print on A4 landscape one page wide (the long texts wrap, each row as tall as they need)."""
 
 
 def write_report_workbook(report: Report, path: str | Path) -> Path:
@@ -233,11 +235,14 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
         header = wb.add_format(
             {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
         )
-        text = wb.add_format({"valign": "top"})
-        wrap = wb.add_format({"valign": "top", "text_wrap": True})
-        red = wb.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"})
-        yellow = wb.add_format({"valign": "top", "font_color": "#9C5700", "bg_color": "#FFEB9C"})
-        green = wb.add_format({"valign": "top", "font_color": "#006100", "bg_color": "#C6EFCE"})
+        cell = {"valign": "top", "text_wrap": True, "border": 1}  # ruled, as it prints
+        text = wb.add_format(cell)
+        wrap = text
+        red = wb.add_format({**cell, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        yellow = wb.add_format({**cell, "font_color": "#9C5700", "bg_color": "#FFEB9C"})
+        green = wb.add_format({**cell, "font_color": "#006100", "bg_color": "#C6EFCE"})
+        summary_widths = [w for _name, w in _SUMMARY_HEADERS]
+        finding_widths = [w for _name, w in _FINDING_HEADERS]
         status_fmt = {"通过": green, "有警告": yellow, "有错误": red, MISSING: yellow}
 
         ws = wb.add_worksheet(SUMMARY_SHEET)
@@ -255,8 +260,11 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
             ws.write_string(r, 5, row["status"], status_fmt[row["status"]])
             ws.write_number(r, 6, row["errors"], text)
             ws.write_number(r, 7, row["warnings"], text)
+            texts = (row["unit_code"], row["unit_name"], row["unit_level"], "", row["file"], row["status"])
+            ws.set_row(r, _height(texts, summary_widths))
         ws.autofilter(0, 0, max(len(rows), 1), len(_SUMMARY_HEADERS) - 1)
         ws.freeze_panes(1, 0)
+        print_setup(ws, (0, 0))
 
         ws = wb.add_worksheet(FINDINGS_SHEET)
         _header(ws, _FINDING_HEADERS, header)
@@ -275,8 +283,10 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
                 _text(ws, r, c, value, text)
             ws.write_string(r, 8, SEVERITY_ZH[f.severity], red if f.severity == ERROR else yellow)
             _text(ws, r, 9, f.message, wrap)
+            ws.set_row(r, _height((*values, SEVERITY_ZH[f.severity], f.message), finding_widths))
         ws.autofilter(0, 0, max(len(report.findings), 1), len(_FINDING_HEADERS) - 1)
         ws.freeze_panes(1, 0)
+        print_setup(ws, (0, 0))
 
     return write_workbook(path, draw)
 
@@ -285,6 +295,12 @@ def _header(ws: Any, headers: Sequence[tuple[str, float]], fmt: Any) -> None:
     for c, (name, width) in enumerate(headers):
         ws.write_string(0, c, name, fmt)
         ws.set_column(c, c, width)
+    ws.set_row(0, row_height(headers))
+
+
+def _height(texts: Sequence[str], widths: Sequence[float]) -> float:
+    """The height of a row whose texts wrap in their columns."""
+    return row_height(zip((clean_text(t or "") for t in texts), widths, strict=False))
 
 
 def _text(ws: Any, row: int, col: int, value: str, fmt: Any) -> None:
