@@ -13,10 +13,9 @@ from xltool.errors import UsageError
 from xltool.findings import Finding
 from xltool.model import display_path
 from xltool.read.convert import CONVERTED_SUFFIXES
-from xltool.read.sources import SOURCE_SUFFIXES, TEXT_SUFFIXES
+from xltool.read.sources import DOCUMENT_SUFFIXES, TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-READ_SUFFIXES = SOURCE_SUFFIXES + CONVERTED_SUFFIXES
+READ_SUFFIXES = WORKBOOK_SUFFIXES + DOCUMENT_SUFFIXES + CONVERTED_SUFFIXES
 """Every kind of file a run reads when named (.doc/.wps/.et/.rtf converted by LibreOffice first)."""
 
 
