@@ -633,13 +633,20 @@ def test_a_folder_without_workbooks(tmp_path):
     folder = tmp_path / "报回"
     folder.mkdir()
     (folder / "说明.txt").write_text("报表见附件", encoding="utf-8")
-    (folder / "报告.doc").write_bytes(b"")  # old Word: not read
+    (folder / "报告.doc").write_bytes(b"")  # old Word, empty: read, and found empty
+    result = cli("validate", str(folder))  # every file accounted for: a note, an empty file
+    assert result.exit_code == 1 and "F-NOTE" in result.stdout and "F-EMPTY" in result.stdout
+    result = cli("consolidate", str(folder), "--out", str(tmp_path / "x.xlsx"), *CONSOLIDATE)
+    assert result.exit_code == 1 and "报告.doc" in result.stderr and "空文件" in result.stderr
+    assert not (tmp_path / "x.xlsx").exists()
+    (folder / "报告.doc").unlink()
     for args in (
-        ("validate", str(folder)),
+        ("validate", str(tmp_path / "空")),
         ("consolidate", str(folder), "--out", str(tmp_path / "x.xlsx"), *CONSOLIDATE),
     ):
+        (tmp_path / "空").mkdir(exist_ok=True)
         result = cli(*args)
-        assert result.exit_code == 2 and "没有找到" in result.stderr and str(folder) in result.stderr
+        assert result.exit_code == 2 and "没有找到" in result.stderr and args[1] in result.stderr
     assert not (tmp_path / "x.xlsx").exists()
 
 

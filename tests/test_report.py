@@ -103,7 +103,7 @@ def test_cli_exit_codes(batch, tmp_path):
     proc = invoke(str(empty), cwd=tmp_path)
     assert (
         proc.returncode == 2
-        and proc.stderr.startswith("错误：没有找到可校验的工作簿")
+        and proc.stderr.startswith("错误：没有找到可校验的报表（可读取的类型：.xlsx、")
         and "Traceback" not in proc.stderr
     )
     assert invoke(dept, "--format", "yaml", cwd=tmp_path).returncode == 2

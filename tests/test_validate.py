@@ -246,7 +246,7 @@ def test_unreadable_and_non_workbook_files_get_a_result(tmp_path):
 
 
 def test_nothing_to_read_is_a_usage_error(tmp_path):
-    with pytest.raises(UsageError, match="没有找到可校验的工作簿"):
+    with pytest.raises(UsageError, match="没有找到可校验的报表"):
         validate_paths([tmp_path])
     with pytest.raises(UsageError, match="路径不存在"):
         validate_paths([tmp_path / "nope"])
@@ -313,9 +313,10 @@ def test_files_are_named_as_the_caller_names_them(tmp_path):
         files = {f.file for f in v.report.findings}
         assert files == {"报回/a.xlsx", "报回/b.xlsx", "报回/说明.doc"}
         assert [w.file for w in v.report.workbooks] == ["报回/a.xlsx", "报回/b.xlsx", "报回/说明.doc"]
-        assert calls == ["报回/a.xlsx", "报回/b.xlsx"]
+        assert calls == ["报回/a.xlsx", "报回/b.xlsx", "报回/说明.doc"]  # a .doc is read (converted) too
         duplicates = [f.message for f in v.report.findings if f.rule == "R-DUPLICATE"]
         assert len(duplicates) == 2 and all("报回/a.xlsx、报回/b.xlsx" in m for m in duplicates)
         assert not any(str(tmp_path) in f.message for f in v.report.findings)
-    with pytest.raises(UsageError, match="没有找到可校验的工作簿.*：报回/说明.doc$"):
-        validate_paths([folder / "说明.doc"], name=name)
+    with pytest.raises(UsageError, match="没有找到可校验的报表.*：报回/空$"):
+        (folder / "空").mkdir()
+        validate_paths([folder / "空"], name=name)

@@ -157,6 +157,22 @@ CODES: tuple[Code, ...] = (
         note="读取公布的报告时：PDF、旧版 .doc、纯文本或无法识别的文件",
     ),
     Code(
+        "F-UNSUPPORTED",
+        ERROR,
+        "文件",
+        "xltool 不能读取的文件类型",
+        "“{name}”{what}，xltool 无法读取，未校验；{hint}",
+        note="旧版 .doc、WPS .wps/.et、.rtf（没有安装 LibreOffice 时；装有时先转换再读取）、图片、压缩包等",
+    ),
+    Code(
+        "F-NOTE",
+        WARNING,
+        "文件",
+        "说明文字，不是报表",
+        "“{name}”是说明文字（{suffix}），不是报表，未读取；如果它就是报表，请在命令行中单独指定这个文件",
+        note="文件夹中的 .txt、.md 文件按说明文字处理；在命令行中点名的才作为报表读取",
+    ),
+    Code(
         "F-SCANNED",
         ERROR,
         "文件",
@@ -546,6 +562,14 @@ CODES: tuple[Code, ...] = (
         "{table}有 {count} 个法定单元格空白（如“{first}”），已按 0 读取；公开的报告常把 0 印成空白，"
         "如有空白不是 0，请核实",
         note="每张表一条；加 --strict-blanks 则每个空白单元格报 V-BLANK 错误。xltool 模板中的空白总是 V-BLANK",
+    ),
+    Code(
+        "D-CONVERTED",
+        WARNING,
+        "文档",
+        "已用 LibreOffice 转换后读取",
+        "“{name}”{what}，已用 LibreOffice 转换为 {target} 后读取（原文件未改动）；请核对读出的数字，"
+        "今后请另存为 {target} 报送",
     ),
     Code(
         "D-IDENTITY",

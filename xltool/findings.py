@@ -241,12 +241,28 @@ class WorkbookResult:
     kind: str = ""
     errors: int = 0
     warnings: int = 0
+    read: bool = True
+    """False for a file whose figures could not be used: not read at all (a kind xltool does not read, a
+    note), or read without finding a usable return in it (its findings say why)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def status_zh(self) -> str:
+        """The status as the tables print it: a file whose figures could not be used says so."""
+        if self.read:
+            return STATUS_ZH[self.status]
+        if not self.errors:
+            return NOT_READ
+        return SENT_UNREADABLE if self.unit_code else UNREADABLE
+
 
 STATUS_ZH = {"passed": "通过", "warnings": "有警告", "errors": "有错误"}
+SENT_UNREADABLE = "已报送，无法读取"
+"""The status of a roster unit whose file could not be read: it sent one, never 未报送."""
+UNREADABLE = "无法读取"
+NOT_READ = "未读取"
 
 
 @dataclass

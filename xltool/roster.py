@@ -111,3 +111,19 @@ def assign_units(records: Iterable[ReturnRecord], roster: Sequence[Unit]) -> Non
         unit = match_roster(ident.unit_name, units)
         if unit is not None:
             rec.identity = replace(ident, unit_code=unit.code, unit_name=unit.name, unit_level=unit.level)
+
+
+def units_by_file_name(files: Iterable[str], roster: Sequence[Unit]) -> dict[str, Unit]:
+    """The roster unit each file's name names (教育局统计表.doc: 教育局), as ``assign_units`` matches a
+    document's; a file whose name names none, or more than one, is left out. For files that could not
+    be read: their unit sent a file (已报送，无法读取), none of its figures are used."""
+    from xltool.read.identify import identify, match_roster
+
+    units = list(roster)
+    out: dict[str, Unit] = {}
+    for file in files:
+        name = file.replace("\\", "/").rsplit("/", 1)[-1]
+        unit = match_roster(identify(name).unit, units)
+        if unit is not None:
+            out[file] = unit
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +22,9 @@ from xltool.findings import Finding
 from xltool.model import ERROR, Report, ReturnRecord, Unit, WorkbookResult, display_path
 from xltool.previous import by_name, carried_findings, carried_previous, no_previous_findings, read_previous, said_once
 from xltool.read.batch import Progress, gc_paused, read_all
-from xltool.read.discover import discover
+from xltool.read.discover import discover, read_kinds
 from xltool.read.from_document import ReadOptions
-from xltool.roster import assign_units, unit_key
+from xltool.roster import assign_units, unit_key, units_by_file_name
 from xltool.rules.rulecheck import batch_matrix, compiled_rules, format_rows, passes
 from xltool.text import normalize_label
 
@@ -117,9 +117,9 @@ def validate_paths(
     user knows rather than where it was copied to; by default as given (``display_path``)."""
     named = name or display_path
     files, found = discover([Path(p) for p in paths], name=named)
-    if not files:
+    if not files and not found:
         given = (str(p) if name is None else name(Path(p)) for p in paths)
-        raise UsageError("没有找到可校验的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(given))
+        raise UsageError(f"没有找到可校验的报表（可读取的类型：{read_kinds()}）：" + "、".join(given))
     records = read_all(files, jobs=jobs, progress=progress, formats=known_formats(formats), options=options, name=named)
     return validate_records(
         records, roster=roster, previous=previous, year=year, extra=found, jobs=jobs, options=options
@@ -150,9 +150,15 @@ def validate_records(
     findings += year_findings(readable, batch_year, given=year is not None)
     findings += duplicate_findings(readable)
     roster_levels: dict[str, str] = {}
+    unread: dict[str, Unit] = {}
     if roster is not None:
-        # a unit whose file cannot be used still sent one: not R-MISSING
-        findings += roster_findings([r for r in records if r.identity is not None], roster, batch_year)
+        # a unit whose file cannot be used still sent one: not R-MISSING. A file not read at all is
+        # the unit's its name names (教育局统计表.doc), so that unit is 已报送，无法读取
+        unread = units_by_file_name(_unidentified_files(records, findings), roster)
+        findings = [_of_unit(f, unread[f.file]) if f.file in unread and not f.unit_code else f for f in findings]
+        findings += roster_findings(
+            [r for r in records if r.identity is not None], roster, batch_year, sent={u.code for u in unread.values()}
+        )
         roster_levels = {u.code: u.level for u in roster}
 
     prev_values: dict[str, dict[str, int | None]] = {}
@@ -188,7 +194,7 @@ def validate_records(
         frames.add(fmt.id, build, df)
 
     findings = sort_findings(said_once(findings, formats.values()), records)
-    report = Report(workbooks=workbook_results(records, findings), findings=findings)
+    report = Report(workbooks=workbook_results(records, findings, unread), findings=findings)
     statuses = {w.file: w.status for w in report.workbooks}
     return Validation(report, records, frames, statuses, prev_values)
 
@@ -310,7 +316,23 @@ def duplicate_findings(records: Sequence[ReturnRecord]) -> list[Finding]:
     return out
 
 
-def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], batch_year: int | None) -> list[Finding]:
+def _unidentified_files(records: Sequence[ReturnRecord], findings: Sequence[Finding]) -> list[str]:
+    """The files of no known unit: records without an identity, and files found but not read."""
+    known = {r.file for r in records if r.identity is not None}
+    out = [r.file for r in records if r.identity is None]
+    out += [f.file for f in findings if f.file and f.file not in known and not f.rule.startswith("X-PREV")]
+    return list(dict.fromkeys(out))
+
+
+def _of_unit(f: Finding, unit: Unit) -> Finding:
+    return replace(f, unit_code=unit.code, unit_name=unit.name)
+
+
+def roster_findings(
+    records: Sequence[ReturnRecord], roster: Sequence[Unit], batch_year: int | None, sent: Iterable[str] = ()
+) -> list[Finding]:
+    """R-UNKNOWN and R-NAME of the records, R-MISSING of the units that sent nothing (``sent``: codes of
+    units that sent a file that could not be read)."""
     by_code = {u.code: u for u in roster}
     out = []
     for rec in records:
@@ -322,7 +344,7 @@ def roster_findings(records: Sequence[ReturnRecord], roster: Sequence[Unit], bat
             out.append(
                 _file_finding(rec, "R-NAME", unit_name=ident.unit_name, roster_name=unit.name, unit_code=unit.code)
             )
-    sent = {r.ident.unit_code for r in records}
+    sent = {r.ident.unit_code for r in records} | set(sent)
     when = f" {batch_year} 年度" if batch_year is not None else "本年度"
     for unit in roster:
         if unit.code not in sent:
@@ -358,34 +380,40 @@ def sort_findings(findings: Sequence[Finding], records: Sequence[ReturnRecord]) 
     return sorted(findings, key=key)
 
 
-def workbook_results(records: Sequence[ReturnRecord], findings: Sequence[Finding]) -> list[WorkbookResult]:
-    """One result per input file (and per file that was found but not read)."""
+def workbook_results(
+    records: Sequence[ReturnRecord], findings: Sequence[Finding], units: Mapping[str, Unit] | None = None
+) -> list[WorkbookResult]:
+    """One result per input file (and per file that was found but not read); ``units``: the roster's
+    unit of a file not read, by the file's name."""
     errors: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
     for f in findings:
         (errors if f.severity == ERROR else warnings)[f.file] += 1
     out = []
     seen = set()
+    units = units or {}
     for rec in records:
-        ident = rec.identity
         seen.add(rec.file)
-        out.append(_result(rec.file, errors[rec.file], warnings[rec.file], ident))
+        out.append(
+            _result(rec.file, errors[rec.file], warnings[rec.file], rec.identity, units.get(rec.file), rec.readable)
+        )
     input_files = {f.file for f in findings if f.file and f.file not in seen and not f.rule.startswith("X-PREV")}
     for file in sorted(input_files):
-        out.append(_result(file, errors[file], warnings[file], None))
+        out.append(_result(file, errors[file], warnings[file], None, units.get(file), False))
     return out
 
 
-def _result(file: str, n_errors: int, n_warnings: int, ident: Any) -> WorkbookResult:
+def _result(file: str, n_errors: int, n_warnings: int, ident: Any, unit: Unit | None, read: bool) -> WorkbookResult:
     status = "errors" if n_errors else "warnings" if n_warnings else "passed"
     return WorkbookResult(
         file=file,
-        unit_code=ident.unit_code if ident else "",
-        unit_name=ident.unit_name if ident else "",
+        unit_code=ident.unit_code if ident else unit.code if unit else "",
+        unit_name=ident.unit_name if ident else unit.name if unit else "",
         status=status,
-        unit_level=ident.unit_level if ident else "",
+        unit_level=ident.unit_level if ident else unit.level if unit else "",
         year=ident.year if ident else None,
         kind=ident.kind if ident else "",
         errors=n_errors,
         warnings=n_warnings,
+        read=read,
     )

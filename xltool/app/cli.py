@@ -175,7 +175,7 @@ def _option_named(ctx: click.Context | None, name: str) -> click.Option | None:
     return None
 
 
-class ChineseUsage(click.UsageError):
+class ChineseUsage(click.UsageError, XltoolError):
     """A usage error this module words in Chinese (click's own are reworded by ``usage_message``)."""
 
 

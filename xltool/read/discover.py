@@ -1,5 +1,7 @@
-"""Which files a run reads: the workbooks and documents named, or found in folders; a finding for
-each named file of a kind xltool does not read."""
+"""Which files a run reads, and a finding for every other file: each file named, or found (recursively)
+in a folder, is either read or accounted for. Kinds xltool does not read (images, archives, …) get
+F-UNSUPPORTED; a folder's .txt and .md files are notes (F-NOTE). Office lock files (``~$…``) and
+hidden files (a name starting with a dot, or in a hidden folder) are not files a unit sent: skipped."""
 
 from __future__ import annotations
 
@@ -10,18 +12,20 @@ from typing import Any
 from xltool.errors import UsageError
 from xltool.findings import Finding
 from xltool.model import display_path
-from xltool.read.sources import SOURCE_SUFFIXES, TEXT_SUFFIXES
+from xltool.read.convert import CONVERTED_SUFFIXES
+from xltool.read.sources import DOCUMENT_SUFFIXES, TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+READ_SUFFIXES = WORKBOOK_SUFFIXES + DOCUMENT_SUFFIXES + CONVERTED_SUFFIXES
+"""Every kind of file a run reads when named (.doc/.wps/.et/.rtf converted by LibreOffice first)."""
 
 
 def discover(
     paths: Iterable[str | Path], *, name: Callable[[Path], str] = display_path
 ) -> tuple[list[Path], list[Finding]]:
-    """Workbooks and documents (web pages, Word files) named or found (recursively) in folders, sorted;
-    findings for named files of other kinds (``name``: how a file is named in them)."""
+    """Workbooks and documents named or found (recursively) in folders, sorted; a finding for every
+    other file, named or found (``name``: how a file is named in them)."""
     found: dict[Path, Path] = {}
-    findings: list[Finding] = []
+    others: dict[Path, Path] = {}
     folders: dict[Path, Path] = {}
     for given in paths:
         p = Path(given)
@@ -32,20 +36,30 @@ def discover(
                 rel = child.relative_to(p).parts
                 if any(part.startswith(".") for part in rel) or child.name.startswith("~$") or not child.is_file():
                     continue
-                if child.suffix.lower() in FOUND_IN_FOLDERS:
-                    found.setdefault(_resolved(child, folders), child)
+                into = found if child.suffix.lower() in FOUND_IN_FOLDERS else others
+                into.setdefault(_resolved(child, folders), child)
         elif p.name.startswith("~$"):
             continue  # Office lock file, matched by a shell glob such as *.xlsx
-        elif p.suffix.lower() in SOURCE_SUFFIXES:
+        elif p.suffix.lower() in READ_SUFFIXES:
             found.setdefault(p.resolve(), p)
         else:
-            findings.append(Finding.for_file(name(p), "F-NOT-WORKBOOK", name=p.name, **_not_workbook_fields(p)))
-    return sorted(found.values(), key=lambda x: (str(x).casefold(), str(x))), findings
+            others.setdefault(p.resolve(), p)
+    findings = [_not_read(name(p), p) for key, p in _sorted(others) if key not in found]
+    return [p for _, p in _sorted(found)], findings
 
 
-FOUND_IN_FOLDERS = tuple(s for s in SOURCE_SUFFIXES if s not in TEXT_SUFFIXES)
+def _sorted(files: dict[Path, Path]) -> list[tuple[Path, Path]]:
+    return sorted(files.items(), key=lambda kv: (str(kv[1]).casefold(), str(kv[1])))
+
+
+FOUND_IN_FOLDERS = tuple(s for s in READ_SUFFIXES if s not in TEXT_SUFFIXES)
 """A folder's .txt and .md files are notes (说明.txt, README.md), not reports: text extracted from a PDF
 (a converter's markdown too) is read when named."""
+
+
+def read_kinds() -> str:
+    """Every kind of file read, for messages: “.xlsx、.xlsm、…、.md”."""
+    return "、".join(READ_SUFFIXES)
 
 
 def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
@@ -59,11 +73,27 @@ def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
     return folder / path.name
 
 
-def _not_workbook_fields(p: Path) -> dict[str, Any]:
-    """F-NOT-WORKBOOK of a file given by name whose extension xltool does not read: what it is, what to do."""
-    what, hint = {
-        ".et": ("是 WPS 表格文件", "请在 WPS 中另存为 .xlsx"),
-        ".csv": ("是 CSV 文本文件", "请使用下发的 .xlsx 模板填报"),
-        ".doc": ("是旧版 Word 文档", "请在 Word 中另存为 .docx，或使用下发的 .xlsx 模板填报统计表"),
-    }.get(p.suffix.lower(), ("的类型无法读取", "请使用下发的 .xlsx 模板填报"))
-    return {"what": what + "（可读取的是工作簿、Word .docx、网页 .html、PDF 和 .txt、.md 文本）", "hint": hint}
+def _not_read(file: str, p: Path) -> Finding:
+    """The finding of a file not read: a folder's note (F-NOTE), or a kind xltool does not read."""
+    suffix = p.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return Finding.for_file(file, "F-NOTE", name=p.name, suffix=suffix)
+    return Finding.for_file(file, "F-UNSUPPORTED", name=p.name, **_unsupported_fields(suffix))
+
+
+_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic")
+_ARCHIVES = (".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
+
+
+def _unsupported_fields(suffix: str) -> dict[str, Any]:
+    """F-UNSUPPORTED of a kind xltool does not read: what it is, what to do."""
+    if suffix in _IMAGES:
+        what, hint = "是图片", "图片中的数字无法读取；请报送填好的 .xlsx 模板，或 Word（.docx）、PDF 版本的年度报告"
+    elif suffix in _ARCHIVES:
+        what, hint = "是压缩包", "请解压后把其中的报表放进文件夹（或单独报送）"
+    elif suffix == ".csv":
+        what, hint = "是 CSV 文本文件", "请使用下发的 .xlsx 模板填报"
+    else:
+        what = f"是 {suffix} 文件" if suffix else "没有扩展名"
+        hint = "请报送填好的 .xlsx 模板，或 Word（.docx）、网页、PDF 版本的年度报告"
+    return {"what": what, "hint": hint + f"（可读取的类型：{read_kinds()}）"}

@@ -15,9 +15,10 @@ from xltool.definition import Format, known_formats
 from xltool.findings import Finding
 from xltool.model import ReturnRecord, display_path
 from xltool.read.bounds import over_memory
+from xltool.read.convert import CONVERTED_SUFFIXES
 from xltool.read.from_document import ReadOptions, fill_from_document
 from xltool.read.safety import MB, Limits
-from xltool.read.sources import DOCUMENT_SUFFIXES
+from xltool.read.sources import DOCUMENT_SUFFIXES, ZIP_MAGIC
 from xltool.read.workbook import Unreadable, read_workbook, short_reason
 
 
@@ -106,13 +107,68 @@ def read_document_file(rec: ReturnRecord, formats: Mapping[str, Format], options
         )
 
 
+def read_old_file(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None = None) -> None:
+    """A .doc, .wps, .et or .rtf: an old binary office file is converted by LibreOffice (``convert``)
+    and the copy read, the record keeping the original's size and SHA-256, with D-CONVERTED saying so;
+    without LibreOffice, F-UNSUPPORTED. One that is really something else (a web page saved as .doc, a
+    .docx renamed) is read as what it is."""
+    from xltool.read.convert import CONVERTED, OLD_KINDS, ConversionFailed, converted, soffice
+    from xltool.read.sources import OLE_MAGIC
+
+    path, name = rec.path, rec.path.name
+    suffix = path.suffix.lower()
+    target = CONVERTED[suffix]
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if not head.startswith((OLE_MAGIC, b"{\\rtf")):
+        READERS["workbook" if head.startswith(ZIP_MAGIC) and target == "xlsx" else "document"](rec, formats, options)
+        return
+    what, hint = OLD_KINDS[suffix]
+    program = soffice()
+    if program is None:
+        hint += "（装有 LibreOffice 时 xltool 会自动转换后读取）"
+        rec.findings.append(Finding.for_file(rec.file, "F-UNSUPPORTED", name=name, what=what, hint=hint))
+        return
+    size, limit = path.stat().st_size, Limits.from_env().max_file_bytes
+    if size > limit:
+        rec.findings.append(
+            Finding.for_file(
+                rec.file,
+                "F-TOO-LARGE",
+                name=name,
+                what=f"有 {size / MB:.1f} MB",
+                limit=f"{limit / MB:.0f} MB",
+                hint=hint,
+            )
+        )
+        return
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        with converted(path, program) as copy:
+            rec.path = copy
+            try:
+                READERS["workbook" if target == "xlsx" else "document"](rec, formats, options)
+            finally:
+                rec.path = path
+    except ConversionFailed as exc:
+        raise Unreadable(exc.reason, hint) from None
+    rec.size, rec.sha256 = size, sha256
+    rec.findings.insert(
+        0, Finding.for_file(rec.file, "D-CONVERTED", identity=rec.identity, name=name, what=what, target=f".{target}")
+    )
+
+
 Reader = Callable[[ReturnRecord, Mapping[str, Format], "ReadOptions | None"], None]
 
-READERS: dict[str, Reader] = {"document": read_document_file, "workbook": read_workbook}
+READERS: dict[str, Reader] = {"document": read_document_file, "workbook": read_workbook, "convert": read_old_file}
 """How each kind of file is read: a plain dict, by the kind ``kind_of`` tells from the extension."""
 
 
 def kind_of(path: Path) -> str:
-    """ "document" for a web page, Word file, PDF or text; "workbook" for everything else (the container
-    check then says what a file that is neither really is)."""
-    return "document" if path.suffix.lower() in DOCUMENT_SUFFIXES else "workbook"
+    """ "document" for a web page, Word file, PDF or text; "convert" for an old office file LibreOffice
+    converts first; "workbook" for everything else (the container check then says what a file that is
+    neither really is)."""
+    suffix = path.suffix.lower()
+    if suffix in DOCUMENT_SUFFIXES:
+        return "document"
+    return "convert" if suffix in CONVERTED_SUFFIXES else "workbook"

@@ -284,11 +284,11 @@ def _read_and_validate(
 ) -> tuple[Validation, list[ReturnRecord], dict[str, str]]:
     """Read the inputs, drop the returns ``use`` sets aside, validate the rest (read once)."""
     from xltool.read.batch import read_all
-    from xltool.read.discover import discover
+    from xltool.read.discover import discover, read_kinds
 
     files, found = discover(inputs)
     if not files:
-        raise UsageError("没有找到可汇总的工作簿（.xlsx、.xlsm、.xls、.ods）：" + "、".join(map(str, inputs)))
+        raise UsageError(f"没有找到可汇总的报表（可读取的类型：{read_kinds()}）：" + "、".join(map(str, inputs)))
     records = read_all(
         files, jobs=again["jobs"], progress=progress, formats=known_formats(formats), options=again["options"]
     )
@@ -357,14 +357,16 @@ def _batch(
     totals = sum_values((v for _u, v in details), fmt)
     included_files = {r.file for r in included}
     sources = _sources(records, included_files, blocking, dropped)
-    missing = _missing(records, roster)
+    missing = _missing(records, roster, report)
     warnings = [f"{f.file}：{f.message}" for f in report.findings if f.severity == WARNING and f.file in included_files]
     return _Batch(fmt, the_year, totals, details, sources, missing, report, warnings)
 
 
-def _missing(records: Sequence[ReturnRecord], roster: Sequence[Unit] | None) -> list[Unit]:
-    """The units of the roster that sent nothing (a file that cannot be used was still sent)."""
+def _missing(records: Sequence[ReturnRecord], roster: Sequence[Unit] | None, report: Report) -> list[Unit]:
+    """The units of the roster that sent nothing (a file that cannot be used was still sent, a file
+    not read at all too when its name names the unit: the report's results say whose it is)."""
     submitted = {r.ident.unit_code for r in records if r.identity is not None}
+    submitted |= {w.unit_code for w in report.workbooks if w.unit_code}
     return [u for u in (roster or ()) if u.code not in submitted]
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from xltool.findings import NOT_READ, SENT_UNREADABLE, UNREADABLE
 from xltool.model import ERROR, SEVERITY_ZH, STATUS_ZH, Finding, Report
 from xltool.text import clean_text
 from xltool.write.printing import print_setup, row_height
@@ -21,7 +22,15 @@ PROGRESS_MIN_FILES = 20
 """A progress bar is shown (on stderr) from this many files on."""
 
 MISSING = "未报送"
-_STATUS_STYLE = {"passed": "green", "warnings": "yellow", "errors": "bold red", MISSING: "yellow"}
+_STATUS_STYLE = {
+    STATUS_ZH["passed"]: "green",
+    STATUS_ZH["warnings"]: "yellow",
+    STATUS_ZH["errors"]: "bold red",
+    SENT_UNREADABLE: "bold red",
+    UNREADABLE: "bold red",
+    NOT_READ: "yellow",
+    MISSING: "yellow",
+}
 
 
 def report_to_json(report: Report) -> str:
@@ -49,8 +58,8 @@ def summary_rows(report: Report) -> list[dict[str, Any]]:
             "unit_level": w.unit_level,
             "year": w.year,
             "file": w.file,
-            "status": STATUS_ZH[w.status],
-            "style": _STATUS_STYLE[w.status],
+            "status": w.status_zh,
+            "style": _STATUS_STYLE[w.status_zh],
             "errors": w.errors,
             "warnings": w.warnings,
         }
@@ -243,7 +252,15 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
         green = wb.add_format({**cell, "font_color": "#006100", "bg_color": "#C6EFCE"})
         summary_widths = [w for _name, w in _SUMMARY_HEADERS]
         finding_widths = [w for _name, w in _FINDING_HEADERS]
-        status_fmt = {"通过": green, "有警告": yellow, "有错误": red, MISSING: yellow}
+        status_fmt = {
+            STATUS_ZH["passed"]: green,
+            STATUS_ZH["warnings"]: yellow,
+            STATUS_ZH["errors"]: red,
+            SENT_UNREADABLE: red,
+            UNREADABLE: red,
+            NOT_READ: yellow,
+            MISSING: yellow,
+        }
 
         ws = wb.add_worksheet(SUMMARY_SHEET)
         rows = summary_rows(report)

@@ -138,9 +138,8 @@ class Year:
             return False
 
     def inbox(self) -> list[Path]:
-        from xltool.read.sources import SOURCE_SUFFIXES
-
-        return [p for p in self.files(INBOX) if p.suffix.lower() in SOURCE_SUFFIXES]
+        """Every file in the inbox (but hidden ones and Office lock files): each is read or accounted for."""
+        return self.files(INBOX)
 
     def rel(self, path: Path) -> str:
         return path.resolve().relative_to(self.folder).as_posix()
