@@ -11,6 +11,7 @@ unit and year come from the file name (``乌伊岭镇2024年政府信息公开�
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -505,12 +506,12 @@ def test_hand_made_single_sheet_workbook_validates_like_a_template(tmp_path):
     assert rec.positions[c.id].ref == f"{get_column_letter(2 + c.col)}{t3_start + c.row - top}"
 
 
-def test_roster_matches_a_document_by_name(tmp_path):
+def test_roster_matches_a_document_by_name_or_a_listed_alias(tmp_path):
     values = random_fill(42)
     folder = tmp_path / "报回"
     write_html(folder / report_name("汤旺县乌伊岭镇"), values, title=f"汤旺县乌伊岭镇{YEAR}年政府信息公开工作年度报告")
-    write_html(folder / report_name("汤旺河镇人民政府"), random_fill(43))
-    roster = [UNIT, UNITS[1]]
+    write_html(folder / report_name("汤旺河镇人民政府"), random_fill(43))  # 人民政府: the town's own organ
+    roster = [dataclasses.replace(UNIT, aliases=("汤旺县乌伊岭镇",)), UNITS[1]]
     v = validate_paths([folder], roster=roster)
     assert v.report.findings == []
     by_code = {r.identity.unit_code: r for r in v.records}
@@ -526,6 +527,19 @@ def test_roster_without_the_unit_is_an_error(tmp_path):
     v = validate_paths([path], roster=[UNITS[1]])
     rules = sorted(f.rule for f in v.report.findings)
     assert "R-UNKNOWN" in rules and "R-MISSING" in rules and not v.valid
+
+
+def test_a_name_with_a_parent_area_is_not_the_unit_without_an_alias(tmp_path):
+    """汤旺县乌伊岭镇 is not taken for the roster's 乌伊岭镇: R-UNKNOWN names both and the two fixes."""
+    path = write_html(tmp_path / report_name("汤旺县乌伊岭镇"), random_fill(45))
+    v = validate_paths([path], roster=[UNIT, UNITS[1]])
+    assert v.records[0].identity.unit_code == ""
+    (unknown,) = [f for f in v.report.findings if f.rule == "R-UNKNOWN"]
+    assert unknown.severity == "error" and unknown.unit_name == "汤旺县乌伊岭镇"
+    assert "“汤旺县乌伊岭镇”" in unknown.message and "“乌伊岭镇”（230723101）" in unknown.message
+    assert "别名（aliases）列写上“汤旺县乌伊岭镇”" in unknown.message
+    assert "--unit-code 230723101" in unknown.message
+    assert {f.rule for f in v.report.findings} == {"R-UNKNOWN", "R-MISSING"}
 
 
 # --------------------------------------------------------------------------- hostile documents, on the command line

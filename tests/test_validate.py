@@ -100,9 +100,14 @@ def test_roster_missing_unknown_and_renamed(tmp_path):
     assert (missing.file, missing.unit_code, missing.severity) == ("", TOWN2.code, "warning")
     assert missing.message == "名单中的单位 汤旺河镇（230723102）没有报送 2024 年度报表"
     assert by_rule["R-UNKNOWN"].file == str(stranger) and by_rule["R-UNKNOWN"].severity == "error"
-    assert by_rule["R-UNKNOWN"].message == "单位代码 999（外县单位）不在报送单位名单中；请核实是否用错了模板"
+    assert by_rule["R-UNKNOWN"].message == (
+        "单位代码 999（外县单位）不在报送单位名单中；请核实是否用错了模板或单位代码，或把该单位加入名单"
+    )
     assert by_rule["R-NAME"].severity == "warning"
-    assert by_rule["R-NAME"].message == "报表中的单位名称“教育局”与名单中的“汤旺县教育局”（代码 230723201）不一致"
+    assert by_rule["R-NAME"].message == (
+        "报表中的单位名称“教育局”与名单中的“汤旺县教育局”（代码 230723201）不一致；请核实是否用错了模板或单位代码，"
+        "如只是同一单位的另一种写法，请在名单中该单位的别名（aliases）列写上“教育局”"
+    )
     assert v.report.findings[-1].rule == "R-MISSING"  # roster findings come after the files
     assert {w.file: w.status for w in v.report.workbooks} == {
         str(tmp_path / f"{TOWN.code}_2024.xlsx"): "passed",

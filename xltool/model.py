@@ -34,6 +34,9 @@ class Unit:
     code: str
     name: str
     level: str
+    aliases: tuple[str, ...] = field(default=(), compare=False)
+    """Other names the roster lists for the unit (住建局 for 汤旺县住房和城乡建设局): a document that
+    prints one of them is this unit's. A unit is told apart by code, name and level alone."""
 
 
 def check_unit(unit: Unit) -> Unit:

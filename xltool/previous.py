@@ -102,7 +102,8 @@ def by_name(
     records: Sequence[ReturnRecord], prev_values: dict[str, dict[str, int | None]], prev_names: dict[str, str]
 ) -> dict[str, dict[str, int | None]]:
     """A document names its unit but carries no code (no roster given): last year's figures of the
-    unit of that name, as the roster would match it (a parent prefix, 人民政府/政府/办公室 tolerated)."""
+    unit of that name, as the roster would match it (``match_roster``: the same name after
+    normalisation, never one it merely begins or ends with)."""
     from xltool.read.identify import match_roster
 
     units = [Unit(key, name, "") for key, name in prev_names.items() if name and key in prev_values]

@@ -1,12 +1,15 @@
 """Read the roster of reporting units: CSV (UTF-8, UTF-8 with BOM or GBK, as Excel saves it) or .xlsx.
 
-Columns: code, name, level (English or Chinese headers: 代码/单位代码, 名称/单位名称, 层级/级别).
+Columns: code, name, level (English or Chinese headers: 代码/单位代码, 名称/单位名称, 层级/级别), and
+optionally aliases (别名): other names the unit's documents print (住建局; 汤旺县乌伊岭镇), several
+separated by 、 ; , or |. A document is a unit's only when it prints the unit's name or one of these.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +22,8 @@ _HEADERS = {
     "name": ("name", "名称", "单位名称", "单位"),
     "level": ("level", "层级", "级别", "类型"),
 }
+_ALIAS_HEADERS = ("aliases", "alias", "别名", "其他名称")
+_ALIAS_SEP = re.compile(r"[、;；,，|｜]")
 
 
 def decode_text(data: bytes, path: Path) -> str:
@@ -76,11 +81,14 @@ def read_roster(path: str | Path) -> list[Unit]:
         if not found:
             raise RosterError(f"{path}: 第 1 行缺少列 {key}（可写作 {'、'.join(names)}）")
         index[key] = found[0]
+    alias_col = next((i for i, h in enumerate(header) if h in _ALIAS_HEADERS), None)
     units: list[Unit] = []
     seen: dict[str, int] = {}
+    named = _Names(path)
     for lineno, row in enumerate(rows[1:], start=2):
         row = row + [""] * (len(header) - len(row))
         code, name, level = (row[index[k]] for k in ("code", "name", "level"))
+        aliases = _aliases(row[alias_col]) if alias_col is not None else ()
         if not code or not name:
             raise RosterError(f"{path}: 第 {lineno} 行缺少单位代码或名称")
         if level not in LEVELS:
@@ -88,8 +96,39 @@ def read_roster(path: str | Path) -> list[Unit]:
         if code in seen:
             raise RosterError(f"{path}: 第 {lineno} 行单位代码 {code} 与第 {seen[code]} 行重复")
         seen[code] = lineno
-        units.append(Unit(code, name, level))
+        named.add(lineno, name, aliases)
+        units.append(Unit(code, name, level, aliases))
     return units
+
+
+def _aliases(cell: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a.strip() for a in _ALIAS_SEP.split(cell) if a.strip()))
+
+
+class _Names:
+    """The names and aliases read so far: an alias that is another unit's name or alias would make a
+    document printing it belong to two units, so the roster is refused naming both lines."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[str, tuple[int, str, bool]] = {}  # name_key -> line, as written, is an alias
+
+    def add(self, lineno: int, name: str, aliases: tuple[str, ...]) -> None:
+        from xltool.read.identify import name_key
+
+        own = {name_key(name)}
+        for text, alias in ((name, False), *((a, True) for a in aliases)):
+            key = name_key(text)
+            if alias and key in own:
+                continue  # the unit's own name written again
+            other = self.lines.get(key)
+            if other is not None and (alias or other[2]):
+                raise RosterError(
+                    f"{self.path}: 第 {lineno} 行的{'别名' if alias else '名称'}“{text}”与第 {other[0]} 行的"
+                    f"{'别名' if other[2] else '名称'}“{other[1]}”是同一个名称，文档无法据此确定单位；请删去其中一个别名"
+                )
+            self.lines.setdefault(key, (lineno, text, alias))
+            own.add(key)
 
 
 def unit_key(identity: Identity) -> str:
@@ -99,11 +138,12 @@ def unit_key(identity: Identity) -> str:
 
 def assign_units(records: Iterable[ReturnRecord], roster: Sequence[Unit]) -> None:
     """Give a document's unit (named in its title, without a code) the roster's code, name and level,
-    when the roster names it unambiguously (a parent prefix such as 汤旺县, an ending such as
-    人民政府 tolerated). Returns of xltool templates carry their code and are left as they are."""
-    from xltool.read.identify import match_roster
+    when exactly one unit of the roster has that name or lists it as an alias (``match_roster``:
+    never a name it merely begins, ends with or abbreviates). Returns of xltool templates carry their
+    code and are left as they are; a document left without a code is R-UNKNOWN."""
+    from xltool.read.identify import NameIndex, match_roster
 
-    units = list(roster)
+    units = NameIndex(roster)
     for rec in records:
         ident = rec.identity
         if ident is None or ident.kind != DOCUMENT or ident.unit_code:

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from xltool.definition import Format, known_formats, parse_cell
 from xltool.errors import UsageError
 from xltool.findings import Finding
-from xltool.model import ERROR, Report, ReturnRecord, Unit, WorkbookResult, display_path
+from xltool.model import DOCUMENT, ERROR, Identity, Report, ReturnRecord, Unit, WorkbookResult, display_path
 from xltool.previous import by_name, carried_findings, carried_previous, no_previous_findings, read_previous, said_once
 from xltool.read.batch import Progress, gc_paused, read_all
 from xltool.read.discover import discover, read_kinds
 from xltool.read.from_document import ReadOptions
+from xltool.read.identify import NameIndex, name_key, resembling
 from xltool.roster import assign_units, unit_key, units_by_file_name
 from xltool.rules.rulecheck import batch_matrix, compiled_rules, format_rows, passes
 from xltool.text import normalize_label
@@ -135,8 +136,12 @@ def validate_records(
     extra: Sequence[Finding] = (),
     jobs: int = 1,
     options: ReadOptions | None = None,
+    consolidating: Unit | None = None,
 ) -> Validation:
     """Validate records already read (``extra``: findings from finding the files).
+
+    ``consolidating``: the unit the batch is consolidated for, when it is; a return of that unit
+    itself or of a unit not below it is R-SELF (never added into its own total).
 
     A format whose rows have every value (and every figure of last year a rule reads) and pass the
     compiled rules cannot have a schema finding: it is not given to pandas and pandera at all."""
@@ -149,15 +154,26 @@ def validate_records(
     batch_year = year if year is not None else _batch_year(readable)
     findings += year_findings(readable, batch_year, given=year is not None)
     findings += duplicate_findings(readable)
+    identified = [r for r in records if r.identity is not None]
+    own = set()
+    if consolidating is not None:
+        selves = self_findings(identified, consolidating)
+        findings += selves
+        own = {f.file for f in selves}
     roster_levels: dict[str, str] = {}
     unread: dict[str, Unit] = {}
     if roster is not None:
         # a unit whose file cannot be used still sent one: not R-MISSING. A file not read at all is
-        # the unit's its name names (教育局统计表.doc), so that unit is 已报送，无法读取
+        # the unit's its name names (教育局统计表.doc), so that unit is 已报送，无法读取; the consolidating
+        # unit's own report is R-SELF, not a unit missing from the roster
         unread = units_by_file_name(_unidentified_files(records, findings), roster)
         findings = [_of_unit(f, unread[f.file]) if f.file in unread and not f.unit_code else f for f in findings]
         findings += roster_findings(
-            [r for r in records if r.identity is not None], roster, batch_year, sent={u.code for u in unread.values()}
+            [r for r in identified if r.file not in own],
+            roster,
+            batch_year,
+            sent={u.code for u in unread.values()},
+            own=consolidating,
         )
         roster_levels = {u.code: u.level for u in roster}
 
@@ -329,28 +345,113 @@ def _of_unit(f: Finding, unit: Unit) -> Finding:
 
 
 def roster_findings(
-    records: Sequence[ReturnRecord], roster: Sequence[Unit], batch_year: int | None, sent: Iterable[str] = ()
+    records: Sequence[ReturnRecord],
+    roster: Sequence[Unit],
+    batch_year: int | None,
+    sent: Iterable[str] = (),
+    own: Unit | None = None,
 ) -> list[Finding]:
-    """R-UNKNOWN and R-NAME of the records, R-MISSING of the units that sent nothing (``sent``: codes of
-    units that sent a file that could not be read)."""
+    """R-UNKNOWN (a unit not in the roster: a code it does not list, a document's name that is no
+    unit's name or alias), R-NAME (the roster's unit printed under another name), R-MISSING (a unit
+    that sent nothing; ``sent``: codes of units that sent a file that could not be read; never ``own``,
+    the unit the batch is consolidated for)."""
     by_code = {u.code: u for u in roster}
+    index = NameIndex(roster)
     out = []
     for rec in records:
         ident = rec.ident
         unit = by_code.get(ident.unit_code)
         if unit is None:
-            out.append(_file_finding(rec, "R-UNKNOWN", unit_code=ident.unit_code, unit_name=ident.unit_name))
-        elif unit.name != ident.unit_name:
+            out.append(_file_finding(rec, "R-UNKNOWN", **_unknown(ident, roster, index)))
+        elif unit not in index.named(ident.unit_name):
             out.append(
                 _file_finding(rec, "R-NAME", unit_name=ident.unit_name, roster_name=unit.name, unit_code=unit.code)
             )
     sent = {r.ident.unit_code for r in records} | set(sent)
     when = f" {batch_year} 年度" if batch_year is not None else "本年度"
     for unit in roster:
-        if unit.code not in sent:
+        if unit.code not in sent and (own is None or unit.code != own.code):
             out.append(
                 Finding.for_file("", "R-MISSING", unit=unit, unit_name=unit.name, unit_code=unit.code, when=when)
             )
+    return out
+
+
+_ALIAS_FIX = "如是同一单位，请在名单中该单位的别名（aliases）列写上“{name}”"
+
+
+def _unknown(ident: Identity, roster: Sequence[Unit], index: NameIndex) -> dict[str, str]:
+    """R-UNKNOWN's fields: which unit, why no roster unit is it (a document's name: the units of that
+    name, or the one it resembles, named beside it), and the fix."""
+    name = ident.unit_name
+    if ident.unit_code or ident.kind != DOCUMENT:
+        return {
+            "who": f"单位代码 {ident.unit_code}（{name}）",
+            "detail": "",
+            "fix": "请核实是否用错了模板或单位代码，或把该单位加入名单",
+        }
+    unit = f"文档中的单位“{name}”（文档没有单位代码，按名称认定）"
+    same = index.named(name)
+    if len(same) > 1:
+        listed = "、".join(f"{u.name}（{u.code}）" for u in same)
+        return {
+            "who": unit,
+            "detail": f"：名单中有 {len(same)} 个单位的名称或别名都是这个名称（{listed}），无法确定是哪一个",
+            "fix": "请只校验这一个文件并用 --unit-code 指明单位代码，或修改名单中的名称或别名使之不再相同",
+        }
+    near = resembling(name, roster)
+    if near is not None:
+        return {
+            "who": unit,
+            "detail": f"：名单中没有名称或别名与之相同的单位；名单中的“{near.name}”（{near.code}）名称不同，不认作同一单位",
+            "fix": _ALIAS_FIX.format(name=name) + f"，或只校验这一个文件时用 --unit-code {near.code} 指明",
+        }
+    return {
+        "who": unit,
+        "detail": "：名单中没有名称或别名与之相同的单位",
+        "fix": "如是名单中的单位，请在名单中该单位的别名（aliases）列写上"
+        f"“{name}”，或只校验这一个文件时用 --unit-code 指明单位代码；如不是，请把该单位加入名单",
+    }
+
+
+LEVEL_RANK = {"乡镇": 0, "街道": 0, "部门": 0, "县": 1, "区": 1, "县级市": 1, "市": 2, "省": 3}
+"""How high a level stands: a unit consolidates returns of units below its own (县: 乡镇, 街道, 部门;
+市: 县, 区, 部门). Two areas of one level (two counties) are never one inside the other."""
+
+
+def self_relation(ident: Identity, unit: Unit) -> str:
+    """How a return stands to the unit it would be consolidated into, when it may not be: "" for a
+    unit below it; else what it is (the unit itself, by code or by name, or a unit of its level or above)."""
+    if ident.unit_code and ident.unit_code == unit.code:
+        return f"本级单位{unit.name}本身"
+    if ident.unit_name and name_key(ident.unit_name) == name_key(unit.name):
+        return f"本级单位{unit.name}本身"
+    level = ident.unit_level
+    mine, theirs = LEVEL_RANK.get(unit.level), LEVEL_RANK.get(level)
+    if mine is None or theirs is None:
+        return ""
+    if theirs > mine:
+        return f"上级单位（{level}）"
+    if theirs == mine and mine > 0:
+        return f"与本级同级的单位（{level}）"
+    return ""
+
+
+def self_findings(records: Sequence[ReturnRecord], unit: Unit) -> list[Finding]:
+    """R-SELF on each return that is ``unit``'s own or of a unit not below it: never in its total."""
+    out = []
+    for rec in records:
+        relation = self_relation(rec.ident, unit)
+        if not relation:
+            continue
+        ident = rec.ident
+        if ident.unit_code:
+            who = f"单位 {ident.unit_name}（{ident.unit_code}" + (
+                f"，{ident.unit_level}）" if ident.unit_level else "）"
+            )
+        else:
+            who = f"文档中的单位“{ident.unit_name}”"
+        out.append(_file_finding(rec, "R-SELF", who=who, relation=relation, self_name=unit.name, self_code=unit.code))
     return out
 
 

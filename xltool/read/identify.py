@@ -1,10 +1,11 @@
 """Which unit and year a published report is about: read off its title, a sheet title or a file name,
-then found in the roster despite the ways a unit's name is printed.
+then found in the roster by its name or one of the aliases the roster lists, never guessed.
 
 Titles seen: “平潭综合实验区2024年度政府信息公开工作年度报告”, “汤旺县乌伊岭镇2024年政府信息公开工作
 年度报告”, “XX局关于2023年政府信息公开工作年度报告”, “2024年度XX镇政府信息公开工作年度报告”; file
-names: “乌伊岭镇2024年政务公开统计表(1).xlsx”. A roster names the unit without its parent (乌伊岭镇, not
-汤旺县乌伊岭镇) or with a different ending (乌伊岭镇人民政府 / 乌伊岭镇政府 / 乌伊岭镇).
+names: “乌伊岭镇2024年政务公开统计表(1).xlsx”. A roster may name the unit otherwise (乌伊岭镇, not
+汤旺县乌伊岭镇; 汤旺县住房和城乡建设局, not 住建局): such a document is the unit's only when the roster
+lists the printed name as an alias (``match_roster``); ``resembling`` names the unit it looks like.
 """
 
 from __future__ import annotations
@@ -167,6 +168,45 @@ def _naming_texts(doc: Document, name: str, skip: Container[str]) -> list[str]:
 # --------------------------------------------------------------------------- the roster
 
 
+def name_key(name: str) -> str:
+    """A unit's name as two names are compared: equal keys name the same organ.
+
+    Only what changes the spelling, not the organ, is undone: whitespace (汤 旺 河 镇), full and half
+    width (NFKC: （）and (), ０ and 0), 人民政府 read as 政府 (汤旺县人民政府办公室 = 汤旺县政府办公室:
+    the short and the full name of one body), and a trailing 政府 dropped (汤旺县人民政府 = 汤旺县政府 =
+    汤旺县: an area reports through its people's government, so a report titled 汤旺县… is that
+    government's). Nothing else: 汤旺县人民政府办公室 is not 汤旺县, 汤旺县乌伊岭镇 is not 乌伊岭镇, 住建局
+    is not 汤旺县住房和城乡建设局; the roster lists such names as the unit's aliases."""
+    s = _norm(name).replace("人民政府", "政府")
+    if s.endswith("政府") and len(s) > len("政府") + 1:
+        s = s[: -len("政府")]
+    return s
+
+
+class NameIndex:
+    """The roster's units by the key of their name and of each alias (``name_key``)."""
+
+    def __init__(self, roster: Iterable[Unit]) -> None:
+        self.units: dict[str, list[Unit]] = {}
+        for unit in roster:
+            for key in dict.fromkeys(name_key(n) for n in (unit.name, *unit.aliases)):
+                if key:
+                    self.units.setdefault(key, []).append(unit)
+
+    def named(self, name: str) -> list[Unit]:
+        """Every unit whose name or an alias is ``name`` (``name_key``): one, none, or several."""
+        return list(self.units.get(name_key(name), [])) if name_key(name) else []
+
+
+def match_roster(name: str, roster: Iterable[Unit] | NameIndex) -> Unit | None:
+    """The roster unit a printed name is: the one whose name or a listed alias equals it after
+    ``name_key``; None when none does, or more than one. Never a unit whose name merely begins or ends
+    with it, contains it or abbreviates to it (``resembling`` finds those, to name in a message)."""
+    index = roster if isinstance(roster, NameIndex) else NameIndex(roster)
+    hits = index.named(name)
+    return hits[0] if len(hits) == 1 else None
+
+
 def _norm(name: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", name))
 
@@ -206,19 +246,17 @@ def _abbreviates(printed: str, full: str) -> bool:
     return all(ch in it for ch in printed)
 
 
-def match_roster(name: str, roster: list[Unit]) -> Unit | None:
-    """The roster unit a printed name means; None when none or more than one fits equally well.
-
-    Tried in order, the first step that finds anything decides: the same name; the same with a parent
-    area before one of them; the same reading 人民政府 as 政府; the same once 人民政府/政府/办公室 endings are dropped (with or without a
-    parent area); last, an abbreviation (住建局). Whitespace never counts.
-    """
+def resembling(name: str, roster: Iterable[Unit]) -> Unit | None:
+    """The one roster unit a printed name looks like without being it, to name in a message (“did
+    you mean”), never to take the document for: the first of these that finds exactly one unit decides
+    — a parent area before one name (汤旺县乌伊岭镇 / 乌伊岭镇), the same reading 人民政府 as 政府, the
+    same once 人民政府/政府/办公室 endings are dropped (汤旺县 / 汤旺县人民政府办公室), with or without a
+    parent area, an abbreviation (住建局 / 汤旺县住房和城乡建设局)."""
     n = _norm(name)
     if not n:
         return None
     names = [(u, _norm(u.name)) for u in roster]
     steps = (
-        lambda a, b: a == b,
         _same_with_parent,
         lambda a, b: _same_with_parent(_canon(a), _canon(b)),
         lambda a, b: _core(a) == _core(b),
@@ -234,4 +272,4 @@ def match_roster(name: str, roster: list[Unit]) -> Unit | None:
     return None
 
 
-__all__ = ["Identified", "identify", "identify_document", "match_roster"]
+__all__ = ["Identified", "NameIndex", "identify", "identify_document", "match_roster", "name_key", "resembling"]

@@ -22,7 +22,7 @@ from xltool.read.detail import EXCEL_COLUMNS, MAX_DETAIL_UNITS
 from xltool.read.from_document import ReadOptions
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
-from xltool.validate import Validation, duplicate_groups, validate_records
+from xltool.validate import Validation, duplicate_groups, self_relation, validate_records
 from xltool.write.detail import draw_detail, sheet_styles
 from xltool.write.files import file_key, inside, same_file
 from xltool.write.printing import print_setup, row_height
@@ -227,7 +227,14 @@ def consolidate(
     """
     out = Path(out)
     check_unit(unit)
-    again = {"roster": roster, "previous": previous, "year": year, "jobs": jobs, "options": options}
+    again = {
+        "roster": roster,
+        "previous": previous,
+        "year": year,
+        "jobs": jobs,
+        "options": options,
+        "consolidating": unit,
+    }
     if isinstance(source, Validation):
         _refuse_output_among_inputs(out, [r.path for r in source.records], previous or ())
         _check_output(out)
@@ -301,10 +308,15 @@ def _read_and_validate(
 def _validated(
     given: Validation, use: Sequence[str | Path], again: dict[str, Any]
 ) -> tuple[Validation, list[ReturnRecord], dict[str, str]]:
-    """A validation made by the caller; checked again in memory only when ``use`` drops a return."""
+    """A validation made by the caller; checked again in memory only when ``use`` drops a return, or
+    when it holds a return of the consolidating unit itself (or above it) that it did not say is R-SELF
+    (it was made without knowing the unit)."""
     records = sorted(given.records, key=_order)
     dropped = _dropped(records, use)
-    if not dropped:
+    said = {f.file for f in given.report.findings if f.rule == "R-SELF"}
+    unit = again["consolidating"]
+    unsaid = [r for r in records if r.identity is not None and r.file not in said and self_relation(r.ident, unit)]
+    if not dropped and not unsaid:
         return given, records, dropped
     read = {r.file for r in records}
     # the findings of files named but not read (F-NOT-WORKBOOK), as workbook_results tells them
