@@ -225,8 +225,9 @@ _FINDING_HEADERS = (
 )
 
 
-def write_report_workbook(report: Report, path: str | Path) -> Path:
-    """单位汇总 (one row per unit) and 问题清单 (one row per finding), filterable, header frozen."""
+def write_report_workbook(report: Report, path: str | Path, *, overwrite: bool = True) -> Path:
+    """单位汇总 (one row per unit) and 问题清单 (one row per finding), filterable, header frozen.
+    ``overwrite=False``: never replace a file (OutputExists; ``files.claim_output`` checks first)."""
     from xltool.write.template import write_workbook
 
     def draw(wb: Any) -> None:
@@ -278,7 +279,7 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
         ws.autofilter(0, 0, max(len(report.findings), 1), len(_FINDING_HEADERS) - 1)
         ws.freeze_panes(1, 0)
 
-    return write_workbook(path, draw)
+    return write_workbook(path, draw, exclusive=not overwrite)
 
 
 def _header(ws: Any, headers: Sequence[tuple[str, float]], fmt: Any) -> None:
