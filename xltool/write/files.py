@@ -245,12 +245,18 @@ class OutputSet:
         self.replaced: list[Path] = []
         """Files of ``folder`` replaced (``existing="replace"``)."""
         self._new_folder = not self.folder.exists()
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"无法写入 {self.folder}：{exc.strerror or exc}") from None
         # a new folder is staged beside it and renamed into place; a folder in use, inside it
         home = self.folder.parent if self._new_folder else self.folder
         _sweep_once(home)
         self.staging = home / f".~xltool-{secrets.token_hex(4)}.tmp"
-        os.mkdir(self.staging)  # the process umask, like every output (mkdtemp would make it 700)
+        try:
+            os.mkdir(self.staging)  # the process umask, like every output (mkdtemp would make it 700)
+        except OSError as exc:
+            raise UsageError(f"无法写入 {self.folder}：{exc.strerror or exc}") from None
         self._names: set[str] = set()
         self._order: list[Path] = []
 
