@@ -534,7 +534,7 @@ def test_an_interrupted_write_leaves_the_earlier_output(tmp_path, monkeypatch):
 
     monkeypatch.setattr(consolidate_module, "_draw_sources", crash)
     with pytest.raises(RuntimeError):
-        consolidate([tmp_path / "in"], out, COUNTY)
+        consolidate([tmp_path / "in"], out, COUNTY, overwrite=True)
     assert out.read_bytes() == earlier
     assert os.listdir(out.parent) == [out.name]
 
@@ -542,7 +542,7 @@ def test_an_interrupted_write_leaves_the_earlier_output(tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(consolidate_module, "_draw_sources", ctrl_c)
-    result = invoke(str(tmp_path / "in"), *county_args(out))
+    result = invoke(str(tmp_path / "in"), *county_args(out), "--overwrite")
     assert (result.exit_code, result.stderr) == (130, "错误：已中断\n")
     assert out.read_bytes() == earlier
     assert os.listdir(out.parent) == [out.name]
@@ -556,9 +556,21 @@ def test_output_equal_to_an_input_is_refused(tmp_path, monkeypatch):
     roster.write_bytes(b"placeholder")
     before = {p: sha(p) for p in (a, b, roster)}
     cases = [
-        (["in/230723101.xlsx", "other"], "./in/230723101.xlsx", "错误：输出文件不能是输入文件之一：in/230723101.xlsx"),
-        (["in", "other"], "in/汇总.xlsx", "错误：输出文件不能放在被读取的输入文件夹中：in/汇总.xlsx（位于 in）"),
-        (["in", "--roster", "名单.xlsx"], "名单.xlsx", "错误：输出文件不能是名单文件：名单.xlsx"),
+        (
+            ["in/230723101.xlsx", "other"],
+            "./in/230723101.xlsx",
+            "错误：--out 不能写入输入文件 in/230723101.xlsx（它正被读取）：请换一个文件名",
+        ),
+        (
+            ["in", "other"],
+            "in/汇总.xlsx",
+            "错误：--out 不能写入被读取的文件夹 in（下次读取会把 汇总.xlsx 当作报表）：请换一个位置",
+        ),
+        (
+            ["in", "--roster", "名单.xlsx"],
+            "名单.xlsx",
+            "错误：--out 不能写入输入文件 名单.xlsx（它正被读取）：请换一个文件名",
+        ),
     ]
     for args, out, message in cases:
         result = invoke(*args, "--out", out, "--unit-code", COUNTY.code, "--unit-name", COUNTY.name)
@@ -573,7 +585,7 @@ def test_output_equal_to_an_input_is_refused_on_the_command_line(tmp_path):
     before = sha(a)
     proc = run_cli("consolidate", str(a), *county_args(out=a), cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == f"错误：输出文件不能是输入文件之一：{a}\n"
+    assert proc.stderr == f"错误：--out 不能写入输入文件 {a}（它正被读取）：请换一个文件名\n"
     assert sha(a) == before and os.listdir(a.parent) == [a.name]
 
 

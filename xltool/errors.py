@@ -24,6 +24,14 @@ class UsageError(XltoolError):
     "The arguments cannot be acted on (no such path, no workbook found, output equals input)."
 
 
+class OutputExists(UsageError):
+    "An output would replace a file and replacing was not asked for; ``paths``: the files in the way."
+
+    def __init__(self, message: str, paths: list[str] | None = None):
+        super().__init__(message)
+        self.paths = paths or []
+
+
 class ConsolidationRefused(XltoolError):
     "Consolidation would be wrong (invalid or duplicate returns); nothing was written."
 

@@ -17,6 +17,7 @@ import click
 
 from xltool import __version__
 from xltool.errors import XltoolError
+from xltool.write.files import exists_error  # light (no workbook library): the test of raises sees it
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -373,6 +374,7 @@ def main() -> None:
 @click.option("--year", type=WholeNumber(2000, 2100), help="只接受该年度的报表。")
 @click.option("--password", default=None, help="汇总表的工作表保护密码（默认与模板相同）。")
 @click.option("--jobs", type=WholeNumber(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@click.option("--overwrite", is_flag=True, help="--out 的文件已存在时替换它（不加时不覆盖，退出代码 2）。")
 @blank_options
 @handle_errors
 def consolidate_command(
@@ -388,12 +390,14 @@ def consolidate_command(
     year: int | None,
     password: str | None,
     jobs: int,
+    overwrite: bool,
     strict_blanks: bool,
 ) -> None:
     """汇总各单位的有效报表，生成本级汇总工作簿。
 
     先用与 validate 相同的规则校验全部输入；有错误时不生成任何文件并退出（代码 1），
     除非加 --exclude-invalid。汇总表本身就是合格的报表，可以继续上报汇总（县 → 市 → 省）。
+    --out 的文件已存在时不覆盖（退出代码 2），除非加 --overwrite。
 
     \b
     例：
@@ -407,7 +411,7 @@ def consolidate_command(
     from xltool.read.from_document import ReadOptions
     from xltool.roster import read_roster
     from xltool.write.consolidation import consolidate
-    from xltool.write.files import same_file
+    from xltool.write.files import claim_output
 
     if not paths:
         raise UsageError("请给出要汇总的报表文件或文件夹")
@@ -416,8 +420,8 @@ def consolidate_command(
     if missing:
         raise UsageError(f"缺少 {'、'.join(missing)}（汇总表的保存路径、本级单位代码和名称）")
     assert out is not None and unit_code is not None and unit_name is not None  # none missing
-    if roster and same_file(roster, out):
-        raise UsageError(f"输出文件不能是名单文件：{out}")
+    # before reading anything (the roster too): never an input, never replaced unasked
+    claim_output(out, inputs=[*paths, *([roster] if roster else []), *previous, *use], overwrite=overwrite)
     units = read_roster(roster) if roster else None
     console = Console(highlight=False, soft_wrap=True)  # a long path is not broken across lines
     try:
@@ -433,12 +437,16 @@ def consolidate_command(
             password=password,
             jobs=jobs,
             options=ReadOptions(strict_blanks=strict_blanks),
+            overwrite=overwrite,
+            inputs=[roster] if roster else [],
         )
     except ConsolidationRefused as exc:
         click.echo(f"未汇总：{exc}", err=True)
         sys.exit(EXIT_FINDINGS)
     # file names, unit names and messages are the user's text: never rich markup
     console.print(f"[bold green]已生成汇总表[/]：{escape(str(result.out))}")
+    if result.replaced:
+        console.print(f"  [yellow]已替换原有的文件[/]：{escape(str(result.out))}")
     console.print(
         escape(
             f"  {result.unit.name}（{result.unit.code}）{result.year} 年度，汇总 {len(result.included)} 个单位的报表。"
@@ -474,6 +482,11 @@ def consolidate_command(
     help="上年度的汇总表、报表或已公开的报告（文件或文件夹，可多次给出）：在模板中带入各单位上年的“结转下年度继续办理”"
     "作为本年“上年结转”并锁定，表二旁列出上年现行有效件数供核对。",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="替换已有的同名模板（不加时：单个单位的 --out 已存在则不覆盖，退出代码 2；按名单生成时新文件名加“ (2)”）。",
+)
 @handle_errors
 def template_command(
     roster: str | None,
@@ -485,6 +498,7 @@ def template_command(
     password: str | None,
     format_id: str | None,
     previous: tuple[str, ...],
+    overwrite: bool,
 ) -> None:
     """生成填报模板：每个单位一个已锁定的工作簿。
 
@@ -504,6 +518,7 @@ def template_command(
     from xltool.errors import UsageError
     from xltool.model import Unit
     from xltool.roster import read_roster
+    from xltool.write.files import claim_output, output_folder
     from xltool.write.template import DEFAULT_PASSWORD, write_template, write_templates
 
     single = {"--unit-code": unit_code, "--unit-name": unit_name, "--level": level}
@@ -525,12 +540,17 @@ def template_command(
     if roster:
         if out.suffix.lower() == ".xlsx":
             raise UsageError(f"用名单生成时 --out 应为文件夹，不是 .xlsx 文件：{out}")
+        output_folder(out, previous, "模板")
         units = read_roster(roster)
         last_year = _read_last_year(previous, fmt, year, units)
-        paths = write_templates(fmt, units, year, out, password, previous=last_year)
+        paths = write_templates(
+            fmt, units, year, out, password, previous=last_year, existing="replace" if overwrite else "rename"
+        )
         click.echo(f"已生成 {len(paths)} 个单位的 {year} 年度模板（{fmt.document}），保存在：{out}")
         for path in paths[:20]:
             click.echo(f"  {path.name}")
+        if overwrite and paths.replaced:
+            click.echo(f"  已替换原有的 {len(paths.replaced)} 个同名文件")
         if len(paths) > 20:
             click.echo(f"  ……另有 {len(paths) - 20} 个文件")
         if previous:
@@ -542,10 +562,14 @@ def template_command(
         assert unit_code is not None and unit_name is not None and level is not None  # none missing
         if out.suffix.lower() != ".xlsx" or out.is_dir():
             raise UsageError(f"只生成一个单位时 --out 应为 .xlsx 文件路径：{out}")
+        claim_output(out, inputs=previous, overwrite=overwrite)
+        replaced = out.is_file()
         unit = Unit(unit_code.strip(), unit_name.strip(), level)
         last = _read_last_year(previous, fmt, year, [unit]).get(unit.code)
-        path = write_template(fmt, unit, year, out, password, carried=last)
+        path = write_template(fmt, unit, year, out, password, carried=last, overwrite=overwrite)
         click.echo(f"已生成 {unit_name.strip()}（{unit_code.strip()}）的 {year} 年度模板：{path}")
+        if replaced:
+            click.echo(f"  已替换原有的文件：{path}")
         if previous:
             _say_carried([unit] if last else [], [] if last else [unit], year)
     click.echo(protection)
@@ -609,6 +633,7 @@ def _say_carried(carried: Sequence[Unit], without: Sequence[Unit], year: int) ->
     help="为有问题的报表生成批注副本（标出单元格并附说明），保存到该文件夹。",
 )
 @click.option("--jobs", type=WholeNumber(1, 64), default=1, show_default=True, help="并行读取的进程数。")
+@click.option("--overwrite", is_flag=True, help="--report 的文件已存在时替换它（不加时不覆盖，退出代码 2）。")
 @document_options
 @handle_errors
 def validate_command(
@@ -620,6 +645,7 @@ def validate_command(
     report_path: str | None,
     annotate_dir: str | None,
     jobs: int,
+    overwrite: bool,
     strict_blanks: bool,
     doc_unit_code: str | None,
     doc_unit_name: str | None,
@@ -641,15 +667,16 @@ def validate_command(
     from xltool.errors import UsageError, os_reason
     from xltool.roster import read_roster
     from xltool.validate import validate_paths
-    from xltool.write.files import atomic_write, file_key, input_folder_holding
+    from xltool.write.files import atomic_write, claim_output, file_key, output_folder
     from xltool.write.report import ReadProgress, print_report, report_to_json, write_report_workbook
 
-    for option, out in (("--report", report_path), ("--annotate", annotate_dir)):
-        folder = input_folder_holding(out, paths) if out else None
-        if folder and out and (option == "--annotate" or Path(out).suffix.lower() in (".xlsx", ".xlsm")):
-            raise UsageError(
-                f"{option} 的输出不能放在被校验的文件夹中（{folder.resolve()}），否则下次校验会把它当作报表读取"
-            )
+    replaced = False
+    if report_path:
+        given = [*paths, *([roster] if roster else []), *previous]
+        claim_output(report_path, inputs=given, overwrite=overwrite, option="--report")
+        replaced = Path(report_path).is_file()
+    if annotate_dir:
+        output_folder(annotate_dir, [*paths, *previous], "批注副本", option="--annotate")
     units = read_roster(roster) if roster else None
     options = read_options(paths, strict_blanks, doc_unit_code, doc_unit_name, year)
     with ReadProgress() as progress:
@@ -670,12 +697,16 @@ def validate_command(
         if report_path.lower().endswith(".json"):
             try:
                 text = report_to_json(report) + "\n"
-                atomic_write(report_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+                atomic_write(report_path, lambda tmp: tmp.write_text(text, encoding="utf-8"), exclusive=not overwrite)
+            except FileExistsError:
+                raise exists_error(report_path) from None
             except OSError as exc:
                 raise UsageError(f"{report_path}: 无法写入：{os_reason(exc)}") from None
         else:
-            write_report_workbook(report, report_path)
+            write_report_workbook(report, report_path, overwrite=overwrite)
         notes.print(f"校验报告已保存：{report_path}", markup=False)
+        if replaced:
+            notes.print(f"  已替换原有的文件：{report_path}", markup=False)
     if annotate_dir:
         from xltool.write.annotate import annotate
 

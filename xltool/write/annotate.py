@@ -12,7 +12,7 @@ from typing import Any, cast
 from xltool.errors import UsageError, os_reason
 from xltool.model import ERROR, SEVERITY_ZH, Finding, Report
 from xltool.text import clean_text
-from xltool.write.files import atomic_write, file_key, same_file
+from xltool.write.files import atomic_write, output_set, same_file
 from xltool.write.printing import A4, FONT_SIZE, SIDE_MARGIN, row_height
 
 RESULT_SHEET = "校验结果"
@@ -32,38 +32,41 @@ class Annotated(list[Path]):
 
 
 def annotate(report: Report, records: Sequence[Any], out_dir: str | Path) -> Annotated:
-    """One annotated copy per workbook with findings, named ``<stem>_校验意见.xlsx`` (or .xlsm)."""
+    """One annotated copy per workbook with findings, named ``<stem>_校验意见.xlsx`` (or .xlsm); a
+    name already in ``out_dir`` gets " (2)" (never replaced), and the copies appear together or not at
+    all (``files.output_set``)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: 已存在同名文件，批注输出位置应为文件夹")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    inputs = {file_key(r.path) for r in records}
     by_file: dict[str, list[Finding]] = {}
     for f in report.findings:
         if f.file:
             by_file.setdefault(f.file, []).append(f)
     written = Annotated()
-    taken: set[str] = set()
-    for rec in records:
-        findings = by_file.get(rec.file)
-        if not findings:
-            continue
-        suffix = rec.path.suffix.lower()
-        if suffix not in ANNOTATABLE:
-            written.skipped[rec.file] = f"{suffix} 格式的文件不能生成批注副本，请查看校验报告中的问题清单"
-            continue
-        if _inflated_size(rec.path) > ANNOTATE_MAX_BYTES:  # openpyxl holds every cell: GBs for a huge sheet
-            written.skipped[rec.file] = "表格内容过多（XML 解压后超过 5 MB），未生成批注副本"
-            continue
-        target = _target(out_dir, rec.path, inputs, taken)
-        try:
-            annotate_file(rec.path, findings, target)
-        except UsageError:
-            raise
-        except Exception as exc:  # a file openpyxl cannot load: say so, keep going
-            written.skipped[rec.file] = f"无法生成批注副本（{type(exc).__name__}）"
-            continue
-        written.append(target)
+    staged: list[Path] = []
+    with output_set(out_dir) as out:
+        for rec in records:
+            findings = by_file.get(rec.file)
+            if not findings:
+                continue
+            suffix = rec.path.suffix.lower()
+            if suffix not in ANNOTATABLE:
+                written.skipped[rec.file] = f"{suffix} 格式的文件不能生成批注副本，请查看校验报告中的问题清单"
+                continue
+            if _inflated_size(rec.path) > ANNOTATE_MAX_BYTES:  # openpyxl holds every cell: GBs for a huge sheet
+                written.skipped[rec.file] = "表格内容过多（XML 解压后超过 5 MB），未生成批注副本"
+                continue
+            ext = ".xlsm" if suffix == ".xlsm" else ".xlsx"
+            target = out.path(f"{rec.path.stem}{SUFFIX}{ext}")
+            try:
+                annotate_file(rec.path, findings, target)
+            except UsageError:
+                raise
+            except Exception as exc:  # a file openpyxl cannot load: say so, keep going
+                written.skipped[rec.file] = f"无法生成批注副本（{type(exc).__name__}）"
+                continue
+            staged.append(target)
+    written.extend(out.placed[p] for p in staged)
     return written
 
 
@@ -80,19 +83,6 @@ def _inflated_size(path: Path) -> int:
             return sum(i.file_size for i in z.infolist() if i.filename.lower().endswith(".xml"))
     except (OSError, zipfile.BadZipFile, ValueError):
         return 0  # not a zip: openpyxl will say so
-
-
-def _target(out_dir: Path, src: Path, inputs: set[str], taken: set[str]) -> Path:
-    """``<stem>_校验意见.xlsx`` in out_dir; numbered when that would be an input or already used."""
-    ext = ".xlsm" if src.suffix.lower() == ".xlsm" else ".xlsx"
-    n = 1
-    while True:
-        name = f"{src.stem}{SUFFIX}{ext}" if n == 1 else f"{src.stem}{SUFFIX}({n}){ext}"
-        target = out_dir / name
-        if file_key(target) not in inputs and file_key(target) not in taken:
-            taken.add(file_key(target))
-            return target
-        n += 1
 
 
 def annotate_file(src: Path, findings: Sequence[Finding], target: Path) -> Path:

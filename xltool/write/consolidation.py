@@ -24,7 +24,7 @@ from xltool.text import clean_text
 from xltool.totals import recompute_totals
 from xltool.validate import Validation, duplicate_groups, self_relation, validate_records
 from xltool.write.detail import draw_detail, sheet_styles
-from xltool.write.files import file_key, inside, same_file
+from xltool.write.files import claim_output, file_key
 from xltool.write.printing import print_setup, row_height
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ class Consolidation:
     missing: list[Unit]
     report: Report
     warnings: list[str] = field(default_factory=list)
+    replaced: bool = False
+    """``out`` was there before and was replaced (``overwrite``)."""
 
 
 def sum_values(records_values: Iterable[Mapping[str, int | None]], fmt: Format) -> dict[str, int]:
@@ -97,8 +99,10 @@ def write_consolidated(
     missing: Sequence[Unit],
     password: str | None = None,
     made_at: datetime | None = None,
+    overwrite: bool = True,
 ) -> Path:
-    """Write the consolidated workbook atomically; an interrupted write leaves ``out`` untouched."""
+    """Write the consolidated workbook atomically; an interrupted write leaves ``out`` untouched.
+    ``overwrite=False``: never replace a file, even one made meanwhile (OutputExists)."""
     from xltool.write.template import DEFAULT_PASSWORD, draw_return, template_identity, write_workbook
 
     if len(details) > MAX_DETAIL_UNITS:
@@ -120,7 +124,7 @@ def write_consolidated(
         draw_detail(wb, styles, fmt, unit, year, totals, details, password)
         _draw_sources(wb, styles, fmt, unit, year, sources, missing, made_at, password)
 
-    return write_workbook(out, draw)
+    return write_workbook(out, draw, exclusive=not overwrite)
 
 
 def _draw_sources(
@@ -215,6 +219,8 @@ def consolidate(
     progress: Progress | None = None,
     formats: Iterable[Format] = (),
     options: ReadOptions | None = None,
+    overwrite: bool = False,
+    inputs: Sequence[str | Path] = (),
 ) -> Consolidation:
     """Consolidate the valid returns of a batch into one workbook at ``out``.
 
@@ -224,6 +230,11 @@ def consolidate(
     with the validate engine. Raises ConsolidationRefused (and writes nothing) when any input has
     errors and ``exclude_invalid`` is not set, or when a unit has two returns and ``use`` names neither.
     ``formats``: definitions loaded from files whose templates the inputs may be drawn from.
+
+    ``out`` follows ``files.claim_output``, checked before anything is read: never an input (the
+    returns, ``previous``, ``use``, and ``inputs``: the roster's file), never inside a folder read, and
+    an existing file is refused (OutputExists) unless ``overwrite``; ``Consolidation.replaced`` then
+    says it was replaced.
     """
     out = Path(out)
     check_unit(unit)
@@ -235,21 +246,22 @@ def consolidate(
         "options": options,
         "consolidating": unit,
     }
+    given = [r.path for r in source.records] if isinstance(source, Validation) else [Path(p) for p in source]
+    claim_output(out, inputs=[*given, *(previous or ()), *use, *inputs], overwrite=overwrite)
+    _check_output(out)
+    replaced = out.is_file()
     if isinstance(source, Validation):
-        _refuse_output_among_inputs(out, [r.path for r in source.records], previous or ())
-        _check_output(out)
         validation, records, dropped = _validated(source, use, again)
     else:
-        inputs = [Path(p) for p in source]
-        _refuse_output_among_inputs(out, inputs, previous or ())
-        _check_output(out)
-        validation, records, dropped = _read_and_validate(inputs, use, again, progress, formats)
+        validation, records, dropped = _read_and_validate(given, use, again, progress, formats)
     batch = _batch(validation, records, dropped, roster, exclude_invalid)
     # every record (its values, cover, findings) is summarised in the batch: free them before the
     # writer builds the workbook in memory, so that the two do not add up (a province: 10,000 returns)
     del records, validation
     b = batch
-    write_consolidated(out, b.fmt, unit, b.year, b.totals, b.details, b.sources, b.missing, password=password)
+    write_consolidated(
+        out, b.fmt, unit, b.year, b.totals, b.details, b.sources, b.missing, password=password, overwrite=overwrite
+    )
     return Consolidation(
         out=out,
         unit=unit,
@@ -260,6 +272,7 @@ def consolidate(
         missing=b.missing,
         report=b.report,
         warnings=b.warnings,
+        replaced=replaced,
     )
 
 
@@ -510,15 +523,6 @@ def _check_output(out: Path) -> None:
         raise UsageError(f"无法保存到 {out}：{folder} 是文件，不是文件夹")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"无法保存到 {out}：没有写入文件夹 {folder} 的权限")
-
-
-def _refuse_output_among_inputs(out: Path, paths: Sequence[Path], previous: Sequence[str | Path]) -> None:
-    """The output may never overwrite an input, nor sit inside an input folder that is read."""
-    for p in [*paths, *map(Path, previous)]:
-        if same_file(p, out):
-            raise UsageError(f"输出文件不能是输入文件之一：{out}")
-        if p.is_dir() and inside(out, p) and out.suffix.lower() in (".xlsx", ".xlsm"):
-            raise UsageError(f"输出文件不能放在被读取的输入文件夹中：{out}（位于 {p}）")
 
 
 __all__ = [

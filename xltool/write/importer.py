@@ -20,7 +20,7 @@ from xltool.definition import Format
 from xltool.model import ERROR, IMPORTED, ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
-from xltool.write.files import free_name, output_folder
+from xltool.write.files import output_folder, output_set
 
 if TYPE_CHECKING:
     import xlsxwriter
@@ -52,8 +52,9 @@ def import_documents(
     """Write each readable document validated into ``out_dir`` (created) as a workbook of kind
     IMPORTED; files already in xltool's layout are listed as skipped. ``source``: a ``Validation``
     already made (nothing is read again), or the paths to validate (with ``roster``, ``year``,
-    ``options``, ``formats``, ``jobs``). Never overwrites a file: a name in use gets " (2)", " (3)" …
-    Raises UsageError when nothing can be read or ``out_dir`` cannot be used."""
+    ``options``, ``formats``, ``jobs``). Never overwrites a file: a name in use gets " (2)", " (3)" …;
+    the workbooks appear together or not at all (``files.output_set``). Raises UsageError when
+    nothing can be read or ``out_dir`` cannot be used."""
     from xltool.write.template import DEFAULT_PASSWORD
 
     given = () if isinstance(source, Validation) else source
@@ -65,13 +66,15 @@ def import_documents(
         validation = validate_paths(list(source), roster=units, year=year, options=options, jobs=jobs, formats=formats)
     result = Imported(validation)
     password = DEFAULT_PASSWORD if password is None else password
-    for rec in validation.records:
-        why = _not_imported(rec)
-        if why:
-            result.skipped[rec.file] = why
-            continue
-        out_dir.mkdir(parents=True, exist_ok=True)
-        result.written[rec.file] = _write_imported(rec, free_name(out_dir, f"{rec.path.stem}（导入）.xlsx"), password)
+    staged: dict[str, Path] = {}
+    with output_set(out_dir) as out:  # all the workbooks or none (an error or Ctrl-C midway)
+        for rec in validation.records:
+            why = _not_imported(rec)
+            if why:
+                result.skipped[rec.file] = why
+                continue
+            staged[rec.file] = _write_imported(rec, out.path(f"{rec.path.stem}（导入）.xlsx"), password)
+    result.written = {file: out.placed[path] for file, path in staged.items()}
     return result
 
 

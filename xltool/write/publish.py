@@ -26,7 +26,7 @@ from xltool.model import ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, validate_paths
 from xltool.values import show_value
-from xltool.write.files import free_name, output_folder, write_bytes
+from xltool.write.files import Existing, output_folder, output_set, write_bytes
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -381,6 +381,8 @@ class Published:
 
     validation: Validation
     written: dict[str, list[Path]] = field(default_factory=dict)
+    replaced: list[Path] = field(default_factory=list)
+    """Files that were in ``out_dir`` and were replaced (``existing="replace"``)."""
 
     @property
     def paths(self) -> list[Path]:
@@ -397,13 +399,15 @@ def publish(
     options: ReadOptions | None = None,
     year: int | None = None,
     jobs: int = 1,
+    existing: Existing = "rename",
 ) -> Published:
     """Write, for each return validated, the report's web page, its table fragment and its Word file
     into ``out_dir`` (created). ``source``: a ``Validation`` already made (nothing is read again), or
     the paths to validate (with ``roster``, ``formats``, ``options``, ``year``, ``jobs``). Raises
     PublishRefused, writing nothing, when any input has errors; UsageError when nothing can be read or
-    ``out_dir`` cannot be used. Never overwrites: a name in use gets " (2)", " (3)" …; each file is
-    written whole (a temporary file renamed)."""
+    ``out_dir`` cannot be used. Never overwrites: a name in use gets " (2)", " (3)" … (``existing``:
+    or replace it, or refuse with OutputExists). The set appears whole or not at all
+    (``files.output_set``): an error or Ctrl-C midway leaves ``out_dir`` as it was."""
     if not html and not docx:
         raise UsageError("请至少选择一种发布形式：--html 或 --docx")
     given = () if isinstance(source, Validation) else source
@@ -416,14 +420,15 @@ def publish(
     _refuse_errors(validation)
     rendered = [(rec, _rendered(rec, html, docx)) for rec in validation.records]
     result = Published(validation)
+    staged: dict[str, list[Path]] = {}
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for rec, files in rendered:
-            result.written[rec.file] = [_write_new(out_dir, name, data) for name, data in files]
+        with output_set(out_dir, existing) as out:
+            for rec, files in rendered:
+                staged[rec.file] = [write_bytes(out.path(_UNSAFE.sub("_", name)), data) for name, data in files]
     except OSError as exc:
-        for path in result.paths:  # nothing half-published
-            path.unlink(missing_ok=True)
         raise UsageError(f"无法写入 {out_dir}：{exc.strerror or exc}") from None
+    result.written = {file: [out.placed[p] for p in paths] for file, paths in staged.items()}
+    result.replaced = out.replaced
     return result
 
 
@@ -451,11 +456,6 @@ def _rendered(rec: ReturnRecord, html: bool, docx: bool) -> list[tuple[str, byte
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-def _write_new(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` under a free name in ``folder``, whole: a reader never sees half a file."""
-    return write_bytes(free_name(folder, _UNSAFE.sub("_", name)), data)
 
 
 __all__ = [

@@ -236,8 +236,9 @@ _FINDING_HEADERS = (
 """Both sheets print on A4 landscape one page wide (the long texts wrap, each row as tall as they need)."""
 
 
-def write_report_workbook(report: Report, path: str | Path) -> Path:
-    """单位汇总 (one row per unit) and 问题清单 (one row per finding), filterable, header frozen."""
+def write_report_workbook(report: Report, path: str | Path, *, overwrite: bool = True) -> Path:
+    """单位汇总 (one row per unit) and 问题清单 (one row per finding), filterable, header frozen.
+    ``overwrite=False``: never replace a file (OutputExists; ``files.claim_output`` checks first)."""
     from xltool.write.template import write_workbook
 
     def draw(wb: Any) -> None:
@@ -305,7 +306,7 @@ def write_report_workbook(report: Report, path: str | Path) -> Path:
         ws.freeze_panes(1, 0)
         print_setup(ws, (0, 0))
 
-    return write_workbook(path, draw)
+    return write_workbook(path, draw, exclusive=not overwrite)
 
 
 def _header(ws: Any, headers: Sequence[tuple[str, float]], fmt: Any) -> None:

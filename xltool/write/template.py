@@ -40,7 +40,7 @@ from xltool.model import (
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 from xltool.values import AMOUNT_DECIMALS, show_value, workbook_number
-from xltool.write.files import atomic_write
+from xltool.write.files import Existing, atomic_write, exists_error, output_set
 
 if TYPE_CHECKING:  # xlsxwriter is imported where a file is written, to keep the CLI start fast
     import xlsxwriter
@@ -752,9 +752,10 @@ def _why(exc: BaseException) -> str:
     return os_reason(exc)
 
 
-def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]) -> Path:
+def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None], *, exclusive: bool = False) -> Path:
     """Create ``path`` atomically: ``draw(workbook)`` fills a temporary file beside it, which then
-    replaces ``path``. A failed run leaves neither a partial file nor the old file damaged."""
+    replaces ``path``. A failed run leaves neither a partial file nor the old file damaged.
+    ``exclusive``: never replace a file (OutputExists, said as ``files.claim_output`` says it)."""
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
@@ -765,7 +766,12 @@ def write_workbook(path: str | Path, draw: Callable[[xlsxwriter.Workbook], None]
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return atomic_write(path, write)
+        try:
+            return atomic_write(path, write, exclusive=exclusive)
+        except FileExistsError:
+            if exclusive:
+                raise exists_error(path) from None
+            raise
     except (OSError, FileCreateError) as exc:
         raise UsageError(f"{path}: 无法写入：{_why(exc)}") from None
 
@@ -777,11 +783,16 @@ def write_template(
     path: str | Path,
     password: str | None = DEFAULT_PASSWORD,
     carried: LastYear | None = None,
+    *,
+    overwrite: bool = True,
 ) -> Path:
     """Write one unit's blank template to ``path`` (atomically) and return the path; with ``carried``
-    (the unit's figures of last year) the cells the definition carries are filled in and locked."""
+    (the unit's figures of last year) the cells the definition carries are filled in and locked.
+    ``overwrite=False``: never replace a file (OutputExists)."""
     identity = template_identity(fmt, check_unit(unit), year)
-    return write_workbook(path, lambda wb: draw_return(wb, fmt, identity, password=password, carried=carried))
+    return write_workbook(
+        path, lambda wb: draw_return(wb, fmt, identity, password=password, carried=carried), exclusive=not overwrite
+    )
 
 
 def template_file_name(unit: Unit, year: int) -> str:
@@ -795,10 +806,18 @@ class Templates(list[Path]):
     """The paths written, in unit order; made with last year's figures, which units carry them and
     which had none (they got the ordinary template)."""
 
-    def __init__(self, paths: Iterable[Path] = (), carried: Sequence[Unit] = (), without: Sequence[Unit] = ()):
+    def __init__(
+        self,
+        paths: Iterable[Path] = (),
+        carried: Sequence[Unit] = (),
+        without: Sequence[Unit] = (),
+        replaced: Sequence[Path] = (),
+    ):
         super().__init__(paths)
         self.carried = list(carried)
         self.without_previous = list(without)
+        self.replaced = list(replaced)
+        """Files that were in the folder and were replaced (``existing="replace"``)."""
 
 
 def write_templates(
@@ -808,8 +827,11 @@ def write_templates(
     out_dir: str | Path,
     password: str | None = DEFAULT_PASSWORD,
     previous: Mapping[str, LastYear] | None = None,
+    existing: Existing = "rename",
 ) -> Templates:
     """Write one template per unit into ``out_dir`` (created if needed); returns the paths in unit order.
+    The templates appear together or not at all (``files.output_set``); a name already in ``out_dir``
+    gets " (2)" (``existing="replace"``: the file is replaced).
 
     ``previous``: last year's figures by unit code (``xltool.previous.read_last_year``); a unit found
     there gets a template carrying them, the others the ordinary one (``Templates.without_previous``)."""
@@ -822,13 +844,17 @@ def write_templates(
         if (other := seen.setdefault(name.lower(), unit)) is not unit:
             raise UsageError(f"单位 {other.code} {other.name} 与 {unit.code} {unit.name} 的模板文件名相同：{name}")
     previous = previous or {}
-    paths, carried, without = [], [], []
-    for unit, name in named:
-        last = previous.get(unit.code)
-        if _carried(fmt, last) is not None:
-            carried.append(unit)
-        else:
-            last = None
-            without.append(unit)
-        paths.append(write_template(fmt, unit, year, out_dir / name, password, carried=last))
-    return Templates(paths, carried, without)
+    staged, carried, without = [], [], []
+    try:
+        with output_set(out_dir, existing) as out:
+            for unit, name in named:
+                last = previous.get(unit.code)
+                if _carried(fmt, last) is not None:
+                    carried.append(unit)
+                else:
+                    last = None
+                    without.append(unit)
+                staged.append(write_template(fmt, unit, year, out.path(name), password, carried=last))
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: 无法写入：{_why(exc)}") from None
+    return Templates([out.placed[p] for p in staged], carried, without, out.replaced)

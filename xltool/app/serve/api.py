@@ -48,7 +48,7 @@ from xltool.app.serve.pages import check_view, folder_of
 from xltool.app.serve.security import Limits, error, form_message, uploads
 from xltool.errors import XltoolError
 from xltool.model import Unit
-from xltool.write.files import inside
+from xltool.write.files import Existing, free_name, inside
 
 
 def _limits(request: Request) -> Limits:
@@ -294,6 +294,15 @@ async def api_consolidate(request: Request) -> Response:
     level = str(form.get("level") or "县").strip()
     if not code or not name:
         return error("请填写本级单位代码和名称", 400)
+    out = year.sub(CONSOLIDATED) / safe_name(f"{name}{year.year()}年度政府信息公开统计汇总.xlsx")
+    overwrite, save_as = _yes(form.get("overwrite")), _yes(form.get("save_as"))
+    if not overwrite and (out.exists() or out.is_symlink()):  # the page asks before anything is replaced
+        if not save_as:
+            rel = f"{CONSOLIDATED}/{out.name}"
+            return JSONResponse(
+                {"error": f"已有汇总表 {rel}。覆盖它，还是另存为新文件？", "exists": [rel]}, status_code=409
+            )
+        out = free_name(out.parent, out.name)
     inbox = {year.rel(p): p for p in year.inbox()}
     chosen = _strings(form.get("files")) or list(inbox)
     use = _strings(form.get("use"))
@@ -307,20 +316,33 @@ async def api_consolidate(request: Request) -> Response:
         [inbox[f] for f in chosen],
         [inbox[f] for f in use],
         bool(form.get("exclude_invalid")),
+        out,
+        overwrite,
     )
     return _start(request, "consolidate", work)
 
 
+def _yes(value: Any) -> bool:
+    """A form field or JSON value that says yes: ``1``, ``true``, ``on``."""
+    return value is True or str(value or "").strip().lower() in ("1", "true", "on", "yes")
+
+
 def _consolidate(
-    year: Year, unit: Unit, chosen: list[Path], use: list[Path], exclude_invalid: bool, job: Job
+    year: Year,
+    unit: Unit,
+    chosen: list[Path],
+    use: list[Path],
+    exclude_invalid: bool,
+    out: Path,
+    overwrite: bool,
+    job: Job,
 ) -> dict[str, Any]:
-    from xltool.errors import ConsolidationRefused
+    from xltool.errors import ConsolidationRefused, OutputExists
     from xltool.write.consolidation import consolidate
 
     units, why = year.roster()
     if why:
         raise XltoolError(why)
-    out = year.sub(CONSOLIDATED) / safe_name(f"{unit.name}{year.year()}年度政府信息公开统计汇总.xlsx")
     out.parent.mkdir(parents=True, exist_ok=True)
     job.total = len(chosen)
 
@@ -329,13 +351,23 @@ def _consolidate(
 
     try:
         result = consolidate(
-            chosen, out, unit, roster=units, exclude_invalid=exclude_invalid, use=use, progress=progress
+            chosen,
+            out,
+            unit,
+            roster=units,
+            exclude_invalid=exclude_invalid,
+            use=use,
+            progress=progress,
+            overwrite=overwrite,
         )
     except ConsolidationRefused as exc:
         raise XltoolError("未汇总：" + _without_folder(year, str(exc))) from None
+    except OutputExists:  # made meanwhile (the CLI): asked again, never replaced unasked
+        raise XltoolError(f"未汇总：{CONSOLIDATED}/{out.name} 刚刚被创建，请重新生成并选择覆盖或另存为") from None
     assert result.out is not None
     return {
         "file": year.rel(result.out),
+        "replaced": year.rel(result.out) if result.replaced else None,
         "included": len(result.included),
         "excluded": [{"file": s.file, "reason": s.reason} for s in result.excluded],
         "missing": [f"{u.name}（{u.code}）" for u in result.missing],
@@ -355,11 +387,18 @@ async def api_publish(request: Request) -> Response:
     kinds = _strings(form.get("kinds")) or ["html", "docx"]
     # the roster lists the units, not the county itself: with a 汇总 it would be R-UNKNOWN
     with_roster = not any(f.startswith(CONSOLIDATED) for f in chosen)
-    return _start(request, "publish", partial(_publish, year, [sources[f] for f in chosen], kinds, with_roster))
+    # a name already published: the page asks first (覆盖, or 另存为 with " (2)" names)
+    existing: Existing = (
+        "replace" if _yes(form.get("overwrite")) else "rename" if _yes(form.get("save_as")) else "refuse"
+    )
+    work = partial(_publish, year, [sources[f] for f in chosen], kinds, with_roster, existing)
+    return _start(request, "publish", work)
 
 
-def _publish(year: Year, chosen: list[Path], kinds: list[str], with_roster: bool, job: Job) -> dict[str, Any]:
-    from xltool.errors import PublishRefused
+def _publish(
+    year: Year, chosen: list[Path], kinds: list[str], with_roster: bool, existing: Existing, job: Job
+) -> dict[str, Any]:
+    from xltool.errors import OutputExists, PublishRefused
     from xltool.write.publish import publish
 
     units, why = year.roster()
@@ -373,11 +412,15 @@ def _publish(year: Year, chosen: list[Path], kinds: list[str], with_roster: bool
             html="html" in kinds,
             docx="docx" in kinds,
             roster=units if with_roster else None,
+            existing=existing,
         )
     except PublishRefused as exc:
         raise XltoolError(_without_folder(year, str(exc))) from None
+    except OutputExists as exc:  # nothing written: the page asks
+        taken = [f"{PUBLISHED}/{Path(p).name}" for p in exc.paths]
+        return {"exists": taken, "question": f"已有同名文件：{'、'.join(taken)}。覆盖它们，还是另存为新文件？"}
     job.done = len(chosen)
-    return {"files": [year.rel(p) for p in result.paths]}
+    return {"files": [year.rel(p) for p in result.paths], "replaced": [year.rel(p) for p in result.replaced]}
 
 
 # --------------------------------------------------------------------------- checking uploads

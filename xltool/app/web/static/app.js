@@ -40,9 +40,34 @@ function send(url, body, onUpload) {
   });
 }
 
+// a question in the page (never a browser confirm): resolves to the value of the button clicked
+function ask(text, choices) {
+  return new Promise((resolve) => {
+    const box = $("#message");
+    box.textContent = text;
+    box.className = "message ask";
+    box.hidden = false;
+    const row = document.createElement("div");
+    row.className = "choices";
+    for (const [value, label] of choices) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.dataset.choice = value;
+      button.addEventListener("click", () => { box.hidden = true; resolve(value); });
+      row.appendChild(button);
+    }
+    box.appendChild(row);
+  });
+}
+
+const REPLACE_CHOICES = [["overwrite", "覆盖"], ["save_as", "另存为"], ["", "取消"]];
+
 async function job(url, body, what) {
   progress(0, what + "……");
   const started = await send(url, body);
+  // a file of that name exists: the caller asks (覆盖 / 另存为) before anything is replaced
+  if (started.status === 409 && started.data.exists) { progress(null); return { exists: started.data.exists, question: started.data.error }; }
   if (started.status !== 202) { progress(null); say(started.data.error || "出错了", true); return null; }
   let state = started.data;
   while (state.state === "running") {
@@ -67,7 +92,7 @@ async function upload(files, overwrite) {
     shown.push(...(res.data.results || []));
     received.push(...(res.data.received || []));
     const again = files.filter((f) => res.data.conflicts.includes(safeName(f.name, res.data.conflicts)));
-    if (again.length && confirm(res.data.error)) return upload(again, true);
+    if (again.length && await ask(res.data.error, [["1", "覆盖"], ["", "保留原文件"]])) return upload(again, true);
     return received.length > 0;
   }
   if (res.status !== 200) { say(res.data.error || "上传失败", true); return false; }
@@ -151,7 +176,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const form = new FormData();
     form.append("file", file, file.name);
     let res = await send("/api/roster", form);
-    if (res.status === 409 && confirm(res.data.error)) res = await send("/api/roster?overwrite=1", form);
+    if (res.status === 409 && await ask(res.data.error, [["1", "替换"], ["", "保留原名单"]])) res = await send("/api/roster?overwrite=1", form);
     if (res.status === 200) location.reload(); else if (res.status !== 409) say(res.data.error, true);
   });
   $("#roster-file")?.addEventListener("change", () => roster.requestSubmit());
@@ -172,9 +197,15 @@ document.addEventListener("DOMContentLoaded", () => {
       use: [...data.keys()].filter((k) => k.startsWith("use:")).map((k) => data.get(k)),
     };
     if (!body.files.length) { say("请至少选择一份报表", true); return; }
-    const result = await job("/api/consolidate", body, "汇总");
-    if (!result) return;
+    let result = await job("/api/consolidate", body, "汇总");
+    if (result && result.exists) {
+      const choice = await ask(result.question, REPLACE_CHOICES);
+      if (!choice) { say("未汇总：已有的汇总表没有改动", false); return; }
+      result = await job("/api/consolidate", { ...body, [choice]: "1" }, "汇总");
+    }
+    if (!result || result.exists) return;
     let text = `已生成汇总表：${result.file}（汇总 ${result.included} 个单位）`;
+    if (result.replaced) text += `\n已替换原有的汇总表：${result.replaced}`;
     for (const x of result.excluded) text += `\n未汇总：${x.file}（${x.reason}）`;
     if (result.missing.length) text += `\n名单中未报送：${result.missing.join("、")}`;
     sessionStorage.setItem("xltool-message", text);
@@ -186,9 +217,16 @@ document.addEventListener("DOMContentLoaded", () => {
     const data = new FormData(pub);
     const body = { files: data.getAll("files"), kinds: data.getAll("kinds") };
     if (!body.files.length) { say("请至少选择一份汇总表或报表", true); return; }
-    const result = await job("/api/publish", body, "发布");
-    if (!result) return;
-    sessionStorage.setItem("xltool-message", "已发布：\n" + result.files.join("\n"));
+    let result = await job("/api/publish", body, "发布");
+    if (result && result.exists) {
+      const choice = await ask(result.question, REPLACE_CHOICES);
+      if (!choice) { say("未发布：已有的文件没有改动", false); return; }
+      result = await job("/api/publish", { ...body, [choice]: "1" }, "发布");
+    }
+    if (!result || result.exists) return;
+    let text = "已发布：\n" + result.files.join("\n");
+    if (result.replaced.length) text += "\n已替换原有的文件：\n" + result.replaced.join("\n");
+    sessionStorage.setItem("xltool-message", text);
     location.reload();
   });
   const kept = sessionStorage.getItem("xltool-message");
