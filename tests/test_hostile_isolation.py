@@ -107,6 +107,7 @@ def check(answer: dict, files: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- the command
 
 
+@pytest.mark.slow
 @posix_only
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_hostile_files_are_one_finding_each_and_the_batch_goes_on(tmp_path, jobs):
@@ -132,6 +133,7 @@ def test_hostile_files_are_one_finding_each_and_the_batch_goes_on(tmp_path, jobs
 # --------------------------------------------------------------------------- the server
 
 
+@pytest.mark.slow
 @posix_only
 def test_serve_answers_the_next_request_after_hostile_files(tmp_path):
     (tmp_path / "year").mkdir()

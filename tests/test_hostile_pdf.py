@@ -102,6 +102,7 @@ def measured(tmp_path_factory) -> dict[str, dict]:
     return {Path(path).name: result for path, result in json.loads(proc.stdout).items()}
 
 
+@pytest.mark.slow
 @needs_fork
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_hostile_file_is_one_finding_within_bounds(measured, name):

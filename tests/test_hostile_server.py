@@ -92,6 +92,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 # --------------------------------------------------------------------------- connections
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not POSIX, reason="sets the server's open-file limit (POSIX)")
 def test_slow_header_flood_does_not_starve_the_server(tmp_path):
     """1,100 sockets that send half a request line and hold it, against a server allowed 600 open

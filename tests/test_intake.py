@@ -70,6 +70,7 @@ def xltool(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
     )
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_an_inbox_of_six_kinds_lists_six_files(tmp_path):
     inbox = tmp_path / "收件箱"
@@ -110,6 +111,7 @@ def test_an_inbox_of_six_kinds_lists_six_files(tmp_path):
     assert "无法读取" in table and "~$" not in table
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_conversion_keeps_the_originals_name_and_digest(tmp_path, monkeypatch):
     """The record of a converted file names and hashes the file the unit sent; the copy is gone."""

@@ -191,6 +191,7 @@ def test_folders_of_outputs_get_numbered_names(year):
     assert code == 0 and "已替换原有的 3 个同名文件" in output and len(os.listdir(year / "模板")) == 6
 
 
+@pytest.mark.slow
 def test_an_interrupted_publish_leaves_no_partial_set(year):
     """Six returns, three files each; Ctrl-C while the second file is being written."""
     for i in range(3):
