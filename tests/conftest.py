@@ -2,7 +2,7 @@
 
 LibreOffice in the loop: ``libreoffice_recalc(src, out_dir)`` opens a workbook in headless
 LibreOffice, recalculates every formula and saves it as .xlsx into ``out_dir`` (same file name),
-returning the new path. Read the result with ``openpyxl.load_workbook(path, data_only=True)`` to
+returning the new path; ``libreoffice_recalc_all(srcs, out_dir)`` does many files in one call. Read the result with ``openpyxl.load_workbook(path, data_only=True)`` to
 see what a spreadsheet program computes, or without ``data_only`` to see what it kept. Its private
 profile always recalculates on load (helpers/libreoffice.py).
 
@@ -34,17 +34,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def libreoffice_recalc(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, Path], Path]:
-    """``recalc(src, out_dir) -> Path``: open ``src`` in LibreOffice, recalculate, save as xlsx in ``out_dir``."""
+def libreoffice_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's LibreOffice profile (always recalculates); used by one soffice call at a time."""
     if not SOFFICE:
         pytest.skip("LibreOffice (soffice) is not installed")
-    profile = make_profile(tmp_path_factory.mktemp("libreoffice-profile"))
+    return make_profile(tmp_path_factory.mktemp("libreoffice-profile"))
+
+
+@pytest.fixture(scope="session")
+def libreoffice_recalc(libreoffice_profile: Path) -> Callable[[Path, Path], Path]:
+    """``recalc(src, out_dir) -> Path``: open ``src`` in LibreOffice, recalculate, save as xlsx in ``out_dir``."""
 
     def recalc(src: Path, out_dir: Path) -> Path:
-        (out,) = convert(profile, "xlsx", out_dir, [src])
+        (out,) = convert(libreoffice_profile, "xlsx", out_dir, [src])
         return out
 
     return recalc
+
+
+@pytest.fixture(scope="session")
+def libreoffice_recalc_all(libreoffice_profile: Path) -> Callable[[list[Path], Path], list[Path]]:
+    """``recalc_all(srcs, out_dir) -> list[Path]``: ``libreoffice_recalc`` of many files in ONE soffice
+    call (one start of LibreOffice); the stems must differ. Module fixtures use it to share the start."""
+
+    def recalc_all(srcs: list[Path], out_dir: Path) -> list[Path]:
+        return convert(libreoffice_profile, "xlsx", out_dir, srcs)
+
+    return recalc_all
 
 
 @pytest.fixture(scope="session")

@@ -133,12 +133,21 @@ BALANCED = {
 }
 
 
-@pytest.mark.libreoffice
-def test_a_township_filling_the_template_cannot_break_t3_r5(carried_dir, tmp_path, libreoffice_recalc):
+@pytest.fixture(scope="module")
+def saved_by_libreoffice(carried_dir, tmp_path_factory, libreoffice_recalc_all) -> dict[str, Path]:
+    """The office's template filled BALANCED ("balanced") and with 现行有效件数 25 ("off_by_4"), both
+    recalculated and saved by LibreOffice in one soffice call."""
     out, _ = carried_dir
     template = out / template_file_name(OFFICE, 2024)
-    filled = _fill(template, tmp_path / "in" / "office.xlsx", BALANCED)
-    saved = libreoffice_recalc(filled, tmp_path / "lo")
+    tmp = tmp_path_factory.mktemp("carry-lo")
+    fills = {"balanced": BALANCED, "off_by_4": BALANCED | {"t2_1.normative.valid": 25}}
+    filled = [_fill(template, tmp / "in" / f"{name}.xlsx", values) for name, values in fills.items()]
+    return dict(zip(fills, libreoffice_recalc_all(filled, tmp / "lo"), strict=True))
+
+
+@pytest.mark.libreoffice
+def test_a_township_filling_the_template_cannot_break_t3_r5(saved_by_libreoffice):
+    saved = saved_by_libreoffice["balanced"]
     t2 = openpyxl.load_workbook(saved, data_only=True)[FMT.sheet_of("t2")]
     assert [t2["F4"].value, t2["F5"].value] == [CHECK_OK, CHECK_OK]
     validation = validate_paths([saved], previous=[LAST_YEAR])
@@ -148,13 +157,8 @@ def test_a_township_filling_the_template_cannot_break_t3_r5(carried_dir, tmp_pat
 
 
 @pytest.mark.libreoffice
-def test_the_t2_check_shows_a_warning_when_last_year_plus_issued_minus_repealed_differs(
-    carried_dir, tmp_path, libreoffice_recalc
-):
-    out, _ = carried_dir
-    template = out / template_file_name(OFFICE, 2024)
-    filled = _fill(template, tmp_path / "in" / "office.xlsx", BALANCED | {"t2_1.normative.valid": 25})
-    saved = libreoffice_recalc(filled, tmp_path / "lo")
+def test_the_t2_check_shows_a_warning_when_last_year_plus_issued_minus_repealed_differs(saved_by_libreoffice):
+    saved = saved_by_libreoffice["off_by_4"]
     wb = openpyxl.load_workbook(saved, data_only=True)
     t2 = wb[FMT.sheet_of("t2")]
     assert t2["F4"].value == CHECK_OK

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
 import xlsxwriter
+from helpers.libreoffice import convert
 from helpers.returns import make_return
 from helpers.returns import type_values as fill  # by cell id; openpyxl saves formulas without their results
 
@@ -444,44 +444,51 @@ def test_discover_missing_path(tmp_path):
 # --------------------------------------------------------------------------- LibreOffice
 
 
+FILLED_TYPED = {
+    "t2_6.penalty.decisions": 3,
+    "t2_8.fees.amount": 0.5,
+    "t3.new.natural": 5,
+    "t3.disclosed.natural": 4,
+    "t3.carried_out.natural": 1,
+    "t3.new.business": "/",
+    "t3.partial.legal": None,
+    "t4_review.cases.upheld": 2,
+}
+FORMULA_TYPED = {"t3.new.natural": 2, "t4_review.cases.total": 7, "t3.carried_out.legal": "=1/0"}
+
+
 @pytest.fixture(scope="module")
-def save_with_libreoffice(libreoffice_recalc, tmp_path_factory):
-    """``save(src, target, out_dir)``: the file as LibreOffice saves it in .xlsx, .ods or .xls.
+def saved_by_libreoffice(template_file, tmp_path_factory, libreoffice_recalc_all, libreoffice_profile):
+    """``saved(target) -> (src, converted)``: the template filled with FILLED_TYPED ("xlsx", "ods",
+    "xls") or FORMULA_TYPED ("formula", saved as .xlsx), as LibreOffice saves it. Both .xlsx go through
+    one soffice call with conftest's recalculating profile; .ods and .xls take a call each, made only
+    when a test asks."""
+    tmp = tmp_path_factory.mktemp("reader-lo")
+    name = "乌伊岭镇2024年报表（终稿）.xlsx"  # the name the township chose (``blank``)
+    srcs = {}
+    for key, typed, saved_as in (("filled", FILLED_TYPED, "filled.xlsx"), ("formula", FORMULA_TYPED, "typed.xlsx")):
+        (tmp / key).mkdir()
+        srcs[key] = fill(Path(shutil.copy(template_file, tmp / key / name)), typed, save_as=tmp / key / saved_as)
+    done: dict[str, tuple[Path, Path]] = {}
 
-    .xlsx goes through conftest's ``libreoffice_recalc``; it has no other targets, so .ods and .xls
-    are converted here (with a profile of their own, made once for this module).
-    """
-    profile = tmp_path_factory.mktemp("lo-profile")
+    def saved(target: str) -> tuple[Path, Path]:
+        if target not in done:
+            if target in ("xlsx", "formula"):
+                filled, formula = libreoffice_recalc_all([srcs["filled"], srcs["formula"]], tmp / "lo")
+                done["xlsx"], done["formula"] = (srcs["filled"], filled), (srcs["formula"], formula)
+            else:
+                (out,) = convert(libreoffice_profile, target, tmp / target, [srcs["filled"]])
+                done[target] = (srcs["filled"], out)
+        return done[target]
 
-    def save(src: Path, target: str, out_dir: Path) -> Path:
-        if target == "xlsx":
-            return libreoffice_recalc(src, out_dir)
-        command = ["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}"]
-        command += ["--convert-to", target, "--outdir", str(out_dir), str(src)]
-        subprocess.run(command, check=True, capture_output=True, timeout=180)
-        out = out_dir / f"{src.stem}.{target}"
-        assert out.is_file(), f"LibreOffice did not write {out}"
-        return out
-
-    return save
+    return saved
 
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("target", ["xlsx", "ods", "xls"])
-def test_a_file_saved_by_libreoffice_reads_the_same(blank, tmp_path, target, save_with_libreoffice):
-    typed = {
-        "t2_6.penalty.decisions": 3,
-        "t2_8.fees.amount": 0.5,
-        "t3.new.natural": 5,
-        "t3.disclosed.natural": 4,
-        "t3.carried_out.natural": 1,
-        "t3.new.business": "/",
-        "t3.partial.legal": None,
-        "t4_review.cases.upheld": 2,
-    }
-    src = fill(blank, typed, save_as=tmp_path / "filled.xlsx")
+def test_a_file_saved_by_libreoffice_reads_the_same(target, saved_by_libreoffice):
+    src, converted = saved_by_libreoffice(target)
     expected = read_return(src)
-    converted = save_with_libreoffice(src, target, tmp_path / "lo")
     rec = read_return(converted)
     assert rec.readable and rec.identity == expected.identity
     inputs = {c.id for c in FMT.input_cells}
@@ -507,10 +514,9 @@ def test_a_file_saved_by_libreoffice_reads_the_same(blank, tmp_path, target, sav
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_saved_results_are_read_and_formula_loss_is_seen(blank, tmp_path, libreoffice_recalc):
-    typed = {"t3.new.natural": 2, "t4_review.cases.total": 7, "t3.carried_out.legal": "=1/0"}
-    src = fill(blank, typed, save_as=tmp_path / "typed.xlsx")
-    rec = read_return(libreoffice_recalc(src, tmp_path / "lo"))
+def test_libreoffice_saved_results_are_read_and_formula_loss_is_seen(saved_by_libreoffice):
+    _src, saved = saved_by_libreoffice("formula")
+    rec = read_return(saved)
     # the formula typed into an input cell now has a saved result: the error value
     # and its row total shows the error too: unusable, but reported once, at its cause
     assert findings(rec) == [("V-EXCEL-ERROR", ERROR, T3, (FMT.cells["t3.carried_out.legal"].address,))]
