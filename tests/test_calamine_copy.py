@@ -88,6 +88,7 @@ def test_an_openpyxl_workbook_with_merges_validations_formats_and_comments(tmp_p
     assert_reads_the_same(path)
 
 
+@pytest.mark.slow  # a LibreOffice start of its own
 @pytest.mark.libreoffice
 def test_a_return_saved_by_libreoffice_reads_the_same(tmp_path, libreoffice_recalc):
     saved = libreoffice_recalc(make_return(tmp_path / "in", TOWN, typed=True), tmp_path / "lo")

@@ -387,6 +387,7 @@ def test_a_hand_typed_2021_workbook_is_read_with_the_2021_definition(tmp_path):
 # --------------------------------------------------------------------------- a real spreadsheet engine
 
 
+@pytest.mark.slow  # a LibreOffice start of its own
 @pytest.mark.libreoffice
 def test_a_2019_return_saved_by_libreoffice_reads_the_same(tmp_path, libreoffice_recalc):
     """LibreOffice recalculates the 2019 template's formulas and keeps the any-sign validation."""

@@ -24,9 +24,12 @@ FMT = get_format()
 UNIT = Unit("230723101", "乌伊岭镇", "乡镇")
 
 
-def test_libreoffice_recalculates_cached_results_on_load(tmp_path, libreoffice_recalc):
-    """Without the helper's profile setting LibreOffice keeps a wrong cached result of an .xlsx."""
-    src = tmp_path / "in" / "stale.xlsx"
+@pytest.fixture(scope="module")
+def saved_by_libreoffice(tmp_path_factory, libreoffice_recalc_all) -> dict[str, Path]:
+    """An xlsxwriter workbook with wrong cached results ("stale") and the unit's template ("template"),
+    recalculated and saved by LibreOffice in one soffice call."""
+    tmp = tmp_path_factory.mktemp("libreoffice")
+    src = tmp / "in" / "stale.xlsx"
     src.parent.mkdir()
     with xlsxwriter.Workbook(str(src)) as wb:
         ws = wb.add_worksheet()
@@ -34,7 +37,14 @@ def test_libreoffice_recalculates_cached_results_on_load(tmp_path, libreoffice_r
         ws.write_number("A2", 3)
         ws.write_formula("A3", "=SUM(A1:A2)", None, 999)
         ws.write_formula("A4", '=IF(A1=A2,"正确","不符")', None, "正确")
-    out = libreoffice_recalc(src, tmp_path / "out")
+    template = write_template(FMT, UNIT, 2024, tmp / "tpl" / "t.xlsx")
+    stale, saved = libreoffice_recalc_all([src, template], tmp / "out")
+    return {"stale": stale, "template": saved}
+
+
+def test_libreoffice_recalculates_cached_results_on_load(saved_by_libreoffice):
+    """Without the helper's profile setting LibreOffice keeps a wrong cached result of an .xlsx."""
+    out = saved_by_libreoffice["stale"]
     ws = openpyxl.load_workbook(out, data_only=True).active
     assert ws["A3"].value == 5
     assert ws["A4"].value == "不符"
@@ -124,9 +134,8 @@ def test_amount_checks_round_and_negative_terms_subtract(tmp_path, libreoffice_r
     assert [ws["B6"].value, ws["C6"].value, ws["D6"].value] == ["不符（差4）", "不符（差-1）", "不符（差3）"]
 
 
-def test_protection_validation_and_identity_survive_libreoffice(tmp_path, libreoffice_recalc):
-    template = write_template(FMT, UNIT, 2024, tmp_path / "tpl" / "t.xlsx")
-    out = libreoffice_recalc(template, tmp_path / "lo")
+def test_protection_validation_and_identity_survive_libreoffice(saved_by_libreoffice):
+    out = saved_by_libreoffice["template"]
     wb = openpyxl.load_workbook(out)
     for ws in wb.worksheets:
         if ws.title != IDENT_SHEET:

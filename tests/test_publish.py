@@ -343,6 +343,7 @@ def test_word_report_form(tmp_path):
 # --------------------------------------------------------------------------- LibreOffice renders it
 
 
+@pytest.mark.slow  # a LibreOffice start of its own
 @pytest.mark.libreoffice
 def test_libreoffice_renders_the_word_report(tmp_path):
     if not SOFFICE:

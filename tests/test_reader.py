@@ -485,7 +485,9 @@ def saved_by_libreoffice(template_file, tmp_path_factory, libreoffice_recalc_all
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("target", ["xlsx", "ods", "xls"])
+@pytest.mark.parametrize(  # .ods and .xls each take a LibreOffice start of their own: slow
+    "target", ["xlsx", pytest.param("ods", marks=pytest.mark.slow), pytest.param("xls", marks=pytest.mark.slow)]
+)
 def test_a_file_saved_by_libreoffice_reads_the_same(target, saved_by_libreoffice):
     src, converted = saved_by_libreoffice(target)
     expected = read_return(src)

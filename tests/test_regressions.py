@@ -37,6 +37,7 @@ def test_bytes_cut_early_in_a_zip_are_corrupt_not_a_negative_seek(template):
     assert rules(rec) == [("F-CORRUPT", ERROR)] and rec.findings[0].message.startswith(f"“{template.name}”已损坏（")
 
 
+@pytest.mark.slow  # a LibreOffice start of its own
 @pytest.mark.libreoffice
 def test_an_xls_cut_in_the_middle_is_corrupt_not_a_calamine_panic(template, tmp_path, capfd):
     """fuzz: 406 bytes missing from a LibreOffice .xls made calamine panic (cfb.rs, slice out of

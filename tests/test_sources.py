@@ -583,6 +583,7 @@ def test_calc_html_and_writer_docx_keep_sheet_positions(tmp_path, soffice_conver
     assert_figures_in_place(doc, values, _by_caption)
 
 
+@pytest.mark.slow  # a LibreOffice start per target
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("target", ["ods", "xls"])
 def test_ods_and_xls_saved_by_libreoffice_keep_positions_and_merges(tmp_path, soffice_convert, target):
