@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from helpers.documents import UNITS, YEAR, docx_report, html_page, lay_out, random_fill
-from helpers.libreoffice import convert, make_profile
+from helpers.libreoffice import convert
 from helpers.returns import make_return
 
 from xltool.errors import UsageError
@@ -42,9 +42,10 @@ def zip_bytes() -> bytes:
     return out.getvalue()
 
 
-def word97(tmp_path: Path, unit: str, seed: int, source: str = ".html") -> Path:
+def word97(tmp_path: Path, profile: Path, unit: str, seed: int, source: str = ".html") -> Path:
     """A real Word 97 .doc of a unit's report, made by LibreOffice from a web page or a .docx (LibreOffice
-    drops 表四 of the python-docx file on the way: that one is read with D-TABLE-MISSING)."""
+    drops 表四 of the python-docx file on the way: that one is read with D-TABLE-MISSING), with the session's
+    LibreOffice profile (conftest), already started once."""
     src = tmp_path / "src"
     src.mkdir(exist_ok=True)
     title = f"{unit}{YEAR}年政府信息公开工作年度报告"
@@ -54,7 +55,7 @@ def word97(tmp_path: Path, unit: str, seed: int, source: str = ".html") -> Path:
     else:
         made.write_text(html_page(lay_out(random_fill(seed)), title), encoding="utf-8")
     infilter = "HTML (StarWriter)" if source == ".html" else ""
-    (doc,) = convert(make_profile(tmp_path / "profile"), "doc:MS Word 97", tmp_path / "doc", [made], infilter)
+    (doc,) = convert(profile, "doc:MS Word 97", tmp_path / "doc", [made], infilter)
     assert doc.read_bytes().startswith(OLE[:8])
     return doc
 
@@ -72,13 +73,13 @@ def xltool(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
-def test_an_inbox_of_six_kinds_lists_six_files(tmp_path):
+def test_an_inbox_of_six_kinds_lists_six_files(tmp_path, libreoffice_profile):
     inbox = tmp_path / "收件箱"
     make_return(inbox, TOWN)
     shutil.copyfile(ROOT / "tests/corpus/hongze-2024.pdf", inbox / "洪泽区2024年报告.pdf")
-    doc = word97(tmp_path, UNITS[1].name, 1)
+    doc = word97(tmp_path, libreoffice_profile, UNITS[1].name, 1)
     shutil.copyfile(doc, inbox / "汤旺河镇统计表.doc")
-    wps = word97(tmp_path, UNITS[2].name, 2, ".docx")
+    wps = word97(tmp_path, libreoffice_profile, UNITS[2].name, 2, ".docx")
     shutil.copyfile(wps, inbox / "红光镇统计表.wps")  # WPS Writer's format is OLE too
     (inbox / "照片.png").write_bytes(PNG)
     (inbox / "材料.zip").write_bytes(zip_bytes())
@@ -113,9 +114,9 @@ def test_an_inbox_of_six_kinds_lists_six_files(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
-def test_conversion_keeps_the_originals_name_and_digest(tmp_path, monkeypatch):
+def test_conversion_keeps_the_originals_name_and_digest(tmp_path, monkeypatch, libreoffice_profile):
     """The record of a converted file names and hashes the file the unit sent; the copy is gone."""
-    doc = word97(tmp_path, UNITS[1].name, 3)
+    doc = word97(tmp_path, libreoffice_profile, UNITS[1].name, 3)
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", None)
