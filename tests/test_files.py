@@ -172,7 +172,7 @@ def test_interrupted_consolidate_leaves_no_temporary_file(tmp_path, signum):
             time.sleep(0.05)
         assert any(p.name.startswith(".~") for p in out.iterdir()), "the write never started"
         proc.send_signal(signum)
-        _out, err = proc.communicate(timeout=20)
+        _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

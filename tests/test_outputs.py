@@ -196,7 +196,7 @@ def test_an_interrupted_publish_leaves_no_partial_set(year):
     """Six returns, three files each; Ctrl-C while the second file is being written."""
     for i in range(3):
         make_return(year / "更多", Unit(f"23072320{i}", f"第{i}镇", "乡镇"), name=f"{i}.xlsx")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "XLTOOL_TEST_WRITE_PAUSE": "0.4"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XLTOOL_TEST_WRITE_PAUSE": "1"}
     for out in (year / "发布", year / "已有"):
         if out.name == "已有":
             out.mkdir()
@@ -210,10 +210,13 @@ def test_an_interrupted_publish_leaves_no_partial_set(year):
             stderr=subprocess.PIPE,
         )
         deadline = time.time() + 60
-        while time.time() < deadline and not any(
-            STAGING.fullmatch(p.name) and len(list(p.iterdir())) >= 2 for p in year.rglob(".~xltool-*")
-        ):
+
+        def staged() -> bool:
+            return any(STAGING.fullmatch(p.name) and len(list(p.iterdir())) >= 2 for p in year.rglob(".~xltool-*"))
+
+        while time.time() < deadline and not staged():
             time.sleep(0.05)
+        assert staged(), "the publish never reached its second file"  # else the signal would come too late
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err.decode()

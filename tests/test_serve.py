@@ -406,7 +406,7 @@ def test_serve_command_url_token_and_ctrl_c(tmp_path):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=10)
         assert refused.value.code == 403
         proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=20)
+        _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -438,7 +438,7 @@ def test_serve_warns_off_loopback(tmp_path):
         assert "警告" in proc.stderr.readline()
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=20)
+        proc.communicate(timeout=60)
 
 
 # --------------------------------------------------------------------------- a real browser
@@ -543,4 +543,4 @@ def test_the_year_in_chromium(tmp_path):
     finally:
         driver.quit()
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=20)
+        proc.communicate(timeout=60)
