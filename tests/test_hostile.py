@@ -24,6 +24,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from helpers.bounds import MAX_MB, MAX_SECONDS, measure_validate
 from helpers.hostile import random_bytes, replace_part, sheet_part, zip_bomb
 from helpers.markers import needs_fork
 from helpers.returns import CONSISTENT, make_return
@@ -36,8 +37,6 @@ YEAR = 2024
 T2, T3, T4 = (FMT.sheet_of(k) for k in ("t2", "t3", "t4"))
 GOOD = (Unit("230723101", "乌伊岭镇", "乡镇"), Unit("230723102", "汤旺河镇", "乡镇"))
 
-MAX_SECONDS = 2.0  # CPU seconds for one file, on top of a warmed process
-MAX_MB = 300  # peak resident memory of the process validating one file
 CJK = re.compile(r"[\u4e00-\u9fff]")
 RULE = re.compile(r"^[A-Z][0-9A-Z]*(-[0-9A-Z]+)+$")
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,48 +394,6 @@ def batch(tmp_path_factory) -> dict[str, Path]:
 
 # --------------------------------------------------------------------------- one file at a time
 
-PROBE = r"""
-import json, os, sys, time
-from xltool.app.cli import main
-
-def validate(args, out, err):
-    pid = os.fork()
-    if pid == 0:
-        for fd, path in ((1, out), (2, err)):
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        try:
-            main(["validate", *args], prog_name="xltool")
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:
-            import traceback
-            traceback.print_exc()
-            code = 99
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    start = time.perf_counter()
-    _, status, usage = os.wait4(pid, 0)
-    return {
-        "exit": os.waitstatus_to_exitcode(status),
-        "wall": time.perf_counter() - start,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
-        "stdout": open(out, encoding="utf-8", errors="replace").read(),
-        "stderr": open(err, encoding="utf-8", errors="replace").read(),
-    }
-
-jobs, scratch = json.loads(sys.argv[1]), sys.argv[2]
-out, err = os.path.join(scratch, "out"), os.path.join(scratch, "err")
-# warm up here, before the forks: the command imports pandas, pandera and rich when it runs, and
-# the format, layout and schema are built on first use; a child then pays only for its file
-import rich.console, xltool.write.report, xltool.roster
-from xltool.validate import validate_paths
-validate_paths([jobs[0][1][0]], year=int(jobs[0][1][2]))
-print(json.dumps({name: validate(args, out, err) for name, args in jobs}))
-"""
-
 
 @pytest.fixture(scope="module")
 def measured(batch, tmp_path_factory) -> dict[str, dict]:
@@ -449,15 +406,8 @@ def measured(batch, tmp_path_factory) -> dict[str, dict]:
         if name != "roster"
     ]
     jobs.sort(key=lambda job: job[0] not in {u.name for u in GOOD})  # a good file warms up
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(jobs), str(tmp_path_factory.mktemp("probe"))],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    warm = [Path(jobs[0][1][0])]  # a good file
+    return measure_validate(jobs, tmp_path_factory.mktemp("probe"), warm, year=YEAR)
 
 
 def file_findings(result: dict, path: Path) -> list[dict]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.bounds import MAX_MB, MAX_SECONDS, measure_validate
 from helpers.markers import needs_fork
 from hostile.documents import (
     CORPUS_PAGE,
@@ -29,51 +28,8 @@ from hostile.documents import (
 from xltool.read.sources import SourceError, read_document
 from xltool.read.sources.limits import MAX_GRID, MAX_GRID_COLUMNS
 
-MAX_SECONDS = 2.0
-MAX_MB = 300
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-PROBE = r"""
-import json, os, sys, time
-from xltool.app.cli import main
-
-def validate(path, out, err):
-    pid = os.fork()
-    if pid == 0:
-        for fd, name in ((1, out), (2, err)):
-            os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        try:
-            main(["validate", path, "--year", "2023", "--format", "json"], prog_name="xltool")
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:
-            import traceback
-            traceback.print_exc()
-            code = 99
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    start = time.perf_counter()
-    _, status, usage = os.wait4(pid, 0)
-    return {
-        "exit": os.waitstatus_to_exitcode(status),
-        "wall": time.perf_counter() - start,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
-        "stdout": open(out, encoding="utf-8", errors="replace").read(),
-        "stderr": open(err, encoding="utf-8", errors="replace").read(),
-    }
-
-jobs, scratch = json.loads(sys.argv[1]), sys.argv[2]
-out, err = os.path.join(scratch, "out"), os.path.join(scratch, "err")
-# warm up before the forks (imports, the format built on first use): a child pays only for its file
-import rich.console, xltool.write.report
-from xltool.validate import validate_paths
-validate_paths([sys.argv[3]], year=2023)
-print(json.dumps({name: validate(path, out, err) for name, path in jobs}))
-"""
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +39,8 @@ def measured(tmp_path_factory) -> dict[str, dict]:
     for name, (suffix, build, _rule) in PROBES.items():
         path = folder / f"{name}{suffix}"
         path.write_bytes(build())
-        jobs.append((name, str(path)))
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(jobs), str(tmp_path_factory.mktemp("probe")), str(CORPUS_PAGE)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return dict(json.loads(proc.stdout))
+        jobs.append((name, [str(path), "--year", "2023", "--format", "json"]))
+    return measure_validate(jobs, tmp_path_factory.mktemp("probe"), [CORPUS_PAGE], year=2023)
 
 
 @pytest.mark.slow

@@ -8,11 +8,10 @@ real command line; ``os.wait4`` gives the child's own CPU time and peak memory).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.bounds import MAX_MB, MAX_SECONDS, measure_validate
 from helpers.markers import needs_fork
 from helpers.returns import make_return
 from hostile import pdf as hostile_pdf
@@ -24,47 +23,7 @@ from xltool.read.sources.limits import SourceError
 from xltool.read.sources.pdf import check_streams
 
 ROOT = Path(__file__).resolve().parent.parent
-MAX_SECONDS = 2.0
-MAX_MB = 300
 
-PROBE = r"""
-import json, os, sys, time
-from xltool.app.cli import main
-
-def validate(path, out, err):
-    pid = os.fork()
-    if pid == 0:
-        for fd, name in ((1, out), (2, err)):
-            os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        try:
-            main(["validate", path, "--format", "json"], prog_name="xltool")
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:
-            import traceback
-            traceback.print_exc()
-            code = 99
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    start = time.perf_counter()
-    _, status, usage = os.wait4(pid, 0)
-    return {
-        "exit": os.waitstatus_to_exitcode(status),
-        "wall": time.perf_counter() - start,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
-        "stdout": open(out, encoding="utf-8", errors="replace").read(),
-        "stderr": open(err, encoding="utf-8", errors="replace").read(),
-    }
-
-paths, scratch = json.loads(sys.argv[1]), sys.argv[2]
-out, err = os.path.join(scratch, "out"), os.path.join(scratch, "err")
-import pypdfium2, xltool.read.sources.pdf, xltool.write.report  # warm: the children pay only for their file
-validate(paths[0], out, err)
-print(json.dumps({path: validate(path, out, err) for path in paths}))
-"""
 
 CASES: dict[str, str] = {
     **{f"{name}.pdf": code for name, (_build, code) in hostile_pdf.HOSTILE.items()},
@@ -91,15 +50,8 @@ def build(name: str, folder: Path) -> Path:
 def measured(tmp_path_factory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("hostile_pdf")
     paths = [str(build(name, folder)) for name in CASES]
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(paths), str(tmp_path_factory.mktemp("probe"))],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return {Path(path).name: result for path, result in json.loads(proc.stdout).items()}
+    jobs = [(Path(path).name, [path, "--format", "json"]) for path in paths]
+    return measure_validate(jobs, tmp_path_factory.mktemp("probe"), [ROOT / "tests" / "corpus" / "hongze-2024.pdf"])
 
 
 @pytest.mark.slow
