@@ -41,6 +41,7 @@ from helpers.documents import (
     two_years,
     write_html,
 )
+from hostile.pdf import pdf_file
 from hypothesis import strategies as st
 
 from xltool.errors import UsageError
@@ -346,20 +347,6 @@ def test_two_figures_in_one_cell_are_named_not_lost(tmp_path):
 
 
 # --------------------------------------------------------------------------- hand-written hostile PDFs
-
-
-def pdf_file(objects: list[bytes]) -> bytes:
-    """A PDF of ``objects`` (object 1 is the catalog), with a correct cross-reference table."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def many_pages(n: int) -> bytes:
