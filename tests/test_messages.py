@@ -6,6 +6,7 @@ file names the user typed, and xltool."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -104,3 +105,42 @@ def test_no_system_text_in_a_write_error(tmp_path):
         assert os_reason(exc) == "路径中有一部分是文件而不是文件夹"
     assert os_reason(PermissionError(13, "Permission denied")).startswith("没有权限")
     assert os_reason(OSError(999, "Strange")) == "系统错误（代码 999）"
+
+
+def _damaged_files(folder):
+    """Files that reach a reading library and make it fail in its own (English) words."""
+    import io
+    import zipfile
+
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        z.writestr("word/document.xml", "<w:document><not closed")
+    files = {
+        "正文损坏.docx": docx.getvalue(),
+        "损坏.pdf": b"%PDF-1.7\n1 0 obj\n<< garbage >>\n",
+        "网页.mht": b'MIME-Version: 1.0\nContent-Type: multipart/related; boundary="x"\n\n--x\nbroken',
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return [folder / name for name in files]
+
+
+def test_a_reading_library_s_own_words_stay_out_of_the_message(tmp_path):
+    """No library's English in a finding's message: it is kept in the finding's ``detail`` (JSON)."""
+    import json as json_module
+
+    from xltool.validate import validate_paths
+
+    paths = _damaged_files(tmp_path)
+    findings = validate_paths(paths).report.findings
+    assert {f.file for f in findings} == {str(p) for p in paths}
+    for f in findings:
+        # the file, the kinds and the programs a clerk knows by these names
+        known = (Path(f.file).name, ".docx", ".xlsx", ".mht", "PDF", "Word", "WPS", "Excel")
+        assert latin_words(f.message, known) == [], f.message
+    assert any(f.detail for f in findings)
+    assert "detail" in json_module.loads(json_module.dumps(findings[0].to_dict()))

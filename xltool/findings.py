@@ -41,6 +41,7 @@ class Finding:
     check: str = ""  # the rule instance that failed (e.g. "T3-R1.natural"), to join findings to values
     table: str = ""  # the statutory table, as a clerk names it: 表二, 表三, 表四
     location: str = ""  # where in a document (web page, Word file): "第 2 个表格第 5 行第 4 列"
+    detail: str = ""  # what a reading library said, as it said it (English): for a developer, never in ``message``
 
     @classmethod
     def for_file(
@@ -53,22 +54,24 @@ class Finding:
         unit: Unit | None = None,
         severity: str | None = None,
         message: str | None = None,
+        library_text: str = "",
         **fields: Any,
     ) -> Finding:
         """A finding about a whole file, of the unit its identification names (``identity``; blank when
         unknown), or about a unit that sent no file (``file`` "", ``unit``). ``fields`` fill the
-        catalogue's message; ``message`` is one already worded from it (a refused document's)."""
+        catalogue's message; ``message`` is one already worded from it (a refused document's);
+        ``library_text``: a library's own words, kept out of the Chinese message (the finding's ``detail``)."""
         severity, message = _worded(rule, severity, message, fields)
         if identity is not None:
             code, name = identity.unit_code, identity.unit_name
         else:
             code, name = (unit.code, unit.name) if unit is not None else ("", "")
-        return cls(file, code, name, "", (), rule, severity, message)
+        return cls(file, code, name, "", (), rule, severity, message, detail=library_text)
 
     @classmethod
     def refused(cls, file: str, exc: SourceError) -> Finding:
         """A file that cannot be read as a document (``SourceError``, already worded from the catalogue)."""
-        return cls.for_file(file, exc.code, message=exc.message)
+        return cls.for_file(file, exc.code, message=exc.message, library_text=exc.detail)
 
     @classmethod
     def at_cells(

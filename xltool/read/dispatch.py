@@ -53,14 +53,23 @@ def read_return(
             rec.findings.append(over_memory(rec.file, path.name))
             return rec
         hint = "请在 Excel 中打开并另存为 .xlsx 后重新报送"
+        detail = ""
         if isinstance(exc, Unreadable):
-            reason, hint = exc.reason, exc.hint
+            reason, hint, detail = exc.reason, exc.hint, exc.detail
         elif type(exc).__module__ in ("python_calamine", "pyo3_runtime"):  # a part calamine cannot parse
-            reason = f"已损坏，有部分内容无法解析：{short_reason(exc)}"
+            reason, detail = "已损坏，有部分内容无法解析", short_reason(exc)
         else:
-            reason = f"读取失败，{type(exc).__name__}：{short_reason(exc)}"
+            reason, detail = "读取失败，程序未能处理该文件", f"{type(exc).__name__}: {short_reason(exc)}"
         rec.findings.append(
-            Finding.for_file(rec.file, "F-UNREADABLE", identity=rec.identity, name=path.name, reason=reason, hint=hint)
+            Finding.for_file(
+                rec.file,
+                "F-UNREADABLE",
+                identity=rec.identity,
+                name=path.name,
+                reason=reason,
+                hint=hint,
+                library_text=detail,
+            )
         )
     return rec
 

@@ -59,9 +59,9 @@ COVER = "cover"
 class Unreadable(XltoolError):
     """Stops reading one file; becomes an F-UNREADABLE finding saying ``reason`` and ``hint``."""
 
-    def __init__(self, reason: str, hint: str):
+    def __init__(self, reason: str, hint: str, detail: str = ""):
         super().__init__(reason)
-        self.reason, self.hint = reason, hint
+        self.reason, self.hint, self.detail = reason, hint, detail
 
 
 def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: ReadOptions | None = None) -> None:
@@ -85,7 +85,7 @@ def read_workbook(rec: ReturnRecord, formats: Mapping[str, Format], options: Rea
         raise Unreadable("设有打开密码", "请在 Excel/WPS 中去掉打开密码后重新保存") from None
     except Exception as exc:
         raise Unreadable(
-            f"不是有效的工作簿或文件已损坏：{short_reason(exc)}", "请在 Excel 中打开确认后另存为 .xlsx"
+            "不是有效的工作簿或文件已损坏", "请在 Excel 中打开确认后另存为 .xlsx", short_reason(exc)
         ) from None
     book = _Book(wb, {m.name: m for m in metas}, data if data.startswith(b"PK") else None)
 

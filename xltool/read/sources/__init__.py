@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xltool.errors import os_reason
 from xltool.read.document import Document
 from xltool.read.sources.limits import (
     MAX_CELLS,
@@ -79,7 +80,7 @@ def read_path(path: Path, file: str | None = None) -> Document:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise refuse("F-UNREADABLE", path.name, reason=str(exc.strerror or exc), hint=_CHECK_FILE) from None
+        raise refuse("F-UNREADABLE", path.name, reason=os_reason(exc), hint=_CHECK_FILE, library_text=str(exc)) from None
     if head.startswith((ZIP_MAGIC, OLE_MAGIC)) or path.suffix.lower() in WORKBOOK_SUFFIXES:
         refusal, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
         if refusal is not None and refusal[0] != "F-NOT-WORKBOOK":
@@ -93,7 +94,7 @@ def read_path(path: Path, file: str | None = None) -> Document:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise refuse("F-UNREADABLE", path.name, reason=str(exc.strerror or exc), hint=_CHECK_FILE) from None
+        raise refuse("F-UNREADABLE", path.name, reason=os_reason(exc), hint=_CHECK_FILE, library_text=str(exc)) from None
     return read_document(path, data, file)
 
 

@@ -98,7 +98,7 @@ def read_docx(data: bytes, file: str, name: str) -> Document:
                 "F-TOO-LARGE", name, what="的文档结构嵌套层数", limit="256 层", hint="疑似恶意文件，请核实文件来源"
             ) from None
         raise refuse(
-            "F-CORRUPT", name, reason=f"正文无法解析：{exc}", hint="请在 Word/WPS 中打开并另存为 .docx"
+            "F-CORRUPT", name, reason="正文无法解析", hint="请在 Word/WPS 中打开并另存为 .docx", library_text=str(exc)
         ) from None
     body = _child(root, "body")
     if body is None:
@@ -132,7 +132,7 @@ def _main_part(data: bytes, name: str) -> bytes:
             hint="请在 Word/WPS 中打开并另存为 .docx",
         ) from None
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
-        raise refuse("F-CORRUPT", name, reason=f"无法打开：{exc}", hint="请重新发送") from None
+        raise refuse("F-CORRUPT", name, reason="无法打开", hint="请重新发送", library_text=str(exc)) from None
 
 
 def _title(leading: list[str]) -> str:

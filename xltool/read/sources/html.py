@@ -94,7 +94,9 @@ def read_mht(data: bytes, file: str, name: str) -> Document:
                 if isinstance(payload, bytes) and payload:
                     return read_html(payload, file, name, part.get_content_charset())
     except (ValueError, LookupError, TypeError, IndexError) as exc:
-        raise refuse("F-CORRUPT", name, reason=f"单个文件网页（.mht）无法解析：{exc}", hint="请重新发送") from None
+        raise refuse(
+            "F-CORRUPT", name, reason="单个文件网页（.mht）无法解析", hint="请重新发送", library_text=str(exc)
+        ) from None
     raise refuse("F-NOT-DOCUMENT", name, what="是单个文件网页（.mht），但其中没有网页正文", hint=_SEND_REPORT)
 
 
@@ -137,7 +139,7 @@ def _parse(text: str, name: str) -> etree._Element:
     try:
         root = etree.fromstring(raw, parser)  # plain elements: lxml.html's element classes cost a third more
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        raise refuse("F-CORRUPT", name, reason=f"不是可以读取的网页：{exc}", hint="请重新发送") from None
+        raise refuse("F-CORRUPT", name, reason="不是可以读取的网页", hint="请重新发送", library_text=str(exc)) from None
     if root is None:
         raise refuse("F-NOT-DOCUMENT", name, what="是空白网页，没有内容", hint=_SEND_REPORT)
     for err in parser.error_log:

@@ -37,18 +37,20 @@ def max_document_bytes() -> int:
 class SourceError(XltoolError):
     """Why a file cannot be read as a document: a stable code and a Chinese message naming it."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, detail: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.detail = detail  # a library's own words (English), for the JSON's detail, never the message
 
     def __str__(self) -> str:
         return self.message
 
 
-def refuse(code: str, name: str, **fields: Any) -> SourceError:
-    """A SourceError about the file ``name``, worded from the catalogue."""
-    return SourceError(code, message(code, name=name, **fields))
+def refuse(code: str, name: str, *, library_text: str = "", **fields: Any) -> SourceError:
+    """A SourceError about the file ``name``, worded from the catalogue (``library_text``: what a
+    library said, kept apart as the finding's detail)."""
+    return SourceError(code, message(code, name=name, **fields), library_text)
 
 
 NOT_A_REPORT = "这不像一份年度报告；请只提供年度报告本身"

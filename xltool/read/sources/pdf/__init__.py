@@ -90,7 +90,9 @@ def read_pdf(data: bytes, file: str, name: str, settings: PdfSettings = DEFAULT)
     except pdfium.PdfiumError as exc:
         if R.FPDF_GetLastError() == R.FPDF_ERR_PASSWORD or "password" in str(exc).lower():
             raise refuse("F-ENCRYPTED", name) from None
-        raise refuse("F-CORRUPT", name, reason=f"PDF 无法打开：{exc}", hint="请重新导出 PDF 或提供 Word 版本") from None
+        raise refuse(
+            "F-CORRUPT", name, reason="PDF 无法打开", hint="请重新导出 PDF 或提供 Word 版本", library_text=str(exc)
+        ) from None
     try:
         blocks, any_text = _read_pages(pdf, name, started, settings)
     finally:
