@@ -119,7 +119,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("raw", "kind", "value", "code", "severity"), CASES, ids=[repr(c[0]) for c in CASES])
+@pytest.mark.parametrize(
+    ("raw", "kind", "value", "code", "severity"),
+    CASES,
+    ids=[type(c[0]).__name__ if type(c[0]) is object else repr(c[0]) for c in CASES],  # stable across runs
+)
 def test_value_table(raw, kind, value, code, severity):
     p = parse_value(raw, kind)
     assert (p.value, p.code, p.severity) == (value, code, severity)
