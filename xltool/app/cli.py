@@ -37,6 +37,14 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def interrupted() -> None:
+    """Say 已中断 and exit 130. An interrupt can land inside a library's constructor (a ZipFile half
+    made), whose clean-up then fails as the process ends and Python prints that "exception ignored"
+    with a traceback: after an interrupt that is noise to a clerk, so it is not printed."""
+    sys.unraisablehook = lambda _unraisable: None
+    fail("已中断", 130)
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn xltool's own exceptions into one clean line and exit code 2."""
 
@@ -47,7 +55,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except XltoolError as exc:
             fail(str(exc))
         except KeyboardInterrupt:
-            fail("已中断", 130)
+            interrupted()
 
     return wrapper
 
@@ -66,6 +74,7 @@ def terminate_as_interrupt() -> None:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        sys.unraisablehook = lambda _unraisable: None  # see ``interrupted``: the run is ending
         raise KeyboardInterrupt
 
     for name in ("SIGTERM", "SIGBREAK"):  # SIGBREAK: Ctrl-Break in a Windows console
@@ -337,7 +346,7 @@ class ChineseGroup(click.Group):
         except click.ClickException:
             fail("命令行有误")
         except click.exceptions.Abort:
-            fail("已中断", 130)
+            interrupted()
 
 
 @click.group(cls=ChineseGroup, context_settings=CONTEXT)
