@@ -127,6 +127,22 @@ def validate_paths(
     )
 
 
+def as_validation(
+    source: Validation | Sequence[str | Path],
+    roster: Sequence[Unit] | None = None,
+    year: int | None = None,
+    options: ReadOptions | None = None,
+    jobs: int = 1,
+    formats: Iterable[Format] = (),
+) -> Validation:
+    """What a step that writes (publish, import) works on: a Validation as given (nothing is read
+    again), or the files and folders ``source`` names validated as ``validate_paths`` does."""
+    if isinstance(source, Validation):
+        return source
+    units = list(roster) if roster else None
+    return validate_paths(list(source), roster=units, year=year, options=options, jobs=jobs, formats=formats)
+
+
 @gc_paused
 def validate_records(
     records: list[ReturnRecord],

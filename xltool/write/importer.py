@@ -19,7 +19,7 @@ from xltool.catalogue import DOCUMENTS, VALUES, group_of
 from xltool.definition import Format
 from xltool.model import ERROR, IMPORTED, ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
-from xltool.validate import Validation, validate_paths
+from xltool.validate import Validation, as_validation
 from xltool.write.files import output_folder, output_set
 
 if TYPE_CHECKING:
@@ -59,11 +59,7 @@ def import_documents(
 
     given = () if isinstance(source, Validation) else source
     out_dir = output_folder(out_dir, given, "导入的工作簿")
-    if isinstance(source, Validation):
-        validation = source
-    else:
-        units = list(roster) if roster else None
-        validation = validate_paths(list(source), roster=units, year=year, options=options, jobs=jobs, formats=formats)
+    validation = as_validation(source, roster, year, options, jobs, formats)
     result = Imported(validation)
     password = DEFAULT_PASSWORD if password is None else password
     staged: dict[str, Path] = {}

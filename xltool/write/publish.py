@@ -24,7 +24,7 @@ from xltool.definition import Format, Span, Table
 from xltool.errors import InternalError, PublishRefused, UsageError
 from xltool.model import ReturnRecord, Unit
 from xltool.read.from_document import ReadOptions
-from xltool.validate import Validation, validate_paths
+from xltool.validate import Validation, as_validation
 from xltool.values import show_value
 from xltool.write.files import Existing, output_folder, output_set, write_bytes
 
@@ -412,11 +412,7 @@ def publish(
         raise UsageError("请至少选择一种发布形式：--html 或 --docx")
     given = () if isinstance(source, Validation) else source
     out_dir = output_folder(out_dir, given, "发布的网页和 Word 文件")
-    if isinstance(source, Validation):
-        validation = source
-    else:
-        units = list(roster) if roster else None
-        validation = validate_paths(list(source), roster=units, year=year, options=options, jobs=jobs, formats=formats)
+    validation = as_validation(source, roster, year, options, jobs, formats)
     _refuse_errors(validation)
     rendered = [(rec, _rendered(rec, html, docx)) for rec in validation.records]
     result = Published(validation)

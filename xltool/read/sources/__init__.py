@@ -80,7 +80,9 @@ def read_path(path: Path, file: str | None = None) -> Document:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise refuse("F-UNREADABLE", path.name, reason=os_reason(exc), hint=_CHECK_FILE, library_text=str(exc)) from None
+        raise refuse(
+            "F-UNREADABLE", path.name, reason=os_reason(exc), hint=_CHECK_FILE, library_text=str(exc)
+        ) from None
     if head.startswith((ZIP_MAGIC, OLE_MAGIC)) or path.suffix.lower() in WORKBOOK_SUFFIXES:
         refusal, data, *_ = read_container(path)  # the workbook checks (size, zip, far-away cells)
         if refusal is not None and refusal[0] != "F-NOT-WORKBOOK":
@@ -94,7 +96,9 @@ def read_path(path: Path, file: str | None = None) -> Document:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise refuse("F-UNREADABLE", path.name, reason=os_reason(exc), hint=_CHECK_FILE, library_text=str(exc)) from None
+        raise refuse(
+            "F-UNREADABLE", path.name, reason=os_reason(exc), hint=_CHECK_FILE, library_text=str(exc)
+        ) from None
     return read_document(path, data, file)
 
 
