@@ -79,19 +79,9 @@ def read_document_file(rec: ReturnRecord, formats: Mapping[str, Format], options
     from xltool.read.sources import SourceError, max_document_bytes, read_document
 
     name = rec.path.name
-    limit = min(max_document_bytes(), Limits.from_env().max_file_bytes)
     rec.size = rec.path.stat().st_size
-    if rec.size > limit:
-        rec.findings.append(
-            Finding.for_file(
-                rec.file,
-                "F-TOO-LARGE",
-                name=name,
-                what=f"有 {rec.size / MB:.1f} MB",
-                limit=f"{limit / MB:.0f} MB",
-                hint="请删去图片等多余内容后重新保存",
-            )
-        )
+    limit = min(max_document_bytes(), Limits.from_env().max_file_bytes)
+    if _too_large(rec, rec.size, limit, "请删去图片等多余内容后重新保存"):
         return
     data = rec.path.read_bytes()
     rec.size, rec.sha256 = len(data), hashlib.sha256(data).hexdigest()
@@ -138,18 +128,8 @@ def read_old_file(rec: ReturnRecord, formats: Mapping[str, Format], options: Rea
         hint += "（装有 LibreOffice 时 xltool 会自动转换后读取）"
         rec.findings.append(Finding.for_file(rec.file, "F-UNSUPPORTED", name=name, what=what, hint=hint))
         return
-    size, limit = path.stat().st_size, Limits.from_env().max_file_bytes
-    if size > limit:
-        rec.findings.append(
-            Finding.for_file(
-                rec.file,
-                "F-TOO-LARGE",
-                name=name,
-                what=f"有 {size / MB:.1f} MB",
-                limit=f"{limit / MB:.0f} MB",
-                hint=hint,
-            )
-        )
+    size = path.stat().st_size
+    if _too_large(rec, size, Limits.from_env().max_file_bytes, hint):
         return
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
@@ -181,3 +161,20 @@ def kind_of(path: Path) -> str:
     if suffix in DOCUMENT_SUFFIXES:
         return "document"
     return "convert" if suffix in CONVERTED_SUFFIXES else "workbook"
+
+
+def _too_large(rec: ReturnRecord, size: int, limit: int, hint: str) -> bool:
+    """F-TOO-LARGE for a file over ``limit`` bytes, judged before it is read; whether it was."""
+    if size <= limit:
+        return False
+    rec.findings.append(
+        Finding.for_file(
+            rec.file,
+            "F-TOO-LARGE",
+            name=rec.path.name,
+            what=f"有 {size / MB:.1f} MB",
+            limit=f"{limit / MB:.0f} MB",
+            hint=hint,
+        )
+    )
+    return True
