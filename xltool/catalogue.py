@@ -43,9 +43,10 @@ from xltool.errors import InternalError, InvalidArgument, MessageFieldsError, Un
 ERROR, WARNING = "error", "warning"  # as xltool.model, which this module does not import (kept light)
 SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
 
-GROUPS = ("文件", "版式", "数值", "勾稽关系", "名单", "年度", "跨年度", "文档")
-"""The order of ``catalogue()``: how a return is read, first to last."""
-FILE, LAYOUT, VALUES, RULES, ROSTER, YEAR, CROSS_YEAR, DOCUMENTS = GROUPS
+GROUPS = ("文件", "版式", "数值", "勾稽关系", "名单", "年度", "跨年度", "文档", "正文")
+"""The order of ``catalogue()``: how a return is read, first to last. 正文 (NARRATIVE): a published
+report's text (parts 一 to 六) checked against its own tables."""
+FILE, LAYOUT, VALUES, RULES, ROSTER, YEAR, CROSS_YEAR, DOCUMENTS, NARRATIVE = GROUPS
 LAYOUT_GROUPS = frozenset({FILE, LAYOUT})
 """Groups whose errors mean a file's figures cannot be used: it is not readable as its format says."""
 

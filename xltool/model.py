@@ -203,6 +203,21 @@ class Position:
     where: str = ""
 
 
+@dataclass(frozen=True)
+class NarrativePart:
+    """One of a published report's six parts (一、总体情况 … 六、其他需要报告的事项) as printed: found by
+    its heading in the document's running text (``xltool.read.narrative``), kept for the text checks
+    and for ``xltool compare``. Parts 二、三、四 are the tables; their text is what is printed around them."""
+
+    numbers: tuple[int, ...]  # the statutory part(s) it is, 1..6; two or more when a unit merged parts ("五、六")
+    heading: str  # the heading as printed ("五、存在的主要问题及改进情况")
+    text: str  # the part's text after its heading, paragraphs joined by "\n"
+
+    @property
+    def number(self) -> int:
+        return self.numbers[0]
+
+
 @dataclass
 class ReturnRecord:
     """One returned file as read: what it is, its numbers, and what is wrong with it."""
@@ -226,6 +241,9 @@ class ReturnRecord:
     """For a document: each placed cell's text as printed (what ``xltool import`` keeps)."""
     unplaced: set[str] = field(default_factory=set)
     """For an imported document: the cells the document did not print (their absence is already said)."""
+    narrative: tuple[NarrativePart, ...] = ()
+    """For a document: its parts 一 to 六 as found by their headings, in document order; () for a
+    workbook, or a document without the headings."""
 
     @property
     def readable(self) -> bool:

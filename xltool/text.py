@@ -55,3 +55,14 @@ def normalize_label(text: str, *, loose: bool = False) -> str:
 def short_sheet(sheet: str) -> str:
     """How messages name a sheet: its first word ("表三" of "表三 依申请公开")."""
     return sheet.split()[0] if sheet.split() else sheet
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """A Chinese text's sentences, each ending at 。！？； or a line break, stripped; empty ones dropped.
+
+    Why one function: the narrative checks quote the sentence a figure was read from and ``compare``
+    diffs two years' text sentence by sentence; both must cut the text the same way."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
