@@ -93,7 +93,12 @@ class TextChange:
     removed: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "heading": self.heading, "added": list(self.added), "removed": list(self.removed)}
+        return {
+            "number": self.number,
+            "heading": self.heading,
+            "added": list(self.added),
+            "removed": list(self.removed),
+        }
 
 
 @dataclass
@@ -110,6 +115,8 @@ class UnitComparison:
     rules: list[RuleResult] = field(default_factory=list)
     text: list[TextChange] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    fmt: Format | None = field(default=None, repr=False)
+    """This year's format: how the cells are laid out (not in the JSON, which names cells by id)."""
 
     @property
     def changed(self) -> list[CellChange]:
@@ -161,9 +168,11 @@ class Comparison:
     """Every finding: the units' (large changes, broken cross-year rules), then the files'."""
 
     @property
-    def readable(self) -> bool:
-        """At least one unit was compared."""
-        return bool(self.units)
+    def format(self) -> Format:
+        """The format the comparison is laid out in: this year's, of the first unit compared."""
+        from xltool.definition import get_format
+
+        return next((u.fmt for u in self.units if u.fmt is not None), None) or get_format()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -308,6 +317,7 @@ def compare_unit(last: _Entry, this: _Entry, factor: float = DEFAULT_FACTOR) -> 
         this_file=rec.file,
         last_year=last.rec.ident.year,
         this_year=rec.ident.year,
+        fmt=fmt,
     )
     for cid, cell in fmt.cells.items():
         old, new = last.values.get(cid), this.values.get(cid)
@@ -352,7 +362,8 @@ def _large_finding(rec: ReturnRecord, fmt: Format, c: CellChange, factor: float)
     else:
         how = "上年为 0" if not c.last else "本年为 0"
     cell = fmt.cells[c.cell]
-    sheet, cells, where = rec.sheet_titles.get(cell.table, cell.sheet), (cell.address,), ""
+    sheet, where = rec.sheet_titles.get(cell.table, cell.sheet), ""
+    cells: tuple[str, ...] = (cell.address,)
     if rec.positions:  # a document: where it printed the figure, not the template's cell
         pos = rec.positions.get(c.cell)
         sheet = pos.sheet if pos else ""

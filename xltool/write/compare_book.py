@@ -98,7 +98,11 @@ def draw_summary(wb: Any, s: dict[str, Any], c: Comparison) -> None:
         row += 1
         broken = sum(1 for r in u.rules if r.holds is False)
         unknown = sum(1 for r in u.rules if r.holds is None)
-        rules = "相符" if not broken and not unknown else f"不符 {broken} 处" + (f"，{unknown} 处无法核对" if unknown else "")
+        rules = (
+            "相符"
+            if not broken and not unknown
+            else f"不符 {broken} 处" + (f"，{unknown} 处无法核对" if unknown else "")
+        )
         texts = (u.unit_name, u.unit_code, f"{u.last_file}（{u.last_year}）", f"{u.this_file}（{u.this_year}）")
         _row(ws, s, row, texts, "text", widths)
         ws.write_number(row, 4, len(u.changed), s["count"])
@@ -136,7 +140,9 @@ def _findings(ws: Any, s: dict[str, Any], c: Comparison, row: int, widths: Seque
     return row + 2
 
 
-def _text_changes(ws: Any, s: dict[str, Any], units: Sequence[UnitComparison], row: int, widths: Sequence[float]) -> int:
+def _text_changes(
+    ws: Any, s: dict[str, Any], units: Sequence[UnitComparison], row: int, widths: Sequence[float]
+) -> int:
     changes = [(u, t) for u in units for t in u.text]
     if not changes:
         return row
@@ -174,21 +180,33 @@ def draw_table(wb: Any, s: dict[str, Any], fmt: Format, table: Table, units: Seq
     ws.set_column(0, 0, LABEL_WIDTH)
     ws.set_column(1, 3 * ncols, VALUE_WIDTH)
     ws.write_string(0, 0, clean_text(f"{table.title}：上年与本年对比"), s["title"])
-    ws.merge_range(1, 0, 1, 3 * ncols, "黄色：有变化；橙色：变化很大（见批注）；红色：跨年度规则不符（见批注）；—：该年没有读出", s["note"])
+    ws.merge_range(
+        1,
+        0,
+        1,
+        3 * ncols,
+        "黄色：有变化；橙色：变化很大（见批注）；红色：跨年度规则不符（见批注）；—：该年没有读出",
+        s["note"],
+    )
     row = 3
     for u in units:
         row = _unit_block(ws, s, fmt, table, u, row, ncols)
     print_setup(ws, (0, 1))
 
 
-def _unit_block(
-    ws: Any, s: dict[str, Any], fmt: Format, table: Table, u: UnitComparison, row: int, ncols: int
-) -> int:
+def _unit_block(ws: Any, s: dict[str, Any], fmt: Format, table: Table, u: UnitComparison, row: int, ncols: int) -> int:
     by_id = {c.cell: c for c in u.cells}
     broken = {cid: f.message for f in u.findings if f.rule != "X-LARGE-CHANGE" for cid in f.cell_ids}
     large = {cid: f.message for f in u.findings if f.rule == "X-LARGE-CHANGE" for cid in f.cell_ids}
     who = f"{u.unit_name}（{u.unit_code}）" if u.unit_code else u.unit_name
-    ws.merge_range(row, 0, row, 3 * ncols, clean_text(f"{who}　上年 {u.last_year}：{u.last_file}　本年 {u.this_year}：{u.this_file}"), s["unit"])
+    ws.merge_range(
+        row,
+        0,
+        row,
+        3 * ncols,
+        clean_text(f"{who}　上年 {u.last_year}：{u.last_file}　本年 {u.this_year}：{u.this_file}"),
+        s["unit"],
+    )
     row += 1
     for grid in table.grids:
         ws.set_row(row, 30)
@@ -272,7 +290,7 @@ def draw_charts(wb: Any, s: dict[str, Any], fmt: Format, units: Sequence[UnitCom
             for k, side in enumerate(("last", "this")):
                 total = sum(getattr(c, side) or 0 for u in units for c in u.cells if c.cell == cid)
                 ws.write_number(row, 1 + k, total, s["count"])
-        ws.insert_chart(chart_at, 0, _chart(wb, fmt, table, first, row, len(cells)))
+        ws.insert_chart(chart_at, 0, _chart(wb, fmt, table, first, row))
         row += 2
     ws.set_h_pagebreaks(breaks)
     print_setup(ws, (0, 0))
@@ -282,9 +300,9 @@ CHART_ROWS = 23
 """Rows (20 px each) a chart takes above its data."""
 
 
-def _chart(wb: Any, fmt: Format, table: Table, first: int, last: int, n: int) -> Any:
+def _chart(wb: Any, fmt: Format, table: Table, first: int, last: int) -> Any:
     chart = wb.add_chart({"type": "column"})
-    for k, (name, colour) in enumerate((("上年", "#A5A5A5"), ("本年", "#4472C4"))):
+    for k, colour in enumerate(("#A5A5A5", "#4472C4")):  # 上年, 本年: named by their header cells
         chart.add_series(
             {
                 "name": [CHART_SHEET, first - 1, 1 + k],
