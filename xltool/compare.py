@@ -246,12 +246,16 @@ def compare_records(
         out.only_last = [_unpaired(e, LAST) for k, e in last_units.items() if k not in this_units]
         out.only_this = [_unpaired(e, THIS) for k, e in this_units.items() if k not in last_units]
     out.units = [compare_unit(a, b, factor) for a, b in pairs]
-    out.findings = [f for u in out.units for f in u.findings]
-    out.findings += [_unpaired_finding(u, "X-ONLY-LAST") for u in out.only_last]
-    out.findings += [_unpaired_finding(u, "X-ONLY-THIS") for u in out.only_this]
-    out.findings += [
-        Finding.for_file(u.file, "X-COMPARE-SKIPPED", side=u.side, name=u.file, reason=u.reason) for u in out.skipped
-    ]
+    out.findings = _all_findings(out)
+    return out
+
+
+def _all_findings(c: Comparison) -> list[Finding]:
+    """The units' findings, then one for each unit of one year only and each file not used."""
+    out = [f for u in c.units for f in u.findings]
+    out += [_unpaired_finding(u, "X-ONLY-LAST") for u in c.only_last]
+    out += [_unpaired_finding(u, "X-ONLY-THIS") for u in c.only_this]
+    out += [Finding.for_file(u.file, "X-COMPARE-SKIPPED", side=u.side, name=u.file, reason=u.reason) for u in c.skipped]
     return out
 
 
@@ -393,23 +397,20 @@ def cross_year_rules(
 ) -> tuple[list[RuleResult], list[Finding]]:
     """Each cross-year instance of the format with this year's and last year's figures: whether it
     holds, and the finding validation would report where it does not (``schema.instance_finding``)."""
-    from xltool.rules.rulecheck import is_cross_year, prev_column
+    from xltool.rules.rulecheck import is_cross_year, term_column
     from xltool.rules.schema import instance_finding
 
     results, findings = [], []
     for inst in fmt.instances:
         if inst.rule.kind not in ("sum", "equation") or not is_cross_year(inst):
             continue
-        row: dict[str, int | None] = {}
-        for t in inst.lhs + inst.rhs:
-            row[prev_column(t.cell) if t.previous else t.cell] = (last if t.previous else this).get(t.cell)
         rule = inst.rule
-        if any(v is None for v in row.values()):
+        values = {term_column(t): (last if t.previous else this).get(t.cell) for t in inst.lhs + inst.rhs}
+        if any(v is None for v in values.values()):
             results.append(RuleResult(rule.code, inst.name, inst.scope, rule.severity, None))
             continue
-        values = {k: int(v) for k, v in row.items() if v is not None}
-        lhs = sum(t.coef * values[prev_column(t.cell) if t.previous else t.cell] for t in inst.lhs)
-        rhs = sum(t.coef * values[prev_column(t.cell) if t.previous else t.cell] for t in inst.rhs)
+        lhs = sum(t.coef * (values[term_column(t)] or 0) for t in inst.lhs)
+        rhs = sum(t.coef * (values[term_column(t)] or 0) for t in inst.rhs)
         if lhs == rhs:
             results.append(RuleResult(rule.code, inst.name, inst.scope, rule.severity, True))
             continue
