@@ -178,6 +178,20 @@ def test_the_demo_years_check_the_carry_over_as_validation_does(demo):
     assert broken == reported
     checked = [r for u in demo.units for r in u.rules]
     assert {r.code for r in checked} == {"T3-R5", "T2-W2"}
+    assert sum(1 for r in checked if r.holds) > len(checked) / 2
+
+
+def test_a_broken_carry_over_is_reported_as_validation_reports_it(tmp_path):
+    town2 = Unit("230723102", "汤旺河镇", "乡镇")
+    make_return(tmp_path / "2023", TOWN, year=2023)
+    make_return(tmp_path / "2023", town2, {**CONSISTENT, "t2_1.normative.valid": 5}, year=2023)
+    make_return(tmp_path / "2024", TOWN, {**CONSISTENT, "t3.carried_in.natural": 2, "t3.new.natural": 1}, year=2024)
+    make_return(tmp_path / "2024", town2, {**CONSISTENT, "t2_1.normative.valid": 9}, year=2024)
+    validation = validate_paths([tmp_path / "2024"], previous=[tmp_path / "2023"])
+    reported = {(f.file, f.check): f.message for f in validation.report.findings if f.rule in ("T3-R5", "T2-W2")}
+    c = compare_paths([tmp_path / "2023"], [tmp_path / "2024"])
+    broken = {(u.this_file, r.check): r.message for u in c.units for r in u.rules if r.holds is False}
+    assert broken == reported and len(broken) == 3  # 自然人列 and 总计列; 行政规范性文件行
 
 
 # --------------------------------------------------------------------------- 洪泽区 2023 → 2024
