@@ -126,7 +126,9 @@ def test_the_text_is_diffed_part_by_part_by_sentence():
     assert changes[6].heading == "六、其他需要报告的事项"
 
 
-sentences = st.lists(st.text(alphabet="政务公开申请信息年度本机关一二三", min_size=2, max_size=8), max_size=8, unique=True)
+sentences = st.lists(
+    st.text(alphabet="政务公开申请信息年度本机关一二三", min_size=2, max_size=8), max_size=8, unique=True
+)
 
 
 @given(sentences, st.text(alphabet="新增条款解读", min_size=3, max_size=6), st.integers(0, 8))
@@ -243,7 +245,17 @@ def test_the_json_keeps_its_keys(hongze):
         "text",
         "findings",
     }
-    assert set(unit["cells"][0]) == {"cell", "table", "row_label", "col_label", "kind", "last", "this", "large", "change"}
+    assert set(unit["cells"][0]) == {
+        "cell",
+        "table",
+        "row_label",
+        "col_label",
+        "kind",
+        "last",
+        "this",
+        "large",
+        "change",
+    }
     assert set(unit["rules"][0]) == {"code", "check", "scope", "severity", "holds", "message"}
     fee = next(c for c in unit["cells"] if c["kind"] == AMOUNT)
     assert fee["this"] == figures("hongze-2024.pdf")[fee["cell"]] / AMOUNT_SCALE  # 万元, as printed
@@ -264,7 +276,7 @@ def test_the_workbook_lays_out_each_table_with_last_this_and_change(hongze, tmp_
     r = _find_row(ws, FMT.cells["t3.new.natural"].row_label)
     last, this = figures("hongze-2023.pdf"), figures("hongze-2024.pdf")
     assert (ws.cell(r, 2).value, ws.cell(r, 3).value) == (last["t3.new.natural"], this["t3.new.natural"])
-    assert ws.cell(r, 4).value == "=C{0}-B{0}".format(r)
+    assert ws.cell(r, 4).value == f"=C{r}-B{r}"
     assert ws.cell(r, 3).fill.fgColor.rgb.endswith(LARGE.lstrip("#"))  # 21 → 95: flagged
     assert ws.cell(r, 3).comment is not None and "4.5 倍" in ws.cell(r, 3).comment.text
     with zipfile.ZipFile(out) as z:
@@ -344,3 +356,47 @@ def test_the_command_gives_json_and_says_what_it_could_not_read(tmp_path):
     assert not any(c["large"] for c in d["units"][0]["cells"])  # 4 → 40 is 10 times, not over 20
     nothing = run_cli(last, tmp_path / "2024" / "坏文件.xlsx", cwd=tmp_path)
     assert nothing.returncode == 2 and nothing.stderr.startswith("错误：没有可对比的单位")
+
+
+# --------------------------------------------------------------------------- xltool serve
+
+
+def test_the_serve_page_compares_last_year_with_the_inbox(tmp_path):
+    import time
+
+    from starlette.testclient import TestClient
+
+    from xltool.app.serve import create_app
+
+    year = tmp_path / "汤旺县2024"
+    last, this = two_years(tmp_path / "src")
+    (year / "0-上年").mkdir(parents=True)
+    (year / "2-收件箱").mkdir()
+    (year / "0-上年" / "乌伊岭镇2023.xlsx").write_bytes(last.read_bytes())
+    (year / "2-收件箱" / "乌伊岭镇.xlsx").write_bytes(this.read_bytes())
+    token = "test-token-0123456789"
+    c = TestClient(create_app(year, token), base_url="http://127.0.0.1:8765")
+    assert (
+        c.post("/api/compare", json={"last": "0-上年（整个文件夹）", "this": "2-收件箱（整个文件夹）"}).status_code
+        == 403
+    )
+    c.headers["X-Xltool-Token"] = token
+    page = c.get("/compare").text
+    assert "0-上年（整个文件夹）" in page and "2-收件箱/乌伊岭镇.xlsx" in page
+    assert c.post("/api/compare", json={"last": "/etc/passwd", "this": "2-收件箱（整个文件夹）"}).status_code == 400
+    started = c.post("/api/compare", json={"last": "0-上年（整个文件夹）", "this": "2-收件箱（整个文件夹）"})
+    assert started.status_code == 202
+    job = started.json()
+    for _ in range(600):
+        job = c.get(f"/api/jobs/{job['id']}").json()
+        if job["state"] != "running":
+            break
+        time.sleep(0.05)
+    assert job["state"] == "done", job
+    assert job["result"]["files"] == ["8-对比/2024年与2023年对比.xlsx", "8-对比/2024年与2023年对比.html"]
+    html = job["result"]["html"]
+    assert "X-LARGE-CHANGE" in html and "T3-R5" in html and str(tmp_path) not in html
+    download = c.get("/download/8-对比/2024年与2023年对比.xlsx")
+    assert download.status_code == 200
+    assert download.content == (year / "8-对比" / "2024年与2023年对比.xlsx").read_bytes()
+    assert "2024年与2023年对比.html" in c.get("/compare").text

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,16 +201,19 @@ def compare_paths(
     factor: float = DEFAULT_FACTOR,
     roster: list[Unit] | None = None,
     jobs: int = 1,
+    *,
+    name: Callable[[Path], str] | None = None,
 ) -> Comparison:
     """Read last year's and this year's returns (files or folders) and compare them unit by unit.
-    Raises UsageError only when a side names nothing to read."""
+    Raises UsageError only when a side names nothing to read. ``name``: how files are named (as
+    ``validate_paths`` names them)."""
     from xltool.validate import validate_paths
 
     if factor <= 1:
         raise UsageError(f"--factor 应大于 1：{factor}")
     sides = []
     for paths in (last, this):
-        sides.append(validate_paths(list(paths), roster=roster, jobs=jobs).records)
+        sides.append(validate_paths(list(paths), roster=roster, jobs=jobs, name=name).records)
     return compare_records(sides[0], sides[1], factor=factor, one_to_one=_single_files(last, this))
 
 
