@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from xltool.compare import CellChange, Comparison, UnitComparison
 from xltool.definition import Format
+from xltool.errors import UsageError, os_reason
 from xltool.model import SEVERITY_ZH
 from xltool.text import short_sheet
+from xltool.write.files import atomic_write, exists_error
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -109,9 +111,6 @@ def compare_html(comparison: Comparison, fmt: Format, *, full: bool = True, work
 
 def write_compare_page(comparison: Comparison, fmt: Format, out: str | Path, *, overwrite: bool = False) -> Path:
     """Write the page atomically (never replacing a file unless ``overwrite``)."""
-    from xltool.errors import UsageError, os_reason
-    from xltool.write.files import atomic_write, exists_error
-
     text = compare_html(comparison, fmt)
     try:
         return atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), exclusive=not overwrite)
