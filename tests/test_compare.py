@@ -199,7 +199,6 @@ def test_a_broken_carry_over_is_reported_as_validation_reports_it(tmp_path):
 # --------------------------------------------------------------------------- 洪泽区 2023 → 2024
 
 
-@pytest.mark.slow
 def test_hongze_side_by_side_is_what_the_two_reports_print(hongze):
     (u,) = hongze.units
     assert (u.last_year, u.this_year) == (2023, 2024)
@@ -342,6 +341,7 @@ def test_the_command_writes_the_workbook_and_page_and_never_overwrites(tmp_path)
     assert run_cli(last, this, "-o", out, "--overwrite", cwd=tmp_path).returncode == 0
     inside = run_cli(last.parent, this, "-o", last.parent / "对比.xlsx", cwd=tmp_path)
     assert inside.returncode == 2 and "被读取的文件夹" in inside.stderr
+    assert not (last.parent / "对比.xlsx").exists()
 
 
 @pytest.mark.slow

@@ -365,7 +365,8 @@ def _large_finding(rec: ReturnRecord, fmt: Format, c: CellChange, factor: float)
     if c.last and c.this:
         grew = abs(c.this) > abs(c.last)
         ratio = abs(c.this / c.last) if grew else abs(c.last / c.this)
-        how = f"是上年的 {ratio:.1f} 倍" if grew else f"只有上年的 1/{ratio:.1f}"
+        times = f"{ratio:.1f}".removesuffix(".0")
+        how = f"是上年的 {times} 倍" if grew else f"只有上年的 1/{times}"
     else:
         how = "上年为 0" if not c.last else "本年为 0"
     cell = fmt.cells[c.cell]

@@ -968,6 +968,8 @@ def compare_command(
     from xltool.roster import read_roster
     from xltool.write.files import claim_output
 
+    if out and Path(out).suffix.lower() != ".xlsx":
+        raise UsageError(f"-o 应为 .xlsx 文件（同名的 .html 网页一并生成）：{out}")
     page = str(Path(out).with_suffix(".html")) if out else None
     inputs = [last, this, *([roster] if roster else [])]
     for path in (out, page):

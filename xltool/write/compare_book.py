@@ -77,7 +77,7 @@ def _number(value: int, kind: str) -> float:
 def draw_summary(wb: Any, s: dict[str, Any], c: Comparison) -> None:
     """The units compared, what was flagged, the text that changed, and every file not compared."""
     ws = wb.add_worksheet(SUMMARY_SHEET)
-    widths = (26, 12, 36, 36, 10, 10, 14)
+    widths = (26, 16, 36, 36, 10, 10, 14)
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     ws.write_string(0, 0, "与上年对比：每个单位的统计表逐格对比", s["title"])
