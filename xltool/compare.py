@@ -168,6 +168,11 @@ class Comparison:
     """Every finding: the units' (large changes, broken cross-year rules), then the files'."""
 
     @property
+    def unreadable(self) -> list[Unpaired]:
+        """The files that could not be read (not those left out because their unit was already used)."""
+        return [u for u in self.skipped if not u.unit_code and not u.unit_name]
+
+    @property
     def format(self) -> Format:
         """The format the comparison is laid out in: this year's, of the first unit compared."""
         from xltool.definition import get_format

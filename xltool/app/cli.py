@@ -961,20 +961,11 @@ def compare_command(
       xltool compare 2023年度汇总.xlsx 2024年度汇总.xlsx -o 对比.xlsx
       xltool compare 2023收件箱 2024收件箱 --roster 名单.csv --json > 对比.json
     """
-    from pathlib import Path
-
     from xltool.compare import compare_paths
     from xltool.errors import UsageError
     from xltool.roster import read_roster
-    from xltool.write.files import claim_output
 
-    if out and Path(out).suffix.lower() != ".xlsx":
-        raise UsageError(f"-o 应为 .xlsx 文件（同名的 .html 网页一并生成）：{out}")
-    page = str(Path(out).with_suffix(".html")) if out else None
-    inputs = [last, this, *([roster] if roster else [])]
-    for path in (out, page):
-        if path:
-            claim_output(path, inputs=inputs, overwrite=overwrite)
+    page = _compare_outputs(out, [last, this, *([roster] if roster else [])], overwrite)
     units = read_roster(roster) if roster else None
     comparison = compare_paths([last], [this], factor=factor, roster=units)
     if not comparison.units:
@@ -988,12 +979,27 @@ def compare_command(
         from xltool.write.compare_book import write_compare_book
         from xltool.write.compare_page import write_compare_page
 
-        fmt = comparison.format
-        write_compare_book(comparison, fmt, out, overwrite=overwrite)
-        write_compare_page(comparison, fmt, page, overwrite=overwrite)
+        write_compare_book(comparison, comparison.format, out, overwrite=overwrite)
+        write_compare_page(comparison, comparison.format, page, overwrite=overwrite)
         click.echo(f"已生成对比工作簿：{out}\n已生成对比网页：{page}", err=as_json)
-    unreadable = [u for u in comparison.skipped if not u.unit_code and not u.unit_name]
-    sys.exit(EXIT_FINDINGS if unreadable else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if comparison.unreadable else EXIT_OK)
+
+
+def _compare_outputs(out: str | None, inputs: list[str], overwrite: bool) -> str | None:
+    """The page beside ``out`` (an .xlsx); both claimed before anything is read."""
+    from pathlib import Path
+
+    from xltool.errors import UsageError
+    from xltool.write.files import claim_output
+
+    if not out:
+        return None
+    if Path(out).suffix.lower() != ".xlsx":
+        raise UsageError(f"-o 应为 .xlsx 文件（同名的 .html 网页一并生成）：{out}")
+    page = str(Path(out).with_suffix(".html"))
+    for path in (out, page):
+        claim_output(path, inputs=inputs, overwrite=overwrite)
+    return page
 
 
 def _say_comparison(comparison: Any) -> None:
