@@ -400,3 +400,20 @@ def test_the_serve_page_compares_last_year_with_the_inbox(tmp_path):
     assert download.status_code == 200
     assert download.content == (year / "8-对比" / "2024年与2023年对比.xlsx").read_bytes()
     assert "2024年与2023年对比.html" in c.get("/compare").text
+
+
+def test_documents_without_codes_pair_by_name_and_a_gap_of_years_is_said(tmp_path):
+    """平潭's 2021 and 2023 portal pages in two folders: one unit by its name, two years apart."""
+    for year in (2021, 2023):
+        (tmp_path / str(year)).mkdir()
+        (tmp_path / str(year) / f"pingtan-{year}.html").write_bytes((CORPUS / f"pingtan-{year}.html").read_bytes())
+    c = compare_paths([tmp_path / "2021"], [tmp_path / "2023"])
+    (u,) = c.units
+    assert (u.unit_code, u.last_year, u.this_year) == ("", 2021, 2023)
+    assert not (c.only_last or c.only_this or c.skipped)
+    assert "X-COMPARE-YEAR" in {f.rule for f in u.findings}
+    last, this = figures("pingtan-2021.html"), figures("pingtan-2023.html")
+    for r in u.rules:
+        if r.code == "T3-R5":
+            col = r.check.split(".")[1]
+            assert r.holds == (this[f"t3.carried_in.{col}"] == last[f"t3.carried_out.{col}"]), r
