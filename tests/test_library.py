@@ -72,7 +72,7 @@ STAGES = ("base", "xltool.read", "xltool.rules", "validate", "xltool.write", "xl
 def stage_of(module: str) -> int:
     if module in BASE_MODULES:
         return 0
-    if module in ("xltool.validate", "xltool.previous", "xltool.roster"):
+    if module in ("xltool.validate", "xltool.previous", "xltool.roster", "xltool.compare"):
         return 3
     if module == "xltool.__main__":
         return STAGES.index("xltool.app")

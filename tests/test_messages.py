@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from xltool.app.cli import main
 
-COMMANDS = ("validate", "consolidate", "template", "import", "publish", "demo", "serve", "rules")
+COMMANDS = ("validate", "consolidate", "template", "import", "publish", "demo", "serve", "rules", "compare")
 NAMES = ("xltool", "table", "json", *COMMANDS)  # the program, --format's values, the commands
 ALLOWED = re.compile(r"--?[a-z][a-z-]*|[A-Z]+(?:-[A-Z0-9]+)+|" + "|".join(rf"\b{n}\b" for n in NAMES))
 
@@ -46,6 +46,10 @@ def cases(tmp: str) -> list[tuple[str, ...]]:
         ("validate", "x", "--report", tmp),
         ("validate", "x", "--annotate"),
         ("validate", nowhere),
+        ("compare",),
+        ("compare", nowhere, nowhere),
+        ("compare", tmp, tmp, "--factor", "1"),
+        ("compare", tmp, tmp, "--factor", "abc"),
         ("consolidate",),
         ("consolidate", "x"),
         ("consolidate", nowhere, "--out", f"{tmp}/汇总.xlsx", "--unit-code", "1", "--unit-name", "甲"),

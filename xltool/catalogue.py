@@ -507,6 +507,46 @@ CODES: tuple[Code, ...] = (
         "工作表保护被取消后改写了此数；请改回 {carried}。上年数据确有错误时，请联系下发模板的单位更正上年数据后重新生成模板",
         note="只在用 `xltool template --previous` 生成、带入了上年数据的模板上核对",
     ),
+    # ------------------------------------------------------------------ 跨年度: xltool compare (this year beside last year)
+    Code(
+        "X-LARGE-CHANGE",
+        WARNING,
+        "跨年度",
+        "与上年相比变化很大",
+        "{table} {label}：上年 {last}，本年 {this}，{how}；请核实是否填错",
+        note="`xltool compare`：一方是另一方的 `--factor` 倍以上（默认 3 倍，两年都不为 0），或从 0 变为 20 以上、"
+        "从 20 以上变为 0（金额按万元计）",
+    ),
+    Code(
+        "X-ONLY-LAST",
+        WARNING,
+        "跨年度",
+        "只有上年的报表",
+        "单位 {who} 只有上年的报表（{file}），本年没有找到该单位的报表；未对比",
+        note="`xltool compare` 对比两个文件夹时按单位代码（没有代码时按单位名称）配对",
+    ),
+    Code(
+        "X-ONLY-THIS",
+        WARNING,
+        "跨年度",
+        "只有本年的报表",
+        "单位 {who} 只有本年的报表（{file}），上年没有找到该单位的报表；未对比",
+    ),
+    Code(
+        "X-COMPARE-YEAR",
+        WARNING,
+        "跨年度",
+        "对比的两份报表不是相邻的两年",
+        "上年报表（{last_file}）为 {last_year} 年度，本年报表为 {this_year} 年度，不是相邻的两年；请核实是否选错了文件",
+    ),
+    Code(
+        "X-COMPARE-SKIPPED",
+        WARNING,
+        "跨年度",
+        "报表未用于对比",
+        "{side}的“{name}”未用于对比：{reason}",
+        note="`xltool compare`：文件无法读取、同一单位有多份报表等；每个文件都列出",
+    ),
     # ------------------------------------------------------------------ 文档: reading a published report
     Code(
         "D-TABLE-MISSING",

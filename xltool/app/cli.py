@@ -135,7 +135,7 @@ def read_options(
     )
 
 
-ARGUMENT_NAMES = {"paths": "路径", "folder": "文件夹"}
+ARGUMENT_NAMES = {"paths": "路径", "folder": "文件夹", "last": "上年", "this": "本年"}
 """The Chinese names of the commands' arguments: in the usage line of --help and in messages."""
 
 
@@ -360,6 +360,7 @@ def main() -> None:
       xltool validate     校验各单位报回的工作簿，指出错误所在单元格
       xltool consolidate  汇总有效报表，生成本级汇总工作簿（可继续上报汇总）
       xltool publish      把校验通过的报表生成可公开的年度报告（网页、Word）
+      xltool compare      本年与上年逐格对比：变化、跨年度规则、变化很大的数、正文的变化
       xltool demo         用自带样例演示完整流程
       xltool serve        在浏览器中完成以上各步（本机网页，不用命令行）
     """
@@ -918,3 +919,98 @@ def publish_command(
             console.print(f"已发布：{source} → {path}", markup=False)
     if result.paths and any(p.suffix == ".docx" for p in result.paths):
         console.print("请在 Word 中把标黄的占位文字（一、五、六部分）换成本单位的内容后再发布。", markup=False)
+
+
+class Factor(ChineseType):
+    """A number above 1 (``compare --factor``)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            self.fail(f"应为大于 1 的数，收到 {value}", param, ctx)
+        if not 1 < number < 1e6:
+            self.fail(f"应为大于 1 的数，收到 {value}", param, ctx)
+        return number
+
+
+@main.command("compare", context_settings=CONTEXT)
+@click.argument("last", type=PathOf(exists=True))
+@click.argument("this", type=PathOf(exists=True))
+@click.option(
+    "-o", "--out", "out", type=PathOf(dir_okay=False), help="对比工作簿的保存路径（.xlsx）；同名的 .html 网页一并生成。"
+)
+@click.option("--factor", type=Factor(), default=3.0, show_default=True, help="一年是另一年的几倍以上算“变化很大”。")
+@click.option("--json", "as_json", is_flag=True, help="在标准输出给出 JSON（供脚本使用）。")
+@click.option("--roster", type=PathOf(dir_okay=False), help="单位名单：按名称找到文档的单位代码，用于配对。")
+@click.option("--overwrite", is_flag=True, help="--out 的文件已存在时替换它（不加时不覆盖，退出代码 2）。")
+@handle_errors
+def compare_command(
+    last: str, this: str, out: str | None, factor: float, as_json: bool, roster: str | None, overwrite: bool
+) -> None:
+    """本年与上年逐格对比：上年、本年和变化并列，核对跨年度规则（T3-R5、T2-W2），标出变化很大的数和正文增删的句子。
+
+    上年、本年各是一个文件（视为同一单位）或一个文件夹（按单位代码配对，没有代码的文档按单位名称）；
+    只有一年有的单位、无法读取的文件都列出。退出代码：0 已对比，1 有文件无法读取（其余照常对比），
+    2 无法运行（没有可对比的单位、参数错误）。
+
+    \b
+    例：
+      xltool compare 2023年度汇总.xlsx 2024年度汇总.xlsx -o 对比.xlsx
+      xltool compare 2023收件箱 2024收件箱 --roster 名单.csv --json > 对比.json
+    """
+    from xltool.compare import compare_paths
+    from xltool.errors import UsageError
+    from xltool.roster import read_roster
+
+    page = _compare_outputs(out, [last, this, *([roster] if roster else [])], overwrite)
+    units = read_roster(roster) if roster else None
+    comparison = compare_paths([last], [this], factor=factor, roster=units)
+    if not comparison.units:
+        unread = "；".join(f"{u.side} {u.file}：{u.reason}" for u in comparison.skipped)
+        raise UsageError("没有可对比的单位：上年和本年没有同一单位的报表" + (f"（{unread}）" if unread else ""))
+    if as_json:
+        click.echo(comparison.to_json())
+    else:
+        _say_comparison(comparison)
+    if out and page:
+        from xltool.write.compare_book import write_compare_book
+        from xltool.write.compare_page import write_compare_page
+
+        write_compare_book(comparison, comparison.format, out, overwrite=overwrite)
+        write_compare_page(comparison, comparison.format, page, overwrite=overwrite)
+        click.echo(f"已生成对比工作簿：{out}\n已生成对比网页：{page}", err=as_json)
+    sys.exit(EXIT_FINDINGS if comparison.unreadable else EXIT_OK)
+
+
+def _compare_outputs(out: str | None, inputs: list[str], overwrite: bool) -> str | None:
+    """The page beside ``out`` (an .xlsx); both claimed before anything is read."""
+    from pathlib import Path
+
+    from xltool.errors import UsageError
+    from xltool.write.files import claim_output
+
+    if not out:
+        return None
+    if Path(out).suffix.lower() != ".xlsx":
+        raise UsageError(f"-o 应为 .xlsx 文件（同名的 .html 网页一并生成）：{out}")
+    page = str(Path(out).with_suffix(".html"))
+    for path in (out, page):
+        claim_output(path, inputs=inputs, overwrite=overwrite)
+    return page
+
+
+def _say_comparison(comparison: Any) -> None:
+    """Each unit in a line, then what is to be checked, then what was not compared."""
+    for u in comparison.units:
+        broken = sum(1 for r in u.rules if r.holds is False)
+        click.echo(
+            f"{u.unit_name}：{u.last_year} → {u.this_year}，有变化 {len(u.changed)} 格，变化很大 {len(u.large)} 格，"
+            + (f"跨年度规则不符 {broken} 处" if broken else "跨年度规则相符")
+            + (f"，正文有 {len(u.text)} 部分改动" if u.text else "")
+        )
+    for f in comparison.findings:
+        where = f"（{f.location}）" if f.location else ""
+        click.echo(f"  {f.rule} {f.unit_name}：{f.message}{where}")

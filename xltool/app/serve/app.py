@@ -23,6 +23,7 @@ from xltool.app.serve.api import (
     download,
     templates_zip,
 )
+from xltool.app.serve.compare import api_compare, compare_page
 from xltool.app.serve.folder import Year
 from xltool.app.serve.jobs import Jobs
 from xltool.app.serve.pages import check_page, consolidate_page, favicon, home, inbox_page, publish_page, roster_page
@@ -37,6 +38,7 @@ ROUTES = [
     Route("/check", check_page),
     Route("/consolidate", consolidate_page),
     Route("/publish", publish_page),
+    Route("/compare", compare_page),
     Route("/favicon.ico", favicon),
     Route("/api/status", api_status),
     Route("/api/roster", api_roster, methods=["POST"]),
@@ -46,6 +48,7 @@ ROUTES = [
     Route("/api/consolidate", api_consolidate, methods=["POST"]),
     Route("/api/validate", api_validate, methods=["POST"]),
     Route("/api/publish", api_publish, methods=["POST"]),
+    Route("/api/compare", api_compare, methods=["POST"]),
     Route("/api/jobs/{job_id}", api_job),
     Route("/download/templates.zip", templates_zip),
     Route("/download/check.zip", check_zip),

@@ -23,10 +23,12 @@ CHECK = "3-校验"
 RETURNED = "4-退回修改"
 CONSOLIDATED = "5-汇总"
 PUBLISHED = "7-发布"
+LAST_YEAR = "0-上年"  # last year's consolidated workbook, returns or reports, for 与上年对比
+COMPARED = "8-对比"
 REPORT_XLSX = "校验报告.xlsx"
 REPORT_JSON = "校验结果.json"
 ANNOTATED_SUFFIX = "_校验意见"
-AREAS = (INBOX, TEMPLATES, CHECK, RETURNED, CONSOLIDATED, PUBLISHED)
+AREAS = (INBOX, TEMPLATES, CHECK, RETURNED, CONSOLIDATED, PUBLISHED, LAST_YEAR, COMPARED)
 
 
 # --------------------------------------------------------------------------- file names

@@ -25,7 +25,7 @@ HEADER = "x-xltool-token"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WILDCARDS = ("0.0.0.0", "::")  # every address of the machine
 SAFE_METHODS = ("GET", "HEAD")
-PAGES = ("/", "/roster", "/inbox", "/check", "/consolidate", "/publish")
+PAGES = ("/", "/roster", "/inbox", "/check", "/consolidate", "/publish", "/compare")
 UPLOAD_PATHS = ("/api/upload", "/api/validate", "/api/roster")
 MB = 1024 * 1024
 

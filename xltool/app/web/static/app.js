@@ -229,6 +229,15 @@ document.addEventListener("DOMContentLoaded", () => {
     sessionStorage.setItem("xltool-message", text);
     location.reload();
   });
+  const cmp = $("#compare-form");
+  if (cmp) cmp.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const data = new FormData(cmp);
+    const result = await job("/api/compare", { last: data.get("last"), this: data.get("this"), factor: data.get("factor") }, "对比");
+    if (!result) return;
+    say("已生成：" + result.files.join("、"), false);
+    $("#comparison").innerHTML = result.html;  // rendered by the server, every text escaped
+  });
   const kept = sessionStorage.getItem("xltool-message");
   if (kept) { sessionStorage.removeItem("xltool-message"); say(kept, false); }
   const got = sessionStorage.getItem("xltool-received");
