@@ -163,7 +163,10 @@ def render_charts(xlsx: Path, png: Path, work: Path) -> None:
     for page, crop in enumerate(CHART_CROPS, start=first):
         area = [x for k, v in zip("xyWH", crop, strict=True) for x in (f"-{k}", str(v))]
         stem = work / f"chart-{page}"
-        subprocess.run(["pdftoppm", "-r", "60", *area, "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "60", *area, "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
+            check=True,
+        )
         ppms.append(stem.with_suffix(".ppm"))
     side_by_side(ppms, png)
 

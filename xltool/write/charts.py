@@ -143,7 +143,9 @@ def bar_chart(wb: Any, fmt: Format, sheet: str, block: DataBlock, title: str) ->
     chart.set_legend({"none": True})
     # a bar chart's x axis is its value axis; the category axis (y) reversed puts the first entry on top
     chart.set_x_axis({"num_font": _font(fmt, 9), **_count_axis(e.value for e in block.entries)})
-    chart.set_y_axis({"reverse": True, "crossing": "max", "interval_unit": 1, "num_font": _font(fmt, 8), "major_tick_mark": "none"})
+    chart.set_y_axis(
+        {"reverse": True, "crossing": "max", "interval_unit": 1, "num_font": _font(fmt, 8), "major_tick_mark": "none"}
+    )
     height = min(CHART_MAX_PX, max(CHART_MIN_PX, CHART_BASE_PX + BAR_PX * len(block.entries)))
     chart.set_size({"width": CHART_WIDTH_PX, "height": height})
     return chart
@@ -285,7 +287,11 @@ def units_block(fmt: Format, details: Sequence[tuple[Unit, dict[str, int]]], cel
     row = DETAIL_FIRST_ROW + list(fmt.cells).index(cell.id)
     ranked = sorted(range(len(details)), key=lambda i: (-details[i][1][cell.id], i))
     entries = tuple(
-        Entry(clean_text(details[i][0].name), f"={ref(DETAIL_SHEET, row, DETAIL_FIRST_UNIT_COL + i)}", details[i][1][cell.id])
+        Entry(
+            clean_text(details[i][0].name),
+            f"={ref(DETAIL_SHEET, row, DETAIL_FIRST_UNIT_COL + i)}",
+            details[i][1][cell.id],
+        )
         for i in ranked[:MAX_CHART_UNITS]
     )
     title = f"各单位{unnumbered(cell.row_label)}"
@@ -338,7 +344,9 @@ def draw_charts(
 ) -> None:
     """The 图表 sheet: each chart with its data beside it, one chart a printed page."""
     ws = wb.add_worksheet(CHARTS_SHEET)
-    ws.write_string(0, 0, clean_text(f"图表：{unit.name}{year}年度汇总（图表数据引用各表和“明细”的数字）"), styles["title"])
+    ws.write_string(
+        0, 0, clean_text(f"图表：{unit.name}{year}年度汇总（图表数据引用各表和“明细”的数字）"), styles["title"]
+    )
     ws.set_column(0, 0, LABEL_WIDTH)
     ws.set_column(1, 1, VALUE_WIDTH)
     ws.set_column(2, 2, 2)
