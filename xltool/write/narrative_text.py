@@ -140,17 +140,14 @@ PARAGRAPHS: tuple[tuple[Sentence, ...], ...] = (
 
 def clause_text(fmt: Format, clause: Clause, values: Mapping[str, int | None]) -> str | None:
     """The clause with its figure as the validated value shows it; None when a cell is not printed
-    by this format or is blank."""
+    by this format or is blank (or the cells summed are of different kinds)."""
     cells = [cell_by_labels(fmt, row, col) for row, col in clause.cells]
-    if any(c is None for c in cells):
+    found = [c for c in cells if c is not None]
+    figures = [values.get(c.id) for c in found]
+    kinds = {c.kind for c in found}
+    if not found or len(found) != len(cells) or None in figures or len(kinds) != 1:
         return None
-    figures = [values.get(c.id) for c in cells if c is not None]
-    if any(v is None for v in figures) or not cells:
-        return None
-    kinds = {c.kind for c in cells if c is not None}
-    if len(kinds) != 1:
-        return None
-    return clause.text.format(show_value(sum(v for v in figures if v is not None), kinds.pop()))
+    return clause.text.format(show_value(sum(v or 0 for v in figures), kinds.pop()))
 
 
 def group_text(fmt: Format, group: Group, values: Mapping[str, int | None]) -> str | None:
