@@ -331,6 +331,7 @@ def _docx_generated(doc: DocxDocument, text: str) -> None:
     note = doc.add_paragraph(style=GENERATED_STYLE)
     note.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     note.paragraph_format.keep_with_next = True
+    note.paragraph_format.line_spacing = Pt(18)  # a small note, not a line of the body's 28 pt
     run = _run(note, GENERATED_NOTE, BODY_FONT, Pt(10.5))
     run.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
 
