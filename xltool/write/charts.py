@@ -68,6 +68,7 @@ class DataBlock:
     entries: tuple[Entry, ...]
     row: int = 0
     col: int = 0
+    label_head: str = "项目"
 
     @property
     def first(self) -> int:
@@ -114,7 +115,7 @@ def write_block(ws: Any, block: DataBlock, styles: dict[str, Any]) -> None:
     row, col = block.row, block.col
     ws.merge_range(row, col, row, col + 1, block.title, styles["head"])
     ws.set_row(row, row_height([(block.title, LABEL_WIDTH + VALUE_WIDTH)]))
-    ws.write_string(row + 1, col, "项目", styles["head"])
+    ws.write_string(row + 1, col, block.label_head, styles["head"])
     ws.write_string(row + 1, col + 1, block.head, styles["head"])
     for i, e in enumerate(block.entries):
         ws.write_string(row + 2 + i, col, e.label, styles["text"])
@@ -297,7 +298,7 @@ def units_block(fmt: Format, details: Sequence[tuple[Unit, dict[str, int]]], cel
     title = f"各单位{unnumbered(cell.row_label)}"
     if len(ranked) > MAX_CHART_UNITS:
         title += f"（最多的 {MAX_CHART_UNITS} 个，共 {len(ranked)} 个单位）"
-    return DataBlock(title, "件数", entries)
+    return DataBlock(title, "件数", entries, label_head="单位")
 
 
 def result_series(fmt: Format, totals: dict[str, int]) -> tuple[str, list[Series]]:
