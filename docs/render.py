@@ -34,6 +34,7 @@ RETURN = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱" / "住建局 统计表
 PUBLISHED = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱" / "汤旺河镇统计表(1).xlsx"
 T3_TITLE = "三、收到和处理政府信息公开申请情况"
 T2_TITLE = "二、主动公开政府信息情况"
+CHARTS_TITLE = "各单位本年新收政府信息公开申请数量"
 LAST_YEAR = SAMPLES_DIR / "汤旺县" / "2023" / "汤旺县2023年度政府信息公开统计汇总.xlsx"
 OFFICE = Unit("230723001", "汤旺县人民政府办公室", "部门")
 # as the office types it: 4 new + 1 carried = 5 handled; 28 in force last year + 2 - 1 is 29, not 25
@@ -86,6 +87,18 @@ def carried_template(work: Path) -> Path:
     return filled
 
 
+def county_consolidated(work: Path) -> Path:
+    """汤旺县's consolidated workbook of the sample inbox, as the demo makes it (invalid returns left out)."""
+    from xltool.roster import read_roster
+    from xltool.write.consolidation import consolidate
+
+    roster = read_roster(SAMPLES_DIR / "data" / "汤旺县-名单.csv")
+    inbox = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱"
+    out = work / "consolidated" / "汤旺县2024年度政府信息公开统计汇总.xlsx"
+    consolidate([inbox], out, Unit("230723", "汤旺县", "县"), roster=roster, exclude_invalid=True, year=2024)
+    return out
+
+
 def pages_with(pdf: Path, text: str) -> list[int]:
     """Every PDF page showing ``text``, or the line it starts (a table split by a page break)."""
     pages = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout.split("\f")
@@ -136,6 +149,28 @@ def render_report(docx: Path, png: Path, work: Path) -> None:
     side_by_side(ppms, png)
 
 
+CHART_CROPS = ((248, 64, 412, 160), (248, 42, 412, 190), (248, 45, 412, 190))
+"""(x, y, width, height) at 60 dpi of each chart on its page; the first page starts under the sheet's title."""
+
+
+def render_charts(xlsx: Path, png: Path, work: Path) -> None:
+    """The three charts of the 图表 sheet (one a page), cropped to the chart at 60 dpi, side by side."""
+    out = work / "pdf"
+    soffice(["--convert-to", "pdf", "--outdir", str(out), str(xlsx)], work / "profile")
+    pdf = out / (xlsx.stem + ".pdf")
+    first = page_with(pdf, CHARTS_TITLE)
+    ppms = []
+    for page, crop in enumerate(CHART_CROPS, start=first):
+        area = [x for k, v in zip("xyWH", crop, strict=True) for x in (f"-{k}", str(v))]
+        stem = work / f"chart-{page}"
+        subprocess.run(
+            ["pdftoppm", "-r", "60", *area, "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
+            check=True,
+        )
+        ppms.append(stem.with_suffix(".ppm"))
+    side_by_side(ppms, png)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -151,9 +186,10 @@ def main() -> None:
         render(carried, DOCS / "template-carried-t2.png", work, T2_TITLE, crop=(81, 94, 918, 117), dpi=130)
         docx = next(p for p in publish([PUBLISHED], work / "published", html=False).paths)
         render_report(docx, DOCS / "publish-tables.png", work)
+        render_charts(county_consolidated(work), DOCS / "consolidated-charts.png", work)
     print(
         "docs/template-t3.png, docs/annotated-t3.png, docs/template-carried.png, docs/template-carried-t2.png, "
-        "docs/publish-tables.png"
+        "docs/publish-tables.png, docs/consolidated-charts.png"
     )
 
 

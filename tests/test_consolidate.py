@@ -273,7 +273,7 @@ def test_output_is_a_return_of_the_consolidating_unit(county, tmp_path):
     assert (ident["unit_code"], ident["unit_name"], ident["unit_level"]) == (COUNTY.code, COUNTY.name, COUNTY.level)
     assert ident["fingerprint"] == FMT.fingerprint
     out_wb, tpl_wb = openpyxl.load_workbook(county.out), openpyxl.load_workbook(template)
-    assert out_wb.sheetnames == [*tpl_wb.sheetnames, "明细", "来源"]
+    assert out_wb.sheetnames == [*tpl_wb.sheetnames, "明细", "图表", "来源"]
     for name in tpl_wb.sheetnames:
         if name == IDENT_SHEET:
             continue  # compared above

@@ -120,7 +120,7 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
         if county.code == "230723":
             say("    乌伊岭镇的数字取自其公开发布的 2024 年度报告（表内全部为 0），已计入汇总表的“明细”")
         county_outputs.append(out)
-        result.steps.append((f"{county.name}：县级汇总表（含明细、来源）", out))
+        result.steps.append((f"{county.name}：县级汇总表（含明细、图表、来源）", out))
 
     say(f"\n【{CITY.name}】")
     city_out = root / CITY.name / f"{CITY.name}{YEAR}年度政府信息公开统计汇总.xlsx"

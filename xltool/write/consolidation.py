@@ -1,8 +1,8 @@
 """Consolidate valid returns into one workbook that is itself a valid return one level up.
 
 The output carries the three statutory tables (drawn by the template writer, with the sums as
-inputs and totals as formulas), a 明细 sheet with every unit's figures side by side, and a
-来源 sheet accounting for every input file. It is written to a temporary file and renamed.
+inputs and totals as formulas), a 明细 sheet with every unit's figures side by side, a 图表 sheet
+of charts over those cells (``charts``), and a 来源 sheet accounting for every input file. It is written to a temporary file and renamed.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from xltool.read.from_document import ReadOptions
 from xltool.text import clean_text
 from xltool.totals import recompute_totals
 from xltool.validate import Validation, duplicate_groups, self_relation, validate_records
+from xltool.write.charts import draw_charts
 from xltool.write.detail import draw_detail, sheet_styles
 from xltool.write.files import claim_output, file_key
 from xltool.write.printing import print_setup, row_height
@@ -122,6 +123,7 @@ def write_consolidated(
         draw_return(wb, fmt, identity, values=totals, password=password)
         styles = sheet_styles(wb, fmt.font)
         draw_detail(wb, styles, fmt, unit, year, totals, details, password)
+        draw_charts(wb, styles, fmt, unit, year, totals, details, password)
         _draw_sources(wb, styles, fmt, unit, year, sources, missing, made_at, password)
 
     return write_workbook(out, draw, exclusive=not overwrite)

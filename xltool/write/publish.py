@@ -4,6 +4,8 @@ Published figures break where they are retyped (a district printed 表四 总计
 validated values go straight into the report: a web page (a fragment with the three tables, ready to
 paste into a portal's editor, and a standalone page that prints on A4) and a Word .docx in the
 customary form of the report (title, the six sections, the tables, placeholders for the prose).
+Before each table, one paragraph stating its main figures (``narrative_text``), marked as generated
+so the unit can edit it: text written from the figures cannot contradict them.
 
 Every table is laid out from the definition alone: the template sheet's rows and columns less the
 title row, each label, row or column label and cell at its span. Reading back what was written
@@ -27,6 +29,7 @@ from xltool.read.from_document import ReadOptions
 from xltool.validate import Validation, as_validation
 from xltool.values import show_value
 from xltool.write.files import Existing, output_folder, output_set, write_bytes
+from xltool.write.narrative_text import GENERATED_NOTE, paragraphs
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -167,6 +170,8 @@ h1 { font-family: "方正小标宋简体", "华文中宋", STZhongsong, "宋体"
 h2 { font-family: "黑体", SimHei, "Microsoft YaHei", sans-serif; font-size: 16pt; font-weight: normal; }
 p { text-indent: 2em; margin: 0; }
 mark { background: #ff0; }
+p.generated { background: #eef3fb; }
+p.generated-note { text-indent: 0; text-align: right; font-size: 10.5pt; color: #666; }
 table { width: 100%; border-collapse: collapse; font-size: 10.5pt; line-height: 1.3; margin: 0.5em 0 1em; }
 table.wide { font-size: 9pt; }
 thead { display: table-header-group; }
@@ -214,22 +219,40 @@ def _cell_html(c: Printed) -> str:
     return f"<td{span}></td>"
 
 
+def generated_html(text: str) -> str:
+    """A paragraph generated from the figures, marked as such (class and data attribute), and the
+    visible note that the unit may edit it."""
+    return (
+        f'<p class="generated" data-xltool="generated">{_E(text)}</p>\n'
+        f'<p class="generated-note" data-xltool="generated-note"><small>{_E(GENERATED_NOTE)}</small></p>'
+    )
+
+
+def _table_html(fmt: Format, table: Table, values: Mapping[str, int | None], said: Mapping[str, str]) -> str:
+    """A table, after the paragraph generated about it (if any)."""
+    text = said.get(table.key)
+    return (generated_html(text) + "\n" if text else "") + table_html(printed_table(fmt, table, values))
+
+
 def fragment_html(fmt: Format, values: Mapping[str, int | None]) -> str:
-    """The three tables under their section headings: what a clerk pastes into the portal's editor."""
+    """The three tables under their section headings, each after its generated paragraph: what a
+    clerk pastes into the portal's editor."""
+    said = paragraphs(fmt, values)
     parts = []
     for t in fmt.tables:
-        parts.append(f"<h2>{_E(t.title)}</h2>\n{table_html(printed_table(fmt, t, values))}")
+        parts.append(f"<h2>{_E(t.title)}</h2>\n{_table_html(fmt, t, values, said)}")
     return "\n".join(parts) + "\n"
 
 
 def page_html(fmt: Format, values: Mapping[str, int | None], title: str) -> str:
     """The whole report as a standalone page that prints on A4: title, six sections, tables."""
     tables = {t.title: t for t in fmt.tables}
+    said = paragraphs(fmt, values)
     body = [f"<h1>{_E(title)}</h1>"]
     for section in fmt.report_sections:
         body.append(f"<h2>{_E(section)}</h2>")
         if section in tables:
-            body.append(table_html(printed_table(fmt, tables[section], values)))
+            body.append(_table_html(fmt, tables[section], values, said))
         else:
             body.append(f"<p><mark>{_E(placeholder(section))}</mark></p>")
     return (
@@ -268,12 +291,15 @@ def docx_bytes(fmt: Format, values: Mapping[str, int | None], title: str) -> byt
     heading.paragraph_format.space_after = Pt(16)
     heading.paragraph_format.line_spacing = Pt(34)
     tables = {t.title: t for t in fmt.tables}
+    said = paragraphs(fmt, values)
     for name in fmt.report_sections:
         h = doc.add_paragraph()
         h.paragraph_format.first_line_indent = Pt(32)
         h.paragraph_format.keep_with_next = True
         _run(h, name, HEADING_FONT, Pt(16))
         if name in tables:
+            if tables[name].key in said:
+                _docx_generated(doc, said[tables[name].key])
             _docx_table(doc, printed_table(fmt, tables[name], values), section)
         else:
             p = doc.add_paragraph()
@@ -283,6 +309,31 @@ def docx_bytes(fmt: Format, values: Mapping[str, int | None], title: str) -> byt
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+GENERATED_STYLE = "xltool 自动生成文字"
+"""The Word paragraph style of the generated text and its note: the unit sees it named in the style
+list, and can find, edit or delete every generated paragraph by it."""
+
+
+def _docx_generated(doc: DocxDocument, text: str) -> None:
+    """The generated paragraph in its own style, and the small grey note that it may be edited."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    if GENERATED_STYLE not in [s.name for s in doc.styles]:
+        style = doc.styles.add_style(GENERATED_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = doc.styles["Normal"]
+    p = doc.add_paragraph(style=GENERATED_STYLE)
+    p.paragraph_format.first_line_indent = Pt(32)
+    _run(p, text, BODY_FONT, Pt(16))
+    note = doc.add_paragraph(style=GENERATED_STYLE)
+    note.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    note.paragraph_format.keep_with_next = True
+    note.paragraph_format.line_spacing = Pt(18)  # a small note, not a line of the body's 28 pt
+    run = _run(note, GENERATED_NOTE, BODY_FONT, Pt(10.5))
+    run.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
 
 
 def _font(rpr: Any, east_asia: str, size: Any, latin: str = LATIN_FONT) -> None:
@@ -461,6 +512,7 @@ __all__ = [
     "PublishRefused",
     "docx_bytes",
     "fragment_html",
+    "generated_html",
     "page_html",
     "printed_table",
     "publish",
