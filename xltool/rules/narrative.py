@@ -47,7 +47,10 @@ DECISIONS = "本年处理决定数量"
 FEES: Label = ("行政事业性收费", "本年收费金额（单位：万元）")
 
 NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
-COUNTED = r"\s*(?:件|条|个|起|宗|份|部)"
+COUNTED = r"\s*(?:件|个|份|部)(?![事一二三四五六七八九十])"
+"""The units of a count of documents or decisions (表二); not "三件事", not "三个一"."""
+CASES = r"\s*件(?!事)"
+"""The unit of applications and cases (表三、表四): 件 only ("三个一工作机制" is no count)."""
 GAP = r"[^，,。；;、\d]{0,%d}?"
 """Words between a phrase's key words and its figure: no clause break, no other figure."""
 WORDS = r"[^，,。；;\d]{0,%d}?"
@@ -59,7 +62,7 @@ class Phrase:
     """One way a report's text states a figure of the tables.
 
     ``pattern``: a regular expression with ``{N}`` (the figure), ``{U}`` (a count's unit: 件, 条, 个 …)
-    and ``{G8}``-like gaps; ``cells``: what the figure is, as alternatives, each the sum of cells named
+    ``{A}`` (applications' and cases' unit: 件) and ``{G8}``-like gaps; ``cells``: what the figure is, as alternatives, each the sum of cells named
     by label; ``avoid``: words that, in the same clause, make it a different figure (复议 in "收到行政复议
     申请"); ``subject``: 表二's row (规章 / 行政规范性文件) is taken from the words before the figure."""
 
@@ -70,28 +73,30 @@ class Phrase:
     subject: str = ""  # a column of 表二 第二十条第（一）项 whose row the sentence's subject names
 
     def regex(self) -> re.Pattern[str]:
-        text = self.pattern.replace("{N}", NUMBER).replace("{U}", COUNTED)
+        text = self.pattern.replace("{N}", NUMBER).replace("{U}", COUNTED).replace("{A}", CASES)
         text = re.sub(r"\{W(\d+)\}", lambda m: WORDS % int(m.group(1)), text)
         return re.compile(re.sub(r"\{G(\d+)\}", lambda m: GAP % int(m.group(1)), text))
 
 
 _APPLICATIONS = "复议|诉讼|信访|来信|咨询"
+_LAST = "上一?年"
+"""上一年度结转下年度: last year's carried-out (this year's carried-in), not this year's."""
 _NEW_OR_ALL = ((NEW,), (NEW, CARRIED_IN))
 """收到/受理 N 件: this year's new applications, or with last year's carried over (units write both)."""
 PHRASES: tuple[Phrase, ...] = (
     # first the phrases that contain another's words ("予以公开和部分公开" before "部分公开")
-    Phrase("予以公开和部分公开", r"予以公开(?:和|及|与|、|加)部分公开{G8}{N}{U}", ((DISCLOSED, PARTIAL),)),
-    Phrase("予以公开", r"予以公开{G4}{N}{U}", ((DISCLOSED,),), avoid=_APPLICATIONS),
-    Phrase("部分公开", r"部分公开{G4}{N}{U}", ((PARTIAL,),), avoid=_APPLICATIONS),
-    Phrase("上年结转的申请", r"上年度?结转{G12}{N}{U}", ((CARRIED_IN,),), avoid=_APPLICATIONS),
-    Phrase("新收申请", r"新收{W20}申请{G6}{N}{U}", ((NEW,),), avoid=_APPLICATIONS),
-    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){W20}申请{G6}{N}{U}", _NEW_OR_ALL, avoid=_APPLICATIONS),
-    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){N}{U}{G12}申请", _NEW_OR_ALL, avoid=_APPLICATIONS),
-    Phrase("结转下年度的申请", r"结转(?:至|到)?下一?年度?{G8}{N}{U}", ((CARRIED_OUT,),)),
-    Phrase("结转下年度的申请", r"{N}{U}结转(?:至|到)?下一?年", ((CARRIED_OUT,),)),
-    Phrase("办结（答复）的申请", r"(?:办结|答复)(?!率){G12}{N}{U}", ((HANDLED,),), avoid=_APPLICATIONS + "|平均"),
-    Phrase("行政复议", r"行政复议(?:案件|申请)?{G4}{N}{U}", ((REVIEW,),)),
-    Phrase("行政诉讼", r"行政诉讼(?:案件)?{G4}{N}{U}", (SUITS,)),
+    Phrase("予以公开和部分公开", r"予以公开(?:和|及|与|、|加)部分公开{G8}{N}{A}", ((DISCLOSED, PARTIAL),)),
+    Phrase("予以公开", r"予以公开{G4}{N}{A}", ((DISCLOSED,),), avoid=_APPLICATIONS),
+    Phrase("部分公开", r"部分公开{G4}{N}{A}", ((PARTIAL,),), avoid=_APPLICATIONS),
+    Phrase("上年结转的申请", r"上年度?结转{G12}{N}{A}", ((CARRIED_IN,),), avoid=_APPLICATIONS),
+    Phrase("新收申请", r"新收{W20}申请{G6}{N}{A}", ((NEW,),), avoid=_APPLICATIONS),
+    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){W20}申请{G6}{N}{A}", _NEW_OR_ALL, avoid=_APPLICATIONS),
+    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){N}{A}{G12}申请", _NEW_OR_ALL, avoid=_APPLICATIONS),
+    Phrase("结转下年度的申请", r"结转(?:至|到)?下一?年度?{G8}{N}{A}", ((CARRIED_OUT,),), avoid=_LAST),
+    Phrase("结转下年度的申请", r"{N}{A}结转(?:至|到)?下一?年", ((CARRIED_OUT,),), avoid=_LAST),
+    Phrase("办结（答复）的申请", r"(?:办结|答复)(?!率){G12}{N}{A}", ((HANDLED,),), avoid=_APPLICATIONS + "|平均"),
+    Phrase("行政复议", r"行政复议(?:案件|申请)?{G4}{N}{A}", ((REVIEW,),)),
+    Phrase("行政诉讼", r"行政诉讼(?:案件)?{G4}{N}{A}", (SUITS,)),
     Phrase("本年制发件数", r"(?:制发|印发|出台){G12}{N}{U}", (), subject=ISSUED),
     Phrase("本年废止件数", r"(?:废止|废除|宣布失效){G12}{N}{U}", (), subject=REPEALED),
     Phrase("现行有效件数", r"现行有效{G12}{N}{U}", (), avoid="发布|公开|清理|梳理|上传|汇编", subject=VALID),
