@@ -27,7 +27,10 @@ MIN_HEADINGS = 3
 """Part headings a document needs for its text to count as the report's narrative: fewer is a file of
 tables (their captions 二、三、四 alone) or a fragment, whose missing parts are not worth a warning."""
 PROSE_PARTS = frozenset({1, 5, 6})
-"""The parts that are prose only; a narrative has at least one of them (tables' captions are 二、三、四)."""
+"""The parts that are prose only; a narrative has at least one of them with something to say (tables'
+captions are 二、三、四; a converter's "五、… 无。" under the tables alone is no narrative)."""
+EMPTY_TEXTS = frozenset({"", "无", "暂无", "没有", "无问题"})
+"""A part's text (without punctuation) that says nothing."""
 MAX_HEADING = 40
 """Characters of a heading's title: a longer numbered line is a paragraph ("一是…" lists, items)."""
 
@@ -115,21 +118,25 @@ def _split_title(title: str) -> tuple[str, str]:
 def join_lines(lines: list[str]) -> list[str]:
     """Lines of one paragraph joined (a PDF's line breaks fall mid-sentence): a line continues the one
     before unless that one ends a sentence or is a heading, or the line starts a numbered heading. Page
-    numbers ("— 3 —") are dropped."""
-    out: list[str] = []
+    numbers ("— 3 —") are dropped. Linear: a paragraph's pieces are joined once."""
+    out: list[list[str]] = []
     for raw in lines:
         line = raw.strip()
         if not line or _PAGE_NUMBER.fullmatch(line):
             continue
-        if out and not _PARAGRAPH_END.search(out[-1]) and not _SUBHEADING.match(line) and not _is_heading(out[-1]):
-            out[-1] += line
+        last = out[-1][-1] if out else ""
+        if out and not _PARAGRAPH_END.search(last) and not _SUBHEADING.match(line) and not _is_heading(out[-1]):
+            out[-1].append(line)
         else:
-            out.append(line)
-    return out
+            out.append([line])
+    return ["".join(pieces) for pieces in out]
 
 
-def _is_heading(line: str) -> bool:
-    return bool(_SUBHEADING.match(line)) and "。" not in line and len(line) <= MAX_HEADING
+def _is_heading(pieces: list[str]) -> bool:
+    """Whether a paragraph so far is a short sub-heading ("（一）主动公开方面"), which nothing continues."""
+    if len(pieces) > 1 or len(pieces[0]) > MAX_HEADING:
+        return False
+    return bool(_SUBHEADING.match(pieces[0])) and "。" not in pieces[0]
 
 
 def read_narrative(doc: Document, fmt: Format) -> tuple[NarrativePart, ...]:
@@ -147,15 +154,23 @@ def read_narrative(doc: Document, fmt: Format) -> tuple[NarrativePart, ...]:
             parts.append((numbers, heading, [rest] if rest else []))
         elif parts and line.strip():
             parts[-1][2].append(line.strip())
-    if len(parts) < MIN_HEADINGS or not any(set(n) & PROSE_PARTS for n, _, _ in parts):
+    if len(parts) < MIN_HEADINGS or not any(set(n) & PROSE_PARTS and not says_nothing(t) for n, _, t in parts):
         return ()
     *before, (numbers, heading, last) = parts
     return tuple(NarrativePart(n, h, "\n".join(text)) for n, h, text in [*before, (numbers, heading, _page_end(last))])
 
 
+def says_nothing(text: str | list[str]) -> bool:
+    """Whether a part's text is empty or only "无" / "暂无" (punctuation and spaces aside)."""
+    joined = text if isinstance(text, str) else "".join(text)
+    return re.sub(r"[\s。.！!、，,；;：:]", "", joined) in EMPTY_TEXTS
+
+
 def _from_table(line: str, printed: str) -> bool:
     """A line the tables print (a label, a caption, a label's wrapped piece, labels a converter put
     together: "申请人情况 (自然人)"), not a sentence."""
+    if len(line) > len(printed):
+        return False
     key = normalize_label(line.lstrip("#-* "), loose=True)
     pieces = [p for p in re.split(r"[()]", key) if p]
     return len(key) >= 2 and "。" not in line and all(p in printed for p in pieces)

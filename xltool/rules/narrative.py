@@ -25,7 +25,7 @@ from functools import cache
 from xltool.definition import AMOUNT, Format
 from xltool.findings import Finding
 from xltool.model import NarrativePart, ReturnRecord
-from xltool.read.narrative import PROSE_PARTS
+from xltool.read.narrative import PROSE_PARTS, says_nothing
 from xltool.text import short_sheet, split_sentences
 from xltool.values import AMOUNT_SCALE
 
@@ -328,8 +328,6 @@ def quote(sentence: str, start: int, end: int) -> str:
 
 # --------------------------------------------------------------------------- completeness
 
-EMPTY_TEXTS = frozenset({"", "无", "暂无", "没有", "无问题"})
-"""Part 五's text (without punctuation) that says nothing."""
 FEE_WORDS = re.compile(r"信息处理费|处理费|收费|收取费用")
 
 
@@ -354,7 +352,7 @@ def completeness_findings(rec: ReturnRecord) -> list[Finding]:
         if n <= len(sections)
     ]
     five = next((p for p in rec.narrative if 5 in p.numbers), None)
-    if five is not None and re.sub(r"[\s。.！!、，,；;：:]", "", five.text) in EMPTY_TEXTS:
+    if five is not None and says_nothing(five.text):
         what = "没有内容" if not five.text.strip() else f"只写了“{five.text.strip()}”"
         out.append(Finding.for_file(rec.file, "N-PART-EMPTY", identity=rec.identity, heading=five.heading, what=what))
     six = next((p for p in rec.narrative if 6 in p.numbers), None)
