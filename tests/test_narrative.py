@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers.documents import random_fill, report_name
+from helpers.documents import FMT, UNIT, inputs_of, random_fill, report_name
 from helpers.libreoffice import SOFFICE, convert, make_profile
 from helpers.narrative import (
     SECTIONS,
@@ -26,11 +26,14 @@ from helpers.narrative import (
     report_sentences,
     write,
 )
+from helpers.returns import make_return
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xltool.catalogue import NARRATIVE, group_of
 from xltool.read.dispatch import read_return
+from xltool.read.document import Document
+from xltool.read.narrative import read_narrative
 from xltool.rules.narrative import chinese_number, quote, stated_number
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -312,6 +315,24 @@ def test_a_document_with_tables_only_gets_no_narrative_finding(tmp_path):
     values = _values()
     rec = _report(tmp_path, values, {}, heads={1: "", 5: "", 6: ""})
     assert rec.readable and rec.narrative == () and findings_of(rec) == []
+
+
+def test_a_page_with_the_tables_and_one_paragraph_is_not_held_to_every_part(tmp_path):
+    values = _values()
+    parts = {1: ["本机关认真贯彻落实《条例》。"], 5: []}
+    rec = _report(tmp_path, values, parts, heads={6: ""})
+    assert [p.number for p in rec.narrative] == [1, 2, 3, 4, 5]  # its parts are read
+    assert findings_of(rec) == []  # but an excerpt is not a whole report's text
+    parts[1].append(f"本年度办结{values['t3.total.total'] + 1}件。")  # what it says is still checked
+    assert [f.rule for f in findings_of(_report(tmp_path, values, parts, heads={6: ""}))] == ["N-FIGURE"]
+
+
+def test_a_workbook_has_no_narrative(tmp_path):
+    text = "\n".join(f"{h}\n本部分的文字。" for h in SECTIONS)
+    assert [p.number for p in read_narrative(Document("报告.html", "html", text=text), FMT)] == [1, 2, 3, 4, 5, 6]
+    assert read_narrative(Document("报告.xlsx", "workbook", text=text), FMT) == ()  # sheet names and cells
+    rec = read_return(make_return(tmp_path, UNIT, inputs_of(_values()), name=report_name(suffix=".xlsx")))
+    assert rec.readable and rec.narrative == ()
 
 
 def test_part_six_silent_on_fees_while_fee_notices_were_sent_is_flagged(tmp_path):

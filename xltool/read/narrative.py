@@ -27,8 +27,8 @@ MIN_HEADINGS = 3
 """Part headings a document needs for its text to count as the report's narrative: fewer is a file of
 tables (their captions 二、三、四 alone) or a fragment, whose missing parts are not worth a warning."""
 PROSE_PARTS = frozenset({1, 5, 6})
-"""The parts that are prose only; a narrative has at least one of them with something to say (tables'
-captions are 二、三、四; a converter's "五、… 无。" under the tables alone is no narrative)."""
+"""The parts that are prose only; a narrative has the heading of at least one of them (tables' captions
+are 二、三、四)."""
 EMPTY_TEXTS = frozenset({"", "无", "暂无", "没有", "无问题"})
 """A part's text (without punctuation) that says nothing."""
 MAX_HEADING = 40
@@ -140,8 +140,10 @@ def _is_heading(pieces: list[str]) -> bool:
 
 
 def read_narrative(doc: Document, fmt: Format) -> tuple[NarrativePart, ...]:
-    """The document's parts 一 to 六 in document order, each with its text; () when fewer than
-    ``MIN_HEADINGS`` headings are found or none of a prose part (一、五、六)."""
+    """The document's parts 一 to 六 in document order, each with its text; () for a workbook, or when
+    fewer than ``MIN_HEADINGS`` headings are found or none of a prose part (一、五、六)."""
+    if doc.kind == "workbook":
+        return ()  # a sheet's cells are tables, not a report's text
     names = part_names(fmt)
     printed = _table_text(doc, fmt)
     lines = [s for s in doc.text.splitlines() if heading_numbers(s, names)[0] or not _from_table(s, printed)]
@@ -154,7 +156,7 @@ def read_narrative(doc: Document, fmt: Format) -> tuple[NarrativePart, ...]:
             parts.append((numbers, heading, [rest] if rest else []))
         elif parts and line.strip():
             parts[-1][2].append(line.strip())
-    if len(parts) < MIN_HEADINGS or not any(set(n) & PROSE_PARTS and not says_nothing(t) for n, _, t in parts):
+    if len(parts) < MIN_HEADINGS or not any(set(n) & PROSE_PARTS for n, _, _ in parts):
         return ()
     *before, (numbers, heading, last) = parts
     return tuple(NarrativePart(n, h, "\n".join(text)) for n, h, text in [*before, (numbers, heading, _page_end(last))])

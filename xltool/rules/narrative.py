@@ -9,9 +9,10 @@ format does not have or the table left unread. A false warning on a consistent r
 so a phrase that may mean two things (共受理申请 N 件: new, or new and carried over) lists both and is
 only flagged when it is neither.
 
-Completeness: a document counts as having a narrative when ``xltool.read.narrative`` found one
-(``ReturnRecord.narrative``; at least three part headings, one of them 一、五 or 六). Only the prose parts
-(一、五、六) are required here: a missing table is already D-TABLE-MISSING.
+Completeness: a document is held to its parts when ``xltool.read.narrative`` found them
+(``ReturnRecord.narrative``: at least three part headings, one of them 一、五 or 六) and two of the prose
+parts (一、五、六) say something (``has_narrative``). Only the prose parts are required here: a missing
+table is already D-TABLE-MISSING.
 """
 
 from __future__ import annotations
@@ -331,10 +332,22 @@ def quote(sentence: str, start: int, end: int) -> str:
 FEE_WORDS = re.compile(r"信息处理费|处理费|收费|收取费用")
 
 
+WRITTEN_PARTS = 2
+"""Prose parts (一、五、六) that must say something for a document to be held to all of them: a page
+with the tables and one paragraph (an excerpt, a fragment, a converter's "五、… 无。") is not."""
+
+
+def has_narrative(rec: ReturnRecord) -> bool:
+    """Whether the document is a whole report's text, to be checked for its required parts."""
+    written = sum(len(PROSE_PARTS & set(p.numbers)) for p in rec.narrative if not says_nothing(p.text))
+    return written >= WRITTEN_PARTS
+
+
 def completeness_findings(rec: ReturnRecord) -> list[Finding]:
     """N-PART-MISSING for each prose part (一、五、六) the narrative lacks, N-PART-EMPTY for a part 五
-    that says nothing, N-FEE-SILENT for a part 六 silent on fees while 表三 shows fee notices."""
-    if not rec.narrative or rec.format is None:
+    that says nothing, N-FEE-SILENT for a part 六 silent on fees while 表三 shows fee notices; nothing
+    for a document that is not a whole report's text (``has_narrative``)."""
+    if rec.format is None or not has_narrative(rec):
         return []
     found = {n for p in rec.narrative for n in p.numbers}
     sections = rec.fmt.report_sections
