@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers.documents import FMT, UNIT, inputs_of, random_fill, report_name
+from helpers.documents import FMT, UNIT, fills, inputs_of, random_fill, report_name
 from helpers.libreoffice import SOFFICE, convert, make_profile
 from helpers.narrative import (
     SECTIONS,
@@ -23,6 +23,7 @@ from helpers.narrative import (
     markdown_with_parts,
     parts_of,
     phrasings,
+    publish_paragraphs,
     report_sentences,
     write,
 )
@@ -34,7 +35,7 @@ from xltool.catalogue import NARRATIVE, group_of
 from xltool.read.dispatch import read_return
 from xltool.read.document import Document
 from xltool.read.narrative import read_narrative
-from xltool.rules.narrative import chinese_number, quote, stated_number
+from xltool.rules.narrative import chinese_number, quote, stated_number, statements
 
 CORPUS = Path(__file__).parent / "corpus"
 SEED = 23
@@ -186,6 +187,25 @@ def test_a_consistent_report_has_no_narrative_finding_and_one_changed_figure_is_
     assert sentences[i][1] in found[0].message and str(wrong) in found[0].message
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=fills())
+def test_the_paragraphs_publish_writes_are_read_and_agree(tmp_path, values):
+    """The forms ``xltool publish`` writes for parts 二、三、四: every figure in them is read (changing any
+    one is flagged at its cells) and a consistent report has no 正文 finding."""
+    paragraphs = publish_paragraphs(values)
+    parts = {**parts_of([]), **{n: [p] for n, p in paragraphs.items()}}
+    rec = _report(tmp_path, values, parts, folder="ok")
+    assert findings_of(rec) == []
+    stated = {ids for st in statements(rec) for ids in st.alternatives}
+    assert stated == {
+        ("t2_1.rules.issued",), ("t2_1.rules.repealed",), ("t2_1.rules.valid",), ("t2_1.normative.issued",),
+        ("t2_1.normative.repealed",), ("t2_1.normative.valid",), ("t2_5.licensing.decisions",),
+        ("t2_6.penalty.decisions",), ("t2_6.enforcement.decisions",), ("t2_8.fees.amount",), ("t3.new.total",),
+        ("t3.carried_in.total",), ("t3.total.total",), ("t3.disclosed.total",), ("t3.partial.total",),
+        ("t3.carried_out.total",), ("t4_review.cases.total",), ("t4_direct.cases.total", "t4_after.cases.total"),
+    }  # fmt: skip
+
+
 def test_the_sum_of_disclosed_and_partial_disagreeing_is_flagged_at_its_sentence(tmp_path):
     values = _values()
     shown = values["t3.disclosed.total"] + values["t3.partial.total"]
@@ -230,6 +250,22 @@ def test_sentences_about_last_year_or_another_year_are_not_compared(tmp_path):
     assert [f.cell_ids for f in findings_of(_report(tmp_path, values, parts))] == [("t3.carried_in.total",)]
 
 
+def test_other_work_and_approximate_figures_are_not_taken_for_the_tables(tmp_path):
+    values = _values()
+    n = values["t3.new.total"] + values["t3.carried_in.total"] + values["t3.total.total"] + 1000
+    parts = _consistent_parts(values)
+    parts[1] = [
+        f"全年受理行政审批申请{n}件。",
+        f"答复人大代表建议和政协委员提案{n}件。",
+        f"办结12345热线工单{n}件，受理群众投诉{n}件。",
+        f"全区共办理行政复议案件{n}件、行政诉讼案件{n}件。",  # not about disclosure: 表四 counts only those
+        "本年度受理政府信息公开申请数十件，办结约230件，答复100余件。",
+        f"规章和行政规范性文件共废止{n}件。",  # 废止 of which? not said
+        f"清理并集中发布现行有效行政规范性文件{n}件。",
+    ]
+    assert findings_of(_report(tmp_path, values, parts)) == []
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [("二十三", 23), ("一百零五", 105), ("两", 2), ("十二", 12), ("一千二百", 1200), ("三万", 30000), ("零", 0)],
@@ -254,9 +290,9 @@ def test_a_figure_in_chinese_numerals_is_compared(tmp_path):
     values = _values()
     total = values["t3.total.total"]
     parts = _consistent_parts(values)
-    parts[3] = [f"本年度办结{chinese(total)}件。"]
+    parts[3] = [f"本年度办结申请{chinese(total)}件。"]
     assert findings_of(_report(tmp_path, values, parts)) == []
-    parts[3] = [f"本年度办结{chinese(total + 10)}件。"]
+    parts[3] = [f"本年度办结申请{chinese(total + 10)}件。"]
     [f] = findings_of(_report(tmp_path, values, parts))
     assert f.cell_ids == ("t3.total.total",) and chinese(total + 10) in f.message
 
@@ -323,7 +359,7 @@ def test_a_page_with_the_tables_and_one_paragraph_is_not_held_to_every_part(tmp_
     rec = _report(tmp_path, values, parts, heads={6: ""})
     assert [p.number for p in rec.narrative] == [1, 2, 3, 4, 5]  # its parts are read
     assert findings_of(rec) == []  # but an excerpt is not a whole report's text
-    parts[1].append(f"本年度办结{values['t3.total.total'] + 1}件。")  # what it says is still checked
+    parts[1].append(f"本年度办结申请{values['t3.total.total'] + 1}件。")  # what it says is still checked
     assert [f.rule for f in findings_of(_report(tmp_path, values, parts, heads={6: ""}))] == ["N-FIGURE"]
 
 
@@ -376,7 +412,7 @@ def test_real_reports_text_checks():
 def test_validate_reports_the_narrative_findings_as_json(tmp_path):
     values = _values()
     parts = _consistent_parts(values)
-    parts[3] = [f"本年度办结{values['t3.total.total'] + 2}件。"]
+    parts[3] = [f"本年度办结申请{values['t3.total.total'] + 2}件。"]
     path = write(tmp_path / report_name(), html_report(values, parts, report_name()))
     proc = subprocess.run(
         [sys.executable, "-m", "xltool", "validate", str(path), "--format", "json"], capture_output=True, text=True

@@ -93,9 +93,9 @@ def phrasings(values: dict[str, int]) -> list[list[Said]]:
             Said(3, "共受理依申请公开{}件", None, v[new]),
         ],
         [
-            Said(3, "办结{}件", ("t3.total.total",), v["t3.total.total"]),
-            Said(3, "及时依法依规办结{}件", ("t3.total.total",), v["t3.total.total"]),
-            Said(3, "答复办理{}件", ("t3.total.total",), v["t3.total.total"]),
+            Said(3, "本年度办结政府信息公开申请{}件", ("t3.total.total",), v["t3.total.total"]),
+            Said(3, "对收到的申请及时依法依规办结{}件", ("t3.total.total",), v["t3.total.total"]),
+            Said(3, "依申请公开答复办理{}件", ("t3.total.total",), v["t3.total.total"]),
         ],
         [
             Said(3, "其中予以公开{}件", ("t3.disclosed.total",), v["t3.disclosed.total"]),
@@ -130,13 +130,13 @@ def phrasings(values: dict[str, int]) -> list[list[Said]]:
         [
             Said(
                 4,
-                "提起行政诉讼{}件",
+                "因政府信息公开被提起行政诉讼{}件",
                 ("t4_direct.cases.total", "t4_after.cases.total"),
                 _sum(v, "t4_direct.cases.total", "t4_after.cases.total"),
             ),
             Said(
                 4,
-                "行政诉讼案件{}件",
+                "因政府信息公开引起的行政诉讼案件{}件",
                 ("t4_direct.cases.total", "t4_after.cases.total"),
                 _sum(v, "t4_direct.cases.total", "t4_after.cases.total"),
             ),
@@ -161,6 +161,27 @@ def phrasings(values: dict[str, int]) -> list[list[Said]]:
             Said(1, "去年办结{}件", None, v["t3.total.total"] + 1),
         ],
     ]
+
+
+def publish_paragraphs(values: dict[str, int]) -> dict[int, str]:
+    """Parts 二、三、四 exactly as ``xltool publish`` words them (the forms agreed for the round trip)."""
+    v = values
+
+    def n(cid: str) -> str:
+        return printed(cid, v[cid])
+
+    suits = v["t4_direct.cases.total"] + v["t4_after.cases.total"]
+    return {
+        2: f"本年度制发规章{n('t2_1.rules.issued')}件、废止{n('t2_1.rules.repealed')}件、现行有效{n('t2_1.rules.valid')}件；"
+        f"制发行政规范性文件{n('t2_1.normative.issued')}件、废止{n('t2_1.normative.repealed')}件、"
+        f"现行有效{n('t2_1.normative.valid')}件。本年度作出行政许可决定{n('t2_5.licensing.decisions')}件、"
+        f"行政处罚决定{n('t2_6.penalty.decisions')}件、行政强制决定{n('t2_6.enforcement.decisions')}件，"
+        f"行政事业性收费金额{n('t2_8.fees.amount')}万元。",
+        3: f"本年度新收政府信息公开申请{n('t3.new.total')}件，上年结转{n('t3.carried_in.total')}件，"
+        f"办结{n('t3.total.total')}件（其中予以公开{n('t3.disclosed.total')}件、部分公开{n('t3.partial.total')}件），"
+        f"结转下年度继续办理{n('t3.carried_out.total')}件。",
+        4: f"本年度因政府信息公开工作被申请行政复议{n('t4_review.cases.total')}件、提起行政诉讼{suits}件。",
+    }
 
 
 def report_sentences(values: dict[str, int], rng: random.Random, numerals: bool = False) -> list[tuple[Said, str]]:

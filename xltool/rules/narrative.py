@@ -47,15 +47,16 @@ ISSUED, REPEALED, VALID = "本年制发件数", "本年废止件数", "现行有
 DECISIONS = "本年处理决定数量"
 FEES: Label = ("行政事业性收费", "本年收费金额（单位：万元）")
 
-NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
+NUMBER = r"(?<![\d.约近逾超数几多余零〇一二两三四五六七八九十百千万])(?<!\d,)(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
 COUNTED = r"\s*(?:件|个|份|部)(?![事一二三四五六七八九十])"
 """The units of a count of documents or decisions (表二); not "三件事", not "三个一"."""
 CASES = r"\s*件(?!事)"
 """The unit of applications and cases (表三、表四): 件 only ("三个一工作机制" is no count)."""
 GAP = r"[^，,。；;、\d]{0,%d}?"
 """Words between a phrase's key words and its figure: no clause break, no other figure."""
-WORDS = r"[^，,。；;\d]{0,%d}?"
-"""Words between a verb and its object (收到…申请): an enumeration with 、 allowed (邮寄、网络提交的申请)."""
+DISCLOSURE = r"(?:[^，,。；;\d]{0,%d}?公开|依)?"
+"""What may stand between 收到/受理 and 申请: nothing, 依 (依申请), or words ending in 公开 (政府信息公开申请,
+邮寄、网络提交的各类政府信息公开申请); never other words (受理行政审批申请 is no disclosure application)."""
 
 
 @dataclass(frozen=True)
@@ -65,21 +66,25 @@ class Phrase:
     ``pattern``: a regular expression with ``{N}`` (the figure), ``{U}`` (a count's unit: 件, 条, 个 …)
     ``{A}`` (applications' and cases' unit: 件) and ``{G8}``-like gaps; ``cells``: what the figure is, as alternatives, each the sum of cells named
     by label; ``avoid``: words that, in the same clause, make it a different figure (复议 in "收到行政复议
-    申请"); ``subject``: 表二's row (规章 / 行政规范性文件) is taken from the words before the figure."""
+    申请"); ``needs``: words the sentence must have; ``subject``: 表二's row (规章 / 行政规范性文件) is taken
+    from the words before the figure."""
 
     what: str  # how the message names the figure, in Chinese
     pattern: str
     cells: tuple[tuple[Label, ...], ...]
     avoid: str = ""
     subject: str = ""  # a column of 表二 第二十条第（一）项 whose row the sentence's subject names
+    needs: str = ""  # words the sentence must have (办结 counts applications only where 申请 is said)
 
     def regex(self) -> re.Pattern[str]:
         text = self.pattern.replace("{N}", NUMBER).replace("{U}", COUNTED).replace("{A}", CASES)
-        text = re.sub(r"\{W(\d+)\}", lambda m: WORDS % int(m.group(1)), text)
+        text = re.sub(r"\{P(\d+)\}", lambda m: DISCLOSURE % int(m.group(1)), text)
         return re.compile(re.sub(r"\{G(\d+)\}", lambda m: GAP % int(m.group(1)), text))
 
 
 _APPLICATIONS = "复议|诉讼|信访|来信|咨询"
+_OTHER_WORK = _APPLICATIONS + "|平均|建议|提案|留言|热线|工单|投诉|来电|信箱|审批|政务服务"
+"""Other work units report in the same breath (答复人大代表建议, 办结热线工单): not 表三's applications."""
 _LAST = "上一?年"
 """上一年度结转下年度: last year's carried-out (this year's carried-in), not this year's."""
 _NEW_OR_ALL = ((NEW,), (NEW, CARRIED_IN))
@@ -90,14 +95,14 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("予以公开", r"予以公开{G4}{N}{A}", ((DISCLOSED,),), avoid=_APPLICATIONS),
     Phrase("部分公开", r"部分公开{G4}{N}{A}", ((PARTIAL,),), avoid=_APPLICATIONS),
     Phrase("上年结转的申请", r"上年度?结转{G12}{N}{A}", ((CARRIED_IN,),), avoid=_APPLICATIONS),
-    Phrase("新收申请", r"新收{W20}申请{G6}{N}{A}", ((NEW,),), avoid=_APPLICATIONS),
-    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){W20}申请{G6}{N}{A}", _NEW_OR_ALL, avoid=_APPLICATIONS),
-    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){N}{A}{G12}申请", _NEW_OR_ALL, avoid=_APPLICATIONS),
+    Phrase("新收申请", r"新收{P20}申请{G6}{N}{A}", ((NEW,),), avoid=_APPLICATIONS),
+    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){P20}申请{G6}{N}{A}", _NEW_OR_ALL, avoid=_APPLICATIONS),
+    Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){N}{A}{P12}申请", _NEW_OR_ALL, avoid=_APPLICATIONS),
     Phrase("结转下年度的申请", r"结转(?:至|到)?下一?年度?{G8}{N}{A}", ((CARRIED_OUT,),), avoid=_LAST),
     Phrase("结转下年度的申请", r"{N}{A}结转(?:至|到)?下一?年", ((CARRIED_OUT,),), avoid=_LAST),
-    Phrase("办结（答复）的申请", r"(?:办结|答复)(?!率){G12}{N}{A}", ((HANDLED,),), avoid=_APPLICATIONS + "|平均"),
-    Phrase("行政复议", r"行政复议(?:案件|申请)?{G4}{N}{A}", ((REVIEW,),)),
-    Phrase("行政诉讼", r"行政诉讼(?:案件)?{G4}{N}{A}", (SUITS,)),
+    Phrase("办结（答复）的申请", r"(?:办结|答复)(?!率){G12}{N}{A}", ((HANDLED,),), avoid=_OTHER_WORK, needs="申请"),
+    Phrase("行政复议", r"行政复议(?:案件|申请)?{G4}{N}{A}", ((REVIEW,),), needs="公开"),
+    Phrase("行政诉讼", r"行政诉讼(?:案件)?{G4}{N}{A}", (SUITS,), needs="公开"),
     Phrase("本年制发件数", r"(?:制发|印发|出台){G12}{N}{U}", (), subject=ISSUED),
     Phrase("本年废止件数", r"(?:废止|废除|宣布失效){G12}{N}{U}", (), subject=REPEALED),
     Phrase("现行有效件数", r"现行有效{G12}{N}{U}", (), avoid="发布|公开|清理|梳理|上传|汇编", subject=VALID),
@@ -109,7 +114,7 @@ PHRASES: tuple[Phrase, ...] = (
 
 OTHER_TIME = re.compile(r"上一?年(?!度?结转)|上年度(?!结转)|去年|前年|同比|环比|较上|比上|增加|减少|增长|下降|持平")
 """A sentence about last year or a change: its figures are not this year's cells."""
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _SUBJECT = re.compile(r"规章(?!制度)|规范性文件")
 _CLAUSE = re.compile(r"[，,；;。：:]")
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -212,6 +217,8 @@ def _in_sentence(
                 continue  # words another phrase already read ("部分公开" of "予以公开和部分公开")
             if phrase.avoid and re.search(phrase.avoid, _clause(sentence, m.start(), m.end())):
                 continue
+            if phrase.needs and not re.search(phrase.needs, sentence):
+                continue
             cells = _cells(phrase, sentence, m, index)
             value = stated_number(m.group("n"))
             if cells and value is not None:
@@ -243,15 +250,14 @@ def _cells(phrase: Phrase, sentence: str, m: re.Match[str], index: dict[Label, s
 
 
 def _subject(sentence: str, m: re.Match[str]) -> str:
-    """表二's row a figure of 第二十条第（一）项 is about: the last 规章 or 规范性文件 named before the
-    figure, in the match or before it with no comma between (an enumeration "制发规章0件、废止0件")."""
-    named = [s for s in _SUBJECT.finditer(sentence, 0, m.start("n"))]
-    if not named:
+    """表二's row a figure of 第二十条第（一）项 is about: the 规章 or 规范性文件 named before the figure,
+    in the match or before it with no comma between (an enumeration "制发规章0件、废止0件"); "" when
+    none is, or the clause names both ("规章和行政规范性文件共废止3件")."""
+    breaks = [b.end() for b in _CLAUSE.finditer(sentence, 0, m.start())]
+    named = [s.group() for s in _SUBJECT.finditer(sentence, breaks[-1] if breaks else 0, m.start("n"))]
+    if len(set(named)) != 1:
         return ""
-    last = named[-1]
-    if last.end() <= m.start() and re.search(r"[，,；;]", sentence[last.end() : m.start()]):
-        return ""
-    return RULES if last.group() == "规章" else NORMATIVE
+    return RULES if named[0] == "规章" else NORMATIVE
 
 
 def figure_findings(rec: ReturnRecord) -> list[Finding]:
