@@ -103,8 +103,8 @@ def heading_numbers(line: str, names: tuple[PartName, ...], after: int = 0) -> t
     if not own or len(found & own) < min(2, len(own)):
         return (), "", ""
     merged = tuple(n.number for n in names[number:] if len(found & n.bigrams) >= min(2, len(n.bigrams)))
-    heading = line[: len(line) - len(rest)].strip() if rest else line.strip()
-    return (number, *merged), heading.lstrip("#-* ").strip(), rest.strip()
+    heading = line[: len(line) - len(rest)] if rest else line
+    return (number, *merged), heading.strip().lstrip("#-* ").rstrip("。：:").strip(), rest.strip()
 
 
 def _split_title(title: str) -> tuple[str, str]:
@@ -149,6 +149,15 @@ def read_narrative(doc: Document, fmt: Format) -> tuple[NarrativePart, ...]:
     lines = [s for s in doc.text.splitlines() if heading_numbers(s, names)[0] or not _from_table(s, printed)]
     if doc.kind in ("pdf", "text"):
         lines = join_lines(lines)
+    parts = _split_parts(lines, names)
+    if len(parts) < MIN_HEADINGS or not any(set(n) & PROSE_PARTS for n, _, _ in parts):
+        return ()
+    *before, (numbers, heading, last) = parts
+    return tuple(NarrativePart(n, h, "\n".join(text)) for n, h, text in [*before, (numbers, heading, _page_end(last))])
+
+
+def _split_parts(lines: list[str], names: tuple[PartName, ...]) -> list[tuple[tuple[int, ...], str, list[str]]]:
+    """(numbers, heading, lines) of each part, in order; what comes before the first heading is left out."""
     parts: list[tuple[tuple[int, ...], str, list[str]]] = []
     for line in lines:
         numbers, heading, rest = heading_numbers(line, names, parts[-1][0][-1] if parts else 0)
@@ -156,10 +165,7 @@ def read_narrative(doc: Document, fmt: Format) -> tuple[NarrativePart, ...]:
             parts.append((numbers, heading, [rest] if rest else []))
         elif parts and line.strip():
             parts[-1][2].append(line.strip())
-    if len(parts) < MIN_HEADINGS or not any(set(n) & PROSE_PARTS for n, _, _ in parts):
-        return ()
-    *before, (numbers, heading, last) = parts
-    return tuple(NarrativePart(n, h, "\n".join(text)) for n, h, text in [*before, (numbers, heading, _page_end(last))])
+    return parts
 
 
 def says_nothing(text: str | list[str]) -> bool:

@@ -355,9 +355,22 @@ def completeness_findings(rec: ReturnRecord) -> list[Finding]:
     for a document that is not a whole report's text (``has_narrative``)."""
     if rec.format is None or not has_narrative(rec):
         return []
+    out = _missing(rec)
+    five = next((p for p in rec.narrative if 5 in p.numbers), None)
+    if five is not None and says_nothing(five.text):
+        what = "没有内容" if not five.text.strip() else f"只写了“{five.text.strip()}”"
+        out.append(Finding.for_file(rec.file, "N-PART-EMPTY", identity=rec.identity, heading=five.heading, what=what))
+    six = next((p for p in rec.narrative if 6 in p.numbers), None)
+    if six is not None:
+        out.extend(_fee_silence(rec, six))
+    return out
+
+
+def _missing(rec: ReturnRecord) -> list[Finding]:
+    """N-PART-MISSING for each prose part no heading was found for."""
     found = {n for p in rec.narrative for n in p.numbers}
     sections = rec.fmt.report_sections
-    out = [
+    return [
         Finding.for_file(
             rec.file,
             "N-PART-MISSING",
@@ -370,14 +383,6 @@ def completeness_findings(rec: ReturnRecord) -> list[Finding]:
         for n in sorted(PROSE_PARTS - found)
         if n <= len(sections)
     ]
-    five = next((p for p in rec.narrative if 5 in p.numbers), None)
-    if five is not None and says_nothing(five.text):
-        what = "没有内容" if not five.text.strip() else f"只写了“{five.text.strip()}”"
-        out.append(Finding.for_file(rec.file, "N-PART-EMPTY", identity=rec.identity, heading=five.heading, what=what))
-    six = next((p for p in rec.narrative if 6 in p.numbers), None)
-    if six is not None:
-        out.extend(_fee_silence(rec, six))
-    return out
 
 
 def _fee_silence(rec: ReturnRecord, six: NarrativePart) -> list[Finding]:
