@@ -233,6 +233,22 @@ def test_each_kind_of_statement_is_checked_against_its_cells(tmp_path):
             assert [f.cell_ids for f in found] == [said.cells], said.text
 
 
+def test_a_sentence_names_the_row_of_its_documents_once(tmp_path):
+    values = _values()
+    v = {k: values[f"t2_1.normative.{k}"] for k in ("issued", "repealed", "valid")}
+    parts = _consistent_parts(values)
+    parts[2] = [f"全年共制发行政规范性文件{v['issued']}件，废止{v['repealed']}件，现行有效{v['valid']}件。"]
+    rec = _report(tmp_path, values, parts)
+    assert findings_of(rec) == []
+    assert {ids for st in statements(rec) if st.part.number == 2 for ids in st.alternatives} == {
+        ("t2_1.normative.issued",),
+        ("t2_1.normative.repealed",),
+        ("t2_1.normative.valid",),
+    }
+    parts[2] = [f"全年共制发行政规范性文件{v['issued']}件，废止{v['repealed'] + 1}件，现行有效{v['valid']}件。"]
+    assert [f.cell_ids for f in findings_of(_report(tmp_path, values, parts))] == [("t2_1.normative.repealed",)]
+
+
 def test_sentences_about_last_year_or_another_year_are_not_compared(tmp_path):
     values = _values()
     new = values["t3.new.total"]
@@ -259,6 +275,7 @@ def test_other_work_and_approximate_figures_are_not_taken_for_the_tables(tmp_pat
         f"答复人大代表建议和政协委员提案{n}件。",
         f"办结12345热线工单{n}件，受理群众投诉{n}件。",
         f"全区共办理行政复议案件{n}件、行政诉讼案件{n}件。",  # not about disclosure: 表四 counts only those
+        f"各级行政机关共收到行政复议申请{n}件，其中涉及政府信息公开的{values['t4_review.cases.total']}件。",
         "本年度受理政府信息公开申请数十件，办结约230件，答复100余件。",
         f"规章和行政规范性文件共废止{n}件。",  # 废止 of which? not said
         f"清理并集中发布现行有效行政规范性文件{n}件。",

@@ -66,7 +66,7 @@ class Phrase:
     ``pattern``: a regular expression with ``{N}`` (the figure), ``{U}`` (a count's unit: 件, 条, 个 …)
     ``{A}`` (applications' and cases' unit: 件) and ``{G8}``-like gaps; ``cells``: what the figure is, as alternatives, each the sum of cells named
     by label; ``avoid``: words that, in the same clause, make it a different figure (复议 in "收到行政复议
-    申请"); ``needs``: words the sentence must have; ``subject``: 表二's row (规章 / 行政规范性文件) is taken
+    申请"); ``needs``: words the sentence must say before the figure (but in part ``home``); ``subject``: 表二's row (规章 / 行政规范性文件) is taken
     from the words before the figure."""
 
     what: str  # how the message names the figure, in Chinese
@@ -74,7 +74,8 @@ class Phrase:
     cells: tuple[tuple[Label, ...], ...]
     avoid: str = ""
     subject: str = ""  # a column of 表二 第二十条第（一）项 whose row the sentence's subject names
-    needs: str = ""  # words the sentence must have (办结 counts applications only where 申请 is said)
+    needs: str = ""  # words the sentence must say before the figure (办结 of 申请, 复议 of 公开)
+    home: int = 0  # the part where ``needs`` goes without saying (办结 in part 三 is of applications)
 
     def regex(self) -> re.Pattern[str]:
         text = self.pattern.replace("{N}", NUMBER).replace("{U}", COUNTED).replace("{A}", CASES)
@@ -100,7 +101,9 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("收到（受理）的申请", r"(?:收到|受理|接收|接到){N}{A}{P12}申请", _NEW_OR_ALL, avoid=_APPLICATIONS),
     Phrase("结转下年度的申请", r"结转(?:至|到)?下一?年度?{G8}{N}{A}", ((CARRIED_OUT,),), avoid=_LAST),
     Phrase("结转下年度的申请", r"{N}{A}结转(?:至|到)?下一?年", ((CARRIED_OUT,),), avoid=_LAST),
-    Phrase("办结（答复）的申请", r"(?:办结|答复)(?!率){G12}{N}{A}", ((HANDLED,),), avoid=_OTHER_WORK, needs="申请"),
+    Phrase(
+        "办结（答复）的申请", r"(?:办结|答复)(?!率){G12}{N}{A}", ((HANDLED,),), avoid=_OTHER_WORK, needs="申请", home=3
+    ),
     Phrase("行政复议", r"行政复议(?:案件|申请)?{G4}{N}{A}", ((REVIEW,),), needs="公开"),
     Phrase("行政诉讼", r"行政诉讼(?:案件)?{G4}{N}{A}", (SUITS,), needs="公开"),
     Phrase("本年制发件数", r"(?:制发|印发|出台){G12}{N}{U}", (), subject=ISSUED),
@@ -217,8 +220,8 @@ def _in_sentence(
                 continue  # words another phrase already read ("部分公开" of "予以公开和部分公开")
             if phrase.avoid and re.search(phrase.avoid, _clause(sentence, m.start(), m.end())):
                 continue
-            if phrase.needs and not re.search(phrase.needs, sentence):
-                continue
+            if phrase.needs and part.number != phrase.home and not re.search(phrase.needs, sentence[: m.end()]):
+                continue  # e.g. 复议 of all of a county's cases, not of disclosure
             cells = _cells(phrase, sentence, m, index)
             value = stated_number(m.group("n"))
             if cells and value is not None:
@@ -250,14 +253,15 @@ def _cells(phrase: Phrase, sentence: str, m: re.Match[str], index: dict[Label, s
 
 
 def _subject(sentence: str, m: re.Match[str]) -> str:
-    """表二's row a figure of 第二十条第（一）项 is about: the 规章 or 规范性文件 named before the figure,
-    in the match or before it with no comma between (an enumeration "制发规章0件、废止0件"); "" when
-    none is, or the clause names both ("规章和行政规范性文件共废止3件")."""
+    """表二's row a figure of 第二十条第（一）项 is about: the 规章 or 规范性文件 its clause names before the
+    figure ("制发行政规范性文件2件", "制发规章0件、废止0件"), else the one the sentence names before it
+    ("制发行政规范性文件6件，废止1件"); "" when none is, or both are ("规章和行政规范性文件共废止3件")."""
     breaks = [b.end() for b in _CLAUSE.finditer(sentence, 0, m.start())]
-    named = [s.group() for s in _SUBJECT.finditer(sentence, breaks[-1] if breaks else 0, m.start("n"))]
-    if len(set(named)) != 1:
-        return ""
-    return RULES if named[0] == "规章" else NORMATIVE
+    for start in (breaks[-1] if breaks else 0, 0):
+        named = {s.group() for s in _SUBJECT.finditer(sentence, start, m.start("n"))}
+        if named:
+            return "" if len(named) > 1 else RULES if "规章" in named else NORMATIVE
+    return ""
 
 
 def figure_findings(rec: ReturnRecord) -> list[Finding]:
