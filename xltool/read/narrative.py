@@ -118,14 +118,16 @@ def _split_title(title: str) -> tuple[str, str]:
 def join_lines(lines: list[str]) -> list[str]:
     """Lines of one paragraph joined (a PDF's line breaks fall mid-sentence): a line continues the one
     before unless that one ends a sentence or is a heading, or the line starts a numbered heading. Page
-    numbers ("— 3 —") are dropped. Linear: a paragraph's pieces are joined once."""
+    numbers ("— 3 —") are dropped; a short line is never continued (it ends where its text does: a
+    portal's links, a signature). Linear: a paragraph's pieces are joined once."""
     out: list[list[str]] = []
     for raw in lines:
         line = raw.strip()
         if not line or _PAGE_NUMBER.fullmatch(line):
             continue
         last = out[-1][-1] if out else ""
-        if out and not _PARAGRAPH_END.search(last) and not _SUBHEADING.match(line) and not _is_heading(out[-1]):
+        wrapped = len(last) > SHORT_LINE and not _PARAGRAPH_END.search(last)  # a full line, cut mid-sentence
+        if wrapped and not _SUBHEADING.match(line) and not _is_heading(out[-1]):
             out[-1].append(line)
         else:
             out.append([line])
@@ -192,6 +194,8 @@ def _table_text(doc: Document, fmt: Format) -> str:
     return "|".join(normalize_label(t, loose=True) for t in [*fmt.printed_labels, *captions])
 
 
+SHORT_LINE = 15
+"""Characters of a line that cannot be a full line of a page's text (a link, a name, a date)."""
 SITE_LINES = 3
 """Short lines in a row that end a page's report: a portal's links after the last part."""
 
@@ -201,7 +205,7 @@ def _page_end(lines: list[str]) -> list[str]:
     lines without a sentence's punctuation, ``SITE_LINES`` or more in a row)."""
     run = 0
     for i, line in enumerate(lines):
-        run = run + 1 if len(line) <= 15 and not re.search(r"[。；，,！？]", line) else 0
+        run = run + 1 if len(line) <= SHORT_LINE and not re.search(r"[。；，,！？]", line) else 0
         if run >= SITE_LINES:
             return lines[: i - SITE_LINES + 1]
     return lines
