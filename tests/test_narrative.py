@@ -24,6 +24,7 @@ from helpers.narrative import (
     parts_of,
     phrasings,
     publish_paragraphs,
+    quirk_documents,
     report_sentences,
     write,
 )
@@ -163,6 +164,20 @@ def test_a_long_report_is_read_to_its_last_part(tmp_path):
     rec = _report(tmp_path, values, parts)
     assert [p.number for p in rec.narrative] == [1, 2, 3, 4, 5, 6]
     assert rec.narrative[-1].text == parts[6][0]
+
+
+QUIRKS = quirk_documents()
+FIXTURES = Path(__file__).parent / "fixtures" / "narrative"
+
+
+@pytest.mark.parametrize("name", sorted(QUIRKS))
+def test_quirk_fixtures_are_read_to_their_parts_and_findings(name):
+    text, numbers, expected = QUIRKS[name]
+    assert (FIXTURES / name).read_text(encoding="utf-8") == text  # regenerate with helpers.narrative.write_quirks
+    rec = read_return(FIXTURES / name)
+    assert rec.readable
+    assert [p.numbers for p in rec.narrative] == list(numbers)
+    assert [(f.rule, f.cell_ids) for f in findings_of(rec)] == expected
 
 
 # --------------------------------------------------------------------------- text against tables

@@ -300,3 +300,90 @@ def findings_of(rec, prefix: str = "N-") -> list:
 
 
 Builder = Callable[[dict[str, int], dict[int, list[str]], str], str | bytes]
+
+
+# --------------------------------------------------------------------------- fixtures named after quirks
+
+QUIRK_SEED = 7
+QUIRK_TITLE = "乌伊岭镇2024年政府信息公开工作年度报告"
+
+
+def _quirk_values() -> dict[str, int]:
+    from helpers.documents import random_fill
+
+    return random_fill(QUIRK_SEED)
+
+
+def _with(parts: dict[int, list[str]], **changes: list[str]) -> dict[int, list[str]]:
+    return {**parts, **{int(k[1:]): v for k, v in changes.items()}}
+
+
+def quirk_documents() -> dict[str, tuple[str, tuple[tuple[int, ...], ...], list[tuple[str, tuple[str, ...]]]]]:
+    """Each fixture's text, the parts it must be read into, and the 正文 findings (code, cells) it must
+    give: one quirk of real reports each (tests/fixtures/narrative/, written by ``write_quirks``)."""
+    v = _quirk_values()
+    base = parts_of([(s, s.sentence()) for s in (g[0] for g in phrasings(v)) if s.cells is not None])
+    six = tuple((n,) for n in range(1, 7))
+    shown = v["t3.disclosed.total"] + v["t3.partial.total"]
+    merged = {5: "五、存在的主要问题及改进情况和其他需要报告的事项", 6: ""}
+    return {
+        "consistent_publish_forms.html": (
+            html_report(v, {**base, **{n: [p] for n, p in publish_paragraphs(v).items()}}, QUIRK_TITLE),
+            six,
+            [],
+        ),
+        "disclosed_and_partial_sum_disagrees.html": (
+            html_report(v, _with(base, p3=[f"予以公开和部分公开共{shown - 17}件。"]), QUIRK_TITLE),
+            six,
+            [("N-FIGURE", ("t3.disclosed.total", "t3.partial.total"))],
+        ),
+        "last_year_and_other_year_sentences.html": (
+            html_report(
+                v,
+                _with(
+                    base,
+                    p1=[f"2023年收到申请{v['t3.new.total'] + 5}件。", f"办结申请数较上年增加{v['t3.total.total']}件。"],
+                ),
+                QUIRK_TITLE,
+            ),
+            six,
+            [],
+        ),
+        "chinese_numerals.html": (
+            html_report(
+                v,
+                _with(base, p4=[f"因政府信息公开被申请行政复议{chinese(v['t4_review.cases.total'] + 2)}件。"]),
+                QUIRK_TITLE,
+            ),
+            six,
+            [("N-FIGURE", ("t4_review.cases.total",))],
+        ),
+        "part_five_only_wu.html": (html_report(v, _with(base, p5=["无。"]), QUIRK_TITLE), six, [("N-PART-EMPTY", ())]),
+        "merged_parts_five_and_six.html": (
+            html_report(
+                v, _with(base, p5=["解读形式单一，将加以改进。本年度未收取信息处理费。"], p6=[]), QUIRK_TITLE, merged
+            ),
+            ((1,), (2,), (3,), (4,), (5, 6)),
+            [],
+        ),
+        "part_six_missing.html": (
+            html_report(v, _with(base, p6=[]), QUIRK_TITLE, {6: ""}),
+            six[:5],
+            [("N-PART-MISSING", ())],
+        ),
+        "headings_numbered_di_yi_bufen.html": (
+            html_report(
+                v, base, QUIRK_TITLE, {n: f"第{'一二三四五六'[n - 1]}部分 {SECTIONS[n - 1][2:]}" for n in range(1, 7)}
+            ),
+            six,
+            [],
+        ),
+        "markdown_table_labels_as_headings.md": (markdown_with_parts(v, base), six, []),
+    }
+
+
+def write_quirks(folder: Path) -> None:
+    """(Re)write the fixtures: ``python -c "from helpers.narrative import *; write_quirks(...)"`` from tests/."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (text, _, _) in quirk_documents().items():
+        (folder / name).write_text(text, encoding="utf-8")
