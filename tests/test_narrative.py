@@ -318,6 +318,19 @@ def test_chinese_numerals_round_trip(n):
     assert chinese_number(chinese(n)) == n
 
 
+def test_separated_and_full_width_figures_in_a_document_are_compared(tmp_path):
+    values = _values()
+    values["t2_5.licensing.decisions"] = 12345
+    parts = _consistent_parts(values)
+    full_width = str(values["t3.total.total"]).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    parts[2] = ["本年度作出行政许可决定12,345件。"]
+    parts[3] = [f"本年度办结申请{full_width}件。"]
+    assert findings_of(_report(tmp_path, values, parts)) == []
+    parts[2] = ["本年度作出行政许可决定12,354件。"]
+    [f] = findings_of(_report(tmp_path, values, parts))
+    assert f.cell_ids == ("t2_5.licensing.decisions",) and "为 12354" in f.message and "为 12345" in f.message
+
+
 def test_a_figure_in_chinese_numerals_is_compared(tmp_path):
     values = _values()
     total = values["t3.total.total"]
