@@ -36,7 +36,7 @@ from xltool.catalogue import NARRATIVE, group_of
 from xltool.read.dispatch import read_return
 from xltool.read.document import Document
 from xltool.read.narrative import read_narrative
-from xltool.rules.narrative import chinese_number, quote, stated_number, statements
+from xltool.rules.narrative import MAX_FIGURE_FINDINGS, chinese_number, quote, stated_number, statements
 
 CORPUS = Path(__file__).parent / "corpus"
 SEED = 23
@@ -307,6 +307,11 @@ def test_chinese_numerals_are_read(text, value):
     assert stated_number(text) == value
 
 
+@pytest.mark.parametrize("text", ["一二三", "二〇二三", "三四"])
+def test_numerals_without_units_are_no_number(text):
+    assert chinese_number(text) is None
+
+
 def test_figures_with_thousands_separators_and_full_width_digits_are_read():
     assert stated_number("1,234") == 1234
     assert stated_number("２３") == 23
@@ -370,6 +375,15 @@ def test_a_long_sentence_is_quoted_around_its_figure():
     start = sentence.index("办结")
     q = quote(sentence, start, start + 6)
     assert "办结23件" in q and q.startswith("…") and q.endswith("…") and len(q) <= 62
+
+
+def test_a_page_repeating_a_wrong_sentence_gets_it_once_and_few_findings_at_most(tmp_path):
+    values = _values()
+    parts = _consistent_parts(values)
+    total = values["t3.total.total"]
+    parts[3] = [f"本年度办结申请{total + 1}件。"] * 50 + [f"本年度办结申请{total + k}件。" for k in range(2, 400)]
+    found = findings_of(_report(tmp_path, values, parts))
+    assert len(found) == MAX_FIGURE_FINDINGS and len({f.message for f in found}) == len(found)
 
 
 # --------------------------------------------------------------------------- completeness

@@ -141,11 +141,13 @@ QUOTE = 60
 
 
 def chinese_number(text: str) -> int | None:
-    """A number written in Chinese numerals (二十三, 一百零五, 两, 一千二百, 三万) or None."""
+    """A number written in Chinese numerals (二十三, 一百零五, 两, 一千二百, 三万) or None (一二三 is no number)."""
     total, section, digit = 0, 0, None
     for ch in text:
         if ch in _ZH_DIGITS:
-            digit = _ZH_DIGITS[ch]
+            if digit is not None and digit != 0 and _ZH_DIGITS[ch] != 0:
+                return None  # two digits with no unit between
+            digit = _ZH_DIGITS[ch] or digit
         elif ch in _ZH_UNITS:
             section += (1 if digit is None else digit) * _ZH_UNITS[ch]
             digit = None
@@ -264,10 +266,23 @@ def _subject(sentence: str, m: re.Match[str]) -> str:
     return ""
 
 
+MAX_FIGURE_FINDINGS = 100
+"""N-FIGURE findings of one document at most: a report states a few dozen figures; a page repeating a
+wrong sentence thousands of times gets each distinct one once, and no more than this."""
+
+
 def figure_findings(rec: ReturnRecord) -> list[Finding]:
-    """N-FIGURE at each figure the text states that none of its cells' readings equals."""
-    out = []
+    """N-FIGURE at each figure the text states that none of its cells' readings equals (a sentence said
+    twice is reported once)."""
+    out: list[Finding] = []
+    seen: set[tuple[str, tuple[tuple[str, ...], ...], Decimal]] = set()
     for st in statements(rec):
+        key = (st.sentence, st.alternatives, st.stated)
+        if len(out) >= MAX_FIGURE_FINDINGS:
+            break
+        if key in seen:
+            continue
+        seen.add(key)
         readings = [(ids, _shown(rec, ids)) for ids in st.alternatives]
         shown = [(ids, value) for ids, value in readings if value is not None]
         if len(shown) < len(readings) or any(_same(st.stated, value, rec, ids) for ids, value in shown):
