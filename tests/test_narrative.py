@@ -132,6 +132,23 @@ def test_numbering_styles_and_title_variants_are_parts(tmp_path, heads):
     assert {p.number: p.heading for p in rec.narrative if p.number in heads} == heads
 
 
+def test_a_table_of_contents_is_not_taken_for_the_parts(tmp_path):
+    values = _values()
+    parts = _consistent_parts(values)
+    page = html_report(values, parts, report_name())
+    contents = "".join(f"<p>{h}</p>" for h in SECTIONS)
+    page = page.replace("</h1>", "</h1><p>目录</p>" + contents, 1)
+    rec = read_return(write(tmp_path / report_name(), page))
+    assert [p.number for p in rec.narrative] == [1, 2, 3, 4, 5, 6]
+    assert rec.narrative[0].text.split("\n") == parts[1]
+
+
+def test_markdown_bold_headings_are_parts():
+    text = "\n".join(f"**{h}**\n本部分的文字。" for h in SECTIONS)
+    found = read_narrative(Document("报告.md", "text", text=text), FMT)
+    assert [(p.number, p.heading) for p in found] == list(enumerate(SECTIONS, 1))
+
+
 def test_sub_headings_and_table_rows_printed_as_headings_are_not_parts(tmp_path):
     values = _values()
     parts = _consistent_parts(values)

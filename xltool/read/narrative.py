@@ -36,14 +36,14 @@ MAX_HEADING = 40
 
 _NUMERALS = "一二三四五六"
 _HEADING = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(?:[-*]\s+)?"
+    r"^\s*(?:#{1,6}\s*)?(?:[-*]\s+)?(?:\*\*)?"
     r"(?:第\s*(?P<part>[一二三四五六1-6])\s*部分\s*[、.．:：]?"
     r"|(?P<zh>[一二三四五六])\s*[、.．]"
     r"|(?P<arabic>[1-6])\s*(?:[、．]|\.(?!\d)))"
     r"\s*(?P<title>.*)$"
 )
 _SUBHEADING = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(?:[-*]\s+)?(?:[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|[一二三四五六七八九十]+\s*[、.．]"
+    r"^\s*(?:#{1,6}\s*)?(?:[-*]\s+)?(?:\*\*)?(?:[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|[一二三四五六七八九十]+\s*[、.．]"
     r"|\d+\s*[、.．](?!\d)|第[一二三四五六]部分)"
 )
 _PARAGRAPH_END = re.compile(r"[。！？；：:!?;）)]\s*$")
@@ -104,7 +104,7 @@ def heading_numbers(line: str, names: tuple[PartName, ...], after: int = 0) -> t
         return (), "", ""
     merged = tuple(n.number for n in names[number:] if len(found & n.bigrams) >= min(2, len(n.bigrams)))
     heading = line[: len(line) - len(rest)] if rest else line
-    return (number, *merged), heading.strip().lstrip("#-* ").rstrip("。：:").strip(), rest.strip()
+    return (number, *merged), heading.strip().strip("#-* ").rstrip("。：:").strip(), rest.strip()
 
 
 def _split_title(title: str) -> tuple[str, str]:
@@ -159,10 +159,14 @@ def read_narrative(doc: Document, fmt: Format) -> tuple[NarrativePart, ...]:
 
 
 def _split_parts(lines: list[str], names: tuple[PartName, ...]) -> list[tuple[tuple[int, ...], str, list[str]]]:
-    """(numbers, heading, lines) of each part, in order; what comes before the first heading is left out."""
+    """(numbers, heading, lines) of each part, in order; what comes before the first heading is left out.
+    Headings with nothing under any of them (a table of contents) are dropped when the parts start again."""
     parts: list[tuple[tuple[int, ...], str, list[str]]] = []
     for line in lines:
-        numbers, heading, rest = heading_numbers(line, names, parts[-1][0][-1] if parts else 0)
+        written = any(text for _, _, text in parts)
+        numbers, heading, rest = heading_numbers(line, names, parts[-1][0][-1] if parts and written else 0)
+        if numbers and parts and not written and numbers[0] <= parts[-1][0][-1]:
+            parts = []  # the contents listed the headings; the report starts here
         if numbers:
             parts.append((numbers, heading, [rest] if rest else []))
         elif parts and line.strip():
