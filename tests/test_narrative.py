@@ -36,7 +36,18 @@ from xltool.catalogue import NARRATIVE, group_of
 from xltool.read.dispatch import read_return
 from xltool.read.document import Document
 from xltool.read.narrative import read_narrative
-from xltool.rules.narrative import MAX_FIGURE_FINDINGS, chinese_number, quote, stated_number, statements
+from xltool.rules.narrative import (
+    MAX_FIGURE_FINDINGS,
+    NO_FEE,
+    NORMATIVE,
+    PHRASES,
+    RULES,
+    cell_index,
+    chinese_number,
+    quote,
+    stated_number,
+    statements,
+)
 
 CORPUS = Path(__file__).parent / "corpus"
 SEED = 23
@@ -236,6 +247,17 @@ def test_the_paragraphs_publish_writes_are_read_and_agree(tmp_path, values):
         ("t3.carried_in.total",), ("t3.total.total",), ("t3.disclosed.total",), ("t3.partial.total",),
         ("t3.carried_out.total",), ("t4_review.cases.total",), ("t4_direct.cases.total", "t4_after.cases.total"),
     }  # fmt: skip
+
+
+def test_every_phrase_names_cells_of_the_definition():
+    """A label changed in the definition must fail here, not silently switch a check off."""
+    index = cell_index(FMT)
+    for phrase in PHRASES:
+        for alternative in phrase.cells:
+            assert all(label in index for label in alternative), phrase.what
+        for row in (RULES, NORMATIVE) if phrase.subject else ():
+            assert (row, phrase.subject) in index, phrase.what
+    assert NO_FEE in index
 
 
 def test_the_sum_of_disclosed_and_partial_disagreeing_is_flagged_at_its_sentence(tmp_path):

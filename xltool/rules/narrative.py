@@ -47,7 +47,10 @@ ISSUED, REPEALED, VALID = "本年制发件数", "本年废止件数", "现行有
 DECISIONS = "本年处理决定数量"
 FEES: Label = ("行政事业性收费", "本年收费金额（单位：万元）")
 
-NUMBER = r"(?<![\d.约近逾超数几多余零〇一二两三四五六七八九十百千万])(?<!\d,)(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
+NUMBER = (
+    r"(?<![\d.约近逾超数几多余零〇一二两三四五六七八九十百千万])(?<!\d,)"  # not inside a figure, not "约230"
+    r"(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
+)
 COUNTED = r"\s*(?:件|个|份|部)(?![事一二三四五六七八九十])"
 """The units of a count of documents or decisions (表二); not "三件事", not "三个一"."""
 CASES = r"\s*件(?!事)"
@@ -63,10 +66,12 @@ DISCLOSURE = r"(?:[^，,。；;\d]{0,%d}?公开|依)?"
 class Phrase:
     """One way a report's text states a figure of the tables.
 
-    ``pattern``: a regular expression with ``{N}`` (the figure), ``{U}`` (a count's unit: 件, 条, 个 …)
-    ``{A}`` (applications' and cases' unit: 件) and ``{G8}``-like gaps; ``cells``: what the figure is, as alternatives, each the sum of cells named
-    by label; ``avoid``: words that, in the same clause, make it a different figure (复议 in "收到行政复议
-    申请"); ``needs``: words the sentence must say before the figure (but in part ``home``); ``subject``: 表二's row (规章 / 行政规范性文件) is taken
+    ``pattern``: a regular expression with ``{N}`` (the figure), ``{U}`` (a count's unit: 件, 个, 份, 部),
+    ``{A}`` (applications' and cases' unit: 件), ``{G8}`` (a gap, ``GAP``) and ``{P20}`` (``DISCLOSURE``);
+    ``cells``: what the figure is, as alternatives, each the sum of cells named by their labels in the
+    definition (tests/test_narrative.py checks that every label resolves); ``avoid``: words that, in the
+    same clause, make it a different figure (复议 in "收到行政复议申请"); ``needs``: words the sentence must
+    say before the figure (but in part ``home``); ``subject``: 表二's row (规章 / 行政规范性文件) is taken
     from the words before the figure."""
 
     what: str  # how the message names the figure, in Chinese
