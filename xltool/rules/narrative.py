@@ -359,7 +359,7 @@ def quote(sentence: str, start: int, end: int) -> str:
 
 # --------------------------------------------------------------------------- completeness
 
-FEE_WORDS = re.compile(r"信息处理费|处理费|收费|收取费用")
+FEE_WORDS = re.compile(r"信息处理费|处理费|收费|费用")
 
 
 WRITTEN_PARTS = 2
