@@ -26,6 +26,7 @@ from xltool.read.discover import discover, read_kinds
 from xltool.read.from_document import ReadOptions
 from xltool.read.identify import NameIndex, name_key, resembling
 from xltool.roster import assign_units, unit_key, units_by_file_name
+from xltool.rules.narrative import narrative_findings
 from xltool.rules.rulecheck import batch_matrix, compiled_rules, format_rows, passes
 from xltool.text import normalize_label
 
@@ -170,6 +171,7 @@ def validate_records(
     batch_year = year if year is not None else _batch_year(readable)
     findings += year_findings(readable, batch_year, given=year is not None)
     findings += duplicate_findings(readable)
+    findings += [f for r in readable for f in narrative_findings(r)]  # a document's text against its tables
     identified = [r for r in records if r.identity is not None]
     own = set()
     if consolidating is not None:

@@ -18,6 +18,7 @@ from xltool.model import DOCUMENT, Finding, Identity, Position, ReturnRecord
 from xltool.read.document import Document
 from xltool.read.identify import Identified, identify_document
 from xltool.read.locate import Placed, choose_format
+from xltool.read.narrative import read_narrative
 from xltool.read.regions import is_blank
 from xltool.text import normalize_label, short_sheet
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
@@ -63,6 +64,7 @@ def fill_from_document(
     rec.source = doc.kind
     rec.format = fmt
     _identify(rec, doc, fmt, options)
+    rec.narrative = read_narrative(doc, fmt)
     rec.findings.extend(f.of_record(rec) for f in located.findings)
     rec.values = dict.fromkeys(fmt.cells)
     blanks: list[str] = []

@@ -12,8 +12,10 @@ MB = 1024 * 1024
 MAX_TABLES = 500
 MAX_CELLS = 200_000
 """A real report has 3–10 tables and under 1,000 cells; a CMS page with navigation a few thousand."""
-MAX_TEXT = 20_000
-"""Characters of running text kept (the unit and year are named near the top)."""
+MAX_TEXT = 400_000
+"""Characters of running text kept: the unit and year are named near the top, and the narrative
+(parts 一 to 六, ``xltool.read.narrative``) is read from all of it. A long provincial report has some
+30,000 characters; 400,000 (about 1.2 MB of UTF-8) still bounds what a hostile page can make us hold."""
 MAX_GRID = 1_000_000
 """Grid positions of a document's tables once merged cells are expanded: the cells' rows × columns
 summed, and all tables' rows × the widest table (what a locator's grid of a table and of tables
