@@ -14,9 +14,10 @@ import lxml.html
 import pytest
 from helpers.printed_labels import T2_GRID, T3_ROWS, T3_TOTAL_ROW, TOTAL
 from helpers.returns import make_return
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xltool.catalogue import NARRATIVE, group_of
 from xltool.definition import get_format
 from xltool.model import Unit
 from xltool.totals import recompute_totals
@@ -161,3 +162,48 @@ def test_published_files_read_back_to_the_same_figures(published):
         assert validation.valid, (path.name, [f.message for f in validation.report.findings])
         [rec] = validation.records
         assert rec.values == values, path.name
+
+
+# --------------------------------------------------------------------------- round trip: text checks
+
+
+def narrative_findings_of(path):
+    """The 正文 findings of a file read back as a return, and its parts (numbers) as found."""
+    [rec] = validate_paths([path]).records
+    return [f for f in rec.findings if group_of(f.rule) == NARRATIVE], [p.numbers for p in rec.narrative]
+
+
+def test_every_published_report_passes_the_text_checks(published):
+    """By construction: the paragraphs publish writes are read back by the text checks and agree."""
+    paths, _ = published
+    for name in (f"{TITLE}.html", f"{TITLE}.docx"):
+        findings, parts = narrative_findings_of(paths[name])
+        assert [f.message for f in findings] == [], name
+        assert [n for numbers in parts for n in numbers] == [1, 2, 3, 4, 5, 6], name
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_published_figures_pass_the_text_checks_and_a_changed_one_is_caught(tmp_path_factory, data):
+    """Any consistent figures: the published page raises no 正文 finding; the same page with one figure
+    of its generated paragraphs typed differently is caught at that figure's cell."""
+    work = tmp_path_factory.mktemp("roundtrip")
+    counts = st.integers(min_value=0, max_value=3000)
+    v = {c.id: data.draw(counts) if c.kind != "amount" else 0 for c in FMT.input_cells}
+    v[t2(FEES, 0)] = data.draw(st.integers(min_value=0, max_value=99_999_999_999))
+    values = recompute_totals(v | {c.id: 0 for c in FMT.total_cells}, FMT)
+    done = publish([make_return(work / "in", UNIT, values)], work / "out")
+    page = next(p for p in done.paths if p.name == f"{TITLE}.html")
+    findings, _ = narrative_findings_of(page)
+    assert [f.message for f in findings] == []
+
+    new = values[cid(NEW, TOTAL)]
+    said = f"本年度新收政府信息公开申请{new}件"
+    html = page.read_text(encoding="utf-8")
+    assert said in html
+    changed = work / "changed" / page.name
+    changed.parent.mkdir()
+    changed.write_text(html.replace(said, f"本年度新收政府信息公开申请{new + 7}件"), encoding="utf-8")
+    findings, _ = narrative_findings_of(changed)
+    assert [f.rule for f in findings] == ["N-FIGURE"], [f.message for f in findings]
+    assert str(new + 7) in findings[0].message
