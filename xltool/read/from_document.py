@@ -19,6 +19,7 @@ from xltool.read.document import Document
 from xltool.read.identify import Identified, identify_document
 from xltool.read.locate import Placed, choose_format
 from xltool.read.regions import is_blank
+from xltool.read.scanned import SCAN, check_scanned, not_read
 from xltool.text import normalize_label, short_sheet
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
@@ -67,13 +68,20 @@ def fill_from_document(
     rec.values = dict.fromkeys(fmt.cells)
     blanks: list[str] = []
     for cid, placed in located.values.items():
-        cell = fmt.cells[cid]
         rec.positions[cid] = _position(placed)
         rec.printed[cid] = placed.text
+    unread = check_scanned(rec, doc, fmt, located.values) if doc.kind == SCAN else set()
+    for cid, placed in located.values.items():
+        cell = fmt.cells[cid]
+        if cid in unread:
+            continue
         if is_blank(placed.text):
             blanks.append(cid)
             continue
         p = parse_printed(placed.text, cell.kind, cell.unit)
+        if p.code is not None and doc.kind == SCAN:  # OCR's reading, not what the report printed
+            rec.findings.append(not_read(rec, fmt, cid, placed.text))
+            continue
         rec.values[cid] = p.value
         if p.code is not None:
             rec.findings.append(Finding.of_value(rec, cid, p))
