@@ -26,9 +26,10 @@ import time
 from functools import cache
 from typing import Any
 
+from xltool.read.bounds import need_memory, need_seconds
 from xltool.read.document import Document
 from xltool.read.scanned import SCAN
-from xltool.read.sources.limits import NOT_A_REPORT, SourceError, refuse
+from xltool.read.sources.limits import MB, NOT_A_REPORT, SourceError, refuse
 from xltool.read.sources.pdf.extract import Char, Seg
 from xltool.read.sources.pdf.cells import cell_boxes, place
 from xltool.read.sources.pdf.joins import assemble
@@ -46,7 +47,12 @@ MAX_PAGE_PIXELS = 12_000_000
 file over it is refused (Pillow's decompression-bomb guard is set to it)."""
 MAX_OCR_SECONDS = 90
 """Seconds of OCR for one document (``XLTOOL_MAX_OCR_SECONDS``); 10 pages take about 30 s on 2 cores."""
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+OCR_MEMORY_MB = 1536
+"""Address space a worker reading a scan may add (``XLTOOL_MAX_OCR_MB``): OpenCV, ONNX Runtime and the
+models map about 900 MB, of which about 550 MB is resident at the peak of a page (measured)."""
+WATCHDOG_SLACK = 30
+"""Seconds the isolated reader's watchdog waits past ``max_ocr_seconds()``: the page under way when the
+time runs out is finished (up to ~10 s on a busy machine), and the tables placed."""
 INK = 150
 """A pixel of the red channel darker than this is print (a red seal is light there)."""
 LINE_INK = 185
@@ -75,6 +81,19 @@ def ocr_available() -> bool:
     return True
 
 
+def ocr_memory_bytes() -> int:
+    try:
+        return max(0, int(os.environ.get("XLTOOL_MAX_OCR_MB", OCR_MEMORY_MB))) * MB
+    except ValueError:
+        return OCR_MEMORY_MB * MB
+
+
+def _make_room() -> None:
+    """Ask the isolated reader for OCR's time and memory (its limits are set for text documents)."""
+    need_seconds(max_ocr_seconds() + WATCHDOG_SLACK)
+    need_memory(ocr_memory_bytes())
+
+
 def max_ocr_seconds() -> float:
     try:
         return float(os.environ.get("XLTOOL_MAX_OCR_SECONDS", MAX_OCR_SECONDS))
@@ -98,6 +117,7 @@ def _engine() -> Any:
 def read_scanned_pdf(pdf: Any, file: str, name: str, settings: PdfSettings = DEFAULT) -> Document:
     """A PDF whose pages print no text (``pdf``: an open ``pypdfium2.PdfDocument``) read by OCR;
     F-SCANNED naming how to enable OCR when the extra is not installed."""
+    _make_room()
     if not ocr_available():
         raise refuse("F-SCANNED", name, hint=HINT_ENABLE)
     pages = len(pdf)
@@ -120,6 +140,7 @@ def read_scanned_pdf(pdf: Any, file: str, name: str, settings: PdfSettings = DEF
 
 def read_image(data: bytes, file: str, name: str, settings: PdfSettings = DEFAULT) -> Document:
     """A page given as a .png or .jpg, read by OCR as one scanned page at ``DPI``."""
+    _make_room()
     if not ocr_available():
         raise refuse("F-SCANNED", name, hint=HINT_ENABLE)
     import numpy as np
