@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from tests.helpers.corpus import DERIVED
+from helpers.corpus import DERIVED
 
 DPI = 150
 ANGLE = 0.7
@@ -65,7 +65,9 @@ def _table_spot(page: Image.Image) -> tuple[int, int] | None:
     gray = page.convert("L")
     w, h = gray.size
     px = gray.load()
-    rows = [y for y in range(h // 2, h - 50, 3) if sum(1 for x in range(w // 4, 3 * w // 4, 4) if px[x, y] < 128) > w // 8]
+    rows = [
+        y for y in range(h // 2, h - 50, 3) if sum(1 for x in range(w // 4, 3 * w // 4, 4) if px[x, y] < 128) > w // 8
+    ]
     if not rows:
         return None
     return (int(w * 0.62), rows[len(rows) // 2])

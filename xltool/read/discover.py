@@ -89,7 +89,10 @@ _ARCHIVES = (".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
 def _unsupported_fields(suffix: str) -> dict[str, Any]:
     """F-UNSUPPORTED of a kind xltool does not read: what it is, what to do."""
     if suffix in _IMAGES:
-        what, hint = "是图片", "文件夹中的图片不读取（扫描页的 .png、.jpg 在命令行中单独指定时经 OCR 识别读取）；请报送填好的 .xlsx 模板，或 Word（.docx）、PDF 版本的年度报告"
+        what, hint = (
+            "是图片",
+            "文件夹中的图片不读取（扫描页的 .png、.jpg 在命令行中单独指定时经 OCR 识别读取）；请报送填好的 .xlsx 模板，或 Word（.docx）、PDF 版本的年度报告",
+        )
     elif suffix in _ARCHIVES:
         what, hint = "是压缩包", "请解压后把其中的报表放进文件夹（或单独报送）"
     elif suffix == ".csv":

@@ -21,6 +21,7 @@ from xltool.catalogue import message as catalogue_message
 from xltool.definition import Format, RuleInstance, Term, parse_cell
 from xltool.errors import InternalError
 from xltool.findings import Finding
+from xltool.read.scanned import is_scan, unsure_cells
 from xltool.rules.rulecheck import (  # noqa: F401 - PREV, is_cross_year: imported from here before rulecheck existed
     PREV,
     CompiledRules,
@@ -32,7 +33,6 @@ from xltool.rules.rulecheck import (  # noqa: F401 - PREV, is_cross_year: import
     is_cross_year,
     prev_column,
 )
-from xltool.read.scanned import is_scan, unsure_cells
 from xltool.text import short_sheet
 from xltool.values import show_value
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import os
+import re
 import time
+import warnings
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -30,8 +32,8 @@ from xltool.read.bounds import need_memory, need_seconds
 from xltool.read.document import Document
 from xltool.read.scanned import SCAN
 from xltool.read.sources.limits import MB, NOT_A_REPORT, SourceError, refuse
-from xltool.read.sources.pdf.extract import Char, Seg
 from xltool.read.sources.pdf.cells import cell_boxes, place
+from xltool.read.sources.pdf.extract import Char, Seg
 from xltool.read.sources.pdf.joins import assemble
 from xltool.read.sources.pdf.rulings import Lattice
 from xltool.read.sources.pdf.settings import DEFAULT, PdfSettings
@@ -148,18 +150,14 @@ def read_image(data: bytes, file: str, name: str, settings: PdfSettings = DEFAUL
 
     Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PAGE_PIXELS:
-                raise _too_many_pixels(name, img.width * img.height)
-            red = np.asarray(img.convert("RGB"))[:, :, 0].copy()
-    except SourceError:
-        raise
-    except Image.DecompressionBombError:
-        raise _too_many_pixels(name, 0) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # over the limit: refused, not warned
+            with Image.open(io.BytesIO(data)) as img:
+                red = np.asarray(img.convert("RGB"))[:, :, 0].copy()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(name) from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise refuse(
-            "F-CORRUPT", name, reason="图片无法打开", hint="请重新扫描或导出", library_text=str(exc)
-        ) from None
+        raise refuse("F-CORRUPT", name, reason="图片无法打开", hint="请重新扫描或导出", library_text=str(exc)) from None
     reader = _Pages(name, settings)
     reader.page(0, red, DPI / 72)
     return reader.document(file)
@@ -171,15 +169,19 @@ def _too_many(name: str, pages: int) -> SourceError:
     )
 
 
-def _too_many_pixels(name: str, pixels: int) -> SourceError:
-    what = f"的图片有 {pixels / 1e6:.0f} 百万像素" if pixels else "的图片像素过多"
+def _too_many_pixels(name: str) -> SourceError:
     return refuse(
         "F-TOO-LARGE",
         name,
-        what=what,
+        what="的图片像素过多",
         limit=f"一页 {MAX_PAGE_PIXELS / 1e6:.0f} 百万像素",
         hint="请以 150–300 dpi 重新扫描",
     )
+
+
+SCAN_MAX_PAD = 10.0
+"""Points: a cell's inner margin at most, in a scan (``PdfSettings.max_pad``): OCR's boxes are loose by
+a pixel or two, and a figure Word wrapped in a narrow centred cell starts its lines that far in."""
 
 
 class _Pages:
@@ -187,7 +189,7 @@ class _Pages:
 
     def __init__(self, name: str, settings: PdfSettings) -> None:
         self.name = name
-        self.settings = settings
+        self.settings = replace(settings, max_pad=max(settings.max_pad, SCAN_MAX_PAD))
         self.blocks: list[Block] = []
         self.started = time.monotonic()
         self.any_text = False
@@ -259,7 +261,10 @@ def reread_empty_cells(red: Any, scale: float, lat: Lattice, chars: list[Char], 
         if root in filled:
             continue
         x0, x1 = round(lat.xs[c0] * scale) + CELL_INSET, round(lat.xs[c1 + 1] * scale) - CELL_INSET
-        y0, y1 = round((height - lat.ys[r0]) * scale) + CELL_INSET, round((height - lat.ys[r1 + 1]) * scale) - CELL_INSET
+        y0, y1 = (
+            round((height - lat.ys[r0]) * scale) + CELL_INSET,
+            round((height - lat.ys[r1 + 1]) * scale) - CELL_INSET,
+        )
         if not (0 < x1 - x0 <= MAX_CELL_PX and 0 < y1 - y0 <= MAX_CELL_PX):
             continue
         ys, xs = np.nonzero(red[y0:y1, x0:x1] < INK)
@@ -320,7 +325,8 @@ def skew(red: Any, scale: float) -> float:
 
 
 def rulings(red: Any, scale: float, height: float) -> tuple[list[Seg], list[Seg]]:
-    """The ruling lines of a (straight) page image, in PDF space: each connected run of line ink."""
+    """The ruling lines of a (straight) page image, in PDF space: each connected run of line ink that
+    meets a line across it (``_kept``)."""
     import cv2
 
     horizontal, vertical = _line_masks(red, scale)
@@ -329,22 +335,31 @@ def rulings(red: Any, scale: float, height: float) -> tuple[list[Seg], list[Seg]
     for mask, out, along in ((horizontal, hs, True), (vertical, vs, False)):
         _n, _labels, stats, _c = cv2.connectedComponentsWithStats(mask, connectivity=8)
         for x, y, w, h, _area in stats[1:].tolist():
-            if max(w, h) < 2 * _kernel(scale):  # a bold title's stroke, not a rule
-                continue
             if along and h <= w:
                 out.append(Seg(height - (y + h / 2) / scale, x / scale, (x + w) / scale))
             elif not along and w <= h:
                 out.append(Seg((x + w / 2) / scale, height - (y + h) / scale, height - y / scale))
-    return _crossed(hs, vs), _crossed(vs, hs)
+    long = 2 * _kernel(scale) / scale
+    return _kept(hs, vs, long), _kept(vs, hs, long)
 
 
-def _crossed(segs: list[Seg], across: list[Seg], tol: float = 3.0) -> list[Seg]:
-    """The lines that meet a line across them: a table's rules do, a bold stroke of a title does not."""
-    return [
-        s
-        for s in segs
-        if any(o.a - tol <= s.pos <= o.b + tol and s.a - tol <= o.pos <= s.b + tol for o in across)
-    ]
+def _kept(segs: list[Seg], across: list[Seg], long: float, tol: float = 3.0) -> list[Seg]:
+    """The rules among ``segs``: a long one meeting a line across it; a short one (under ``long``
+    points: the rule between two cells of one low row) meeting a long line across at both its ends.
+    A bold title's strokes cross only each other."""
+    longs = [o for o in across if o.b - o.a >= long]
+
+    def meets(o: Seg, s: Seg, at: float) -> bool:
+        return o.a - tol <= s.pos <= o.b + tol and abs(o.pos - at) <= tol
+
+    out: list[Seg] = []
+    for s in segs:
+        if s.b - s.a >= long:
+            if any(o.a - tol <= s.pos <= o.b + tol and s.a - tol <= o.pos <= s.b + tol for o in across):
+                out.append(s)
+        elif any(meets(o, s, s.a) for o in longs) and any(meets(o, s, s.b) for o in longs):
+            out.append(s)
+    return out
 
 
 def _chars(item: Any, scale: float, height: float) -> list[Char]:
