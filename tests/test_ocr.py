@@ -102,6 +102,50 @@ def test_the_bounds_are_named_in_the_findings(tmp_path, monkeypatch):
     assert f.rule == "F-TOO-LARGE" and "OCR 识别在第 1 页用时" in f.message
 
 
+@needs_ocr
+@pytest.mark.slow
+def test_hostile_image_only_pdfs_are_one_finding_with_ocr_on(tmp_path):
+    """The hostile image-only PDF of the text-layer bounds (an image declaring small dimensions over a
+    bomb of data) read with OCR on, in the isolated reader: PDFium decodes no more
+    than the image declares, OCR finds no text: one F-SCANNED."""
+    from hostile import pdf as hostile_pdf
+
+    for name, (make, code) in hostile_pdf.HOSTILE.items():
+        if code != "F-SCANNED":
+            continue
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(make())  # type: ignore[operator]
+        findings = validate_paths([path]).report.findings
+        assert [(f.rule, "OCR 也未能从图片中识别出文字" in f.message) for f in findings] == [("F-SCANNED", True)]
+
+
+def test_ocr_can_be_turned_off(tmp_path, monkeypatch):
+    """XLTOOL_OCR=0: a scan gets F-SCANNED saying OCR is off, even with the extra installed."""
+    monkeypatch.setenv("XLTOOL_OCR", "0")
+    pdf = _image_pdf(tmp_path / "扫描件.pdf", [Image.new("RGB", (60, 80), "white")])
+    [f] = read_return(pdf).findings
+    assert f.rule == "F-SCANNED" and "XLTOOL_OCR=0" in f.message
+
+
+@needs_ocr
+@pytest.mark.slow
+@pytest.mark.parametrize("turn", [90, 180])
+def test_a_page_scanned_sideways_or_upside_down_is_turned_upright(tmp_path, turn):
+    """表三's first page of hongze-2024 scanned turned by ``turn``°: read upright, its figures those of
+    figures.json or named."""
+    from helpers.scans import degrade
+
+    page = degrade(render_pages(CORPUS / "hongze-2024.pdf")[2]).rotate(turn, expand=True)
+    path = tmp_path / f"转了{turn}度.png"
+    page.save(path)
+    v = _validated(path, unit="淮安市洪泽区人民政府", year=2024)
+    rec = v.records[0]
+    expected = expected_figures(ENTRIES["hongze-2024.pdf"], FMT)
+    read = {cid: value for cid, value in rec.values.items() if rec.printed.get(cid, "").strip()}
+    assert len(read) >= 40, f"only {len(read)} figures read from the page"
+    assert not [cid for cid, value in read.items() if value != expected.get(cid) and not _named(v, cid)]
+
+
 # --------------------------------------------------------------------------- the corpus, scanned
 
 

@@ -62,6 +62,8 @@ LINE_INK = 185
 LINE_PX = 30
 """A run of ink at least this long (at ``DPI``) is a ruling line: longer than a character's stroke,
 shorter than the narrowest cell."""
+ORIENTATION_SAMPLE = 12
+"""Lines of text the direction classifier looks at to tell an upside-down or sideways page."""
 CELL_INSET = 4
 """Pixels left out along a cell's edges when it is read again: its rules' ink."""
 MAX_CELL_PX = 400
@@ -70,17 +72,29 @@ MIN_INK_PIXELS = 12
 """Dark pixels in a cell that make it printed (JPEG noise and a rule's blur leave fewer)."""
 LIKE_ZERO = re.compile(r"[。○〇oO°·.]")
 """What OCR makes of a lone 0 in a cell when it reads the cell with its row: read again alone."""
+HINT_OFF = "OCR 已关闭（XLTOOL_OCR=0），未识别"
 HINT_ENABLE = '可安装 OCR 组件（pip install "xltool[ocr]"）后重新读取，数字经识别后逐一用勾稽关系核对'
 
 
 def ocr_available() -> bool:
-    """Whether the optional OCR extra is installed."""
+    """Whether the optional OCR extra is installed (and not turned off: ``XLTOOL_OCR=0``)."""
+    if ocr_off():
+        return False
     try:
         import cv2  # noqa: F401
         import rapidocr_onnxruntime  # noqa: F401
     except ImportError:
         return False
     return True
+
+
+def ocr_off() -> bool:
+    """``XLTOOL_OCR=0``: scans get F-SCANNED even with the extra (a batch that should not wait for OCR)."""
+    return os.environ.get("XLTOOL_OCR", "1").strip() == "0"
+
+
+def _not_read(name: str) -> SourceError:
+    return refuse("F-SCANNED", name, hint=HINT_OFF if ocr_off() else HINT_ENABLE)
 
 
 def ocr_memory_bytes() -> int:
@@ -121,7 +135,7 @@ def read_scanned_pdf(pdf: Any, file: str, name: str, settings: PdfSettings = DEF
     F-SCANNED naming how to enable OCR when the extra is not installed."""
     _make_room()
     if not ocr_available():
-        raise refuse("F-SCANNED", name, hint=HINT_ENABLE)
+        raise _not_read(name)
     pages = len(pdf)
     if pages > MAX_SCAN_PAGES:
         raise _too_many(name, pages)
@@ -144,7 +158,7 @@ def read_image(data: bytes, file: str, name: str, settings: PdfSettings = DEFAUL
     """A page given as a .png or .jpg, read by OCR as one scanned page at ``DPI``."""
     _make_room()
     if not ocr_available():
-        raise refuse("F-SCANNED", name, hint=HINT_ENABLE)
+        raise _not_read(name)
     import numpy as np
     from PIL import Image
 
@@ -224,21 +238,56 @@ class _Pages:
 
 
 def ocr_page(red: Any, scale: float) -> tuple[Any, list[Char], list[Seg], list[Seg]]:
-    """A page image (one channel, ``scale`` pixels a point) turned straight by the slope of its long
-    lines, and its characters and ruling lines in PDF space (points, y upwards)."""
-    import cv2
+    """A page image (one channel, ``scale`` pixels a point) turned upright (``_turns``: a page scanned
+    sideways or upside down is read again turned) and straight (``skew``), and its characters and
+    ruling lines in PDF space (points, y upwards)."""
     import numpy as np
 
-    angle = skew(red, scale)
-    if abs(angle) >= 0.05:
-        h, w = red.shape
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        red = cv2.warpAffine(red, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    red = _straight(red, scale)
+    result, _ = _engine()(np.ascontiguousarray(red), return_word_box=True)
+    turns = _turns(red, result or [])
+    if turns:
+        red = _straight(np.ascontiguousarray(np.rot90(red, turns)), scale)
+        result, _ = _engine()(red, return_word_box=True)
     height = red.shape[0] / scale
     hs, vs = rulings(red, scale, height)
-    result, _ = _engine()(np.ascontiguousarray(red), return_word_box=True)
     chars = [c for item in result or [] for c in _chars(item, scale, height)]
     return red, chars, hs, vs
+
+
+def _straight(red: Any, scale: float) -> Any:
+    """The page turned by its slope (``skew``) when it has one."""
+    import cv2
+
+    angle = skew(red, scale)
+    if abs(angle) < 0.05:
+        return red
+    h, w = red.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(red, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _turns(red: Any, result: list[Any]) -> int:
+    """Quarter turns (counter-clockwise, as ``numpy.rot90``) that make the page upright: sideways when
+    most lines of text are taller than wide; upside down (or which way sideways) by PP-OCR's direction
+    classifier on the longest lines, turned as they would be."""
+    import numpy as np
+
+    lines = [_extent(item[0]) for item in result if len(str(item[1]).strip()) >= 3]
+    if len(lines) < 3:
+        return 0
+    sideways = 2 * sum(1 for x0, x1, y0, y1 in lines if y1 - y0 > 1.5 * (x1 - x0)) > len(lines)
+    longest = sorted(lines, key=lambda b: -max(b[1] - b[0], b[3] - b[2]))[:ORIENTATION_SAMPLE]
+    crops = []
+    for x0, x1, y0, y1 in longest:
+        crop = red[int(y0) : int(y1), int(x0) : int(x1)]
+        crop = np.rot90(crop, 1) if sideways else crop
+        crops.append(np.ascontiguousarray(np.dstack([crop] * 3)))
+    _, labels, _ = _engine().text_cls(crops)
+    flipped = 2 * sum(1 for label, score in labels if label == "180" and score >= 0.9) > len(labels)
+    if sideways:
+        return 3 if flipped else 1
+    return 2 if flipped else 0
 
 
 def reread_empty_cells(red: Any, scale: float, lat: Lattice, chars: list[Char], settings: PdfSettings) -> list[Char]:
