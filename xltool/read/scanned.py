@@ -9,6 +9,8 @@ scan, that a figure may be misread, naming the unsure cells).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from xltool.definition import Format
 from xltool.findings import Finding
 from xltool.model import ReturnRecord
@@ -33,7 +35,7 @@ def unsure_cells(rec: ReturnRecord, ids: tuple[str, ...] | list[str]) -> list[st
     return sorted(low, key=lambda c: rec.confidence[c])
 
 
-def check_scanned(rec: ReturnRecord, doc: Document, fmt: Format, placed: dict[str, Placed]) -> set[str]:
+def check_scanned(rec: ReturnRecord, doc: Document, fmt: Format, placed: Mapping[str, Placed]) -> set[str]:
     """Keep each placed figure's confidence; O-LOW-CONFIDENCE for an unsure one, O-NOT-READ for a
     cell with ink OCR could not read. The cells not read, which are not blanks to be read as 0."""
     cells: dict[tuple[int, int, int], DocCell] = {(t.number, c.row, c.col): c for t in doc.tables for c in t.cells}
