@@ -4,6 +4,7 @@
     python benchmarks/run.py --sizes 100,1000 --jobs 2 --out benchmarks/out
     python benchmarks/run.py documents             # 1,000 HTML and 100 .docx reports (documents.py)
     python benchmarks/run.py corpus                # the real reports of tests/corpus (corpus.py)
+    python benchmarks/run.py ocr                   # scans of the corpus PDFs read by OCR, s/page (ocr.py)
     python benchmarks/run.py serve                 # one upload through xltool serve, 50 in the inbox (serve.py)
 
 For each N it generates (once; cached under --out) N filled returns with random but consistent
@@ -266,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         from corpus import main as corpus
 
         return corpus(argv[1:])
+    if argv[:1] == ["ocr"]:  # scans of the corpus PDFs read by OCR, seconds per page: benchmarks/ocr.py
+        from ocr import main as ocr
+
+        return ocr(argv[1:])
     if argv[:1] == ["serve"]:  # one upload through xltool serve, 50 returns in the inbox: benchmarks/serve.py
         from serve import main as serve
 

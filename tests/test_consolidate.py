@@ -780,7 +780,7 @@ def test_county_workbooks_roll_up_like_all_their_townships(tmp_path):
         (["in", *county_args(out="x.xls")], "错误：汇总表应保存为 .xlsx 文件：x.xls"),
         (
             ["empty", *county_args(out="x.xlsx")],
-            "错误：没有找到可汇总的报表（可读取的类型：.xlsx、.xlsm、.xls、.ods、.html、.htm、.xhtml、.mht、.mhtml、.docx、.docm、.pdf、.txt、.md、.markdown、.doc、.wps、.rtf、.et）：empty",
+            "错误：没有找到可汇总的报表（可读取的类型：.xlsx、.xlsm、.xls、.ods、.html、.htm、.xhtml、.mht、.mhtml、.docx、.docm、.pdf、.txt、.md、.markdown、.png、.jpg、.jpeg、.doc、.wps、.rtf、.et）：empty",
         ),
     ],
     ids=["no-out", "no-unit", "no-paths", "bad-level", "no-such-path", "out-under-a-file", "not-xlsx", "no-workbooks"],

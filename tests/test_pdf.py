@@ -394,7 +394,8 @@ def bomb(inflated_mb: int = 1024) -> bytes:
 
 def _bounded(path: Path) -> tuple[list[str], float, float]:
     """read_return of ``path`` in a child: its finding codes, seconds, and peak memory (MB)."""
-    code = (
+    code = (  # the text PDF's bounds: OCR of an image-only page has its own (XLTOOL_OCR=0 here; test_ocr.py)
+        "import os; os.environ['XLTOOL_OCR'] = '0';"
         "import resource, sys, time; from pathlib import Path; from xltool.read.dispatch import read_return;"
         "t = time.perf_counter(); rec = read_return(Path(sys.argv[1])); s = time.perf_counter() - t;"
         "print(','.join(f.rule for f in rec.findings)); print(s);"
@@ -429,14 +430,20 @@ def test_hostile_pdf_is_one_finding_within_bounds(tmp_path, name, make, code):
     assert peak < 300, peak
 
 
-def test_scanned_pdf_says_so_in_the_words_asked_for(tmp_path):
+def test_scanned_pdf_says_so_in_the_words_asked_for(tmp_path, monkeypatch):
+    """Without the ocr extra (read by OCR with it: test_ocr.py)."""
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)
     path = tmp_path / "扫描件.pdf"
     path.write_bytes(image_only())
     [finding] = read_return(path).findings
-    assert finding.message == "“扫描件.pdf”：扫描件，没有文字层：请提供 Word 或网页版本"
+    assert finding.message == (
+        "“扫描件.pdf”：扫描件，没有文字层：请提供 Word 或网页版本；"
+        '可安装 OCR 组件（pip install "xltool[ocr]"）后重新读取，数字经识别后逐一用勾稽关系核对'
+    )
 
 
 def test_page_limit_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("XLTOOL_OCR", "0")  # three blank pages: not worth OCR's seconds here
     path = tmp_path / "三页.pdf"
     path.write_bytes(many_pages(3))
     monkeypatch.setenv("XLTOOL_MAX_PDF_PAGES", "2")

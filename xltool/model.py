@@ -239,6 +239,8 @@ class ReturnRecord:
     source: str = ""  # what the file was read as: "" (an xltool workbook), "workbook", "docx", "html"
     printed: dict[str, str] = field(default_factory=dict)
     """For a document: each placed cell's text as printed (what ``xltool import`` keeps)."""
+    confidence: dict[str, float] = field(default_factory=dict)
+    """For a scan read by OCR: each placed figure's recognition confidence (0..1), by cell id."""
     unplaced: set[str] = field(default_factory=set)
     """For an imported document: the cells the document did not print (their absence is already said)."""
     narrative: tuple[NarrativePart, ...] = ()

@@ -4,6 +4,7 @@ and ``isolate`` (which sets the limits in its workers and replaces one that ran 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xltool.findings import Finding
@@ -54,3 +55,35 @@ def over_memory(file: str, name: str) -> Finding:
         limit=f"{limit / MB:.0f} MB（一份年度报告通常不到 50 MB）" if limit else "本机可用内存",
         hint=HINT,
     )
+
+
+_asked: Callable[[float], None] | None = None
+"""How a worker tells its watchdog that the file it reads needs more time (``isolate`` sets it)."""
+
+
+def on_more_time(callback: Callable[[float], None] | None) -> None:
+    global _asked
+    _asked = callback
+
+
+def need_seconds(seconds: float) -> None:
+    """The file being read needs up to ``seconds`` from now (OCR of a scan, itself bounded by the
+    reader): the watchdog of an isolated read waits that long instead of ``ReadLimits.seconds``."""
+    if _asked is not None:
+        _asked(seconds)
+
+
+_more_memory: Callable[[int], None] | None = None
+"""How a worker lets the file it reads use more memory (``isolate`` sets it)."""
+
+
+def on_more_memory(callback: Callable[[int], None] | None) -> None:
+    global _more_memory
+    _more_memory = callback
+
+
+def need_memory(extra: int) -> None:
+    """The file being read needs ``extra`` bytes more than the worker uses now (OCR's models and
+    their buffers, a named limit of ``scan``): an isolated worker's cap is set to that."""
+    if _more_memory is not None:
+        _more_memory(extra)

@@ -13,7 +13,7 @@ from xltool.errors import UsageError
 from xltool.findings import Finding
 from xltool.model import display_path
 from xltool.read.convert import CONVERTED_SUFFIXES
-from xltool.read.sources import DOCUMENT_SUFFIXES, TEXT_SUFFIXES, WORKBOOK_SUFFIXES
+from xltool.read.sources import DOCUMENT_SUFFIXES, IMAGE_SUFFIXES, TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 
 READ_SUFFIXES = WORKBOOK_SUFFIXES + DOCUMENT_SUFFIXES + CONVERTED_SUFFIXES
 """Every kind of file a run reads when named (.doc/.wps/.et/.rtf converted by LibreOffice first)."""
@@ -52,9 +52,10 @@ def _sorted(files: dict[Path, Path]) -> list[tuple[Path, Path]]:
     return sorted(files.items(), key=lambda kv: (str(kv[1]).casefold(), str(kv[1])))
 
 
-FOUND_IN_FOLDERS = tuple(s for s in READ_SUFFIXES if s not in TEXT_SUFFIXES)
+FOUND_IN_FOLDERS = tuple(s for s in READ_SUFFIXES if s not in TEXT_SUFFIXES + IMAGE_SUFFIXES)
 """A folder's .txt and .md files are notes (说明.txt, README.md), not reports: text extracted from a PDF
-(a converter's markdown too) is read when named."""
+(a converter's markdown too) is read when named. So is a page scanned as an image (a folder's images
+are mostly photos and logos)."""
 
 
 def read_kinds() -> str:
@@ -88,7 +89,10 @@ _ARCHIVES = (".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
 def _unsupported_fields(suffix: str) -> dict[str, Any]:
     """F-UNSUPPORTED of a kind xltool does not read: what it is, what to do."""
     if suffix in _IMAGES:
-        what, hint = "是图片", "图片中的数字无法读取；请报送填好的 .xlsx 模板，或 Word（.docx）、PDF 版本的年度报告"
+        what, hint = (
+            "是图片",
+            "文件夹中的图片不读取（扫描页的 .png、.jpg 在命令行中单独指定时经 OCR 识别读取）；请报送填好的 .xlsx 模板，或 Word（.docx）、PDF 版本的年度报告",
+        )
     elif suffix in _ARCHIVES:
         what, hint = "是压缩包", "请解压后把其中的报表放进文件夹（或单独报送）"
     elif suffix == ".csv":

@@ -21,6 +21,8 @@ class DocCell:
     rowspan: int = 1
     colspan: int = 1
     ref: str = ""  # A1 address on a workbook sheet; "" in documents (table and position suffice)
+    confidence: float = 1.0
+    """How sure OCR was of the text (its least sure character, 0..1); 1 for text a file holds as text."""
 
 
 @dataclass

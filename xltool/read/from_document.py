@@ -20,6 +20,7 @@ from xltool.read.identify import Identified, identify_document
 from xltool.read.locate import Placed, choose_format
 from xltool.read.narrative import read_narrative
 from xltool.read.regions import is_blank
+from xltool.read.scanned import SCAN, check_scanned, not_read
 from xltool.text import normalize_label, short_sheet
 from xltool.values import PLAIN_FIGURE, Parsed, parse_value
 
@@ -67,18 +68,7 @@ def fill_from_document(
     rec.narrative = read_narrative(doc, fmt)
     rec.findings.extend(f.of_record(rec) for f in located.findings)
     rec.values = dict.fromkeys(fmt.cells)
-    blanks: list[str] = []
-    for cid, placed in located.values.items():
-        cell = fmt.cells[cid]
-        rec.positions[cid] = _position(placed)
-        rec.printed[cid] = placed.text
-        if is_blank(placed.text):
-            blanks.append(cid)
-            continue
-        p = parse_printed(placed.text, cell.kind, cell.unit)
-        rec.values[cid] = p.value
-        if p.code is not None:
-            rec.findings.append(Finding.of_value(rec, cid, p))
+    blanks = _read_placed(rec, doc, fmt, located.values)
     formulas = _unsaved_totals(rec, fmt, blanks, formula_at) if formula_at is not None else set()
     _read_blanks(rec, fmt, [cid for cid in blanks if cid not in formulas], options.strict_blanks)
     for cell in fmt.total_order:  # after the blanks: Excel sums a blank part as 0 too
@@ -88,6 +78,32 @@ def fill_from_document(
             if rec.values[cell.id] is None:
                 rec.findings.append(Finding.of_value(rec, cell.id, parse_value(None, cell.kind, cell.unit)))
     return True
+
+
+def _read_placed(rec: ReturnRecord, doc: Document, fmt: Format, located: Mapping[str, Placed]) -> list[str]:
+    """Each placed cell's text read as a figure, where it was printed kept; the blank cells. A scan's
+    cell OCR could not read, or read as no figure, is O-NOT-READ (``scanned``), not the report's fault."""
+    blanks: list[str] = []
+    for cid, placed in located.items():
+        rec.positions[cid] = _position(placed)
+        rec.printed[cid] = placed.text
+    scan = doc.kind == SCAN
+    unread = check_scanned(rec, doc, fmt, located) if scan else set()
+    for cid, placed in located.items():
+        cell = fmt.cells[cid]
+        if cid in unread:
+            continue
+        if is_blank(placed.text):
+            blanks.append(cid)
+            continue
+        p = parse_printed(placed.text, cell.kind, cell.unit)
+        if p.code is not None and scan:  # OCR's reading, not what the report printed
+            rec.findings.append(not_read(rec, fmt, cid, placed.text))
+            continue
+        rec.values[cid] = p.value
+        if p.code is not None:
+            rec.findings.append(Finding.of_value(rec, cid, p))
+    return blanks
 
 
 def _unsaved_totals(

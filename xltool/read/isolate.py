@@ -46,7 +46,7 @@ from typing import Any
 from xltool.definition import Format
 from xltool.findings import Finding
 from xltool.model import ReturnRecord
-from xltool.read.bounds import HINT, ReadLimits, breached, reset_breach
+from xltool.read.bounds import HINT, ReadLimits, breached, on_more_memory, on_more_time, reset_breach
 from xltool.read.safety import MB
 
 STARTUP_SECONDS = 60.0
@@ -283,6 +283,9 @@ def _work(conn: Connection, formats: Mapping[str, Format], options: Any, extra: 
     from xltool.read.dispatch import read_return
 
     limit_memory(extra)
+    on_more_time(lambda seconds: conn.send(("more time", seconds)))
+    if sys.platform != "win32":  # a Job Object's limit is set once; on Windows OCR runs under the first one
+        on_more_memory(lambda more: _limit_address_space(max(more, extra)) if extra > 0 else None)
     conn.send(None)
     while True:
         try:
@@ -306,6 +309,8 @@ class _Worker:
     ready: bool = False
     started: float = 0.0
     """When the worker began its first queued file (or was started, while not ready)."""
+    allowed: float = 0.0
+    """Seconds its file asked for (OCR of a scan: ``bounds.need_seconds``); 0: the limit's."""
     queue: deque[int] = field(default_factory=deque)
 
     def stop(self, kill: bool = False) -> None:
@@ -338,6 +343,13 @@ def _receive(w: _Worker) -> Any:
         w.process.kill()
         w.process.join()
     return _DIED
+
+
+def _allowed(w: _Worker, seconds: float) -> float:
+    """How long the worker's current file may take: what it asked for, the limit, or its start-up."""
+    if not w.ready:
+        return STARTUP_SECONDS
+    return max(w.allowed, seconds) if w.allowed else seconds
 
 
 def read_isolated(
@@ -395,7 +407,7 @@ def read_isolated(
                         break
             busy = [w for w in workers if w.queue]
             now = time.monotonic()
-            deadline = min(w.started + (seconds if w.ready else STARTUP_SECONDS) for w in busy)
+            deadline = min(w.started + _allowed(w, seconds) for w in busy)
             ready = wait([w.conn for w in busy], timeout=max(0.0, min(deadline - now, 3600.0)))
             now = time.monotonic()
             for i, w in enumerate(workers):
@@ -408,16 +420,18 @@ def read_isolated(
                         workers[i] = replace(w, kill=True)
                     elif message is None:  # started
                         w.ready, w.started = True, now
+                    elif message[0] == "more time":
+                        w.allowed, w.started = float(message[1]), now
                     else:
                         index, packed, breached = message
                         w.queue.popleft()
-                        w.started = now
+                        w.started, w.allowed = now, 0.0
                         finish(index, unpack(formats, *packed))
                         if breached:
                             workers[i] = replace(w, kill=False)
-                elif now >= w.started + (seconds if w.ready else STARTUP_SECONDS):
+                elif now >= w.started + _allowed(w, seconds):
                     if w.ready:
-                        lost(w, partial(over_time, seconds=seconds))
+                        lost(w, partial(over_time, seconds=w.allowed or seconds))
                     else:
                         lost(w, partial(worker_died, exitcode=None))  # never started
                     workers[i] = replace(w, kill=True)

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from xltool.catalogue import message as catalogue_message
 from xltool.definition import Format, RuleInstance, Term, parse_cell
 from xltool.errors import InternalError
 from xltool.findings import Finding
+from xltool.read.scanned import is_scan, unsure_cells
 from xltool.rules.rulecheck import (  # noqa: F401 - PREV, is_cross_year: imported from here before rulecheck existed
     PREV,
     CompiledRules,
@@ -272,6 +274,8 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
         message = _equation_message(inst, fmt, row, labels_only=bool(rec.positions))
     if where:
         message = f"{message}（{where}）"
+    if is_scan(rec):
+        message = f"{message}；{_misread(fmt, rec, ids)}"
     return Finding.at_cells(
         rec,
         inst.rule.code,
@@ -285,6 +289,16 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
         check=inst.name,
         location=where,
     )
+
+
+def _misread(fmt: Format, rec: ReturnRecord, ids: Sequence[str]) -> str:
+    """On a scan read by OCR: a failed identity may be a misread figure; the unsure cells it involves."""
+    unsure = unsure_cells(rec, list(ids))
+    names = "、".join(
+        f"{fmt.cells[c].row_label} / {fmt.cells[c].col_label}“{rec.printed.get(c, '')}”（置信度 {rec.confidence[c]:.2f}）"
+        for c in unsure
+    )
+    return catalogue_message("O-MISREAD", cells=f"，识别把握不大的有：{names}" if names else "")
 
 
 def _printed_at(rec: ReturnRecord, ids: Sequence[str]) -> tuple[str, tuple[str, ...], str]:

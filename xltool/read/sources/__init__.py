@@ -33,7 +33,9 @@ DOCX_SUFFIXES = (".docx", ".docm")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 PDF_SUFFIXES = (".pdf",)
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
-DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES + TEXT_SUFFIXES
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+"""A scanned page given as an image: read by OCR (``scan``) when named, not when found in a folder."""
+DOCUMENT_SUFFIXES = HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES + TEXT_SUFFIXES + IMAGE_SUFFIXES
 """Files read only as documents (a workbook is first tried as a template: ``WORKBOOK_SUFFIXES``)."""
 SOURCE_SUFFIXES = DOCUMENT_SUFFIXES + WORKBOOK_SUFFIXES
 
@@ -57,6 +59,10 @@ def read_document(path: Path, data: bytes, file: str) -> Document:
         from xltool.read.sources.pdf import read_pdf
 
         return read_pdf(data, file, name)
+    if kind == "image":
+        from xltool.read.sources.scan import read_image
+
+        return read_image(data, file, name)
     if kind == "text":
         from xltool.read.sources.text import read_text
 
@@ -107,7 +113,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def sniff(data: bytes, suffix: str = "") -> str:
-    """What ``data`` is: "html", "mht", "docx", "workbook", "pdf", "text" (a .txt that is no page), or
+    """What ``data`` is: "html", "mht", "docx", "workbook", "pdf", "image" (PNG, JPEG), "text" (a .txt that is no page), or
     the catalogue code of its refusal. Content decides; the suffix only breaks ties (a zip too broken to
     list its parts)."""
     if not data:
@@ -122,6 +128,8 @@ def sniff(data: bytes, suffix: str = "") -> str:
         return "F-NOT-DOCUMENT"
     if data[:1024].lstrip().startswith(b"%PDF"):
         return "pdf"
+    if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        return "image"
     head = _head_text(data[:4096])
     if head is None:
         return "F-NOT-DOCUMENT"
@@ -194,6 +202,7 @@ __all__ = [
     "max_document_bytes",
     "too_large",
     "DOCUMENT_SUFFIXES",
+    "IMAGE_SUFFIXES",
     "SOURCE_SUFFIXES",
     "WORKBOOK_SUFFIXES",
     "SourceError",

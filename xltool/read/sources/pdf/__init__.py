@@ -20,8 +20,9 @@ placed into cells:
 Page numbers (“- 4 -”, “第 4 页”) are dropped; a table whose page ends and whose next piece starts the
 next page with nothing printed between is marked ``continues`` (the locator joins 表三 again).
 
-Refused, one ``SourceError`` each (the codes are in ``xltool.catalogue``): a password, no text layer
-(a scan), more pages than ``XLTOOL_MAX_PDF_PAGES`` (200), a stream that decodes past the bounds or a
+A PDF with no text layer on any page (a scan) is read by OCR (``xltool.read.sources.scan``) when the
+``ocr`` extra is installed. Refused, one ``SourceError`` each (the codes are in ``xltool.catalogue``): a
+password, a scan without the extra, more pages than ``XLTOOL_MAX_PDF_PAGES`` (200), a stream that decodes past the bounds or a
 page's content past ``MAX_CONTENT_INFLATED`` (checked on the raw bytes before PDFium parses anything,
 whatever the filter chain), more characters than ``MAX_CHARS_PER_PAGE`` on a page or
 ``MAX_CHARS_PER_DOCUMENT`` in all, more than ``MAX_SECONDS`` of work.
@@ -95,10 +96,12 @@ def read_pdf(data: bytes, file: str, name: str, settings: PdfSettings = DEFAULT)
         ) from None
     try:
         blocks, any_text = _read_pages(pdf, name, started, settings)
+        if not any_text:  # a scan: OCR when the extra is installed, else F-SCANNED saying how
+            from xltool.read.sources.scan import read_scanned_pdf
+
+            return read_scanned_pdf(pdf, file, name, settings)
     finally:
         pdf.close()
-    if not any_text:
-        raise refuse("F-SCANNED", name)
     return assemble(blocks, file, name, settings)
 
 

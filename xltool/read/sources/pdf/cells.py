@@ -72,8 +72,10 @@ def lattice_table(
     cells = []
     for root, (r0, c0, r1, c1) in boxes.items():
         first, last = col(lat.xs[c0]), col(lat.xs[c1 + 1])
-        text = cell_text(texts.get(root, []), lat.xs[c0], lat.xs[c1 + 1], settings)
-        cells.append(DocCell(r0, first, text, r1 - r0 + 1, max(last - first, 1)))
+        inside = texts.get(root, [])
+        text = cell_text(inside, lat.xs[c0], lat.xs[c1 + 1], settings)
+        sure = min((c.conf for c in inside), default=1.0)
+        cells.append(DocCell(r0, first, text, r1 - r0 + 1, max(last - first, 1), confidence=sure))
     cells.sort(key=lambda c: (c.row, c.col))
     return DocTable(number=0, cells=cells)
 

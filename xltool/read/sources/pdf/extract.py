@@ -72,6 +72,7 @@ class Char:
     x1: float
     y0: float  # bottom (PDF space: y grows upwards)
     y1: float
+    conf: float = 1.0  # how sure OCR is of it (``xltool.read.sources.scan``); a text layer's is 1
 
     @property
     def cx(self) -> float:

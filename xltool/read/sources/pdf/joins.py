@@ -6,6 +6,7 @@ table built on shared columns, and a row the page break cut in two made one agai
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from xltool.read.document import DocCell, DocTable, Document
 from xltool.read.sources.limits import MAX_CELLS, MAX_TABLES, MAX_TEXT, NOT_A_REPORT, refuse
@@ -124,7 +125,7 @@ def join_broken_row(before: DocTable, after: DocTable) -> bool:
 
 def _texts_added(cells: list[DocCell], texts: dict[DocCell, str]) -> list[DocCell]:
     """``cells`` with the text of each cell in ``texts`` replaced by the one given there."""
-    return [DocCell(c.row, c.col, texts[c], c.rowspan, c.colspan, c.ref) if c in texts else c for c in cells]
+    return [replace(c, text=texts[c]) if c in texts else c for c in cells]
 
 
 def _cells_above(before: DocTable, first: list[DocCell]) -> dict[int, DocCell] | None:
@@ -170,9 +171,9 @@ def _drop_first_row(cells: list[DocCell]) -> list[DocCell]:
     rest: list[DocCell] = []
     for c in cells:
         if c.row > 0:
-            rest.append(DocCell(c.row - 1, c.col, c.text, c.rowspan, c.colspan, c.ref))
+            rest.append(replace(c, row=c.row - 1))
         elif c.rowspan > 1:
-            rest.append(DocCell(0, c.col, "", c.rowspan - 1, c.colspan, c.ref))
+            rest.append(replace(c, row=0, text="", rowspan=c.rowspan - 1))
     return rest
 
 

@@ -86,13 +86,15 @@ def stream_table(lines: list[list[Char]], settings: PdfSettings = DEFAULT) -> Do
     cells: list[DocCell] = []
     for r, line in enumerate(words):
         used: dict[int, list[str]] = {}
+        sure: dict[int, float] = {}
         for w, text in line:
             cx = (w[0].x0 + w[-1].x1) / 2
             k = bisect.bisect_right(starts, cx)  # 0: left of every figure column (the labels)
             # a word over a figure column's range, or right of it up to the next: that column
             used.setdefault(k, []).append(text)
+            sure[k] = min([sure.get(k, 1.0), *(c.conf for c in w)])
         for k, texts in sorted(used.items()):
-            cells.append(DocCell(r, k, " ".join(texts)))
+            cells.append(DocCell(r, k, " ".join(texts), confidence=sure[k]))
     return DocTable(number=0, cells=cells)
 
 
