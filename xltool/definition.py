@@ -294,6 +294,7 @@ class Format:
     superseded_by: str = ""
     report_title: str = "{unit}{year}年政府信息公开工作年度报告"  # the published report's title
     sections: tuple[str, ...] = ()  # the published report's sections; a table's title places the table
+    prompts: tuple[tuple[str, str], ...] = ()  # (prose section, what its placeholder asks the unit to write)
 
     @property
     def report_sections(self) -> tuple[str, ...]:
@@ -649,7 +650,11 @@ def _report(r: _Reader, data: dict[str, Any], tables: list[Table]) -> dict[str, 
     missing = [t.title for t in tables if sections and t.title not in sections]
     if missing:
         raise r.fail("report.sections", f"缺少表格标题所在的章节：{'、'.join(missing)}")
-    out: dict[str, Any] = {"sections": sections}
+    prompts = r.get(d, "prompts", "report", dict, {})
+    unknown = [name for name in prompts if name not in sections]
+    if unknown or not all(isinstance(v, str) for v in prompts.values()):
+        raise r.fail("report.prompts", f"应为章节名到说明文字的表，章节须在 sections 中：{'、'.join(unknown)}")
+    out: dict[str, Any] = {"sections": sections, "prompts": tuple(prompts.items())}
     if "title" in d:
         out["report_title"] = r.get(d, "title", "report")
     return out

@@ -39,7 +39,7 @@ COL, ROW, VALUE = "col", "row", "value"
 """What a printed cell is: a column header (``th scope="col"``), a row label (``th scope="row"``) or a figure."""
 
 FRAGMENT_SUFFIX = "（表格片段）"
-PLACEHOLDER = "【请在此填写“{topic}”的内容（本段为占位文字，发布前请替换）】"
+PLACEHOLDER = "【请在此填写“{topic}”的内容{prompt}（本段为占位文字，发布前请替换）】"
 
 # Official fonts (GB/T 9704) and what Word takes when a clerk's PC lacks them (altName in the font table).
 TITLE_FONT, HEADING_FONT, BODY_FONT, LATIN_FONT = "方正小标宋简体", "黑体", "仿宋_GB2312", "Times New Roman"
@@ -152,9 +152,11 @@ def report_title(fmt: Format, unit_name: str, year: int) -> str:
     return fmt.report_title.format(unit=unit_name, year=year)
 
 
-def placeholder(section: str) -> str:
-    """The marked text standing for a prose section the unit writes itself."""
-    return PLACEHOLDER.format(topic=re.sub(r"^[一二三四五六七八九十]+、", "", section))
+def placeholder(section: str, fmt: Format | None = None) -> str:
+    """The marked text standing for a prose section the unit writes itself, with what the format asks
+    of it (part 六: the 信息处理费 charged)."""
+    prompt = dict(fmt.prompts).get(section, "") if fmt is not None else ""
+    return PLACEHOLDER.format(topic=re.sub(r"^[一二三四五六七八九十]+、", "", section), prompt=f"，{prompt}" if prompt else "")
 
 
 # --------------------------------------------------------------------------- HTML
@@ -254,7 +256,7 @@ def page_html(fmt: Format, values: Mapping[str, int | None], title: str) -> str:
         if section in tables:
             body.append(_table_html(fmt, tables[section], values, said))
         else:
-            body.append(f"<p><mark>{_E(placeholder(section))}</mark></p>")
+            body.append(f"<p><mark>{_E(placeholder(section, fmt))}</mark></p>")
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\n'
         f"<title>{_E(title)}</title>\n<style>\n{_PAGE_CSS}</style>\n</head>\n<body>\n"
@@ -304,7 +306,7 @@ def docx_bytes(fmt: Format, values: Mapping[str, int | None], title: str) -> byt
         else:
             p = doc.add_paragraph()
             p.paragraph_format.first_line_indent = Pt(32)
-            run = _run(p, placeholder(name), BODY_FONT, Pt(16))
+            run = _run(p, placeholder(name, fmt), BODY_FONT, Pt(16))
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
     buf = io.BytesIO()
     doc.save(buf)
