@@ -24,6 +24,7 @@ from xltool.read.document import DocTable, Document
 from xltool.read.safety import read_container
 from xltool.read.sources import DOCUMENT_SUFFIXES, SourceError, read_document, read_path, sniff
 from xltool.read.sources.html import decode
+from xltool.read.sources.sheets import cell_text as sheet_cell_text
 from xltool.read.sources.text import split_line
 from xltool.values import AMOUNT_SCALE, PLAIN_FIGURE, PRINTED_FIGURE
 from xltool.write.template import complete_values, draw_return, template_identity, write_workbook
@@ -619,3 +620,12 @@ def test_one_pattern_tells_a_printed_figure_for_every_source_and_the_locator():
     ]
     assert again == []
     assert split_line("1.属于国家秘密 3 O 1,2") == ["1.属于国家秘密", "3", "O", "1,2"]
+
+
+def test_a_tiny_amount_typed_in_a_workbook_is_printed_as_excel_shows_it_not_in_exponent_form():
+    """A fee of 16 元 typed as 0.000016 万元 is the float 1.6e-05: its text must be the figure, or it
+    is read as text (V-TEXT) instead of the amount (found by the hypothesis test of typed totals)."""
+    assert sheet_cell_text(1.6e-05) == "0.000016"
+    assert sheet_cell_text(24252.311082) == "24252.311082"
+    assert sheet_cell_text(1e20) == "100000000000000000000"
+    assert sheet_cell_text(3.0) == "3"

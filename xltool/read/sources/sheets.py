@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import zipfile
+from decimal import Decimal
 from typing import Any
 
 from xltool.definition import a1
@@ -155,8 +157,8 @@ def _count(value: str | None) -> int:
 
 
 def cell_text(value: Any) -> str:
-    """A cell value as printed: 3.0 -> "3", 24252.311082 as given (shortest repr), TRUE/FALSE,
-    dates in ISO form; line breaks as "\\n"."""
+    """A cell value as printed: 3.0 -> "3", 24252.311082 as given (shortest repr, never in exponent
+    form: 1.6e-05 is the 0.000016 Excel shows), TRUE/FALSE, dates in ISO form; line breaks as "\\n"."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -164,7 +166,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 2**53:
             return str(int(value))
-        return repr(value)
+        return format(Decimal(repr(value)), "f") if math.isfinite(value) else repr(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
     if isinstance(value, (dt.date, dt.time)):
