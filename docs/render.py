@@ -21,13 +21,13 @@ from pathlib import Path
 import openpyxl
 
 from samples import SAMPLES_DIR
-from xltool.write.annotate import annotate
 from xltool.definition import get_format
 from xltool.model import Unit
 from xltool.previous import read_last_year
+from xltool.validate import validate_paths
+from xltool.write.annotate import annotate
 from xltool.write.publish import publish
 from xltool.write.template import template_file_name, write_templates
-from xltool.validate import validate_paths
 
 DOCS = Path(__file__).resolve().parent
 RETURN = SAMPLES_DIR / "汤旺县" / "2024" / "收件箱" / "住建局 统计表.xlsx"
@@ -50,7 +50,9 @@ OFFICE_TYPES = {
 def soffice(args: list[str], profile: Path) -> None:
     subprocess.run(
         ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", *args],
-        check=True, capture_output=True, timeout=180,
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
 
 
@@ -61,7 +63,12 @@ def page_with(pdf: Path, text: str) -> int:
 
 
 def render(
-    xlsx: Path, png: Path, work: Path, title: str = T3_TITLE, crop: tuple[int, int, int, int] | None = None, dpi: int = 80
+    xlsx: Path,
+    png: Path,
+    work: Path,
+    title: str = T3_TITLE,
+    crop: tuple[int, int, int, int] | None = None,
+    dpi: int = 80,
 ) -> None:
     """The page showing ``title`` as a PNG; ``crop`` = (x, y, width, height) in pixels at ``dpi``."""
     profile = work / "profile"
@@ -70,7 +77,23 @@ def render(
     pdf = out / (xlsx.stem + ".pdf")
     page = page_with(pdf, title)
     area = [x for k, v in zip("xyWH", crop or (), strict=False) for x in (f"-{k}", str(v))]
-    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), *area, "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(png.with_suffix(""))], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            str(dpi),
+            *area,
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(pdf),
+            str(png.with_suffix("")),
+        ],
+        check=True,
+    )
 
 
 def carried_template(work: Path) -> Path:
@@ -132,7 +155,10 @@ def side_by_side(ppms: list[Path], png: Path, gap: int = 12) -> None:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     png.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
     )
 
 
@@ -144,7 +170,9 @@ def render_report(docx: Path, png: Path, work: Path) -> None:
     ppms = []
     for page in pages_with(pdf, T3_TITLE):
         stem = work / f"page-{page}"
-        subprocess.run(["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)], check=True
+        )
         ppms.append(stem.with_suffix(".ppm"))
     side_by_side(ppms, png)
 

@@ -156,7 +156,9 @@ def placeholder(section: str, fmt: Format | None = None) -> str:
     """The marked text standing for a prose section the unit writes itself, with what the format asks
     of it (part 六: the 信息处理费 charged)."""
     prompt = dict(fmt.prompts).get(section, "") if fmt is not None else ""
-    return PLACEHOLDER.format(topic=re.sub(r"^[一二三四五六七八九十]+、", "", section), prompt=f"，{prompt}" if prompt else "")
+    return PLACEHOLDER.format(
+        topic=re.sub(r"^[一二三四五六七八九十]+、", "", section), prompt=f"，{prompt}" if prompt else ""
+    )
 
 
 # --------------------------------------------------------------------------- HTML
