@@ -42,10 +42,13 @@ _EXPORTS = {
     "Published": "xltool.write.publish:Published",
     "Consolidation": "xltool.write.consolidation:Consolidation",
     "catalogue": "xltool.catalogue:catalogue",
+    "compare_paths": "xltool.compare:compare_paths",
+    "Comparison": "xltool.compare:Comparison",
     "XltoolError": "xltool.errors:XltoolError",
 }
 
 __all__ = [
+    "Comparison",
     "Consolidation",
     "Finding",
     "Format",
@@ -55,6 +58,7 @@ __all__ = [
     "Validation",
     "XltoolError",
     "catalogue",
+    "compare_paths",
     "consolidate",
     "get_format",
     "load_format",
@@ -85,6 +89,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from xltool.catalogue import catalogue
+    from xltool.compare import Comparison, compare_paths
     from xltool.definition import Format, get_format
     from xltool.definition import load as load_format
     from xltool.errors import XltoolError
