@@ -32,6 +32,8 @@ class Rec:
     format: object = FMT
     path: Path = Path("a.xlsx")
     positions: dict = field(default_factory=dict)  # an xltool workbook: figures at the definition's cells
+    source: str = ""  # an xltool workbook, not a document (nor a scan read by OCR)
+    confidence: dict = field(default_factory=dict)  # a scan's figures' OCR confidence: none here
 
     @property
     def identity(self) -> Identity:
