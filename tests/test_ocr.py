@@ -194,6 +194,10 @@ def test_a_digit_altered_in_the_image_is_caught_by_an_identity_naming_its_cell()
     assert v.records[0].values[cid] == 37 or _named(v, cid)
     caught = [f for f in v.report.findings if f.check and cid in f.cell_ids]
     assert caught and all(f.severity == ERROR and "也可能是数字识别错误" in f.message for f in caught)
+    if v.records[0].values[cid] == 37:  # read as painted: its row and its column fail and cross at it
+        cell = FMT.cells[cid]
+        assert len(caught) >= 2
+        assert all(f"相交于 {cell.row_label} / {cell.col_label}“37”" in f.message for f in caught)
 
 
 def _figure_box(doc, text: str) -> tuple[int, tuple[int, int, int, int]]:
@@ -277,4 +281,5 @@ def test_a_scan_of_our_own_published_report_reads_back(tmp_path):
     assert not silent
     assert exact >= len(FMT.cells) - 3
     unsure = {c for f in v.report.findings if f.rule in SCAN_CODES for c in f.cell_ids}
-    assert all(set(f.cell_ids) & unsure for f in v.report.findings if f.check)
+    for f in (f for f in v.report.findings if f.check):  # a misread: unsure, or where two identities cross
+        assert set(f.cell_ids) & unsure or "最可能是它识别有误" in f.message, f.message

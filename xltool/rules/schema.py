@@ -191,6 +191,7 @@ def schema_findings(
     # a wide check lists one failure case per column of a failing row: one is enough
     cases = pd.concat([cases[wide].drop_duplicates(["check", "index"]), cases[~wide]])
     rows = df.loc[sorted({int(i) for i in cases["index"] if not pd.isna(i)})].to_dict("index")
+    crossings = _crossings(cases, by_name, records)
     for check, column, index in cases.itertuples(index=False):
         if index is None or pd.isna(index):
             # a schema-level failure with no row (wrong dtype, missing column): a bug, not user data
@@ -198,7 +199,7 @@ def schema_findings(
         index = int(index)
         rec = records[index]
         if check in by_name:
-            finding = instance_finding(by_name[check], fmt, rec, rows[index])
+            finding = instance_finding(by_name[check], fmt, rec, rows[index], crossings.get(index, set()))
             table = fmt.cells[by_name[check].cells[0]].table
         elif check == _GE0 and column in fmt.cells:
             finding = negative_finding(fmt, rec, column, rows[index][column])
@@ -248,7 +249,35 @@ def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Fi
     )
 
 
-def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Mapping[str, Any]) -> Finding:
+def _crossings(
+    cases: pd.DataFrame, by_name: Mapping[str, RuleInstance], records: Sequence[ReturnRecord]
+) -> dict[int, set[str]]:
+    """On a scan: the cells where two failed identities of one record cross (share that one cell and
+    no other), by frame row. The 总计 row and column make the tables a checksum grid: a figure misread
+    breaks its row's and its column's identity, and they meet at it, whatever OCR's confidence."""
+    failed: dict[int, list[frozenset[str]]] = {}
+    for check, _column, index in cases.itertuples(index=False):
+        if check in by_name and not pd.isna(index) and is_scan(records[int(index)]):
+            failed.setdefault(int(index), []).append(frozenset(by_name[check].cells))
+    out: dict[int, set[str]] = {}
+    for index, sets in failed.items():
+        for i, a in enumerate(sets):
+            for b in sets[i + 1 :]:
+                if len(a & b) == 1:
+                    out.setdefault(index, set()).update(a & b)
+    return out
+
+
+def instance_finding(
+    inst: RuleInstance,
+    fmt: Format,
+    rec: ReturnRecord,
+    row: Mapping[str, Any],
+    crossing: set[str] | frozenset[str] = frozenset(),
+) -> Finding:
+    """The finding of a failed rule instance at its cells; on a scan, saying that a figure may be
+    misread, with the unsure cells it involves and ``crossing``: the cells where it meets another
+    failed identity (see ``_crossings``)."""
     """A failed rule instance as a finding whose message carries the row's numbers."""
     first = fmt.cells[inst.cells[0]]
     sheet = rec.sheet_titles.get(first.table, first.sheet)
@@ -275,7 +304,7 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
     if where:
         message = f"{message}（{where}）"
     if is_scan(rec):
-        message = f"{message}；{_misread(fmt, rec, ids)}"
+        message = f"{message}；{_misread(fmt, rec, ids, crossing)}"
     return Finding.at_cells(
         rec,
         inst.rule.code,
@@ -291,14 +320,25 @@ def instance_finding(inst: RuleInstance, fmt: Format, rec: ReturnRecord, row: Ma
     )
 
 
-def _misread(fmt: Format, rec: ReturnRecord, ids: Sequence[str]) -> str:
-    """On a scan read by OCR: a failed identity may be a misread figure; the unsure cells it involves."""
-    unsure = unsure_cells(rec, list(ids))
-    names = "、".join(
-        f"{fmt.cells[c].row_label} / {fmt.cells[c].col_label}“{rec.printed.get(c, '')}”（置信度 {rec.confidence[c]:.2f}）"
-        for c in unsure
-    )
-    return catalogue_message("O-MISREAD", cells=f"，识别把握不大的有：{names}" if names else "")
+def _misread(fmt: Format, rec: ReturnRecord, ids: Sequence[str], crossing: set[str] | frozenset[str]) -> str:
+    """On a scan read by OCR: a failed identity may be a misread figure; the cell where it crosses
+    another failed identity (the likeliest misread) and the unsure cells it involves."""
+    crossed = [c for c in ids if c in crossing]
+    unsure = [c for c in unsure_cells(rec, list(ids)) if c not in crossing]
+    said = ""
+    if crossed:
+        cells = "、".join(f"{_cell_name(fmt, c)}“{rec.printed.get(c, '')}”" for c in crossed)
+        said += f"，与另一条不符的勾稽关系相交于 {cells}，最可能是它识别有误"
+    if unsure:
+        names = "、".join(
+            f"{_cell_name(fmt, c)}“{rec.printed.get(c, '')}”（置信度 {rec.confidence[c]:.2f}）" for c in unsure
+        )
+        said += f"，识别把握不大的有：{names}"
+    return catalogue_message("O-MISREAD", cells=said)
+
+
+def _cell_name(fmt: Format, cid: str) -> str:
+    return f"{fmt.cells[cid].row_label} / {fmt.cells[cid].col_label}"
 
 
 def _printed_at(rec: ReturnRecord, ids: Sequence[str]) -> tuple[str, tuple[str, ...], str]:
