@@ -133,3 +133,18 @@ def test_report_sections_are_data_and_place_every_table(tiny_format):
     source = DEFINITION.read_text(encoding="utf-8").replace('    "三、收到和处理政府信息公开申请情况",\n', "", 1)
     with pytest.raises(DefinitionError, match=r"report\.sections.*三、收到和处理政府信息公开申请情况"):
         loads(source, "edited.toml")
+
+
+def test_report_figures_and_prompts_are_data_checked_when_the_definition_is_loaded():
+    """The figures a report's text states name cells of the definition; a wrong id, or a prompt for
+    a section the report does not have, stops loading instead of switching a check off."""
+    fmt = get_format()
+    assert fmt.figure("suits") == ("t4_direct.cases.total", "t4_after.cases.total")
+    assert fmt.cells[fmt.figure("new")[0]].row_label == "一、本年新收政府信息公开申请数量"
+    assert fmt.figure("no-such-figure") == ()
+    assert "信息处理费" in dict(fmt.prompts)["六、其他需要报告的事项"]
+    source = DEFINITION.read_text(encoding="utf-8")
+    with pytest.raises(DefinitionError, match=r"report\.figures.*t3\.new\.totl"):
+        loads(source.replace('new = ["t3.new.total"]', 'new = ["t3.new.totl"]', 1), "edited.toml")
+    with pytest.raises(DefinitionError, match=r"report\.prompts.*七、"):
+        loads(source.replace('prompts = { "六、', 'prompts = { "七、', 1), "edited.toml")

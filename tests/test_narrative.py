@@ -37,8 +37,8 @@ from xltool.read.dispatch import read_return
 from xltool.read.document import Document
 from xltool.read.narrative import read_narrative
 from xltool.rules.narrative import (
+    FEE_NOTICE,
     MAX_FIGURE_FINDINGS,
-    NO_FEE,
     NORMATIVE,
     PHRASES,
     RULES,
@@ -249,15 +249,16 @@ def test_the_paragraphs_publish_writes_are_read_and_agree(tmp_path, values):
     }  # fmt: skip
 
 
-def test_every_phrase_names_cells_of_the_definition():
-    """A label changed in the definition must fail here, not silently switch a check off."""
+def test_every_phrase_names_figures_of_the_definition():
+    """A figure dropped from the current definition's [report.figures] must fail here, not silently
+    switch a check off."""
     index = cell_index(FMT)
     for phrase in PHRASES:
         for alternative in phrase.cells:
-            assert all(label in index for label in alternative), phrase.what
+            assert all(name in index for name in alternative), phrase.what
         for row in (RULES, NORMATIVE) if phrase.subject else ():
-            assert (row, phrase.subject) in index, phrase.what
-    assert NO_FEE in index
+            assert f"{row}_{phrase.subject}" in index, phrase.what
+    assert FEE_NOTICE in index
 
 
 def test_the_sum_of_disclosed_and_partial_disagreeing_is_flagged_at_its_sentence(tmp_path):

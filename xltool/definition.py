@@ -295,6 +295,13 @@ class Format:
     report_title: str = "{unit}{year}年政府信息公开工作年度报告"  # the published report's title
     sections: tuple[str, ...] = ()  # the published report's sections; a table's title places the table
     prompts: tuple[tuple[str, str], ...] = ()  # (prose section, what its placeholder asks the unit to write)
+    figures: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The figures a report's text states, by name ("new", "suits"), each the sum of its cell ids
+    ([report.figures]): what the text checks read and what publish's paragraphs say."""
+
+    def figure(self, name: str) -> tuple[str, ...]:
+        """The cell ids a named figure sums; () when the format does not list it."""
+        return dict(self.figures).get(name, ())
 
     @property
     def report_sections(self) -> tuple[str, ...]:
@@ -635,6 +642,9 @@ def _parse_format(data: dict[str, Any], source: str) -> Format:
         source=source,
     )
     _check_overlaps(r, fmt_obj)
+    unknown = sorted({i for _, ids in fmt_obj.figures for i in ids if i not in cells})
+    if unknown:
+        raise r.fail("report.figures", f"没有这些单元格：{'、'.join(unknown)}")
     fmt_obj = _with_fingerprint(fmt_obj)
     fmt_obj.total_order  # noqa: B018 - a cycle among totals is refused when the definition is loaded
     return fmt_obj
@@ -654,7 +664,14 @@ def _report(r: _Reader, data: dict[str, Any], tables: list[Table]) -> dict[str, 
     unknown = [name for name in prompts if name not in sections]
     if unknown or not all(isinstance(v, str) for v in prompts.values()):
         raise r.fail("report.prompts", f"应为章节名到说明文字的表，章节须在 sections 中：{'、'.join(unknown)}")
-    out: dict[str, Any] = {"sections": sections, "prompts": tuple(prompts.items())}
+    figures = r.get(d, "figures", "report", dict, {})
+    for name in figures:
+        r.str_list(figures, name, "report.figures")
+    out: dict[str, Any] = {
+        "sections": sections,
+        "prompts": tuple(prompts.items()),
+        "figures": tuple((name, tuple(ids)) for name, ids in figures.items()),
+    }
     if "title" in d:
         out["report_title"] = r.get(d, "title", "report")
     return out

@@ -2,8 +2,8 @@
 
 The figures the text states are read only by ``PHRASES``: how units really write them ("本年度新收政府信息
 公开申请23件" "共收到70件申请" "办结69件" "予以公开及部分公开42件" "被申请行政复议1件" "制发行政规范性文件
-2件、废止1件" "行政事业性收费金额7730.28万元"), each naming the cells it states by their labels in the
-definition. A figure is compared only when it can be attributed without guessing: a sentence that names
+2件、废止1件" "行政事业性收费金额7730.28万元"), each naming the figure it states by its name in the
+definition's [report.figures] (the cells it sums are data there, as are those publish says). A figure is compared only when it can be attributed without guessing: a sentence that names
 another year, last year (上年, 去年, 同比, 较上年) or a change is skipped, as is a phrase whose cells the
 format does not have or the table left unread. A false warning on a consistent report is the worst outcome,
 so a phrase that may mean two things (共受理申请 N 件: new, or new and carried over) lists both and is
@@ -30,22 +30,20 @@ from xltool.read.narrative import PROSE_PARTS, says_nothing
 from xltool.text import short_sheet, split_sentences
 from xltool.values import AMOUNT_SCALE
 
-Label = tuple[str, str]
-"""A statutory cell as the definition prints it: (row label, column label)."""
+Figure = str
+"""A figure the text states, by its name in the definition's [report.figures] ("new", "suits")."""
 
-NEW: Label = ("一、本年新收政府信息公开申请数量", "总计")
-CARRIED_IN: Label = ("二、上年结转政府信息公开申请数量", "总计")
-DISCLOSED: Label = ("（一）予以公开", "总计")
-PARTIAL: Label = ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "总计")
-HANDLED: Label = ("（七）总计", "总计")
-CARRIED_OUT: Label = ("四、结转下年度继续办理", "总计")
-NO_FEE: Label = ("2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "总计")
-REVIEW: Label = ("行政复议", "总计")
-SUITS: tuple[Label, ...] = (("行政诉讼·未经复议直接起诉", "总计"), ("行政诉讼·复议后起诉", "总计"))
-RULES, NORMATIVE = "规章", "行政规范性文件"
-ISSUED, REPEALED, VALID = "本年制发件数", "本年废止件数", "现行有效件数"
-DECISIONS = "本年处理决定数量"
-FEES: Label = ("行政事业性收费", "本年收费金额（单位：万元）")
+NEW, CARRIED_IN, DISCLOSED, PARTIAL, HANDLED, CARRIED_OUT = (
+    "new",
+    "carried_in",
+    "disclosed",
+    "partial",
+    "handled",
+    "carried_out",
+)
+REVIEW, SUITS, FEE_NOTICE, FEES = "review", "suits", "fee_notice", "fees"
+RULES, NORMATIVE = "rules", "normative"  # 表二's rows, named in a figure's name: rules_issued
+ISSUED, REPEALED, VALID = "issued", "repealed", "valid"
 
 NUMBER = (
     r"(?<![\d.约近逾超数几多余零〇一二两三四五六七八九十百千万])(?<!\d,)"  # not inside a figure, not "约230"
@@ -68,15 +66,15 @@ class Phrase:
 
     ``pattern``: a regular expression with ``{N}`` (the figure), ``{U}`` (a count's unit: 件, 个, 份, 部),
     ``{A}`` (applications' and cases' unit: 件), ``{G8}`` (a gap, ``GAP``) and ``{P20}`` (``DISCLOSURE``);
-    ``cells``: what the figure is, as alternatives, each the sum of cells named by their labels in the
-    definition (tests/test_narrative.py checks that every label resolves); ``avoid``: words that, in the
+    ``cells``: what the figure is, as alternatives, each the sum of figures named in the definition's
+    [report.figures] (tests/test_narrative.py checks that the current format lists every one); ``avoid``: words that, in the
     same clause, make it a different figure (复议 in "收到行政复议申请"); ``needs``: words the sentence must
     say before the figure (but in part ``home``); ``subject``: 表二's row (规章 / 行政规范性文件) is taken
     from the words before the figure."""
 
     what: str  # how the message names the figure, in Chinese
     pattern: str
-    cells: tuple[tuple[Label, ...], ...]
+    cells: tuple[tuple[Figure, ...], ...]
     avoid: str = ""
     subject: str = ""  # a column of 表二 第二十条第（一）项 whose row the sentence's subject names
     needs: str = ""  # words the sentence must say before the figure (办结 of 申请, 复议 of 公开)
@@ -110,13 +108,13 @@ PHRASES: tuple[Phrase, ...] = (
         "办结（答复）的申请", r"(?:办结|答复)(?!率){G12}{N}{A}", ((HANDLED,),), avoid=_OTHER_WORK, needs="申请", home=3
     ),
     Phrase("行政复议", r"行政复议(?:案件|申请)?{G4}{N}{A}", ((REVIEW,),), needs="公开"),
-    Phrase("行政诉讼", r"行政诉讼(?:案件)?{G4}{N}{A}", (SUITS,), needs="公开"),
+    Phrase("行政诉讼", r"行政诉讼(?:案件)?{G4}{N}{A}", ((SUITS,),), needs="公开"),
     Phrase("本年制发件数", r"(?:制发|印发|出台){G12}{N}{U}", (), subject=ISSUED),
     Phrase("本年废止件数", r"(?:废止|废除|宣布失效){G12}{N}{U}", (), subject=REPEALED),
     Phrase("现行有效件数", r"现行有效{G12}{N}{U}", (), avoid="发布|公开|清理|梳理|上传|汇编", subject=VALID),
-    Phrase("行政许可决定", r"(?:行政许可决定{G4}|(?:作出|办理)行政许可){N}{U}", ((("行政许可", DECISIONS),),)),
-    Phrase("行政处罚决定", r"(?:行政处罚决定{G4}|(?:作出|办理)行政处罚){N}{U}", ((("行政处罚", DECISIONS),),)),
-    Phrase("行政强制决定", r"(?:行政强制决定{G4}|(?:作出|办理)行政强制){N}{U}", ((("行政强制", DECISIONS),),)),
+    Phrase("行政许可决定", r"(?:行政许可决定{G4}|(?:作出|办理)行政许可){N}{U}", (("licensing",),)),
+    Phrase("行政处罚决定", r"(?:行政处罚决定{G4}|(?:作出|办理)行政处罚){N}{U}", (("penalty",),)),
+    Phrase("行政强制决定", r"(?:行政强制决定{G4}|(?:作出|办理)行政强制){N}{U}", (("enforcement",),)),
     Phrase("行政事业性收费金额", r"行政事业性收费(?:金额)?{G6}{N}\s*万元", ((FEES,),)),
 )
 
@@ -188,9 +186,9 @@ class Statement:
     alternatives: tuple[tuple[str, ...], ...]  # cell ids, each tuple summed
 
 
-def cell_index(fmt: Format) -> dict[Label, str]:
-    """The format's cells by (row label, column label), as the phrases name them."""
-    return {(c.row_label, c.col_label): c.id for c in fmt.cells.values()}
+def cell_index(fmt: Format) -> dict[Figure, tuple[str, ...]]:
+    """The cell ids of each figure the format lists ([report.figures]), as the phrases name them."""
+    return dict(fmt.figures)
 
 
 def statements(rec: ReturnRecord) -> Iterator[Statement]:
@@ -218,7 +216,10 @@ def _other_time(sentence: str, year: int | None) -> bool:
 
 
 def _in_sentence(
-    part: NarrativePart, sentence: str, regexes: list[tuple[Phrase, re.Pattern[str]]], index: dict[Label, str]
+    part: NarrativePart,
+    sentence: str,
+    regexes: list[tuple[Phrase, re.Pattern[str]]],
+    index: dict[Figure, tuple[str, ...]],
 ) -> Iterator[Statement]:
     taken: list[tuple[int, int]] = []
     for phrase, regex in regexes:
@@ -242,20 +243,21 @@ def _clause(sentence: str, start: int, end: int) -> str:
     return sentence[breaks[-1] if breaks else 0 : end]
 
 
-def _cells(phrase: Phrase, sentence: str, m: re.Match[str], index: dict[Label, str]) -> tuple[tuple[str, ...], ...]:
+def _cells(
+    phrase: Phrase, sentence: str, m: re.Match[str], index: dict[Figure, tuple[str, ...]]
+) -> tuple[tuple[str, ...], ...]:
     """The cell ids a match states, as alternatives; () when the format lacks one or 表二's row is unsure."""
-    labels = phrase.cells
+    figures = phrase.cells
     if phrase.subject:
         row = _subject(sentence, m)
         if not row:
             return ()
-        labels = (((row, phrase.subject),),)
+        figures = ((f"{row}_{phrase.subject}",),)
     out = []
-    for alternative in labels:
-        ids = tuple(index.get(label, "") for label in alternative)
-        if not all(ids):
+    for alternative in figures:
+        if not all(index.get(name) for name in alternative):
             return ()
-        out.append(ids)
+        out.append(tuple(i for name in alternative for i in index[name]))
     return tuple(out)
 
 
@@ -412,9 +414,12 @@ def _missing(rec: ReturnRecord) -> list[Finding]:
 def _fee_silence(rec: ReturnRecord, six: NarrativePart) -> list[Finding]:
     """N-FEE-SILENT when part 六 never mentions fees while 表三 counts applications dropped for an
     unpaid fee notice (fees were charged or asked for this year)."""
-    cid = cell_index(rec.fmt).get(NO_FEE)
-    value = rec.values.get(cid) if cid else None
-    if cid is None or not value or FEE_WORDS.search(six.text):
+    ids = rec.fmt.figure(FEE_NOTICE)
+    if not ids or FEE_WORDS.search(six.text):
+        return []
+    cid = ids[0]  # where the finding points; the figure is the sum of its cells
+    value = sum(rec.values.get(i) or 0 for i in ids)
+    if not value:
         return []
     cell = rec.fmt.cells[cid]
     pos = rec.positions.get(cid)

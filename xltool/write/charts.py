@@ -20,7 +20,6 @@ from xltool.definition import Cell, Format, Grid, Line, Rule, Table, a1
 from xltool.model import Unit
 from xltool.read.detail import DETAIL_FIRST_ROW, DETAIL_FIRST_UNIT_COL, DETAIL_SHEET
 from xltool.text import clean_text
-from xltool.write.labelled import cell_by_labels
 from xltool.write.printing import A4, row_height
 
 CHARTS_SHEET = "图表"
@@ -35,8 +34,8 @@ CHART_MIN_PX, CHART_MAX_PX = 300, 570
 ROW_PX = 20
 """The default row height in pixels: how many rows a chart covers, where the next one starts."""
 LABEL_WIDTH, VALUE_WIDTH = 30, 10
-UNITS_BY = ("一、本年新收政府信息公开申请数量", "总计")
-"""The figure charted by unit, as 表三 prints its row and column."""
+UNITS_BY = "new"
+"""The figure charted by unit, by its name in the definition's [report.figures]: 本年新收申请."""
 HIDE_ZERO = "0;-0;;"
 """A data label's number format that prints nothing for 0: a row of zeros says nothing a blank does not."""
 FIRST_ROW = 2
@@ -262,6 +261,13 @@ def result_groups(fmt: Format, grid: Grid) -> list[tuple[str, list[str]]]:
     return groups
 
 
+def figure_cell(fmt: Format, name: str) -> Cell | None:
+    """The cell of a one-cell figure of the definition's [report.figures]; None when the format does not
+    list it (that chart is left out)."""
+    ids = fmt.figure(name)
+    return fmt.cells[ids[0]] if len(ids) == 1 else None
+
+
 def _total_column(fmt: Format, grid: Grid) -> str:
     rule = _sum_rule(fmt, grid, "row")
     return rule.target if rule else grid.columns[-1].key
@@ -269,7 +275,7 @@ def _total_column(fmt: Format, grid: Grid) -> str:
 
 def outcome_block(fmt: Format, totals: dict[str, int]) -> DataBlock | None:
     """表三's 办理结果 by group, the 总计 column: the parts of （七）总计 as the format groups them."""
-    start = cell_by_labels(fmt, *UNITS_BY)
+    start = figure_cell(fmt, UNITS_BY)
     if start is None:
         return None
     grid = fmt.grid(start.grid)
@@ -304,7 +310,7 @@ def units_block(fmt: Format, details: Sequence[tuple[Unit, dict[str, int]]], cel
 def result_series(fmt: Format, totals: dict[str, int]) -> tuple[str, list[Series]]:
     """表四: one series per one-row grid (行政复议, the two 诉讼), its per-row total's parts as the
     categories, straight from the table sheet's header and data cells."""
-    start = cell_by_labels(fmt, "行政复议", "总计")
+    start = figure_cell(fmt, "review")
     if start is None:
         return "", []
     table = fmt.table(start.table)
@@ -370,7 +376,7 @@ def _charts(
     the other: a block's place is known before its chart, whose series point at it."""
     out: list[tuple[int, DataBlock | None, Any]] = []
     row = FIRST_ROW
-    by_unit = cell_by_labels(fmt, *UNITS_BY)
+    by_unit = figure_cell(fmt, UNITS_BY)
     if by_unit is not None and details:
         block = replace(units_block(fmt, details, by_unit), row=row)
         out.append((row, block, bar_chart(wb, fmt, CHARTS_SHEET, block, block.title)))

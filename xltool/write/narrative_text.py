@@ -2,9 +2,10 @@
 
 Reports are rejected when their prose contradicts their tables (the text says 23 applications, the
 table 25). Text written from the same figures cannot: each paragraph is a data table of clauses, each
-clause naming its cells by the labels the format prints (``labelled.cell_by_labels``), so the wording
-lives here once and the figures come from the return. A clause whose cell is blank, or which the
-format does not print (another year's format), is left out rather than said wrongly.
+clause naming its figure as the definition's [report.figures] does (the text checks read the same
+names), so the wording lives here once and the figures come from the return. A clause whose cell is
+blank, or whose figure the format does not list (another year's format), is left out rather than said
+wrongly.
 
 The paragraph is marked as generated (``GENERATED_NOTE``; ``publish`` shows it beside the text) so
 the unit can edit or delete it.
@@ -17,17 +18,17 @@ from dataclasses import dataclass
 
 from xltool.definition import Format
 from xltool.values import show_value
-from xltool.write.labelled import cell_by_labels
 
 GENERATED_NOTE = "（以上文字由 xltool 根据统计表自动生成，可修改）"
 
 
 @dataclass(frozen=True)
 class Clause:
-    """A phrase with one figure ``{}``: the sum of the cells named (row label, column label)."""
+    """A phrase with one figure ``{}``: the sum of the figures named in the definition's
+    [report.figures] (the cells each sums are data there, as the text checks read them)."""
 
     text: str
-    cells: tuple[tuple[str, str], ...]
+    figures: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,9 @@ class Sentence:
     sep: str = "，"
 
 
-def _c(text: str, *cells: tuple[str, str]) -> Clause:
-    return Clause(text, cells)
+def _c(text: str, *figures: str) -> Clause:
+    return Clause(text, figures)
 
-
-_T3_TOTAL = "总计"
-_T2_ISSUED, _T2_REPEALED, _T2_VALID = "本年制发件数", "本年废止件数", "现行有效件数"
-_DECISIONS = "本年处理决定数量"
 
 PARAGRAPHS: tuple[tuple[Sentence, ...], ...] = (
     (  # 二、主动公开政府信息情况
@@ -66,17 +63,17 @@ PARAGRAPHS: tuple[tuple[Sentence, ...], ...] = (
             (
                 Group(
                     (
-                        _c("制发规章{}件", ("规章", _T2_ISSUED)),
-                        _c("废止{}件", ("规章", _T2_REPEALED)),
-                        _c("现行有效{}件", ("规章", _T2_VALID)),
+                        _c("制发规章{}件", "rules_issued"),
+                        _c("废止{}件", "rules_repealed"),
+                        _c("现行有效{}件", "rules_valid"),
                     ),
                     named_by_first=True,
                 ),
                 Group(
                     (
-                        _c("制发行政规范性文件{}件", ("行政规范性文件", _T2_ISSUED)),
-                        _c("废止{}件", ("行政规范性文件", _T2_REPEALED)),
-                        _c("现行有效{}件", ("行政规范性文件", _T2_VALID)),
+                        _c("制发行政规范性文件{}件", "normative_issued"),
+                        _c("废止{}件", "normative_repealed"),
+                        _c("现行有效{}件", "normative_valid"),
                     ),
                     named_by_first=True,
                 ),
@@ -87,48 +84,40 @@ PARAGRAPHS: tuple[tuple[Sentence, ...], ...] = (
             (
                 Group(
                     (
-                        _c("行政许可决定{}件", ("行政许可", _DECISIONS)),
-                        _c("行政处罚决定{}件", ("行政处罚", _DECISIONS)),
-                        _c("行政强制决定{}件", ("行政强制", _DECISIONS)),
+                        _c("行政许可决定{}件", "licensing"),
+                        _c("行政处罚决定{}件", "penalty"),
+                        _c("行政强制决定{}件", "enforcement"),
                     ),
                     lead="作出",
                 ),
-                Group((_c("行政事业性收费金额{}万元", ("行政事业性收费", "本年收费金额（单位：万元）")),)),
+                Group((_c("行政事业性收费金额{}万元", "fees"),)),
             )
         ),
     ),
     (  # 三、收到和处理政府信息公开申请情况
         Sentence(
             (
-                Group((_c("新收政府信息公开申请{}件", ("一、本年新收政府信息公开申请数量", _T3_TOTAL)),)),
-                Group((_c("上年结转{}件", ("二、上年结转政府信息公开申请数量", _T3_TOTAL)),)),
-                Group((_c("办结{}件", ("（七）总计", _T3_TOTAL)),)),
+                Group((_c("新收政府信息公开申请{}件", "new"),)),
+                Group((_c("上年结转{}件", "carried_in"),)),
+                Group((_c("办结{}件", "handled"),)),
                 Group(
                     (
-                        _c("予以公开{}件", ("（一）予以公开", _T3_TOTAL)),
-                        _c("部分公开{}件", ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", _T3_TOTAL)),
+                        _c("予以公开{}件", "disclosed"),
+                        _c("部分公开{}件", "partial"),
                     ),
                     lead="（其中",
                     tail="）",
                     within=True,
                 ),
-                Group((_c("结转下年度继续办理{}件", ("四、结转下年度继续办理", _T3_TOTAL)),)),
+                Group((_c("结转下年度继续办理{}件", "carried_out"),)),
             )
         ),
     ),
     (  # 四、政府信息公开行政复议、行政诉讼情况
         Sentence(
             (
-                Group((_c("被申请行政复议{}件", ("行政复议", "总计")),)),
-                Group(
-                    (
-                        _c(
-                            "提起行政诉讼{}件",
-                            ("行政诉讼·未经复议直接起诉", "总计"),
-                            ("行政诉讼·复议后起诉", "总计"),
-                        ),
-                    )
-                ),
+                Group((_c("被申请行政复议{}件", "review"),)),
+                Group((_c("提起行政诉讼{}件", "suits"),)),
             ),
             lead="本年度因政府信息公开工作",
             sep="、",
@@ -141,11 +130,13 @@ PARAGRAPHS: tuple[tuple[Sentence, ...], ...] = (
 def clause_text(fmt: Format, clause: Clause, values: Mapping[str, int | None]) -> str | None:
     """The clause with its figure as the validated value shows it; None when a cell is not printed
     by this format or is blank (or the cells summed are of different kinds)."""
-    cells = [cell_by_labels(fmt, row, col) for row, col in clause.cells]
-    found = [c for c in cells if c is not None]
+    ids = [fmt.figure(name) for name in clause.figures]
+    if not all(ids):
+        return None
+    found = [fmt.cells[i] for group in ids for i in group]
     figures = [values.get(c.id) for c in found]
     kinds = {c.kind for c in found}
-    if not found or len(found) != len(cells) or None in figures or len(kinds) != 1:
+    if None in figures or len(kinds) != 1:
         return None
     return clause.text.format(show_value(sum(v or 0 for v in figures), kinds.pop()))
 
@@ -182,10 +173,9 @@ def paragraph_table(fmt: Format, sentences: tuple[Sentence, ...]) -> str | None:
     for s in sentences:
         for g in s.groups:
             for c in g.clauses:
-                for row, col in c.cells:
-                    cell = cell_by_labels(fmt, row, col)
-                    if cell is not None:
-                        return cell.table
+                for name in c.figures:
+                    if fmt.figure(name):
+                        return fmt.cells[fmt.figure(name)[0]].table
     return None
 
 
