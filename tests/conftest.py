@@ -21,6 +21,13 @@ from helpers.definitions import TINY_DEFINITION
 from helpers.libreoffice import SOFFICE, convert, make_profile
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist every core already runs a test: OCR takes one thread each, not a core's
+    share per reader (two readers of two threads on two cores take 2-3 times as long)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("XLTOOL_OCR_THREADS", "1")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip LibreOffice tests only when soffice is absent; where it exists they must run."""
     if SOFFICE:

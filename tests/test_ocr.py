@@ -283,3 +283,19 @@ def test_a_scan_of_our_own_published_report_reads_back(tmp_path):
     unsure = {c for f in v.report.findings if f.rule in SCAN_CODES for c in f.cell_ids}
     for f in (f for f in v.report.findings if f.check):  # a misread: unsure, or where two identities cross
         assert set(f.cell_ids) & unsure or "最可能是它识别有误" in f.message, f.message
+
+
+def test_each_reader_takes_its_share_of_the_cores(monkeypatch):
+    """OCR's threads: the machine's cores shared among the files read at once, or XLTOOL_OCR_THREADS."""
+    from xltool.read import bounds
+
+    monkeypatch.delenv("XLTOOL_OCR_THREADS", raising=False)
+    monkeypatch.setattr(bounds.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(bounds, "_readers_at_once", 1)
+    assert bounds.cores() == 8
+    bounds.share_cores(3)
+    assert bounds.cores() == 2
+    bounds.share_cores(16)
+    assert bounds.cores() == 1
+    monkeypatch.setenv("XLTOOL_OCR_THREADS", "4")
+    assert bounds.cores() == 4

@@ -46,7 +46,7 @@ from typing import Any
 from xltool.definition import Format
 from xltool.findings import Finding
 from xltool.model import ReturnRecord
-from xltool.read.bounds import HINT, ReadLimits, breached, on_more_memory, on_more_time, reset_breach
+from xltool.read.bounds import HINT, ReadLimits, breached, on_more_memory, on_more_time, reset_breach, share_cores
 from xltool.read.safety import MB
 
 STARTUP_SECONDS = 60.0
@@ -276,13 +276,15 @@ def unpack(
 # --------------------------------------------------------------------------- the worker
 
 
-def _work(conn: Connection, formats: Mapping[str, Format], options: Any, extra: int) -> None:
-    """A worker's life: cap its memory, say it is ready, then read (index, path, file) until None.
-    After a read that ran out of memory it sends the record and ends (a fresh worker follows)."""
+def _work(conn: Connection, formats: Mapping[str, Format], options: Any, extra: int, workers: int = 1) -> None:
+    """A worker's life: cap its memory, take its share of the cores (one of ``workers``), say it is
+    ready, then read (index, path, file) until None. After a read that ran out of memory it sends the
+    record and ends (a fresh worker follows)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     from xltool.read.dispatch import read_return
 
     limit_memory(extra)
+    share_cores(workers)
     on_more_time(lambda seconds: conn.send(("more time", seconds)))
     if sys.platform != "win32":  # a Job Object's limit is set once; on Windows OCR runs under the first one
         on_more_memory(lambda more: _limit_address_space(max(more, extra)) if extra > 0 else None)
@@ -370,7 +372,9 @@ def read_isolated(
 
     def start() -> _Worker:
         mine, theirs = ctx.Pipe()
-        process = ctx.Process(target=_work, args=(theirs, dict(formats), options, limits.memory_bytes), daemon=True)
+        process = ctx.Process(
+            target=_work, args=(theirs, dict(formats), options, limits.memory_bytes, workers_at_once), daemon=True
+        )
         process.start()
         theirs.close()
         return _Worker(process, mine, started=time.monotonic())
@@ -392,7 +396,8 @@ def read_isolated(
         path, file = work[index]
         finish(index, _failed(ReturnRecord(path=path, file=file), finding(file, path.name)))
 
-    workers = [start() for _ in range(min(jobs, len(work)))]
+    workers_at_once = min(jobs, len(work))
+    workers = [start() for _ in range(workers_at_once)]
     try:
         while pending or any(w.queue for w in workers):
             for w in workers:

@@ -28,7 +28,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from xltool.read.bounds import need_memory, need_seconds
+from xltool.read.bounds import cores, need_memory, need_seconds
 from xltool.read.document import Document
 from xltool.read.scanned import SCAN
 from xltool.read.sources.limits import MB, NOT_A_REPORT, SourceError, refuse
@@ -122,9 +122,10 @@ def _engine() -> Any:
     """One OCR engine a process (loading the models takes a fraction of a second and ~100 MB)."""
     from rapidocr_onnxruntime import RapidOCR
 
-    # text_score below the default 0.5: an unsure figure is kept and named, not lost. One thread: ONNX
-    # Runtime's spinning threads take 2-3 times as long when the other core is busy (a batch's other worker)
-    return RapidOCR(text_score=0.3, intra_op_num_threads=1, inter_op_num_threads=1)
+    # text_score below the default 0.5: an unsure figure is kept and named, not lost. Threads: this
+    # reader's share of the cores (``bounds.cores``): ONNX Runtime's spinning threads take 2-3 times as
+    # long when another reader keeps a core busy
+    return RapidOCR(text_score=0.3, intra_op_num_threads=cores(), inter_op_num_threads=1)
 
 
 # --------------------------------------------------------------------------- documents
