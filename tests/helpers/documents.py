@@ -203,6 +203,21 @@ def write_html(path: Path, values: dict[str, int], title: str | None = None, **k
     return path
 
 
+def add_docx_table(document, boxes: list[Box]) -> None:
+    """A Word table of the boxes (text, row, col, spans), merged where a box spans."""
+    nrows = max(b.row + b.rowspan for b in boxes)
+    ncols = max(b.col + b.colspan for b in boxes)
+    table = document.add_table(rows=nrows, cols=ncols)
+    # the cells of the unmerged grid, fetched once: ``table.cell`` walks the whole table on every
+    # call; boxes do not overlap, so a merge leaves the cells of every other box as they are
+    grid = [row.cells for row in table.rows]
+    for b in boxes:
+        cell = grid[b.row][b.col]
+        if b.rowspan > 1 or b.colspan > 1:
+            cell = cell.merge(grid[b.row + b.rowspan - 1][b.col + b.colspan - 1])
+        cell.text = b.text
+
+
 def docx_report(tables: dict[str, list[Box]], title: str) -> bytes:
     """A Word report built with python-docx: the title, each table under its heading, merged cells."""
     document = docx.Document()
@@ -210,17 +225,7 @@ def docx_report(tables: dict[str, list[Box]], title: str) -> bytes:
     for t in FMT.tables:
         boxes = tables[t.key]
         document.add_paragraph(t.title)
-        nrows = max(b.row + b.rowspan for b in boxes)
-        ncols = max(b.col + b.colspan for b in boxes)
-        table = document.add_table(rows=nrows, cols=ncols)
-        # the cells of the unmerged grid, fetched once: ``table.cell`` walks the whole table on every
-        # call; boxes do not overlap, so a merge leaves the cells of every other box as they are
-        grid = [row.cells for row in table.rows]
-        for b in boxes:
-            cell = grid[b.row][b.col]
-            if b.rowspan > 1 or b.colspan > 1:
-                cell = cell.merge(grid[b.row + b.rowspan - 1][b.col + b.colspan - 1])
-            cell.text = b.text
+        add_docx_table(document, boxes)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import docx
 
-from helpers.documents import FMT, lay_out, printed
+from helpers.documents import FMT, add_docx_table, lay_out, printed
 from helpers.printed_text import markdown_report
 from xltool.values import AMOUNT_SCALE
 
@@ -254,16 +254,7 @@ def docx_report(values: dict[str, int], parts: dict[int, list[str]], title: str)
         for p in parts.get(n, []):
             document.add_paragraph(p)
         if 2 <= n <= 4:
-            boxes = tables[FMT.tables[n - 2].key]
-            nrows = max(b.row + b.rowspan for b in boxes)
-            ncols = max(b.col + b.colspan for b in boxes)
-            table = document.add_table(rows=nrows, cols=ncols)
-            grid = [row.cells for row in table.rows]
-            for b in boxes:
-                cell = grid[b.row][b.col]
-                if b.rowspan > 1 or b.colspan > 1:
-                    cell = cell.merge(grid[b.row + b.rowspan - 1][b.col + b.colspan - 1])
-                cell.text = b.text
+            add_docx_table(document, tables[FMT.tables[n - 2].key])
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
