@@ -17,6 +17,10 @@ from xltool.validate import validate_paths
 FMT = get_format()
 
 
+def root_of(tmp_path: Path) -> Path:
+    return tmp_path / "演示"
+
+
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "xltool", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
@@ -27,8 +31,21 @@ def test_demo_runs_the_year_and_rolls_up_the_city(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     out = done.stdout
-    for step in ("1 下发模板", "2 收集", "3 校验", "4 退回修改", "5 汇总", "6 上报", "7 发布"):
+    for step in (
+        "1 下发模板",
+        "2 收集",
+        "3 校验",
+        "4 退回修改",
+        "5 汇总",
+        "6 上报",
+        "7 发布",
+        "8 读取已公开的报告",
+        "9 与上年对比",
+    ):
         assert step in out
+    compared = root_of(tmp_path) / "汤旺县" / "9-对比"
+    assert sorted(p.suffix for p in compared.iterdir()) == [".html", ".xlsx"]
+    assert "<h2>乌伊岭镇（230723101" in (compared / "汤旺县2023-2024年度对比.html").read_text(encoding="utf-8")
     assert "住建局" in out or "住房和城乡建设局" in out
     assert "未报送：汤旺县财政局" in out
 

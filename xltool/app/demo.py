@@ -1,6 +1,7 @@
 """Run a whole reporting year on the bundled samples: what a county does each January.
 
-下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报 → 发布, into a new folder, never overwriting anything.
+下发模板 → 收集 → 校验 → 退回修改 → 汇总 → 上报 → 发布 → 读取已公开的报告 → 与上年对比, into a new folder, never
+overwriting anything.
 """
 
 from __future__ import annotations
@@ -165,7 +166,34 @@ def run_demo(target: str | Path | None = None, say: Say = print) -> DemoResult:
     for path in imported.written.values():
         result.steps.append(("乌伊岭镇：从公开报告导入的工作簿", path))
 
+    _compare_years(county_dir, SAMPLES_DIR / "汤旺县" / "2023", county_outputs[0], result, say)
+
     say("\n打开以下文件查看：")
     for what, path in result.steps:
         say(f"  {what}：{path}")
     return result
+
+
+def _compare_years(county_dir: Path, last_year: Path, this_year: Path, result: DemoResult, say: Say) -> None:
+    """Step 9: this year's county summary beside last year's, unit by unit (its 明细 holds the units)."""
+    from xltool.compare import compare_paths
+    from xltool.write.compare_book import write_compare_book
+    from xltool.write.compare_page import write_compare_page
+
+    comparison = compare_paths([last_year], [this_year])
+    out = county_dir / "9-对比" / f"汤旺县{YEAR - 1}-{YEAR}年度对比.xlsx"
+    out.parent.mkdir()
+    write_compare_book(comparison, comparison.format, out)
+    page = write_compare_page(comparison, comparison.format, out.with_suffix(".html"))
+    large = sum(len(u.large) for u in comparison.units)
+    say(
+        f"\n9 与上年对比：{len(comparison.units)} 个单位逐格对比 {YEAR - 1} 与 {YEAR} 年，变化很大的 {large} 格已标出"
+        + (
+            f"；只有上年的 {len(comparison.only_last)} 个、只有本年的 {len(comparison.only_this)} 个"
+            if comparison.only_last or comparison.only_this
+            else ""
+        )
+        + f" → {out.parent}"
+    )
+    result.steps.append(("汤旺县：与上年对比（工作簿，变化标色，附图表）", out))
+    result.steps.append(("汤旺县：与上年对比（网页）", page))
