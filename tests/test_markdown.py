@@ -184,3 +184,19 @@ def test_a_pipe_row_with_a_cell_missing_is_named_not_shifted(tmp_path):
     assert changed == {cid for cid in FMT.cells if cid.startswith("t3.unable_not_held.")}
     assert all(short.values[cid] is None for cid in changed)
     assert any(f.severity == ERROR for f in short.findings)
+
+
+def test_a_row_under_the_header_of_another_table_is_not_read_as_a_blank_zero(tmp_path):
+    """表二's rows shuffled across its three tables: 行政处罚 (35) lands in the table headed 本年收费金额.
+    Its 35 is D-UNPLACED, and its 本年处理决定数量 column lies in a wider table above, outside the row's
+    own table: nothing is printed there to be a blank read as 0, so the cell stays unread (found by
+    the hypothesis test above: 行政处罚 was read as 0)."""
+    values = {cid: 0 for cid in FMT.cells} | {"t2_6.penalty.decisions": 35}
+    text = _mutate(markdown_report(FMT, values, printed, split=True), random.Random(18972), "shuffle-rows")
+    assert "| 行政处罚 | 35 |" in text.split("## 三")[0].split("本年收费金额")[1]  # the quirk reproduced
+    path = tmp_path / "乌伊岭镇2024年政府信息公开工作年度报告.md"
+    path.write_text(text, encoding="utf-8")
+    rec = read_return(path)
+    assert rec.values["t2_6.penalty.decisions"] is None
+    assert any(f.rule == "D-UNPLACED" and "35" in f.message for f in rec.findings)
+    assert any(f.rule == "D-COLUMN-MISSING" and "行政处罚" in f.message for f in rec.findings)

@@ -441,6 +441,9 @@ class Placer:
                 self._no_data_row(header, cs, rs)
                 return
         text, x, k = self.value_at(row, header)
+        if x is None and not self.v.spans(row, k):  # the header is of another table than the row's: no cell
+            self._column_missing(ci, rs)  # there to be blank (a blank is read as 0), the column is not found
+            return
         if x is not None:
             self.used.add(id(x))
             anc = next((a for a, _s, e in self.col_cands[ci] if e is header), 0.0)

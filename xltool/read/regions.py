@@ -107,6 +107,15 @@ class View:
             return self.cover[r][c]
         return None
 
+    def spans(self, r: int, c: int) -> bool:
+        """Whether the table that prints row ``r`` reaches column ``c`` (a narrower continuation is
+        aligned at the right: a column of the part above may lie outside it)."""
+        parts = [(t, roff, coff) for t, roff, coff in self.offsets if roff <= r]
+        if not parts:
+            return False
+        t, _roff, coff = parts[-1]
+        return coff <= c < coff + _extent(t)[1]
+
 
 @dataclass
 class Region:
