@@ -146,6 +146,11 @@ class Cell:
         return Span(self.row, self.col, self.row, self.col + self.width - 1)
 
     @property
+    def label(self) -> str:
+        """How messages name the cell: its row and column labels as printed ("（七）总计 / 自然人")."""
+        return f"{self.row_label} / {self.col_label}"
+
+    @property
     def is_total(self) -> bool:
         return bool(self.parts)
 

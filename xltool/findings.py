@@ -196,7 +196,7 @@ class Finding:
             at=pos,
             table=table,
             severity=p.severity or ERROR,
-            message=f"{table} {cell.row_label} / {cell.col_label}（{pos.where}）：{p.message}",
+            message=f"{table} {cell.label}（{pos.where}）：{p.message}",
             row_label=cell.row_label,
             col_label=cell.col_label,
             cell_ids=(cid,),

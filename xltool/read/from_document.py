@@ -139,17 +139,12 @@ def _read_blanks(rec: ReturnRecord, fmt: Format, blanks: list[str], strict: bool
                 "D-BLANK-AS-ZERO",
                 sheet=first.sheet,
                 cells=tuple(rec.positions[c].ref for c in ids if rec.positions[c].ref),
-                fields={"table": table, "count": len(ids), "first": _cell_name(fmt, ids[0])},
+                fields={"table": table, "count": len(ids), "first": fmt.cells[ids[0]].label},
                 cell_ids=tuple(ids),
                 table=table,
                 location=first.where,
             )
         )
-
-
-def _cell_name(fmt: Format, cid: str) -> str:
-    cell = fmt.cells[cid]
-    return f"{cell.row_label} / {cell.col_label}"
 
 
 def _position(placed: Placed) -> Position:

@@ -62,7 +62,7 @@ def _at(rec: ReturnRecord, fmt: Format, cid: str, code: str, text: str = "") -> 
     cell = fmt.cells[cid]
     pos = rec.positions[cid]
     table = short_sheet(fmt.table(cell.table).sheet)
-    fields: dict[str, object] = {"table": table, "cell": f"{cell.row_label} / {cell.col_label}", "where": pos.where}
+    fields: dict[str, object] = {"table": table, "cell": cell.label, "where": pos.where}
     if code == "O-LOW-CONFIDENCE":
         fields |= {"text": text, "confidence": f"{rec.confidence[cid]:.2f}", "threshold": MIN_CONFIDENCE}
     else:

@@ -331,7 +331,7 @@ def _mismatch(rec: ReturnRecord, st: Statement, ids: tuple[str, ...], shown: Dec
             "sentence": quote(st.sentence, st.start, st.end),
             "what": st.phrase.what,
             "stated": _show(st.stated),
-            "label": " + ".join(f"{c.row_label} / {c.col_label}" for c in cells),
+            "label": " + ".join(c.label for c in cells),
             "where": pos.where if pos is not None and pos.where else "表格中",
             "shown": _show(shown),
         },
@@ -432,7 +432,7 @@ def _fee_silence(rec: ReturnRecord, six: NarrativePart) -> list[Finding]:
             fields={
                 "heading": six.heading,
                 "table": short_sheet(rec.fmt.table(cell.table).sheet),
-                "label": f"{cell.row_label} / {cell.col_label}",
+                "label": cell.label,
                 "where": pos.where if pos is not None and pos.where else "表格中",
                 "shown": value,
             },

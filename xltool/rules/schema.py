@@ -229,7 +229,7 @@ def negative_finding(fmt: Format, rec: ReturnRecord, cid: str, value: Any) -> Fi
             cells=cells,
             fields={
                 "sheet": short_sheet(c.sheet),
-                "cell": f"{c.row_label} / {c.col_label}（{where}）",
+                "cell": f"{c.label}（{where}）",
                 "text": show_value(int(value), c.kind),
             },
             row_label=c.row_label,
@@ -327,18 +327,14 @@ def _misread(fmt: Format, rec: ReturnRecord, ids: Sequence[str], crossing: set[s
     unsure = [c for c in unsure_cells(rec, list(ids)) if c not in crossing]
     said = ""
     if crossed:
-        cells = "、".join(f"{_cell_name(fmt, c)}“{rec.printed.get(c, '')}”" for c in crossed)
+        cells = "、".join(f"{fmt.cells[c].label}“{rec.printed.get(c, '')}”" for c in crossed)
         said += f"，与另一条不符的勾稽关系相交于 {cells}，最可能是它识别有误"
     if unsure:
         names = "、".join(
-            f"{_cell_name(fmt, c)}“{rec.printed.get(c, '')}”（置信度 {rec.confidence[c]:.2f}）" for c in unsure
+            f"{fmt.cells[c].label}“{rec.printed.get(c, '')}”（置信度 {rec.confidence[c]:.2f}）" for c in unsure
         )
         said += f"，识别把握不大的有：{names}"
     return catalogue_message("O-MISREAD", cells=said)
-
-
-def _cell_name(fmt: Format, cid: str) -> str:
-    return f"{fmt.cells[cid].row_label} / {fmt.cells[cid].col_label}"
 
 
 def _printed_at(rec: ReturnRecord, ids: Sequence[str]) -> tuple[str, tuple[str, ...], str]:
